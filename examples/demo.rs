@@ -11,7 +11,6 @@ use futures_util::future::join_all;
 use infobip_auth::{ClientBuilder, ClientExt as _, Infobip, ManualClock};
 use infobip_client::account::types::{CreateApiKeyRequest, UpdateApiKeyRequest};
 use infobip_client::account::Client;
-use infobip_client::sms::types::error::ConversionError;
 use infobip_client::sms::types::{
     LogResponseSmsLogSmsMessageContent, SmsMessage, SmsRequestEnvelope, SmsTextMessageContent,
     SmsToDestination,
@@ -269,7 +268,7 @@ async fn sms_steps(demo: &Demo, basic: &Client) -> Result<(), String> {
         let sent = sender
             .sms()
             .send_sms_messages()
-            .body(text_message("41793026727", "Hello from Rust").map_err(|e| e.to_string())?)
+            .body(text_message("41793026727", "Hello from Rust"))
             .send()
             .await
             .map_err(|e| e.to_string())?
@@ -354,27 +353,11 @@ async fn sms_steps(demo: &Demo, basic: &Client) -> Result<(), String> {
 }
 
 /// A send of `text` to `to`: the generated types, with every option left out.
-fn text_message(to: &str, text: &str) -> Result<SmsRequestEnvelope, ConversionError> {
-    let content = SmsTextMessageContent {
-        text: text.to_owned(),
-        language: None,
-        transliteration: None,
-    };
-    Ok(SmsRequestEnvelope {
-        messages: vec![SmsMessage {
-            content: content.into(),
-            destinations: vec![SmsToDestination {
-                // Checked: 0 to 64 characters, as the description says.
-                to: to.parse()?,
-                message_id: None,
-                network_id: None,
-            }],
-            options: None,
-            sender: None,
-            webhooks: None,
-        }],
-        options: None,
-    })
+fn text_message(to: &str, text: &str) -> SmsRequestEnvelope {
+    SmsRequestEnvelope::new([SmsMessage::new(
+        SmsTextMessageContent::new(text),
+        [SmsToDestination::new(to)],
+    )])
 }
 
 impl Demo {

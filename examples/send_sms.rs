@@ -24,25 +24,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // One connection per account, kept for the life of the service (cheap to clone).
     let infobip = ClientBuilder::from_env()?.connect()?;
 
-    let text = SmsTextMessageContent {
-        text: String::from("Hello from infobip-client"),
-        language: None,
-        transliteration: None,
-    };
-    let request = SmsRequestEnvelope {
-        messages: vec![SmsMessage {
-            content: text.into(),
-            destinations: vec![SmsToDestination {
-                to: to.parse()?,
-                message_id: None,
-                network_id: None,
-            }],
-            sender: Some(String::from("InfoSMS")),
-            options: None,
-            webhooks: None,
-        }],
-        options: None,
-    };
+    let request = SmsRequestEnvelope::new([SmsMessage::new(
+        SmsTextMessageContent::new("Hello from infobip-client"),
+        [SmsToDestination::new(to)],
+    )
+    .sender("InfoSMS")]);
     let sent = infobip
         .sms()
         .send_sms_messages()

@@ -13,6 +13,8 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing::Instrument;
 
+use crate::call_retry::{self, CallRetry};
+use crate::clock::Clock;
 use crate::deprecation::Notices;
 use crate::login::auth_span;
 use crate::redact;
@@ -69,6 +71,10 @@ pub struct InfobipAuth {
     login_http: reqwest::Client,
     /// The operations Infobip said are deprecated, already logged.
     deprecations: Notices,
+    /// How product calls are retried.
+    calls: CallRetry,
+    /// What retries wait on.
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for InfobipAuth {
@@ -93,6 +99,8 @@ impl InfobipAuth {
         credential: Credential,
         rotation: Option<Rotation>,
         login_http: reqwest::Client,
+        calls: CallRetry,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             scheme,
@@ -100,6 +108,8 @@ impl InfobipAuth {
             rotation,
             login_http,
             deprecations: Notices::default(),
+            calls,
+            clock,
         }
     }
 
@@ -442,7 +452,22 @@ impl InfobipAuth {
         request: reqwest::Request,
         rebuild: Option<&dyn Rebuild>,
     ) -> reqwest::Result<reqwest::Response> {
-        match self.dispatch(operation, transport, request, rebuild).await {
+        let sent = match self.calls.policy(operation) {
+            None => self.dispatch(operation, transport, request, rebuild).await,
+            // Boxed apart: the retries' state would otherwise make every call's future larger.
+            Some(policy) => {
+                let send = |request| self.dispatch(operation, transport, request, rebuild);
+                Box::pin(call_retry::run(
+                    policy,
+                    &self.clock,
+                    operation,
+                    request,
+                    send,
+                ))
+                .await
+            }
+        };
+        match sent {
             Ok(response) => redact::response(operation, response).await,
             Err(error) => Err(redact::error(error)),
         }
@@ -455,6 +480,7 @@ impl InfobipAuth {
     fn sends_as_is(&self, operation: &'static Operation, request: &reqwest::Request) -> bool {
         matches!(self.credential, Credential::Static { .. })
             && self.rotation.is_none()
+            && self.calls.policy(operation).is_none()
             && !operation.is_unauthenticated()
             && operation.reads_secrets.is_none()
             && !redact::has_secret(request.url())

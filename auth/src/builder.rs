@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::authenticator::{Credential, InfobipAuth, StaticKind};
 use crate::cache::refresh_margin;
+use crate::call_retry::CallRetry;
 use crate::login::{login_client, Login};
 use crate::rotation::{read_at_connect, Rotation};
 use crate::scheme::ibsso::Ibsso;
@@ -114,6 +115,8 @@ pub struct ClientBuilder {
     unsafe_session: Option<bool>,
     refresh_margin: Option<Duration>,
     retry: RetryPolicy,
+    read_retry: RetryPolicy,
+    write_retry: RetryPolicy,
     cooldown: LoginCooldown,
     secret_check_interval: Duration,
     secret_read_timeout: Duration,
@@ -156,6 +159,8 @@ impl fmt::Debug for ClientBuilder {
             .field("unsafe_session", &self.unsafe_session)
             .field("refresh_margin", &self.refresh_margin)
             .field("retry", &self.retry)
+            .field("read_retry", &self.read_retry)
+            .field("write_retry", &self.write_retry)
             .field("login_cooldown", &self.cooldown)
             .field("secret_check_interval", &self.secret_check_interval)
             .field("secret_read_timeout", &self.secret_read_timeout)
@@ -187,6 +192,8 @@ impl ClientBuilder {
             unsafe_session: None,
             refresh_margin: None,
             retry: RetryPolicy::default(),
+            read_retry: RetryPolicy::default(),
+            write_retry: RetryPolicy::never(),
             cooldown: LoginCooldown::default(),
             secret_check_interval: Duration::from_secs(10),
             secret_read_timeout: Duration::from_secs(5),
@@ -399,6 +406,27 @@ impl ClientBuilder {
         self
     }
 
+    /// How product calls that can be sent again without doing anything twice (reads: `GET`s
+    /// other than delivery reports and inbound messages, which are handed out once; see
+    /// [`Operation::repeatable`](infobip_client::Operation::repeatable)) are retried after a
+    /// 429, 502, 503 or 504, a failed connection or a timeout: 3 attempts by default, with
+    /// jittered backoff from 200 ms, honouring a `Retry-After` of up to 60 s (a longer one
+    /// ends the retries). [`RetryPolicy::never`] turns it off.
+    pub fn read_retry(mut self, retry: RetryPolicy) -> Self {
+        self.read_retry = retry;
+        self
+    }
+
+    /// How every other product call (sends, changes, report reads) is retried: never, by
+    /// default. With a policy, such a call is sent again only after what proves Infobip did
+    /// not act on it: a 429 or 503 (Infobip says it did not process the request) or a
+    /// connection that was never made; never after a timeout or a 5xx that may have come
+    /// after the work was done.
+    pub fn write_retry(mut self, retry: RetryPolicy) -> Self {
+        self.write_retry = retry;
+        self
+    }
+
     /// How long logins pause after one failed (see [`LoginCooldown`]): 1 s doubling to 60 s
     /// by default, honouring a `Retry-After` of up to 5 minutes.
     pub fn login_cooldown(mut self, cooldown: LoginCooldown) -> Self {
@@ -465,6 +493,21 @@ impl ClientBuilder {
         let login_http = login_client(self.timeout, self.connect_timeout)?;
         let fleet_settings = self.fleet_settings();
         let read_timeout = self.secret_read_timeout;
+        let calls = CallRetry {
+            reads: self.read_retry,
+            writes: self.write_retry,
+        };
+        let clock = self.clock.clone();
+        let auth = |credential, rotation| {
+            InfobipAuth::new(
+                scheme,
+                credential,
+                rotation,
+                login_http.clone(),
+                calls,
+                clock.clone(),
+            )
+        };
         let rotation = |source: Option<Arc<dyn SecretSource>>, current: &SecretString| {
             source.map(|source| {
                 let current = SecretString::from(current.expose_secret());
@@ -485,21 +528,13 @@ impl ClientBuilder {
                     UserCredentials::new(("username", username), ("password", password))?;
                 let header = basic_header(&credentials)?;
                 let credential = Credential::fixed(header, StaticKind::Basic(credentials.username));
-                return Ok((
-                    base_url,
-                    http,
-                    auth(scheme, credential, rotation, login_http),
-                ));
+                return Ok((base_url, http, auth(credential, rotation)));
             }
             Credentials::ApiKey { key } => {
                 let (key, from) = key.resolve(read_timeout)?;
                 let rotation = rotation(from, &key);
                 let credential = Credential::fixed(api_key_header(&key)?, StaticKind::ApiKey);
-                return Ok((
-                    base_url,
-                    http,
-                    auth(scheme, credential, rotation, login_http),
-                ));
+                return Ok((base_url, http, auth(credential, rotation)));
             }
             Credentials::Ibsso { username, password } => {
                 let (password, from) = password.resolve(read_timeout)?;
@@ -571,11 +606,7 @@ impl ClientBuilder {
         };
         let tokens = Tokens::new(source, login, fleet, self.cooldown, self.clock);
         let credential = Credential::Renewing(Arc::new(tokens));
-        Ok((
-            base_url,
-            http,
-            auth(scheme, credential, rotation, login_http),
-        ))
+        Ok((base_url, http, auth(credential, rotation)))
     }
 
     /// The client for ordinary calls: the one configured, or one with the timeouts.
@@ -598,13 +629,19 @@ impl ClientBuilder {
     }
 
     fn check_durations(&self) -> Result<(), ConfigError> {
-        if self.retry.max_attempts == 0 {
-            return Err(ConfigError {
-                field: "retry_policy",
-                reason: String::from(
-                    "max_attempts is 0; it counts the first request, so use 1 or more",
-                ),
-            });
+        for (field, policy) in [
+            ("retry_policy", &self.retry),
+            ("read_retry", &self.read_retry),
+            ("write_retry", &self.write_retry),
+        ] {
+            if policy.max_attempts == 0 {
+                return Err(ConfigError {
+                    field,
+                    reason: String::from(
+                        "max_attempts is 0; it counts the first request, so use 1 or more",
+                    ),
+                });
+            }
         }
         if self.secret_read_timeout.is_zero() {
             return Err(ConfigError {
@@ -666,15 +703,6 @@ impl ClientBuilder {
             max_wait,
         }
     }
-}
-
-fn auth(
-    scheme: Scheme,
-    credential: Credential,
-    rotation: Option<Rotation>,
-    login_http: reqwest::Client,
-) -> InfobipAuth {
-    InfobipAuth::new(scheme, credential, rotation, login_http)
 }
 
 #[cfg(feature = "redis")]

@@ -25,10 +25,34 @@
 //! [`Products`]), all sharing one token or session. It also authenticates requests written by
 //! hand ([`Infobip::authorize`], [`Infobip::send`]) and, with the `middleware` feature, the
 //! requests of a `reqwest_middleware` client (`Infobip::middleware`). With the `sms`
-//! feature, `Infobip::sms_logs` reads the SMS logs as one stream. The examples below use
-//! [`ClientBuilder::build`], which gives the account client directly.
+//! feature, `Infobip::sms_logs` reads the SMS logs as one stream.
 //!
-//! # Examples
+//! ```no_run
+//! use infobip_auth::ClientBuilder;
+//! use infobip_client::sms::types::{
+//!     SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
+//! };
+//! use infobip_client::Products as _;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // One connection per account, kept for the life of the service (cheap to clone).
+//! let infobip = ClientBuilder::api_key("your-api-key")
+//!     .base_url("https://xxxxx.api.infobip.com")
+//!     .connect()?;
+//! let request = SmsRequestEnvelope::new([SmsMessage::new(
+//!     SmsTextMessageContent::new("Your code is 918273"),
+//!     [SmsToDestination::new("41793026727")],
+//! )]);
+//! let sent = infobip.sms().send_sms_messages().body(request).send().await?;
+//! let balance = infobip.account().get_account_balance().send().await?;
+//! println!("{} messages; {} {} left", sent.messages.len(), balance.balance, balance.currency);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # One scheme each
+//!
+//! The examples below use [`ClientBuilder::build`], which gives the account client directly.
 //!
 //! ```no_run
 //! use infobip_auth::ClientBuilder;
@@ -155,6 +179,7 @@ mod authenticator;
 mod buffered;
 mod builder;
 mod cache;
+mod call_retry;
 mod clock;
 mod connection;
 mod deprecation;

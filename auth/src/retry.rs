@@ -10,8 +10,11 @@ use infobip_client::Operation;
 
 use crate::{AuthError, Cause, Clock};
 
-/// How the token and session endpoints are retried when they fail transiently (429, 5xx,
-/// connection errors, timeouts). Bad credentials are never retried.
+/// How requests are retried when they fail transiently: the token and session endpoints
+/// ([`ClientBuilder::retry_policy`](crate::ClientBuilder::retry_policy): 429, 5xx, connection
+/// errors, timeouts; bad credentials never) and product calls
+/// ([`read_retry`](crate::ClientBuilder::read_retry),
+/// [`write_retry`](crate::ClientBuilder::write_retry)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Requests sent at most, the first included. `1` disables retries.
@@ -83,10 +86,20 @@ impl LoginCooldown {
 }
 
 impl RetryPolicy {
+    /// No retries: every request is sent once.
+    pub const fn never() -> Self {
+        Self {
+            max_attempts: 1,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+
     /// The backoff: each wait is between half and all of `base_delay` doubled per attempt
     /// (capped at `max_delay`), so that retries stay spaced and many clients do not retry in
     /// step.
-    fn backoff(&self) -> ExponentialBuilder {
+    pub(crate) fn backoff(&self) -> ExponentialBuilder {
         ExponentialBuilder::new()
             .with_min_delay(self.base_delay / 2)
             .with_max_delay(self.max_delay / 2)

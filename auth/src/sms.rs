@@ -17,7 +17,8 @@ use crate::{Clock, Infobip};
 /// One entry of the SMS logs, as [`Infobip::sms_logs`] yields them.
 pub type SmsLog = SmsLogSmsMessageContent;
 
-/// How many 429s in a row the stream waits out before it hands the last one to the caller:
+/// How many 429s in a row the stream waits out (its requests bypass the connection's
+/// `read_retry`, whose attempts would multiply these) before it hands the last one to the caller:
 /// past that, something else (another process on the same account, say) is using the whole
 /// allowance, and the caller should hear of it.
 const MAX_WAITS: u32 = 10;
@@ -33,7 +34,8 @@ impl Infobip {
     /// account), it waits as `Retry-After` says (or 1 s, doubling, when it says nothing) on
     /// the connection's clock and asks again; after ten 429s in a row, or any other error, it
     /// yields the error and ends (so it does, after that page's entries, when a page names the
-    /// cursor it was asked with). Feature `sms`.
+    /// cursor it was asked with). The connection's `read_retry` does not apply to its calls:
+    /// this waiting replaces it. Feature `sms`.
     ///
     /// `query` sets the filters and the page size (`limit`); its `cursor` and `use_cursor`
     /// are the stream's to set.
@@ -133,7 +135,7 @@ impl Pages<'_> {
             if let Some(cursor) = &self.cursor {
                 query = query.cursor(cursor.clone());
             }
-            let error = match query.send().await {
+            let error = match crate::call_retry::without(query.send()).await {
                 Ok(page) => return Ok(page.into_inner()),
                 Err(error) => error,
             };

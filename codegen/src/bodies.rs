@@ -18,6 +18,7 @@ use openapiv3::{MediaType, OpenAPI, Operation, Parameter, ReferenceOr, Response,
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+use crate::constructors::Start;
 use crate::form::{
     field_name, form_fields, multipart_schema, scalar, schema, sends_multipart, FormField, Scalar,
 };
@@ -325,21 +326,28 @@ pub(crate) fn render(
             };
             format!(" The part `{}` ({what}).", f.name)
         });
-        let required: Vec<&FormField> = fields.iter().filter(|f| f.required).collect();
-        let required_idents: Vec<Ident> = required
+        let field_syn_types: Vec<syn::Type> = field_types
             .iter()
-            .map(|f| ident(&field_name(&f.name)))
-            .collect();
-        let required_types: Vec<TokenStream> = required.iter().map(|f| field_type(f)).collect();
-        let initial = fields.iter().zip(&field_idents).map(|(f, id)| {
-            if f.required {
-                quote!(#id)
-            } else if f.list {
-                quote!(#id: ::std::vec::Vec::new())
-            } else {
-                quote!(#id: ::std::option::Option::None)
-            }
-        });
+            .map(|ty| syn::parse2(ty.clone()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| failed(e.to_string()))?;
+        let constructors = crate::constructors::constructors(
+            &form,
+            fields
+                .iter()
+                .zip(&field_idents)
+                .zip(&field_syn_types)
+                .map(|((f, id), ty)| {
+                    let start = match (f.required, f.list) {
+                        (true, _) => Start::Given,
+                        (false, true) => Start::Empty,
+                        (false, false) => Start::Optional(
+                            syn::parse2(scalar_type(f.scalar)).unwrap_or_else(|_| ty.clone()),
+                        ),
+                    };
+                    (id, ty, start)
+                }),
+        );
         let pushes = fields.iter().zip(&field_idents).map(|(f, id)| {
             let name = &f.name;
             let value = |v: TokenStream| match f.scalar {
@@ -424,16 +432,12 @@ pub(crate) fn render(
         items.push(quote! {
             #[doc = #doc_form]
             #[derive(Debug, Clone)]
+            #[non_exhaustive]
             pub struct #form {
                 #(#[doc = #field_docs] pub #field_idents: #field_types,)*
             }
 
-            impl #form {
-                /// The form with its required parts; the others unset.
-                pub fn new(#(#required_idents: #required_types),*) -> Self {
-                    Self { #(#initial),* }
-                }
-            }
+            #constructors
 
             impl crate::Form for #form {
                 fn fields(&self) -> ::std::vec::Vec<(&'static str, crate::Field<'_>)> {

@@ -279,17 +279,7 @@ fn take_secret_params(spec: &mut OpenAPI) -> BTreeMap<String, Vec<SecretParam>> 
             .collect();
         item.parameters
             .retain(|p| secret(p, components.as_ref()).is_none());
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for operation in operations.into_iter().flatten() {
+        for operation in crate::spec::operations_mut(item) {
             let Some(id) = operation.operation_id.clone() else {
                 continue;
             };

@@ -65,6 +65,7 @@ pub(crate) fn generate(
                 syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
             let renamed = crate::open_enums::open_response_enums(&mut file);
             tolerate_unknown_fields(&mut file);
+            crate::constructors::add(&mut file);
             schemars_behind_feature(&mut file);
             mark_deprecated(&mut file, &deprecated_methods(spec));
             crate::sends::own_sends(&mut file, &operation_statics(spec))?;

@@ -34,6 +34,7 @@
 mod bodies;
 mod cli;
 mod client;
+mod constructors;
 mod form;
 mod idents;
 mod import;
@@ -43,6 +44,7 @@ mod products;
 mod reserved;
 mod sends;
 mod spec;
+mod strings;
 mod surface;
 pub mod synthetic;
 
@@ -208,7 +210,7 @@ pub struct ProductOutput {
     /// Number of types in the generated `types` module.
     pub types: usize,
     /// The client crate's optional dependencies that the product's code names (`uuid`,
-    /// `regress`): what its feature switches on.
+    /// `uuid`): what its feature switches on.
     pub dependencies: Vec<String>,
 }
 
@@ -278,7 +280,8 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
     let spec = parse(spec_text)?;
     let operations = spec::collect(&spec).map_err(CodegenError::InvalidSpec)?;
     // Progenitor reads the description without what codegen writes itself (`bodies.rs`).
-    let generated = bodies::for_progenitor(&spec);
+    let mut generated = bodies::for_progenitor(&spec);
+    strings::loosen(&mut generated);
     let (client, renamed_variants) = client::generate(&generated)?;
     let types = client::type_names(&client);
     let table = operations::render(product, &spec, &operations, &types);

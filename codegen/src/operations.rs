@@ -89,6 +89,20 @@ fn reaches_password(
     }
 }
 
+/// Whether an operation can be sent again without doing anything twice: a read, unless it
+/// hands each item out once. Infobip's delivery reports and inbound messages are removed as
+/// they are read (its documentation says so for every product that has them), and their
+/// operationIds say what they are.
+pub(crate) fn repeatable(operation_id: &str, method: &str) -> bool {
+    let read = matches!(method, "GET" | "HEAD");
+    let consumes = operation_id.contains("delivery-report")
+        || operation_id.contains("inbound-messages")
+        || operation_id.contains("inbound-sms-messages")
+        || operation_id.contains("inbound-mms-messages")
+        || matches!(operation_id, "receive-push-messages" | "get-push-reports");
+    read && !consumes
+}
+
 /// `operations.rs` of the product `product`; `types` names the client's generated types.
 pub(crate) fn render(
     product: &str,
@@ -132,6 +146,7 @@ pub(crate) fn render(
                 quote!(Scheme::#variant)
             });
         let scopes = &op.scopes;
+        let repeatable = repeatable(op.operation_id, &op.method);
         let reads_secrets = match check {
             Some((check, _)) => quote!(Some(#check)),
             None => quote!(None),
@@ -146,6 +161,7 @@ pub(crate) fn render(
                 path: #path,
                 schemes: &[#(#schemes),*],
                 scopes: &[#(#scopes),*],
+                repeatable: #repeatable,
                 reads_secrets: #reads_secrets,
             };
         }
@@ -179,6 +195,29 @@ pub(crate) fn render(
                 #(#by_method)*
                 _ => None,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repeatable;
+
+    #[test]
+    fn reads_repeat_unless_they_hand_items_out_once() {
+        assert!(repeatable("get-account-balance", "GET"));
+        assert!(repeatable("get-outbound-sms-message-logs-v3", "GET"));
+        for consumed in [
+            "get-outbound-sms-message-delivery-reports-v3",
+            "get-inbound-sms-messages",
+            "get-messages-api-inbound-messages",
+            "get-email-delivery-reports",
+            "get-push-reports",
+        ] {
+            assert!(!repeatable(consumed, "GET"), "{consumed}");
+        }
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            assert!(!repeatable("update-api-key", method), "{method}");
         }
     }
 }

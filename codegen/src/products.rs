@@ -14,7 +14,7 @@ use crate::{CodegenError, Spec};
 /// dependencies: a product's feature switches on those its code names, so that a service
 /// compiles only what its products need. Adding one here means adding it, optional, to the
 /// client's manifest too.
-pub(crate) const OPTIONAL_DEPENDENCIES: &[&str] = &["regress", "uuid"];
+pub(crate) const OPTIONAL_DEPENDENCIES: &[&str] = &["uuid"];
 
 /// The [`OPTIONAL_DEPENDENCIES`] that `file` names by an absolute path (`::uuid::Uuid`), the
 /// way progenitor and typify name every crate.
@@ -254,7 +254,7 @@ pub(crate) fn render_modules(specs: &[Spec], dependencies: &[BTreeSet<&str>]) ->
 }
 
 /// The manifest with its features section rewritten: one feature per product, switching on the
-/// optional crates its code names (`email = ["dep:regress", "dep:uuid"]`), and `full` for all
+/// optional crates its code names (`camara = ["dep:uuid"]`), and `full` for all
 /// of them.
 pub(crate) fn render_features(
     manifest: &str,

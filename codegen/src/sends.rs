@@ -9,7 +9,9 @@
 //! - a JSON success is decoded by `crate::call::json`, and every other status by
 //!   `crate::call::failure`, which reads Infobip's error body whatever the status;
 //! - each `?` on a request-building step maps its failure to the rim's error for that
-//!   operation.
+//!   operation;
+//! - each builder gets `call_timeout`, which bounds that call instead of the connection's
+//!   default (a field and setter named `timeout` can be an operation's own parameter).
 //!
 //! Any shape this pass does not recognise is an error: a `send` left half rewritten would not
 //! compile, and a regen that fails says where.
@@ -50,18 +52,52 @@ pub(crate) fn own_sends(
         })
         .ok_or_else(|| failed(String::from("progenitor wrote no `builder` module")))?;
     for item in &mut builder.1 {
-        let syn::Item::Impl(block) = item else {
-            continue;
-        };
-        for item in &mut block.items {
-            if let syn::ImplItem::Fn(function) = item {
-                if function.sig.ident == "send" {
-                    rewrite_send(function, statics).map_err(&failed)?;
+        match item {
+            syn::Item::Struct(structure) => {
+                if let syn::Fields::Named(fields) = &mut structure.fields {
+                    fields.named.push(syn::parse_quote!(
+                        call_timeout: ::std::option::Option<::std::time::Duration>
+                    ));
                 }
             }
+            syn::Item::Impl(block) => {
+                for item in &mut block.items {
+                    if let syn::ImplItem::Fn(function) = item {
+                        if function.sig.ident == "send" {
+                            rewrite_send(function, statics).map_err(&failed)?;
+                        } else if function.sig.ident == "new" {
+                            start_without_timeout(function).map_err(&failed)?;
+                        }
+                    }
+                }
+                block.items.push(syn::parse_quote! {
+                    /// Bounds this call: the request and its answer must be done within
+                    /// `timeout`, instead of the connection's default.
+                    pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                        self.call_timeout = ::std::option::Option::Some(timeout);
+                        self
+                    }
+                });
+            }
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// The builder's `new`, with no timeout of its own.
+fn start_without_timeout(function: &mut syn::ImplItemFn) -> Result<(), String> {
+    for stmt in &mut function.block.stmts {
+        if let syn::Stmt::Expr(syn::Expr::Struct(start), _) = stmt {
+            start.fields.push(syn::parse_quote!(
+                call_timeout: ::std::option::Option::None
+            ));
+            return Ok(());
+        }
+    }
+    Err(String::from(
+        "a builder's `new` that does not end in `Self { .. }`",
+    ))
 }
 
 /// `pub use progenitor_client::{.., Error, ..}` without `Error`.
@@ -101,16 +137,42 @@ fn rewrite_send(
     let mut matched = false;
     for stmt in std::mem::take(&mut function.block.stmts) {
         let text = quote!(#stmt).to_string();
-        let stmt = if text.starts_with("let info = OperationInfo")
+        let stmt = if text.starts_with("let Self {") {
+            // The builder's own timeout comes out with its fields.
+            let mut stmt = stmt;
+            if let syn::Stmt::Local(local) = &mut stmt {
+                if let syn::Pat::Struct(pattern) = &mut local.pat {
+                    let field: syn::Ident = syn::parse_quote!(call_timeout);
+                    pattern.fields.push(syn::FieldPat {
+                        attrs: Vec::new(),
+                        member: syn::Member::Named(field.clone()),
+                        colon_token: None,
+                        pat: Box::new(syn::Pat::Ident(syn::PatIdent {
+                            attrs: Vec::new(),
+                            by_ref: None,
+                            mutability: None,
+                            ident: field,
+                            subpat: None,
+                        })),
+                    });
+                }
+            }
+            stmt
+        } else if text.starts_with("let result = client . exec (") {
+            stmts.push(syn::parse_quote! {
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+            });
+            syn::parse_quote! {
+                let response = crate::call::execute(&client.inner, &client.client, #operation, request).await?;
+            }
+        } else if text.starts_with("let info = OperationInfo")
             || text.starts_with("client . pre (")
             || text.starts_with("client . post (")
             || text.starts_with("let response = result ?")
         {
             continue;
-        } else if text.starts_with("let result = client . exec (") {
-            syn::parse_quote! {
-                let response = crate::call::execute(&client.inner, &client.client, #operation, request).await?;
-            }
         } else if let syn::Stmt::Expr(syn::Expr::Match(answer), None) = stmt {
             matched = true;
             syn::Stmt::Expr(syn::Expr::Match(rewrite_match(answer, &operation)?), None)

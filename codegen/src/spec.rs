@@ -11,6 +11,24 @@ use openapiv3::{OpenAPI, Operation, ReferenceOr, RequestBody, Response, StatusCo
 
 use crate::CodegenError;
 
+/// The operations of a path item, to change in place.
+pub(crate) fn operations_mut(
+    item: &mut openapiv3::PathItem,
+) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Parses a description written as YAML or JSON and checks its OpenAPI version.
 ///
 /// The version is read before the document is mapped onto `openapiv3`'s 3.0 model, because a

@@ -140,7 +140,10 @@ fn downloads_and_raw_request_bodies_are_generated_by_progenitor() {
         4XX: {$ref: '#/components/responses/Error'}
 "#,
     );
-    assert!(client.contains("Result<ResponseValue<ByteStream>, Error>"), "{client}");
+    assert!(
+        client.contains("Result<ResponseValue<ByteStream>, Error>"),
+        "{client}"
+    );
     assert!(client.contains("\"application/octet-stream\""), "{client}");
     assert!(client.contains(".body(body)"), "{client}");
 }

@@ -42,5 +42,7 @@ pub static HAND_WRITTEN: Operation = Operation {
     path: "/",
     schemes: Scheme::ALL,
     scopes: &[],
+    // Nothing is known of what a request written by hand does.
+    repeatable: false,
     reads_secrets: None,
 };

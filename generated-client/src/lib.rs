@@ -15,6 +15,70 @@
 //! - [`FilePart`] and [`Form`], for the `multipart/form-data` uploads codegen writes itself,
 //!   and [`ContentType`], which says what a download (a [`ByteStream`]) holds.
 //!
+//! # Building requests
+//!
+//! Every type of a request has `new`, taking its required fields (each as `impl Into`), and a
+//! setter per optional field, taking the value itself. Code written this way keeps compiling
+//! when Infobip adds an optional field: the types are `#[non_exhaustive]`, so struct literals,
+//! which would not, are refused outside this crate (fields stay public to read and assign).
+//! String lengths and patterns in the descriptions are left to Infobip, which names the field
+//! that breaks one ([`ErrorKind::Api`]).
+//!
+//! An SMS (feature `sms`):
+//!
+//! ```no_run
+//! # #[cfg(feature = "sms")]
+//! # async fn run(infobip: &impl infobip_client::Products) -> Result<(), infobip_client::Error> {
+//! use infobip_client::sms::types::{
+//!     SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
+//! };
+//!
+//! let request = SmsRequestEnvelope::new([SmsMessage::new(
+//!     SmsTextMessageContent::new("Your code is 918273"),
+//!     [SmsToDestination::new("41793026727")],
+//! )
+//! .sender("InfoSMS")]);
+//! let sent = infobip.sms().send_sms_messages().body(request).send().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A WhatsApp text (feature `whatsapp`), from a registered sender:
+//!
+//! ```no_run
+//! # #[cfg(feature = "whatsapp")]
+//! # async fn run(infobip: &impl infobip_client::Products) -> Result<(), infobip_client::Error> {
+//! use infobip_client::whatsapp::types::{TextContent, TextMessage};
+//!
+//! let message = TextMessage::new(
+//!     TextContent::new("Your table is ready").preview_url(false),
+//!     "441134960000",
+//!     "41793026727",
+//! )
+//! .callback_data("table-12");
+//! let sent = infobip.whatsapp().send_whatsapp_text_message().body(message).send().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! An email (feature `email`), a `multipart/form-data` upload whose attachments are streamed:
+//!
+//! ```no_run
+//! # #[cfg(feature = "email")]
+//! # async fn run(infobip: &impl infobip_client::Products) -> Result<(), infobip_client::Error> {
+//! use infobip_client::email::multipart::SendFullyFeaturedEmailForm;
+//! use infobip_client::FilePart;
+//!
+//! let form = SendFullyFeaturedEmailForm::new(["jane@example.com".to_owned()])
+//!     .from("Shop <shop@example.com>")
+//!     .subject("Your receipt")
+//!     .text("Thank you for your order.")
+//!     .attachment([FilePart::path("receipts/1042.pdf")]);
+//! let sent = infobip.email().send_fully_featured_email().form(form).send().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Services normally build clients through the `infobip-auth` crate. Built by hand it looks
 //! like this (with [`Auth::none`], which sends no credentials, so only the session and token
 //! calls succeed):

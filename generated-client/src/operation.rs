@@ -66,6 +66,11 @@ pub struct Operation {
     /// The API scopes any one of which allows the call (Infobip's `x-scopes`); empty when the
     /// description lists none.
     pub scopes: &'static [&'static str],
+    /// Whether sending the operation again after a failure cannot do anything twice: a read
+    /// (`GET`, `HEAD`), unless it hands each item out once (delivery reports, inbound
+    /// messages: a second read would not see what the first one took). Only such operations
+    /// are retried by default.
+    pub repeatable: bool,
     /// For an operation whose success body holds secrets (an API key's secret, a token):
     /// whether a body parses as that success type. A body that does not is one progenitor's
     /// error would print whole, so the authenticator takes the secrets out of it first.
@@ -97,6 +102,7 @@ impl fmt::Debug for Operation {
             .field("path", &self.path)
             .field("schemes", &self.schemes)
             .field("scopes", &self.scopes)
+            .field("repeatable", &self.repeatable)
             .field("reads_secrets", &self.reads_secrets.is_some())
             .finish()
     }

@@ -243,31 +243,6 @@ pub mod zalo;
 #[doc(hidden)]
 #[cfg(
     any(
-        feature = "apple-mfb",
-        feature = "camara",
-        feature = "email",
-        feature = "kakao",
-        feature = "knowledge-base",
-        feature = "messages-api",
-        feature = "numbers",
-        feature = "omni-failover",
-        feature = "people",
-        feature = "rcs",
-        feature = "resources",
-        feature = "sms",
-        feature = "viber",
-        feature = "voice",
-        feature = "webrtc-calls",
-        feature = "whatsapp",
-        feature = "zalo"
-    )
-)]
-pub use ::regress;
-/// For the command line's generated commands, which name the crate through the
-/// client so that the product's feature alone brings it in.
-#[doc(hidden)]
-#[cfg(
-    any(
         feature = "camara",
         feature = "knowledge-base",
         feature = "live-chat",

@@ -89,10 +89,10 @@ fn infobip_date_times_are_read_and_one_form_is_written() {
 
 #[test]
 fn the_content_is_text_or_binary_and_both_round_trip() {
-    let text = SmsMessageContent::from(SmsTextMessageContent {
-        text: String::from("Hello from Rust"),
-        language: None,
-        transliteration: Some(TransliterationCode::Turkish),
+    let text = SmsMessageContent::from({
+        let mut value = SmsTextMessageContent::new(String::from("Hello from Rust"));
+        value.transliteration = Some(TransliterationCode::Turkish);
+        value
     });
     let json = serde_json::to_value(&text).unwrap();
     assert_eq!(
@@ -105,10 +105,11 @@ fn the_content_is_text_or_binary_and_both_round_trip() {
         "{back:?}"
     );
 
-    let binary = SmsMessageContent::from(SmsBinaryMessageContent {
-        hex: String::from("0f c2 4a bf 34 13 ba"),
-        data_coding: 8,
-        esm_class: 0,
+    let binary = SmsMessageContent::from({
+        let mut value = SmsBinaryMessageContent::new(String::from("0f c2 4a bf 34 13 ba"));
+        value.data_coding = 8;
+        value.esm_class = 0;
+        value
     });
     let json = serde_json::to_value(&binary).unwrap();
     assert_eq!(

@@ -42,9 +42,7 @@ async fn create_session(State(shared): AppState, ConnectInfo(peer): Peer, body: 
             request.unsafe_.unwrap_or(false),
             peer.ip(),
         )?;
-        Ok(Json(CreateSessionResponse {
-            token: Secret::new(token),
-        }))
+        Ok(Json(CreateSessionResponse::new(Secret::new(token))))
     });
     respond(Endpoint::CreateSession, result)
 }
@@ -109,15 +107,16 @@ fn issue_token(
     let client_id = field("client_id")?;
     let client_secret = field("client_secret")?;
     let token = shared.issue_oauth(client_id, client_secret)?;
-    Ok(Json(CreateOAuth2TokenResponse {
-        access_token: Secret::new(token),
-        // The spec's field is int32; a configured lifetime beyond it is reported saturated.
-        expires_in: shared
-            .config
-            .oauth_expires_in
-            .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
-        token_type: "Bearer".to_owned(),
-    }))
+    // The spec's field is int32; a configured lifetime beyond it is reported saturated.
+    let expires_in = shared
+        .config
+        .oauth_expires_in
+        .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+    Ok(Json(CreateOAuth2TokenResponse::new(
+        Secret::new(token),
+        expires_in,
+        "Bearer",
+    )))
 }
 
 /// The form body's fields. An empty body needs no content type: a client that sends the
@@ -149,10 +148,10 @@ fn token_field<'a>(
 
 async fn balance(State(shared): AppState, ConnectInfo(peer): Peer, headers: HeaderMap) -> Response {
     let result = guard(&shared, Endpoint::GetAccountBalance, &headers, peer).map(|principal| {
-        Json(AccountBalance {
-            balance: principal.account.balance,
-            currency: "EUR".to_owned(),
-        })
+        Json(AccountBalance::new(
+            principal.account.balance,
+            "EUR".to_owned(),
+        ))
     });
     respond(Endpoint::GetAccountBalance, result)
 }

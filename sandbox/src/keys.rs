@@ -188,18 +188,19 @@ impl StoredKey {
     }
 
     pub fn to_api(&self) -> ApiKey {
-        ApiKey {
-            account_id: Some(self.account_id.clone()),
-            allowed_i_ps: self.allowed_ips.clone(),
-            api_key_secret: Some(Secret::new(self.secret.clone())),
-            enabled: Some(self.enabled),
-            id: Some(self.id.clone()),
-            name: self.name.clone(),
-            permissions: self.permissions.clone(),
-            platform: self.platform.clone(),
-            scope_guids: Some(self.scope_guids.clone()),
-            valid_from: Some(self.valid_from.into()),
-            valid_to: Some(self.valid_to.into()),
+        {
+            let mut value = ApiKey::new(self.name.clone());
+            value.account_id = Some(self.account_id.clone());
+            value.allowed_i_ps = self.allowed_ips.clone();
+            value.api_key_secret = Some(Secret::new(self.secret.clone()));
+            value.enabled = Some(self.enabled);
+            value.id = Some(self.id.clone());
+            value.permissions = self.permissions.clone();
+            value.platform = self.platform.clone();
+            value.scope_guids = Some(self.scope_guids.clone());
+            value.valid_from = Some(self.valid_from.into());
+            value.valid_to = Some(self.valid_to.into());
+            value
         }
     }
 }

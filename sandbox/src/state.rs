@@ -545,16 +545,19 @@ impl Shared {
             .take(size)
             .map(StoredKey::to_api)
             .collect();
-        Ok(ApiKeyPage {
-            api_keys,
-            paging: Paging {
-                order_by: filter.order_by,
-                order_direction: filter.order_direction,
-                page: Some(filter.page),
-                page_size: Some(filter.size),
-                total_count: Some(i64::try_from(total).unwrap_or(i64::MAX)),
-                total_pages: Some(i32::try_from(total.div_ceil(size)).unwrap_or(i32::MAX)),
-            },
+        Ok({
+            let mut value = ApiKeyPage::new({
+                let mut value = Paging::new();
+                value.order_by = filter.order_by;
+                value.order_direction = filter.order_direction;
+                value.page = Some(filter.page);
+                value.page_size = Some(filter.size);
+                value.total_count = Some(i64::try_from(total).unwrap_or(i64::MAX));
+                value.total_pages = Some(i32::try_from(total.div_ceil(size)).unwrap_or(i32::MAX));
+                value
+            });
+            value.api_keys = api_keys;
+            value
         })
     }
 }

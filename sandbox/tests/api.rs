@@ -1286,11 +1286,10 @@ async fn generated_client_reads_the_sandboxs_bodies() {
     );
     let session = client
         .create_session()
-        .body(CreateSessionRequest {
-            username: DEMO_USERNAME.to_owned(),
-            password: DEMO_PASSWORD.into(),
-            unsafe_: None,
-        })
+        .body(CreateSessionRequest::new(
+            DEMO_PASSWORD,
+            DEMO_USERNAME.to_owned(),
+        ))
         .send()
         .await
         .unwrap()
@@ -1300,11 +1299,11 @@ async fn generated_client_reads_the_sandboxs_bodies() {
 
     let token = client
         .create_oauth2_token()
-        .body(CreateOAuth2TokenRequest {
-            client_id: DEMO_USERNAME.to_owned(),
-            client_secret: DEMO_PASSWORD.into(),
-            grant_type: GrantType::ClientCredentials,
-        })
+        .body(CreateOAuth2TokenRequest::new(
+            DEMO_USERNAME.to_owned(),
+            DEMO_PASSWORD,
+            GrantType::ClientCredentials,
+        ))
         .send()
         .await
         .unwrap()
@@ -1315,11 +1314,7 @@ async fn generated_client_reads_the_sandboxs_bodies() {
     // Both error formats parse into the generated error types.
     match client
         .create_session()
-        .body(CreateSessionRequest {
-            username: DEMO_USERNAME.to_owned(),
-            password: "wrong".into(),
-            unsafe_: None,
-        })
+        .body(CreateSessionRequest::new("wrong", DEMO_USERNAME.to_owned()))
         .send()
         .await
     {
@@ -1361,16 +1356,7 @@ async fn create_api_key_helper_sets_up_keys_directly() {
     use infobip_client::account::types::CreateApiKeyRequest;
 
     let env = Env::default().await;
-    let request = CreateApiKeyRequest {
-        account_id: None,
-        allowed_i_ps: Vec::new(),
-        name: "direct".to_owned(),
-        permissions: Vec::new(),
-        platform: Vec::new(),
-        scope_guids: None,
-        valid_from: None,
-        valid_to: None,
-    };
+    let request = CreateApiKeyRequest::new("direct".to_owned());
     let key = env
         .sandbox
         .create_api_key(DEMO_USERNAME, request.clone())

@@ -665,14 +665,8 @@ async fn reports_are_returned_once_and_only_to_their_account() {
     assert_eq!(report.callback_data.as_deref(), Some("order=42"));
     assert_eq!(report.campaign_reference_id.as_deref(), Some("spring"));
     let platform = report.platform.as_ref().unwrap();
-    assert_eq!(
-        platform.entity_id.as_deref().map(String::as_str),
-        Some("entity-1")
-    );
-    assert_eq!(
-        platform.application_id.as_deref().map(String::as_str),
-        Some("app-1")
-    );
+    assert_eq!(platform.entity_id.as_deref(), Some("entity-1"));
+    assert_eq!(platform.application_id.as_deref(), Some("app-1"));
     // 71 UCS-2 characters: two parts, priced per part.
     assert_eq!(report.message_count, Some(2));
     let price = report.price.as_ref().unwrap();

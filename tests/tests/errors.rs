@@ -142,10 +142,15 @@ async fn an_auth_failure_says_nothing_was_sent_and_comes_back_typed() {
     let error = client.get_api_keys_by_filter().send().await.unwrap_err();
     let shown = error.to_string();
     assert!(
-        shown.starts_with("`get-api-keys-by-filter` was not sent: APIKeyHeader authentication failed: "),
+        shown.starts_with(
+            "`get-api-keys-by-filter` was not sent: APIKeyHeader authentication failed: "
+        ),
         "{shown}"
     );
-    assert!(shown.contains("it accepts Basic, IBSSOTokenHeader, OAuth2"), "{shown}");
+    assert!(
+        shown.contains("it accepts Basic, IBSSOTokenHeader, OAuth2"),
+        "{shown}"
+    );
     let failure = AuthFailure::of(&error).unwrap();
     assert!(matches!(
         failure.error(),

@@ -657,11 +657,11 @@ async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_clien
         .unwrap();
     let _ = client
         .create_oauth2_token()
-        .body(CreateOAuth2TokenRequest {
-            client_id: DEMO_USERNAME.into(),
-            client_secret: infobip_sandbox::DEMO_PASSWORD.into(),
-            grant_type: GrantType::ClientCredentials,
-        })
+        .body(CreateOAuth2TokenRequest::new(
+            DEMO_USERNAME,
+            infobip_sandbox::DEMO_PASSWORD,
+            GrantType::ClientCredentials,
+        ))
         .send()
         .await;
     let leaked: Vec<String> = elsewhere.requests().into_iter().map(|r| r.body).collect();

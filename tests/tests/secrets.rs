@@ -443,11 +443,7 @@ async fn public_types(w: &World, leaks: &mut Leaks) {
     ));
     leaks.print(format!(
         "{:?}",
-        CreateOAuth2TokenRequest {
-            client_id: DEMO_USERNAME.into(),
-            client_secret: DEMO_PASSWORD.into(),
-            grant_type: GrantType::ClientCredentials,
-        }
+        CreateOAuth2TokenRequest::new(DEMO_USERNAME, DEMO_PASSWORD, GrantType::ClientCredentials)
     ));
     leaks.print(format!(
         "{:?}",
@@ -543,6 +539,7 @@ async fn failing_calls_with_a_secret_in_the_url_or_body(w: &World, leaks: &mut L
     let slow = w
         .basic_builder()
         .timeout(Duration::from_millis(100))
+        .read_retry(RetryPolicy::never())
         .build()
         .unwrap();
     w.sandbox.inject(

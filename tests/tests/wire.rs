@@ -295,11 +295,7 @@ async fn balance_parses_success_and_legacy_error() {
 
 #[test]
 fn generated_types_redact_secrets_in_debug() {
-    let request = CreateSessionRequest {
-        username: "user".into(),
-        password: "hunter2".into(),
-        unsafe_: None,
-    };
+    let request = CreateSessionRequest::new("hunter2", "user");
     let printed = format!("{request:?}");
     assert!(!printed.contains("hunter2"), "{printed}");
 }

@@ -67,11 +67,11 @@ impl Ibsso {
         let span = auth_span!("infobip_auth.session_create", operation, login.scheme);
         let attempt = || async {
             let sent_at = login.clock.now();
-            let body = CreateSessionRequest {
-                username: self.credentials.username.clone(),
-                password: self.credentials.password().expose_secret().into(),
-                unsafe_: self.unsafe_session.then_some(true),
-            };
+            let mut body = CreateSessionRequest::new(
+                infobip_client::Secret::new(self.credentials.password().expose_secret().to_owned()),
+                self.credentials.username.clone(),
+            );
+            body.unsafe_ = self.unsafe_session.then_some(true);
             let response = login
                 .call(operation, None, refused, |client| {
                     Box::pin(async move { client.create_session().body(body).send().await })

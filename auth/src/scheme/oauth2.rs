@@ -41,11 +41,11 @@ impl OAuth2 {
             // Read before sending, so that network time shortens the token's life rather
             // than lengthening it.
             let sent_at = login.clock.now();
-            let body = CreateOAuth2TokenRequest {
-                client_id: self.credentials.username.clone(),
-                client_secret: self.credentials.password().expose_secret().into(),
-                grant_type: GrantType::ClientCredentials,
-            };
+            let body = CreateOAuth2TokenRequest::new(
+                self.credentials.username.clone(),
+                infobip_client::Secret::new(self.credentials.password().expose_secret().to_owned()),
+                GrantType::ClientCredentials,
+            );
             let response = login
                 .call(operation, None, bad_request, |client| {
                     Box::pin(async move { client.create_oauth2_token().body(body).send().await })

@@ -145,16 +145,13 @@ async fn rotate(
     let now = chrono::Utc::now();
     // A start in the past is now; a start still to come is kept.
     let valid_from = old.valid_from.filter(|from| from.get() > now);
-    let request = CreateApiKeyRequest {
-        account_id: old.account_id.clone(),
-        allowed_i_ps: old.allowed_i_ps.clone(),
-        name: old.name.clone(),
-        permissions: old.permissions.clone(),
-        platform: Vec::new(),
-        scope_guids: old.scope_guids.clone(),
-        valid_from,
-        valid_to: old.valid_to,
-    };
+    let mut request = CreateApiKeyRequest::new(old.name.clone());
+    request.account_id = old.account_id.clone();
+    request.allowed_i_ps = old.allowed_i_ps.clone();
+    request.permissions = old.permissions.clone();
+    request.scope_guids = old.scope_guids.clone();
+    request.valid_from = valid_from;
+    request.valid_to = old.valid_to;
     let created = crate::spinner::while_waiting(
         "creating the new key...",
         session

@@ -2,7 +2,7 @@
 
 use clap::{Args as _, FromArgMatches as _};
 use infobip_client::sms::types::{
-    SmsMessage, SmsMessageContent, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
+    SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
 };
 use infobip_client::Products as _;
 use serde_json::{json, Value};
@@ -36,34 +36,11 @@ pub fn send_command() -> clap::Command {
 /// Runs `infobip sms send`.
 pub async fn send(context: &Context, matches: &clap::ArgMatches) -> Result<(), Failure> {
     let args = Send::from_arg_matches(matches).map_err(|e| Failure::usage(e.to_string()))?;
-    let destinations = args
-        .to
-        .iter()
-        .map(|number| {
-            number
-                .parse()
-                .map(|to| SmsToDestination {
-                    message_id: None,
-                    network_id: None,
-                    to,
-                })
-                .map_err(|e| Failure::usage(format!("--to {number}: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let request = SmsRequestEnvelope {
-        messages: vec![SmsMessage {
-            content: SmsMessageContent::TextMessageContent(SmsTextMessageContent {
-                language: None,
-                text: args.text,
-                transliteration: None,
-            }),
-            destinations,
-            options: None,
-            sender: args.from,
-            webhooks: None,
-        }],
-        options: None,
-    };
+    // Numbers are checked by Infobip, which names the one it refuses.
+    let destinations: Vec<SmsToDestination> = args.to.iter().map(SmsToDestination::new).collect();
+    let mut message = SmsMessage::new(SmsTextMessageContent::new(args.text), destinations);
+    message.sender = args.from;
+    let request = SmsRequestEnvelope::new([message]);
     let session = context.connect().await?;
     let sms = session.infobip.sms();
     let answer =

@@ -65,15 +65,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(::clap::value_parser!(types::ApplicationApplicationId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("application-name")
                     .long("application-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::ApplicationApplicationName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -90,9 +88,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetApplicationApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -101,17 +97,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ModifyApplicationApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
                 ::clap::Arg::new("application-name")
                     .long("application-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::ModifyApplicationApplicationName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -128,9 +120,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::DeleteApplicationApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -154,13 +144,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::EntityEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("entity-name")
                     .long("entity-name")
-                    .value_parser(::clap::value_parser!(types::EntityEntityName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -177,7 +167,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::GetEntityEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -186,13 +176,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::ModifyEntityEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
                 ::clap::Arg::new("entity-name")
                     .long("entity-name")
-                    .value_parser(::clap::value_parser!(types::ModifyEntityEntityName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -209,7 +199,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::DeleteEntityEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -218,11 +208,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::GetResourceAssociationsApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -246,9 +232,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetResourceAssociationsEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -260,9 +244,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("resource-id")
                     .long("resource-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetResourceAssociationsResourceId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -294,11 +276,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::ResourceAssociationRequestApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -322,19 +300,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ResourceAssociationRequestEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("resource-id")
                     .long("resource-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::ResourceAssociationRequestResourceId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -368,11 +340,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::ResourceAssociationRequestApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -396,19 +364,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ResourceAssociationRequestEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("resource-id")
                     .long("resource-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::ResourceAssociationRequestResourceId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -442,9 +404,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetResourceAssociationApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -468,17 +428,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetResourceAssociationEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("resource-id")
                     .long("resource-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetResourceAssociationResourceId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -564,13 +520,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_application();
-        if let Some(value) = matches
-            .get_one::<types::ApplicationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ApplicationApplicationName>("application-name")
+        if let Some(value) = matches.get_one::<::std::string::String>("application-name")
         {
             request = request.body_map(|body| { body.application_name(value.clone()) });
         }
@@ -599,9 +552,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_application();
-        if let Some(value) = matches
-            .get_one::<types::GetApplicationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.application_id(value.clone());
         }
         self.config.execute_get_application(matches, &mut request)?;
@@ -622,13 +573,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_application();
-        if let Some(value) = matches
-            .get_one::<types::ModifyApplicationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.application_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::ModifyApplicationApplicationName>("application-name")
+        if let Some(value) = matches.get_one::<::std::string::String>("application-name")
         {
             request = request.body_map(|body| { body.application_name(value.clone()) });
         }
@@ -657,9 +605,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_application();
-        if let Some(value) = matches
-            .get_one::<types::DeleteApplicationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.application_id(value.clone());
         }
         self.config.execute_delete_application(matches, &mut request)?;
@@ -704,10 +650,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_entity();
-        if let Some(value) = matches.get_one::<types::EntityEntityId>("entity-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::EntityEntityName>("entity-name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-name") {
             request = request.body_map(|body| { body.entity_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -735,7 +681,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_entity();
-        if let Some(value) = matches.get_one::<types::GetEntityEntityId>("entity-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.entity_id(value.clone());
         }
         self.config.execute_get_entity(matches, &mut request)?;
@@ -756,13 +702,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_entity();
-        if let Some(value) = matches.get_one::<types::ModifyEntityEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.entity_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::ModifyEntityEntityName>("entity-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-name") {
             request = request.body_map(|body| { body.entity_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -790,8 +733,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_entity();
-        if let Some(value) = matches.get_one::<types::DeleteEntityEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.entity_id(value.clone());
         }
         self.config.execute_delete_entity(matches, &mut request)?;
@@ -812,25 +754,19 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_resource_associations();
-        if let Some(value) = matches
-            .get_one::<types::GetResourceAssociationsApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.application_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::ChannelType>("channel") {
             request = request.channel(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetResourceAssociationsEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.entity_id(value.clone());
         }
         if let Some(value) = matches.get_one::<i32>("page") {
             request = request.page(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetResourceAssociationsResourceId>("resource-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("resource-id") {
             request = request.resource_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::ResourceType>("resource-type") {
@@ -857,22 +793,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_resource_association();
-        if let Some(value) = matches
-            .get_one::<types::ResourceAssociationRequestApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::ChannelType>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ResourceAssociationRequestEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ResourceAssociationRequestResourceId>("resource-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("resource-id") {
             request = request.body_map(|body| { body.resource_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::ResourceType>("resource-type") {
@@ -905,22 +835,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_resource_association();
-        if let Some(value) = matches
-            .get_one::<types::ResourceAssociationRequestApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::ChannelType>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ResourceAssociationRequestEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ResourceAssociationRequestResourceId>("resource-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("resource-id") {
             request = request.body_map(|body| { body.resource_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::ResourceType>("resource-type") {
@@ -953,22 +877,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_resource_association();
-        if let Some(value) = matches
-            .get_one::<types::GetResourceAssociationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.application_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::ChannelType>("channel") {
             request = request.channel(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetResourceAssociationEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.entity_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetResourceAssociationResourceId>("resource-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("resource-id") {
             request = request.resource_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::ResourceType>("resource-type") {

@@ -41,7 +41,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("campaign")
                     .long("campaign")
-                    .value_parser(::clap::value_parser!(types::GetAllBlocklistsCampaign))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -80,9 +80,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("destination")
                     .long("destination")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetAllBlocklistsDestination),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -100,7 +98,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(::clap::value_parser!(types::GetAllBlocklistsSender))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -169,9 +167,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("account-key") {
             request = request.account_key(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetAllBlocklistsCampaign>("campaign")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("campaign") {
             request = request.campaign(value.clone());
         }
         if let Some(value) = matches.get_one::<types::ViewableChannel>("channel") {
@@ -187,9 +183,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.created_date_to(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetAllBlocklistsDestination>("destination")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("destination") {
             request = request.destination(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("get-all-account-keys-blocklists") {
@@ -198,7 +192,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<u64>("page") {
             request = request.page(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::GetAllBlocklistsSender>("sender") {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("size") {

@@ -376,9 +376,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("agent-id")
                     .long("agent-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ConversationApiModelAgentId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -418,9 +416,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("queue-id")
                     .long("queue-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ConversationApiModelQueueId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -442,17 +438,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("summary")
                     .long("summary")
-                    .value_parser(
-                        ::clap::value_parser!(types::ConversationApiModelSummary),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("topic")
                     .long("topic")
-                    .value_parser(
-                        ::clap::value_parser!(types::ConversationApiModelTopic),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -484,9 +476,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("agent-id")
                     .long("agent-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ConversationApiModelAgentId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -532,9 +522,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("queue-id")
                     .long("queue-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ConversationApiModelQueueId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -556,17 +544,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("summary")
                     .long("summary")
-                    .value_parser(
-                        ::clap::value_parser!(types::ConversationApiModelSummary),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("topic")
                     .long("topic")
-                    .value_parser(
-                        ::clap::value_parser!(types::ConversationApiModelTopic),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -589,9 +573,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("agent-id")
                     .long("agent-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::PatchConversationApiRequestAgentId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -619,9 +601,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("queue-id")
                     .long("queue-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::PatchConversationApiRequestQueueId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -645,17 +625,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("summary")
                     .long("summary")
-                    .value_parser(
-                        ::clap::value_parser!(types::PatchConversationApiRequestSummary),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("topic")
                     .long("topic")
-                    .value_parser(
-                        ::clap::value_parser!(types::PatchConversationApiRequestTopic),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -678,11 +654,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("tag-name")
                     .long("tag-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::AddTagToConversationApiRequestTagName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -699,9 +671,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("agent-id")
                     .long("agent-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::AssignAgentApiRequestAgentId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -817,7 +787,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::CreateTagApiRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1191,9 +1161,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("agent-id")
                     .long("agent-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateNoteApiRequestAgentId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1368,7 +1336,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("display-name")
                     .long("display-name")
-                    .value_parser(::clap::value_parser!(types::AgentRequestDisplayName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1436,7 +1404,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("display-name")
                     .long("display-name")
-                    .value_parser(::clap::value_parser!(types::AgentRequestDisplayName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1555,9 +1523,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("queue-id")
                     .long("queue-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::QueueAssignRequestQueueId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1656,9 +1622,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateQueueApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1726,9 +1690,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::UpdateQueueApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1865,13 +1827,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("destination")
                     .long("destination")
-                    .value_parser(::clap::value_parser!(types::BotApiModelDestination))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("display-name")
                     .long("display-name")
-                    .value_parser(::clap::value_parser!(types::BotApiModelDisplayName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1909,15 +1871,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("webhook-event-url")
                     .long("webhook-event-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::BotApiModelWebhookEventUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("webhook-url")
                     .long("webhook-url")
-                    .value_parser(::clap::value_parser!(types::BotApiModelWebhookUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1991,13 +1951,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("destination")
                     .long("destination")
-                    .value_parser(::clap::value_parser!(types::BotApiModelDestination))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("display-name")
                     .long("display-name")
-                    .value_parser(::clap::value_parser!(types::BotApiModelDisplayName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2035,15 +1995,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("webhook-event-url")
                     .long("webhook-event-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::BotApiModelWebhookEventUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("webhook-url")
                     .long("webhook-url")
-                    .value_parser(::clap::value_parser!(types::BotApiModelWebhookUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -2438,7 +2396,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(::clap::value_parser!(types::FormRequestTitle))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2482,7 +2440,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(::clap::value_parser!(types::FormRequestTitle))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2547,7 +2505,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(::clap::value_parser!(types::FieldRequestTitle))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2612,7 +2570,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(::clap::value_parser!(types::FieldRequestTitle))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2710,7 +2668,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(::clap::value_parser!(types::TriggerTitle))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2766,7 +2724,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(::clap::value_parser!(types::TriggerTitle))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2822,7 +2780,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(::clap::value_parser!(types::TriggerTitle))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2910,11 +2868,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("webhook-url")
                     .long("webhook-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::AccountConfigurationRequestWebhookUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -3033,9 +2987,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::WaitingStrategyApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -3081,9 +3033,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::WaitingStrategyApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -3722,11 +3672,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("tag-name")
                     .long("tag-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TransferToExternalConfigApiModelTagName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -3856,9 +3802,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::HoldConfigWithQueuesApiModelName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -3914,9 +3858,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::HoldConfigWithQueuesApiModelName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4064,17 +4006,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("message")
                     .long("message")
-                    .value_parser(
-                        ::clap::value_parser!(types::WorkingHoursApiRequestMessage),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::WorkingHoursApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4136,17 +4074,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("message")
                     .long("message")
-                    .value_parser(
-                        ::clap::value_parser!(types::WorkingHoursApiRequestMessage),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::WorkingHoursApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4208,17 +4142,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("message")
                     .long("message")
-                    .value_parser(
-                        ::clap::value_parser!(types::WorkingHoursApiRequestMessage),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::WorkingHoursApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -5067,9 +4997,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_conversation();
-        if let Some(value) = matches
-            .get_one::<types::ConversationApiModelAgentId>("agent-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("closed-at") {
@@ -5085,9 +5013,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::ConversationPriority>("priority") {
             request = request.body_map(|body| { body.priority(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ConversationApiModelQueueId>("queue-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
             request = request.body_map(|body| { body.queue_id(value.clone()) });
         }
         if let Some(value) = matches
@@ -5095,13 +5021,10 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.status(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ConversationApiModelSummary>("summary")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("summary") {
             request = request.body_map(|body| { body.summary(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ConversationApiModelTopic>("topic")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("topic") {
             request = request.body_map(|body| { body.topic(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("updated-at")
@@ -5157,9 +5080,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation();
-        if let Some(value) = matches
-            .get_one::<types::ConversationApiModelAgentId>("agent-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("closed-at") {
@@ -5179,9 +5100,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::ConversationPriority>("priority") {
             request = request.body_map(|body| { body.priority(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ConversationApiModelQueueId>("queue-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
             request = request.body_map(|body| { body.queue_id(value.clone()) });
         }
         if let Some(value) = matches
@@ -5189,13 +5108,10 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.status(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ConversationApiModelSummary>("summary")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("summary") {
             request = request.body_map(|body| { body.summary(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ConversationApiModelTopic>("topic")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("topic") {
             request = request.body_map(|body| { body.topic(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("updated-at")
@@ -5229,9 +5145,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.patch_conversation();
-        if let Some(value) = matches
-            .get_one::<types::PatchConversationApiRequestAgentId>("agent-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
@@ -5241,9 +5155,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::ConversationPriority>("priority") {
             request = request.body_map(|body| { body.priority(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::PatchConversationApiRequestQueueId>("queue-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
             request = request.body_map(|body| { body.queue_id(value.clone()) });
         }
         if let Some(value) = matches
@@ -5251,14 +5163,10 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.status(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::PatchConversationApiRequestSummary>("summary")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("summary") {
             request = request.body_map(|body| { body.summary(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::PatchConversationApiRequestTopic>("topic")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("topic") {
             request = request.body_map(|body| { body.topic(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -5292,9 +5200,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.conversation_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::AddTagToConversationApiRequestTagName>("tag-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("tag-name") {
             request = request.body_map(|body| { body.tag_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -5324,9 +5230,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.change_conversation_assignment();
-        if let Some(value) = matches
-            .get_one::<types::AssignAgentApiRequestAgentId>("agent-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
@@ -5530,7 +5434,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_tag();
-        if let Some(value) = matches.get_one::<types::CreateTagApiRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -5758,9 +5662,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_note();
-        if let Some(value) = matches
-            .get_one::<types::CreateNoteApiRequestAgentId>("agent-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.body_map(|body| { body.agent_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("conversation-id")
@@ -5905,9 +5807,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_agent();
-        if let Some(value) = matches
-            .get_one::<types::AgentRequestDisplayName>("display-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("enabled") {
@@ -5968,9 +5868,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::AgentRequestDisplayName>("display-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("enabled") {
@@ -6071,9 +5969,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("agent-id") {
             request = request.agent_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::QueueAssignRequestQueueId>("queue-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
             request = request.body_map(|body| { body.queue_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -6198,8 +6094,7 @@ impl<T: CliConfig> Cli<T> {
             request = request
                 .body_map(|body| { body.is_auto_assignment_enabled(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateQueueApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("working-hours-id")
@@ -6266,8 +6161,7 @@ impl<T: CliConfig> Cli<T> {
                     body.is_sticky_auto_assignment_enabled(value.clone())
                 });
         }
-        if let Some(value) = matches.get_one::<types::UpdateQueueApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("queue-id") {
@@ -6433,14 +6327,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::MessageChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BotApiModelDestination>("destination")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("destination") {
             request = request.body_map(|body| { body.destination(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BotApiModelDisplayName>("display-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("enabled") {
@@ -6460,13 +6350,11 @@ impl<T: CliConfig> Cli<T> {
                 .body_map(|body| { body.session_timeout_in_sec(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<types::BotApiModelWebhookEventUrl>("webhook-event-url")
+            .get_one::<::std::string::String>("webhook-event-url")
         {
             request = request.body_map(|body| { body.webhook_event_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BotApiModelWebhookUrl>("webhook-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
             request = request.body_map(|body| { body.webhook_url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -6521,14 +6409,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::MessageChannel>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BotApiModelDestination>("destination")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("destination") {
             request = request.body_map(|body| { body.destination(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BotApiModelDisplayName>("display-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("enabled") {
@@ -6548,13 +6432,11 @@ impl<T: CliConfig> Cli<T> {
                 .body_map(|body| { body.session_timeout_in_sec(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<types::BotApiModelWebhookEventUrl>("webhook-event-url")
+            .get_one::<::std::string::String>("webhook-event-url")
         {
             request = request.body_map(|body| { body.webhook_event_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BotApiModelWebhookUrl>("webhook-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
             request = request.body_map(|body| { body.webhook_url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -6819,7 +6701,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("is-enabled") {
             request = request.body_map(|body| { body.is_enabled(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::FormRequestTitle>("title") {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -6877,7 +6759,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("is-enabled") {
             request = request.body_map(|body| { body.is_enabled(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::FormRequestTitle>("title") {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -6962,7 +6844,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("regex") {
             request = request.body_map(|body| { body.regex(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::FieldRequestTitle>("title") {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::FieldType>("type") {
@@ -7023,7 +6905,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("regex") {
             request = request.body_map(|body| { body.regex(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::FieldRequestTitle>("title") {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::FieldType>("type") {
@@ -7117,7 +6999,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<i32>("times-triggered") {
             request = request.body_map(|body| { body.times_triggered(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::TriggerTitle>("title") {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -7181,7 +7063,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<i32>("times-triggered") {
             request = request.body_map(|body| { body.times_triggered(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::TriggerTitle>("title") {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -7245,7 +7127,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<i32>("times-triggered") {
             request = request.body_map(|body| { body.times_triggered(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::TriggerTitle>("title") {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -7402,9 +7284,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_conversation_account_configuration();
-        if let Some(value) = matches
-            .get_one::<types::AccountConfigurationRequestWebhookUrl>("webhook-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {
             request = request.body_map(|body| { body.webhook_url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -7533,9 +7413,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::ConditionType>("condition-type") {
             request = request.body_map(|body| { body.condition_type(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::WaitingStrategyApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -7593,9 +7471,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::WaitingStrategyApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -8327,9 +8203,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::TransferToExternalConfigApiModelTagName>("tag-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("tag-name") {
             request = request.body_map(|body| { body.tag_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("transfer-to-any-number-enabled") {
@@ -8507,9 +8381,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.body_map(|body| { body.id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::HoldConfigWithQueuesApiModelName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
@@ -8575,9 +8447,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::HoldConfigWithQueuesApiModelName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("updated-at") {
@@ -8769,13 +8639,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("is-default") {
             request = request.body_map(|body| { body.is_default(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::WorkingHoursApiRequestMessage>("message")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
             request = request.body_map(|body| { body.message(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::WorkingHoursApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches
@@ -8850,13 +8717,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("is-default") {
             request = request.body_map(|body| { body.is_default(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::WorkingHoursApiRequestMessage>("message")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
             request = request.body_map(|body| { body.message(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::WorkingHoursApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches
@@ -8931,13 +8795,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("is-default") {
             request = request.body_map(|body| { body.is_default(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::WorkingHoursApiRequestMessage>("message")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message") {
             request = request.body_map(|body| { body.message(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::WorkingHoursApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches

@@ -553,9 +553,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("destination")
                     .long("destination")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetValidationsDestinationItem),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .action(::clap::ArgAction::Append)
                     .required(false),
             )
@@ -596,9 +594,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("valid-mailbox")
                     .long("valid-mailbox")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetValidationsValidMailbox),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -622,9 +618,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("validation-request-id")
                     .long("validation-request-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetValidationsValidationRequestId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
     }
@@ -633,9 +627,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("validation-request-id")
                     .long("validation-request-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ApiBulkRequestValidationRequestId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -673,9 +665,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("domain-name")
                     .long("domain-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::AddDomainRequestDomainName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -887,7 +877,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::GetIpPoolsName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
     }
@@ -896,9 +886,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::IpPoolCreateApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -924,9 +912,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::IpPoolCreateApiRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1740,11 +1726,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.cursor(value.clone());
         }
         if let Some(value) = matches
-            .get_many::<types::GetValidationsDestinationItem>("destination")
+            .get_many::<::std::string::String>("destination")
             .map(|values| {
-                values
-                    .cloned()
-                    .collect::<::std::vec::Vec<types::GetValidationsDestinationItem>>()
+                values.cloned().collect::<::std::vec::Vec<::std::string::String>>()
             })
         {
             request = request.destination(value.clone());
@@ -1761,9 +1745,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("size") {
             request = request.size(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetValidationsValidMailbox>("valid-mailbox")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("valid-mailbox") {
             request = request.valid_mailbox(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("valid-syntax") {
@@ -1780,7 +1762,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.validated_date_to(value.clone());
         }
         if let Some(value) = matches
-            .get_one::<types::GetValidationsValidationRequestId>("validation-request-id")
+            .get_one::<::std::string::String>("validation-request-id")
         {
             request = request.validation_request_id(value.clone());
         }
@@ -1803,7 +1785,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.request_validations();
         if let Some(value) = matches
-            .get_one::<types::ApiBulkRequestValidationRequestId>("validation-request-id")
+            .get_one::<::std::string::String>("validation-request-id")
         {
             request = request
                 .body_map(|body| { body.validation_request_id(value.clone()) });
@@ -1860,9 +1842,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::AddDomainRequestDomainName>("domain-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("domain-name") {
             request = request.body_map(|body| { body.domain_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
@@ -2204,7 +2184,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_ip_pools();
-        if let Some(value) = matches.get_one::<types::GetIpPoolsName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.name(value.clone());
         }
         self.config.execute_get_ip_pools(matches, &mut request)?;
@@ -2225,8 +2205,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_ip_pool();
-        if let Some(value) = matches.get_one::<types::IpPoolCreateApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2277,8 +2256,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_ip_pool();
-        if let Some(value) = matches.get_one::<types::IpPoolCreateApiRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("pool-id") {

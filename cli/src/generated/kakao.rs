@@ -507,19 +507,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender-group-key")
                     .long("sender-group-key")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::GetBrandMessageTemplatesSenderGroupKey
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("sender-key")
                     .long("sender-key")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetBrandMessageTemplatesSenderKey),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -546,25 +540,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestSender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("sender-group")
                     .long("sender-group")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestSenderGroup),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -581,25 +569,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetBrandMessageTemplateSender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("sender-group")
                     .long("sender-group")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetBrandMessageTemplateSenderGroup),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("template-code")
                     .long("template-code")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetBrandMessageTemplateTemplateCode),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -614,25 +596,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestSender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("sender-group")
                     .long("sender-group")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestSenderGroup),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1145,14 +1121,11 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<i32>("page") {
             request = request.page(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetBrandMessageTemplatesSenderGroupKey>("sender-group-key")
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-group-key")
         {
             request = request.sender_group_key(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetBrandMessageTemplatesSenderKey>("sender-key")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-key") {
             request = request.sender_key(value.clone());
         }
         if let Some(value) = matches.get_one::<::infobip_client::DateTime>("since") {
@@ -1182,18 +1155,13 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("is-adult") {
             request = request.body_map(|body| { body.is_adult(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateTemplateRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateTemplateRequestSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.body_map(|body| { body.sender(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateTemplateRequestSenderGroup>("sender-group")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-group") {
             request = request.body_map(|body| { body.sender_group(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -1223,19 +1191,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_brand_message_template();
-        if let Some(value) = matches
-            .get_one::<types::GetBrandMessageTemplateSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetBrandMessageTemplateSenderGroup>("sender-group")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-group") {
             request = request.sender_group(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetBrandMessageTemplateTemplateCode>("template-code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-code") {
             request = request.template_code(value.clone());
         }
         self.config.execute_get_brand_message_template(matches, &mut request)?;
@@ -1259,18 +1221,13 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("is-adult") {
             request = request.body_map(|body| { body.is_adult(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateTemplateRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateTemplateRequestSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.body_map(|body| { body.sender(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateTemplateRequestSenderGroup>("sender-group")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-group") {
             request = request.body_map(|body| { body.sender_group(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("template-code") {

@@ -157,9 +157,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateUpdateArticleRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -229,9 +227,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateUpdateArticleRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -344,9 +340,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("content")
                     .long("content")
-                    .value_parser(
-                        ::clap::value_parser!(types::CommentCreateUpdateRequestContent),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -375,9 +369,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("content")
                     .long("content")
-                    .value_parser(
-                        ::clap::value_parser!(types::CommentCreateUpdateRequestContent),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -683,7 +675,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::TagCreateRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -709,7 +701,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::TagUpdateRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -914,9 +906,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.folder_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateUpdateArticleRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
@@ -992,9 +982,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.folder_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateUpdateArticleRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::WorkflowStatus>("status") {
@@ -1145,9 +1133,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.article_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::CommentCreateUpdateRequestContent>("content")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("content") {
             request = request.body_map(|body| { body.content(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -1187,9 +1173,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.comment_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::CommentCreateUpdateRequestContent>("content")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("content") {
             request = request.body_map(|body| { body.content(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -1533,7 +1517,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_knowledge_base_tag();
-        if let Some(value) = matches.get_one::<types::TagCreateRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -1582,7 +1566,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_knowledge_base_tag();
-        if let Some(value) = matches.get_one::<types::TagUpdateRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::infobip_client::uuid::Uuid>("tag-id") {

@@ -213,9 +213,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("ad-account-id")
                     .long("ad-account-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::CampaignRequestAdAccountId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -239,7 +237,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("page-id")
                     .long("page-id")
-                    .value_parser(::clap::value_parser!(types::CampaignRequestPageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -277,33 +275,25 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("ad-account-id")
                     .long("ad-account-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateAudienceRequestAdAccountId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateAudienceRequestDescription),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateAudienceRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("page-id")
                     .long("page-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateAudienceRequestPageId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -592,9 +582,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_messenger_campaign();
-        if let Some(value) = matches
-            .get_one::<types::CampaignRequestAdAccountId>("ad-account-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("ad-account-id") {
             request = request.body_map(|body| { body.ad_account_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<i64>("daily-budget") {
@@ -606,7 +594,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CampaignRequestPageId>("page-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("page-id") {
             request = request.body_map(|body| { body.page_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -694,23 +682,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_messenger_audience();
-        if let Some(value) = matches
-            .get_one::<types::CreateAudienceRequestAdAccountId>("ad-account-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("ad-account-id") {
             request = request.body_map(|body| { body.ad_account_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateAudienceRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateAudienceRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateAudienceRequestPageId>("page-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("page-id") {
             request = request.body_map(|body| { body.page_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

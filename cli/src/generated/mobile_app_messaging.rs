@@ -67,7 +67,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::PushRequestFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -97,7 +97,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("text")
                     .long("text")
-                    .value_parser(::clap::value_parser!(types::PushRequestText))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -590,7 +590,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::PushRequestFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
         if let Some(value) = matches
@@ -609,7 +609,7 @@ impl<T: CliConfig> Cli<T> {
             request = request
                 .body_map(|body| { body.target_only_primary_devices(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::PushRequestText>("text") {
+        if let Some(value) = matches.get_one::<::std::string::String>("text") {
             request = request.body_map(|body| { body.text(value.clone()) });
         }
         if let Some(value) = matches.get_one::<i64>("validity-period") {

@@ -306,9 +306,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("national-id")
                     .long("national-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::NinCheckRequestDtoNationalId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -641,9 +639,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.document_type(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::NinCheckRequestDtoNationalId>("national-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("national-id") {
             request = request.body_map(|body| { body.national_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("phone-number") {

@@ -42,11 +42,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::AddFlowParticipantsRequestCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -58,9 +54,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::AddFlowParticipantsRequestNotifyUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -284,17 +278,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_flow_participants();
-        if let Some(value) = matches
-            .get_one::<types::AddFlowParticipantsRequestCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
         if let Some(value) = matches.get_one::<i64>("campaign-id") {
             request = request.campaign_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::AddFlowParticipantsRequestNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

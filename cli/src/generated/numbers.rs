@@ -203,17 +203,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::PurchaseNumberRequestApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::PurchaseNumberRequestEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -251,11 +247,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::UpdateOwnedNumberRequestApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -314,31 +306,25 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::StoredMoConfigurationApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::StoredMoConfigurationEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("key")
                     .long("key")
-                    .value_parser(::clap::value_parser!(types::StoredMoConfigurationKey))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("keyword")
                     .long("keyword")
-                    .value_parser(
-                        ::clap::value_parser!(types::StoredMoConfigurationKeyword),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -361,21 +347,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::MoConfigurationApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::MoConfigurationEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("keyword")
                     .long("keyword")
-                    .value_parser(::clap::value_parser!(types::MoConfigurationKeyword))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -449,15 +433,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::MmsConfigurationApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::MmsConfigurationEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -469,7 +451,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("keyword")
                     .long("keyword")
-                    .value_parser(::clap::value_parser!(types::MmsConfigurationKeyword))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -507,9 +489,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::MmsConfigurationApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -521,7 +501,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::MmsConfigurationEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -533,7 +513,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("keyword")
                     .long("keyword")
-                    .value_parser(::clap::value_parser!(types::MmsConfigurationKeyword))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -580,13 +560,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(::clap::value_parser!(types::VoiceSetupApplicationId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::VoiceSetupEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -609,13 +589,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(::clap::value_parser!(types::VoiceSetupApplicationId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::VoiceSetupEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -708,13 +688,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("city")
                     .long("city")
-                    .value_parser(::clap::value_parser!(types::AddressCity))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("country-code")
                     .long("country-code")
-                    .value_parser(::clap::value_parser!(types::AddressCountryCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -736,7 +716,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::AddressName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -748,19 +728,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("state-code")
                     .long("state-code")
-                    .value_parser(::clap::value_parser!(types::AddressStateCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("street-name")
                     .long("street-name")
-                    .value_parser(::clap::value_parser!(types::AddressStreetName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("street-number")
                     .long("street-number")
-                    .value_parser(::clap::value_parser!(types::AddressStreetNumber))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -772,7 +752,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("zip-code")
                     .long("zip-code")
-                    .value_parser(::clap::value_parser!(types::AddressZipCode))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1011,9 +991,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("explanation")
                     .long("explanation")
-                    .value_parser(
-                        ::clap::value_parser!(types::BrandAppealRequestExplanation),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1391,11 +1369,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("additional-information")
                     .long("additional-information")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelAdditionalInformation
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1407,41 +1381,25 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("business-contact-first-name")
                     .long("business-contact-first-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("business-contact-last-name")
                     .long("business-contact-last-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("business-dba")
                     .long("business-dba")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelBusinessDba
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("business-name")
                     .long("business-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelBusinessName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1478,11 +1436,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("business-website")
                     .long("business-website")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelBusinessWebsite
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1494,11 +1448,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("country-code")
                     .long("country-code")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelCountryCode
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1510,11 +1460,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("customer-care-email")
                     .long("customer-care-email")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1526,11 +1472,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("example-message")
                     .long("example-message")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelExampleMessage
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1572,11 +1514,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("legal-name")
                     .long("legal-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelLegalName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1608,11 +1546,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1630,21 +1564,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("program-summary")
                     .long("program-summary")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelProgramSummary
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("reference-id")
                     .long("reference-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelReferenceId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1690,31 +1616,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("support-phone")
                     .long("support-phone")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelSupportPhone
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("tax-id")
                     .long("tax-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelTaxId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("tax-id-issuing-country")
                     .long("tax-id-issuing-country")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1954,7 +1868,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("reason")
                     .long("reason")
-                    .value_parser(::clap::value_parser!(types::AppealRequestReason))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1980,17 +1894,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("number-pool-id")
                     .long("number-pool-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::AttachNumberPoolRequestNumberPoolId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("reason")
                     .long("reason")
-                    .value_parser(
-                        ::clap::value_parser!(types::AttachNumberPoolRequestReason),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -2353,14 +2263,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.purchase_number();
-        if let Some(value) = matches
-            .get_one::<types::PurchaseNumberRequestApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::PurchaseNumberRequestEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number") {
@@ -2414,9 +2320,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_owned_number();
-        if let Some(value) = matches
-            .get_one::<types::UpdateOwnedNumberRequestApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
@@ -2500,22 +2404,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.modify_sms_configurations();
-        if let Some(value) = matches
-            .get_one::<types::StoredMoConfigurationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::StoredMoConfigurationEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::StoredMoConfigurationKey>("key") {
+        if let Some(value) = matches.get_one::<::std::string::String>("key") {
             request = request.body_map(|body| { body.key(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::StoredMoConfigurationKeyword>("keyword")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("keyword") {
             request = request.body_map(|body| { body.keyword(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
@@ -2548,18 +2446,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_new_configuration();
-        if let Some(value) = matches
-            .get_one::<types::MoConfigurationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::MoConfigurationEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::MoConfigurationKeyword>("keyword")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("keyword") {
             request = request.body_map(|body| { body.keyword(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
@@ -2669,21 +2562,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_mms_configuration();
-        if let Some(value) = matches
-            .get_one::<types::MmsConfigurationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::MmsConfigurationEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("key") {
             request = request.body_map(|body| { body.key(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::MmsConfigurationKeyword>("keyword")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("keyword") {
             request = request.body_map(|body| { body.keyword(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
@@ -2740,9 +2628,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_mms_configuration();
-        if let Some(value) = matches
-            .get_one::<types::MmsConfigurationApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches
@@ -2750,16 +2636,13 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.configuration_key(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::MmsConfigurationEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("key") {
             request = request.body_map(|body| { body.key(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::MmsConfigurationKeyword>("keyword")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("keyword") {
             request = request.body_map(|body| { body.keyword(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
@@ -2837,12 +2720,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_voice_setup_on_number();
-        if let Some(value) = matches
-            .get_one::<types::VoiceSetupApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::VoiceSetupEntityId>("entity-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
@@ -2873,12 +2754,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_voice_setup_on_number();
-        if let Some(value) = matches
-            .get_one::<types::VoiceSetupApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::VoiceSetupEntityId>("entity-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
@@ -3046,37 +2925,34 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.validate_emergency_service();
-        if let Some(value) = matches.get_one::<types::AddressCity>("city") {
+        if let Some(value) = matches.get_one::<::std::string::String>("city") {
             request = request.body_map(|body| { body.city(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::AddressCountryCode>("country-code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("country-code") {
             request = request.body_map(|body| { body.country_code(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::Direction>("direction") {
             request = request.body_map(|body| { body.direction(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::AddressName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number-key") {
             request = request.number_key(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::AddressStateCode>("state-code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("state-code") {
             request = request.body_map(|body| { body.state_code(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::AddressStreetName>("street-name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("street-name") {
             request = request.body_map(|body| { body.street_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::AddressStreetNumber>("street-number")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("street-number") {
             request = request.body_map(|body| { body.street_number(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("suite") {
             request = request.body_map(|body| { body.suite(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::AddressZipCode>("zip-code") {
+        if let Some(value) = matches.get_one::<::std::string::String>("zip-code") {
             request = request.body_map(|body| { body.zip_code(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3486,9 +3362,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.brand_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::BrandAppealRequestExplanation>("explanation")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("explanation") {
             request = request.body_map(|body| { body.explanation(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3889,9 +3763,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_toll_free_campaign();
         if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelAdditionalInformation,
-            >("additional-information")
+            .get_one::<::std::string::String>("additional-information")
         {
             request = request
                 .body_map(|body| { body.additional_information(value.clone()) });
@@ -3900,33 +3772,21 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName,
-            >("business-contact-first-name")
+            .get_one::<::std::string::String>("business-contact-first-name")
         {
             request = request
                 .body_map(|body| { body.business_contact_first_name(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName,
-            >("business-contact-last-name")
+            .get_one::<::std::string::String>("business-contact-last-name")
         {
             request = request
                 .body_map(|body| { body.business_contact_last_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelBusinessDba,
-            >("business-dba")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("business-dba") {
             request = request.body_map(|body| { body.business_dba(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelBusinessName,
-            >("business-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("business-name") {
             request = request.body_map(|body| { body.business_name(value.clone()) });
         }
         if let Some(value) = matches
@@ -3935,10 +3795,7 @@ impl<T: CliConfig> Cli<T> {
             request = request
                 .body_map(|body| { body.business_registration_type(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelBusinessWebsite,
-            >("business-website")
+        if let Some(value) = matches.get_one::<::std::string::String>("business-website")
         {
             request = request.body_map(|body| { body.business_website(value.clone()) });
         }
@@ -3948,11 +3805,7 @@ impl<T: CliConfig> Cli<T> {
             request = request
                 .body_map(|body| { body.campaign_verify_token(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelCountryCode,
-            >("country-code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("country-code") {
             request = request.body_map(|body| { body.country_code(value.clone()) });
         }
         if let Some(value) = matches
@@ -3961,9 +3814,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.created_date(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail,
-            >("customer-care-email")
+            .get_one::<::std::string::String>("customer-care-email")
         {
             request = request
                 .body_map(|body| { body.customer_care_email(value.clone()) });
@@ -3971,10 +3822,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelExampleMessage,
-            >("example-message")
+        if let Some(value) = matches.get_one::<::std::string::String>("example-message")
         {
             request = request.body_map(|body| { body.example_message(value.clone()) });
         }
@@ -3994,11 +3842,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.legal_entity_type(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelLegalName,
-            >("legal-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("legal-name") {
             request = request.body_map(|body| { body.legal_name(value.clone()) });
         }
         if let Some(value) = matches
@@ -4006,9 +3850,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.message_volume(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::TollFreeUnifiedNumberCampaignApiModelName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches
@@ -4022,18 +3864,11 @@ impl<T: CliConfig> Cli<T> {
             request = request
                 .body_map(|body| { body.privacy_policy_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelProgramSummary,
-            >("program-summary")
+        if let Some(value) = matches.get_one::<::std::string::String>("program-summary")
         {
             request = request.body_map(|body| { body.program_summary(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelReferenceId,
-            >("reference-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("reference-id") {
             request = request.body_map(|body| { body.reference_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::CampaignStage>("stage") {
@@ -4042,22 +3877,14 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("support-email") {
             request = request.body_map(|body| { body.support_email(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelSupportPhone,
-            >("support-phone")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("support-phone") {
             request = request.body_map(|body| { body.support_phone(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::TollFreeUnifiedNumberCampaignApiModelTaxId>("tax-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("tax-id") {
             request = request.body_map(|body| { body.tax_id(value.clone()) });
         }
         if let Some(value) = matches
-            .get_one::<
-                types::TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry,
-            >("tax-id-issuing-country")
+            .get_one::<::std::string::String>("tax-id-issuing-country")
         {
             request = request
                 .body_map(|body| { body.tax_id_issuing_country(value.clone()) });
@@ -4386,7 +4213,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.campaign_id(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::AppealRequestReason>("reason") {
+        if let Some(value) = matches.get_one::<::std::string::String>("reason") {
             request = request.body_map(|body| { body.reason(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -4437,14 +4264,10 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.campaign_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::AttachNumberPoolRequestNumberPoolId>("number-pool-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("number-pool-id") {
             request = request.body_map(|body| { body.number_pool_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::AttachNumberPoolRequestReason>("reason")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("reason") {
             request = request.body_map(|body| { body.reason(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

@@ -137,9 +137,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::OmniAdvancedRequestCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -483,9 +481,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::OmniAdvancedRequestCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("intermediate-report") {

@@ -41,9 +41,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::OpenChannelMessageRequestSender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -74,9 +72,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("destination") {
             request = request.body_map(|body| { body.destination(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::OpenChannelMessageRequestSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.body_map(|body| { body.sender(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

@@ -1145,15 +1145,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("account-manager")
                     .long("account-manager")
-                    .value_parser(
-                        ::clap::value_parser!(types::IamCompanyV2AccountManager),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("country")
                     .long("country")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Country))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1165,9 +1163,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("customer-stage")
                     .long("customer-stage")
-                    .value_parser(
-                        ::clap::value_parser!(types::IamCompanyV2CustomerStage),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1185,7 +1181,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("industry")
                     .long("industry")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Industry))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1224,13 +1220,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Name))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("notes")
                     .long("notes")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Notes))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1263,19 +1259,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("region")
                     .long("region")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Region))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("segment")
                     .long("segment")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Segment))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("vat-number")
                     .long("vat-number")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2VatNumber))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1319,15 +1315,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("account-manager")
                     .long("account-manager")
-                    .value_parser(
-                        ::clap::value_parser!(types::IamCompanyV2AccountManager),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("country")
                     .long("country")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Country))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1339,9 +1333,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("customer-stage")
                     .long("customer-stage")
-                    .value_parser(
-                        ::clap::value_parser!(types::IamCompanyV2CustomerStage),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1365,7 +1357,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("industry")
                     .long("industry")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Industry))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1410,7 +1402,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("notes")
                     .long("notes")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Notes))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1443,7 +1435,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("region")
                     .long("region")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Region))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1461,13 +1453,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("segment")
                     .long("segment")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2Segment))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("vat-number")
                     .long("vat-number")
-                    .value_parser(::clap::value_parser!(types::IamCompanyV2VatNumber))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -2915,11 +2907,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("definition-id")
                     .long("definition-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::EventDefinitionCreateResourceDefinitionId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -2931,11 +2919,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-id")
                     .long("template-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::EventDefinitionCreateResourceTemplateId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -2973,19 +2957,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::EventDefinitionUpdateResourceDescription
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("title")
                     .long("title")
-                    .value_parser(
-                        ::clap::value_parser!(types::EventDefinitionUpdateResourceTitle),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4030,20 +4008,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_company();
-        if let Some(value) = matches
-            .get_one::<types::IamCompanyV2AccountManager>("account-manager")
+        if let Some(value) = matches.get_one::<::std::string::String>("account-manager")
         {
             request = request.body_map(|body| { body.account_manager(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Country>("country") {
+        if let Some(value) = matches.get_one::<::std::string::String>("country") {
             request = request.body_map(|body| { body.country(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::IamCompanyV2CustomerStage>("customer-stage")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("customer-stage") {
             request = request.body_map(|body| { body.customer_stage(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("external-id") {
@@ -4052,7 +4027,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<i64>("id") {
             request = request.body_map(|body| { body.id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Industry>("industry") {
+        if let Some(value) = matches.get_one::<::std::string::String>("industry") {
             request = request.body_map(|body| { body.industry(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("modified-at") {
@@ -4061,24 +4036,22 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<types::IamOrigin>("modified-from") {
             request = request.body_map(|body| { body.modified_from(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Name>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Notes>("notes") {
+        if let Some(value) = matches.get_one::<::std::string::String>("notes") {
             request = request.body_map(|body| { body.notes(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::IamOrigin>("origin") {
             request = request.body_map(|body| { body.origin(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Region>("region") {
+        if let Some(value) = matches.get_one::<::std::string::String>("region") {
             request = request.body_map(|body| { body.region(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Segment>("segment") {
+        if let Some(value) = matches.get_one::<::std::string::String>("segment") {
             request = request.body_map(|body| { body.segment(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::IamCompanyV2VatNumber>("vat-number")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("vat-number") {
             request = request.body_map(|body| { body.vat_number(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -4136,20 +4109,17 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_company();
-        if let Some(value) = matches
-            .get_one::<types::IamCompanyV2AccountManager>("account-manager")
+        if let Some(value) = matches.get_one::<::std::string::String>("account-manager")
         {
             request = request.body_map(|body| { body.account_manager(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Country>("country") {
+        if let Some(value) = matches.get_one::<::std::string::String>("country") {
             request = request.body_map(|body| { body.country(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("created-at") {
             request = request.body_map(|body| { body.created_at(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::IamCompanyV2CustomerStage>("customer-stage")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("customer-stage") {
             request = request.body_map(|body| { body.customer_stage(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("domain") {
@@ -4161,7 +4131,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<i64>("id") {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Industry>("industry") {
+        if let Some(value) = matches.get_one::<::std::string::String>("industry") {
             request = request.body_map(|body| { body.industry(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("modified-at") {
@@ -4173,13 +4143,13 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.name(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Notes>("notes") {
+        if let Some(value) = matches.get_one::<::std::string::String>("notes") {
             request = request.body_map(|body| { body.notes(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::IamOrigin>("origin") {
             request = request.body_map(|body| { body.origin(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Region>("region") {
+        if let Some(value) = matches.get_one::<::std::string::String>("region") {
             request = request.body_map(|body| { body.region(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("replace-domains") {
@@ -4188,12 +4158,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<bool>("replace-tags") {
             request = request.replace_tags(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::IamCompanyV2Segment>("segment") {
+        if let Some(value) = matches.get_one::<::std::string::String>("segment") {
             request = request.body_map(|body| { body.segment(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::IamCompanyV2VatNumber>("vat-number")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("vat-number") {
             request = request.body_map(|body| { body.vat_number(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -5615,17 +5583,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_event_definition();
-        if let Some(value) = matches
-            .get_one::<types::EventDefinitionCreateResourceDefinitionId>("definition-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("definition-id") {
             request = request.body_map(|body| { body.definition_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::EventDefinitionCreateResourceTemplateId>("template-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-id") {
             request = request.body_map(|body| { body.template_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("title") {
@@ -5682,14 +5646,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("definition-id") {
             request = request.definition_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::EventDefinitionUpdateResourceDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::EventDefinitionUpdateResourceTitle>("title")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("title") {
             request = request.body_map(|body| { body.title(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

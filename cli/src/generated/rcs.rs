@@ -92,9 +92,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::RcsSendRequestApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -106,7 +104,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::RcsSendRequestEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -180,9 +178,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::RcsSendTemplateRequestApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -194,9 +190,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::RcsSendTemplateRequestEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -483,9 +477,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("banner-url")
                     .long("banner-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateRcsSenderApiRequestBannerUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -506,29 +498,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("color")
                     .long("color")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateRcsSenderApiRequestColor),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CreateRcsSenderApiRequestDescription
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("display-name")
                     .long("display-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CreateRcsSenderApiRequestDisplayName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -549,17 +531,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("logo-url")
                     .long("logo-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateRcsSenderApiRequestLogoUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("sender-name")
                     .long("sender-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateRcsSenderApiRequestSenderName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -601,9 +579,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("banner-url")
                     .long("banner-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::EditRcsSenderApiRequestBannerUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -624,33 +600,25 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("color")
                     .long("color")
-                    .value_parser(
-                        ::clap::value_parser!(types::EditRcsSenderApiRequestColor),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(types::EditRcsSenderApiRequestDescription),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("display-name")
                     .long("display-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::EditRcsSenderApiRequestDisplayName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("logo-url")
                     .long("logo-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::EditRcsSenderApiRequestLogoUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -781,11 +749,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("test-number")
                     .long("test-number")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CreateRcsTestNumberApiRequestTestNumber
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -894,11 +858,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CreateRcsTemplateRequestTemplateName
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -921,9 +881,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::RcsTemplateGetTemplateName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -938,9 +896,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::RcsTemplateUpdateTemplateName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -963,9 +919,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::RcsTemplateCreateTemplateName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -988,9 +942,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::RcsTemplateDeleteTemplateName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -1020,9 +972,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::RcsTemplateRegisterTemplateName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -1162,17 +1112,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_message();
-        if let Some(value) = matches
-            .get_one::<types::RcsSendRequestApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::RcsSendRequestEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("from") {
@@ -1246,17 +1192,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_rcs_template_message();
-        if let Some(value) = matches
-            .get_one::<types::RcsSendTemplateRequestApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::RcsSendTemplateRequestEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("from") {
@@ -1572,9 +1514,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_rcs_sender();
-        if let Some(value) = matches
-            .get_one::<types::CreateRcsSenderApiRequestBannerUrl>("banner-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("banner-url") {
             request = request.body_map(|body| { body.banner_url(value.clone()) });
         }
         if let Some(value) = matches
@@ -1582,32 +1522,22 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.billing_category(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateRcsSenderApiRequestColor>("color")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("color") {
             request = request.body_map(|body| { body.color(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateRcsSenderApiRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateRcsSenderApiRequestDisplayName>("display-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::HostingRegion>("hosting-region") {
             request = request.body_map(|body| { body.hosting_region(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateRcsSenderApiRequestLogoUrl>("logo-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("logo-url") {
             request = request.body_map(|body| { body.logo_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateRcsSenderApiRequestSenderName>("sender-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
             request = request.body_map(|body| { body.sender_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::RcsUseCase>("use-case") {
@@ -1661,9 +1591,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_rcs_sender();
-        if let Some(value) = matches
-            .get_one::<types::EditRcsSenderApiRequestBannerUrl>("banner-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("banner-url") {
             request = request.body_map(|body| { body.banner_url(value.clone()) });
         }
         if let Some(value) = matches
@@ -1671,24 +1599,16 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.billing_category(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::EditRcsSenderApiRequestColor>("color")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("color") {
             request = request.body_map(|body| { body.color(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::EditRcsSenderApiRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::EditRcsSenderApiRequestDisplayName>("display-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::EditRcsSenderApiRequestLogoUrl>("logo-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("logo-url") {
             request = request.body_map(|body| { body.logo_url(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
@@ -1842,9 +1762,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("sender-name") {
             request = request.sender_name(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateRcsTestNumberApiRequestTestNumber>("test-number")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("test-number") {
             request = request.body_map(|body| { body.test_number(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -1985,9 +1903,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateRcsTemplateRequestTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.body_map(|body| { body.template_name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2020,9 +1936,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::RcsTemplateGetTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.template_name(value.clone());
         }
         self.config.execute_rcs_template_get(matches, &mut request)?;
@@ -2046,9 +1960,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::RcsTemplateUpdateTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.template_name(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2079,9 +1991,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::RcsTemplateCreateTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.template_name(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -2112,9 +2022,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::RcsTemplateDeleteTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.template_name(value.clone());
         }
         self.config.execute_rcs_template_delete(matches, &mut request)?;
@@ -2162,9 +2070,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::RcsTemplateRegisterTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.template_name(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

@@ -88,17 +88,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("country-code")
                     .long("country-code")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetInboundConfigurationsCountryCode),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("keyword")
                     .long("keyword")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetInboundConfigurationsKeyword),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -354,14 +350,10 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.configuration_key(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetInboundConfigurationsCountryCode>("country-code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("country-code") {
             request = request.country_code(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetInboundConfigurationsKeyword>("keyword")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("keyword") {
             request = request.keyword(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("number") {

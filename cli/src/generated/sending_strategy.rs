@@ -70,7 +70,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("channel")
                     .long("channel")
-                    .value_parser(::clap::value_parser!(types::SssRequestV2Channel))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -167,7 +167,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_sending_strategy_v2();
-        if let Some(value) = matches.get_one::<types::SssRequestV2Channel>("channel") {
+        if let Some(value) = matches.get_one::<::std::string::String>("channel") {
             request = request.body_map(|body| { body.channel(value.clone()) });
         }
         if let Some(value) = matches

@@ -75,21 +75,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("bulk-id")
                     .long("bulk-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::SendSmsMessagesOverQueryParametersBulkId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::SendSmsMessagesOverQueryParametersCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -167,11 +159,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("south-korea-title")
                     .long("south-korea-title")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::SendSmsMessagesOverQueryParametersSouthKoreaTitle
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -235,11 +223,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::SendSmsMessageOverQueryParametersCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -378,9 +362,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("language-code")
                     .long("language-code")
-                    .value_parser(
-                        ::clap::value_parser!(types::PreviewRequestLanguageCode),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -392,9 +374,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("transliteration")
                     .long("transliteration")
-                    .value_parser(
-                        ::clap::value_parser!(types::PreviewRequestTransliteration),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -920,16 +900,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_sms_messages_over_query_parameters();
-        if let Some(value) = matches
-            .get_one::<types::SendSmsMessagesOverQueryParametersBulkId>("bulk-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.bulk_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::SendSmsMessagesOverQueryParametersCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.callback_data(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("flash") {
@@ -977,9 +951,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.south_korea_reseller_code(value.clone());
         }
         if let Some(value) = matches
-            .get_one::<
-                types::SendSmsMessagesOverQueryParametersSouthKoreaTitle,
-            >("south-korea-title")
+            .get_one::<::std::string::String>("south-korea-title")
         {
             request = request.south_korea_title(value.clone());
         }
@@ -1040,11 +1012,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.bulk_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::SendSmsMessageOverQueryParametersCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.callback_data(value.clone());
         }
         if let Some(value) = matches.get_one::<bool>("flash") {
@@ -1145,16 +1113,13 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.preview_sms_message();
-        if let Some(value) = matches
-            .get_one::<types::PreviewRequestLanguageCode>("language-code")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("language-code") {
             request = request.body_map(|body| { body.language_code(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("text") {
             request = request.body_map(|body| { body.text(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::PreviewRequestTransliteration>("transliteration")
+        if let Some(value) = matches.get_one::<::std::string::String>("transliteration")
         {
             request = request.body_map(|body| { body.transliteration(value.clone()) });
         }

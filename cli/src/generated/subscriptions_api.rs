@@ -58,19 +58,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetSubscriptionsApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("calls-configuration-id")
                     .long("calls-configuration-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::GetSubscriptionsCallsConfigurationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -111,7 +105,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::GetSubscriptionsEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -123,7 +117,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("resource")
                     .long("resource")
-                    .value_parser(::clap::value_parser!(types::GetSubscriptionsResource))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -135,7 +129,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user")
                     .long("user")
-                    .value_parser(::clap::value_parser!(types::GetSubscriptionsUser))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
     }
@@ -345,9 +339,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("client-certificate-id")
                     .long("client-certificate-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ProfileRequestClientCertificateId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -365,7 +357,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("profile-id")
                     .long("profile-id")
-                    .value_parser(::clap::value_parser!(types::ProfileRequestProfileId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -421,11 +413,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("client-certificate-id")
                     .long("client-certificate-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::NoIdProfileRequestClientCertificateId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -514,7 +502,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("auth-id")
                     .long("auth-id")
-                    .value_parser(::clap::value_parser!(types::SecurityRequestAuthId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -652,11 +640,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("certificate-id")
                     .long("certificate-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CertificateUploadRequestCertificateId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -679,9 +663,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("certificate-id")
                     .long("certificate-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetCertificateDetailsCertificateId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -690,9 +672,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("certificate-id")
                     .long("certificate-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::DeleteCertificateCertificateId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -749,9 +729,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("certificate-id")
                     .long("certificate-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetCertificateStatusCertificateId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -760,11 +738,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("certificate-id")
                     .long("certificate-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::CertificateConnectionTestRequestCertificateId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -847,38 +821,30 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_subscriptions();
-        if let Some(value) = matches
-            .get_one::<types::GetSubscriptionsApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.application_id(value.clone());
         }
         if let Some(value) = matches
-            .get_one::<
-                types::GetSubscriptionsCallsConfigurationId,
-            >("calls-configuration-id")
+            .get_one::<::std::string::String>("calls-configuration-id")
         {
             request = request.calls_configuration_id(value.clone());
         }
         if let Some(value) = matches.get_one::<types::SubscriptionChannel>("channel") {
             request = request.channel(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetSubscriptionsEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.entity_id(value.clone());
         }
         if let Some(value) = matches.get_one::<i32>("page") {
             request = request.page(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetSubscriptionsResource>("resource")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("resource") {
             request = request.resource(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("size") {
             request = request.size(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::GetSubscriptionsUser>("user") {
+        if let Some(value) = matches.get_one::<::std::string::String>("user") {
             request = request.user(value.clone());
         }
         self.config.execute_get_subscriptions(matches, &mut request)?;
@@ -1038,7 +1004,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_profile();
         if let Some(value) = matches
-            .get_one::<types::ProfileRequestClientCertificateId>("client-certificate-id")
+            .get_one::<::std::string::String>("client-certificate-id")
         {
             request = request
                 .body_map(|body| { body.client_certificate_id(value.clone()) });
@@ -1050,9 +1016,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.body_map(|body| { body.max_bucket_size(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ProfileRequestProfileId>("profile-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("profile-id") {
             request = request.body_map(|body| { body.profile_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::num::NonZeroU32>("rate-limit") {
@@ -1120,9 +1084,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_profile();
         if let Some(value) = matches
-            .get_one::<
-                types::NoIdProfileRequestClientCertificateId,
-            >("client-certificate-id")
+            .get_one::<::std::string::String>("client-certificate-id")
         {
             request = request
                 .body_map(|body| { body.client_certificate_id(value.clone()) });
@@ -1225,7 +1187,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_security_settings();
-        if let Some(value) = matches.get_one::<types::SecurityRequestAuthId>("auth-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("auth-id") {
             request = request.body_map(|body| { body.auth_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::CredentialsType>("type") {
@@ -1370,9 +1332,7 @@ impl<T: CliConfig> Cli<T> {
             request = request
                 .body_map(|body| { body.certificate_content(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CertificateUploadRequestCertificateId>("certificate-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
             request = request.body_map(|body| { body.certificate_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("passphrase") {
@@ -1405,9 +1365,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_certificate_details();
-        if let Some(value) = matches
-            .get_one::<types::GetCertificateDetailsCertificateId>("certificate-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
             request = request.certificate_id(value.clone());
         }
         self.config.execute_get_certificate_details(matches, &mut request)?;
@@ -1428,9 +1386,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_certificate();
-        if let Some(value) = matches
-            .get_one::<types::DeleteCertificateCertificateId>("certificate-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
             request = request.certificate_id(value.clone());
         }
         self.config.execute_delete_certificate(matches, &mut request)?;
@@ -1484,9 +1440,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_certificate_status();
-        if let Some(value) = matches
-            .get_one::<types::GetCertificateStatusCertificateId>("certificate-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
             request = request.certificate_id(value.clone());
         }
         self.config.execute_get_certificate_status(matches, &mut request)?;
@@ -1507,11 +1461,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.test_connection_to_webhook();
-        if let Some(value) = matches
-            .get_one::<
-                types::CertificateConnectionTestRequestCertificateId,
-            >("certificate-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("certificate-id") {
             request = request.body_map(|body| { body.certificate_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("webhook-url") {

@@ -65,7 +65,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("bulk-id")
                     .long("bulk-id")
-                    .value_parser(::clap::value_parser!(types::BulkTextMessageBulkId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -82,9 +82,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberImageMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -96,23 +94,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberImageMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberImageMessageEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::ViberImageMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -132,31 +126,25 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberImageMessageMessageId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberImageMessageNotifyUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::ViberImageMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("tracking-data")
                     .long("tracking-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberImageMessageTrackingData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -173,9 +161,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberFileMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -187,21 +173,19 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberFileMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::ViberFileMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::ViberFileMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -221,31 +205,25 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberFileMessageMessageId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberFileMessageNotifyUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::ViberFileMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("tracking-data")
                     .long("tracking-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberFileMessageTrackingData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -262,61 +240,49 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberVideoMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberVideoMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberVideoMessageEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::ViberVideoMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberVideoMessageMessageId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberVideoMessageNotifyUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::ViberVideoMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("tracking-data")
                     .long("tracking-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::ViberVideoMessageTrackingData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -778,7 +744,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_viber_text_message();
-        if let Some(value) = matches.get_one::<types::BulkTextMessageBulkId>("bulk-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -806,47 +772,35 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_viber_image_message();
-        if let Some(value) = matches
-            .get_one::<types::ViberImageMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("apply-session-rate") {
             request = request
                 .body_map(|body| { body.apply_session_rate(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberImageMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberImageMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ViberImageMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::Label>("label") {
             request = request.body_map(|body| { body.label(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberImageMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberImageMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ViberImageMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberImageMessageTrackingData>("tracking-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("tracking-data") {
             request = request.body_map(|body| { body.tracking_data(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -874,47 +828,35 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_viber_file_message();
-        if let Some(value) = matches
-            .get_one::<types::ViberFileMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("apply-session-rate") {
             request = request
                 .body_map(|body| { body.apply_session_rate(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberFileMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberFileMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ViberFileMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
         if let Some(value) = matches.get_one::<types::Label>("label") {
             request = request.body_map(|body| { body.label(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberFileMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberFileMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ViberFileMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberFileMessageTrackingData>("tracking-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("tracking-data") {
             request = request.body_map(|body| { body.tracking_data(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -942,40 +884,28 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_viber_video_message();
-        if let Some(value) = matches
-            .get_one::<types::ViberVideoMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberVideoMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberVideoMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ViberVideoMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberVideoMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberVideoMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ViberVideoMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ViberVideoMessageTrackingData>("tracking-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("tracking-data") {
             request = request.body_map(|body| { body.tracking_data(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

@@ -279,9 +279,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("user-id")
                     .long("user-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::VocalizeGetScoreStatsUserId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -626,9 +624,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.campaign_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::VocalizeGetScoreStatsUserId>("user-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("user-id") {
             request = request.user_id(value.clone());
         }
         self.config.execute_vocalize_get_score_stats(matches, &mut request)?;

@@ -283,17 +283,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(
-                        ::clap::value_parser!(types::CallsConfigurationCreateRequestId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CallsConfigurationCreateRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -325,9 +321,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CallsConfigurationUpdateRequestName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -505,7 +499,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("parent-call-id")
                     .long("parent-call-id")
-                    .value_parser(::clap::value_parser!(types::CallRequestParentCallId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1995,9 +1989,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("parent-call-id")
                     .long("parent-call-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::DialogRequestParentCallId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -3660,11 +3652,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("http-method")
                     .long("http-method")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::MarkupLanguageConfigRequestHttpMethod
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -3720,11 +3708,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("http-method")
                     .long("http-method")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::MarkupLanguageConfigRequestHttpMethod
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4298,13 +4282,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(::clap::value_parser!(types::SetupBodyDescription))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::SetupBodyName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4354,7 +4338,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(::clap::value_parser!(types::SetupBodyDescription))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -4366,7 +4350,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::SetupBodyName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4424,13 +4408,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("api-id")
                     .long("api-id")
-                    .value_parser(::clap::value_parser!(types::CredentialsBodyApiId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("key")
                     .long("key")
-                    .value_parser(::clap::value_parser!(types::CredentialsBodyKey))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4447,13 +4431,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("api-id")
                     .long("api-id")
-                    .value_parser(::clap::value_parser!(types::CredentialsBodyApiId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("key")
                     .long("key")
-                    .value_parser(::clap::value_parser!(types::CredentialsBodyKey))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -4473,9 +4457,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name-contains")
                     .long("name-contains")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetCallRoutesNameContains),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -5260,14 +5242,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_calls_configuration();
-        if let Some(value) = matches
-            .get_one::<types::CallsConfigurationCreateRequestId>("id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("id") {
             request = request.body_map(|body| { body.id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CallsConfigurationCreateRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -5325,9 +5303,7 @@ impl<T: CliConfig> Cli<T> {
         {
             request = request.calls_configuration_id(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::CallsConfigurationUpdateRequestName>("name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -5464,9 +5440,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<i32>("max-duration") {
             request = request.body_map(|body| { body.max_duration(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CallRequestParentCallId>("parent-call-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
             request = request.body_map(|body| { body.parent_call_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -6904,9 +6878,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<i32>("max-duration") {
             request = request.body_map(|body| { body.max_duration(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::DialogRequestParentCallId>("parent-call-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("parent-call-id") {
             request = request.body_map(|body| { body.parent_call_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -8642,9 +8614,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("error-url") {
             request = request.body_map(|body| { body.error_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::MarkupLanguageConfigRequestHttpMethod>("http-method")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("http-method") {
             request = request.body_map(|body| { body.http_method(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("markup-url") {
@@ -8710,9 +8680,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("error-url") {
             request = request.body_map(|body| { body.error_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::MarkupLanguageConfigRequestHttpMethod>("http-method")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("http-method") {
             request = request.body_map(|body| { body.http_method(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("markup-url") {
@@ -9456,12 +9424,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
             request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::SetupBodyDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::SetupBodyName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("status-url") {
@@ -9527,15 +9493,13 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("callback-url") {
             request = request.body_map(|body| { body.callback_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::SetupBodyDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("key") {
             request = request.key(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::SetupBodyName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("status-url") {
@@ -9636,10 +9600,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_number_masking_credentials();
-        if let Some(value) = matches.get_one::<types::CredentialsBodyApiId>("api-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("api-id") {
             request = request.body_map(|body| { body.api_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CredentialsBodyKey>("key") {
+        if let Some(value) = matches.get_one::<::std::string::String>("key") {
             request = request.body_map(|body| { body.key(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -9667,10 +9631,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_number_masking_credentials();
-        if let Some(value) = matches.get_one::<types::CredentialsBodyApiId>("api-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("api-id") {
             request = request.body_map(|body| { body.api_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CredentialsBodyKey>("key") {
+        if let Some(value) = matches.get_one::<::std::string::String>("key") {
             request = request.body_map(|body| { body.key(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -9716,9 +9680,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_call_routes();
-        if let Some(value) = matches
-            .get_one::<types::GetCallRoutesNameContains>("name-contains")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("name-contains") {
             request = request.name_contains(value.clone());
         }
         if let Some(value) = matches.get_one::<i32>("page") {

@@ -78,9 +78,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("identity")
                     .long("identity")
-                    .value_parser(
-                        ::clap::value_parser!(types::TokenRequestModelIdentity),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -516,7 +514,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("identity")
                     .long("identity")
-                    .value_parser(::clap::value_parser!(types::CallLinkRequestIdentity))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -725,7 +723,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::SubdomainRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -1030,9 +1028,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::TokenRequestModelIdentity>("identity")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("identity") {
             request = request.body_map(|body| { body.identity(value.clone()) });
         }
         if let Some(value) = matches.get_one::<i64>("time-to-live") {
@@ -1485,9 +1481,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("display-name") {
             request = request.body_map(|body| { body.display_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CallLinkRequestIdentity>("identity")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("identity") {
             request = request.body_map(|body| { body.identity(value.clone()) });
         }
         if let Some(value) = matches.get_one::<bool>("show-identity") {
@@ -1824,7 +1818,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_subdomain();
-        if let Some(value) = matches.get_one::<types::SubdomainRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

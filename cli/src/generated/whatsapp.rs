@@ -175,7 +175,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("bulk-id")
                     .long("bulk-id")
-                    .value_parser(::clap::value_parser!(types::BulkMessageBulkId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -192,43 +192,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(::clap::value_parser!(types::TextMessageApplicationId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(::clap::value_parser!(types::TextMessageCallbackData))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::TextMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::TextMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(::clap::value_parser!(types::TextMessageMessageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(::clap::value_parser!(types::TextMessageNotifyUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::TextMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -245,47 +245,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::DocumentMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::DocumentMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::DocumentMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::DocumentMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(::clap::value_parser!(types::DocumentMessageMessageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(::clap::value_parser!(types::DocumentMessageNotifyUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::DocumentMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -302,45 +298,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ImageMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(::clap::value_parser!(types::ImageMessageCallbackData))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::ImageMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::ImageMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(::clap::value_parser!(types::ImageMessageMessageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(::clap::value_parser!(types::ImageMessageNotifyUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::ImageMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -357,45 +351,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::AudioMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(::clap::value_parser!(types::AudioMessageCallbackData))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::AudioMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::AudioMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(::clap::value_parser!(types::AudioMessageMessageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(::clap::value_parser!(types::AudioMessageNotifyUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::AudioMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -412,45 +404,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::VideoMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(::clap::value_parser!(types::VideoMessageCallbackData))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::VideoMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::VideoMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(::clap::value_parser!(types::VideoMessageMessageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(::clap::value_parser!(types::VideoMessageNotifyUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::VideoMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -467,47 +457,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::StickerMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::StickerMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::StickerMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::StickerMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(::clap::value_parser!(types::StickerMessageMessageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(::clap::value_parser!(types::StickerMessageNotifyUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::StickerMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -524,47 +510,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::LocationMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::LocationMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::LocationMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::LocationMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(::clap::value_parser!(types::LocationMessageMessageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(::clap::value_parser!(types::LocationMessageNotifyUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::LocationMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -581,47 +563,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::ContactsMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::ContactsMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(::clap::value_parser!(types::ContactsMessageEntityId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(::clap::value_parser!(types::ContactsMessageFrom))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(::clap::value_parser!(types::ContactsMessageMessageId))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(::clap::value_parser!(types::ContactsMessageNotifyUrl))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::ContactsMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -638,61 +616,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveButtonsMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveButtonsMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveButtonsMessageEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveButtonsMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveButtonsMessageMessageId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveButtonsMessageNotifyUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveButtonsMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -709,55 +669,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveListMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveListMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveListMessageEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveListMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveListMessageMessageId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveListMessageNotifyUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::InteractiveListMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -774,67 +722,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMediaCarouselMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMediaCarouselMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMediaCarouselMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveMediaCarouselMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMediaCarouselMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMediaCarouselMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveMediaCarouselMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -851,69 +775,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveLocationRequestMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveLocationRequestMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveLocationRequestMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveLocationRequestMessageFrom
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveLocationRequestMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveLocationRequestMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveLocationRequestMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -930,61 +828,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveProductMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveProductMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveProductMessageEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveProductMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveProductMessageMessageId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveProductMessageNotifyUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveProductMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1001,67 +881,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMultiProductMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMultiProductMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMultiProductMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveMultiProductMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMultiProductMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveMultiProductMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveMultiProductMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1078,67 +934,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderDetailsMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderDetailsMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderDetailsMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveOrderDetailsMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderDetailsMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderDetailsMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveOrderDetailsMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1155,67 +987,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderStatusMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderStatusMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderStatusMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveOrderStatusMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderStatusMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveOrderStatusMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveOrderStatusMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1232,55 +1040,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveFlowMessageApplicationId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveFlowMessageCallbackData),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveFlowMessageEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveFlowMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveFlowMessageMessageId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveFlowMessageNotifyUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(::clap::value_parser!(types::InteractiveFlowMessageTo))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1297,65 +1093,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveUrlButtonMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveUrlButtonMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveUrlButtonMessageEntityId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveUrlButtonMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveUrlButtonMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveUrlButtonMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveUrlButtonMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1372,71 +1146,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveCallPermissionRequestMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveCallPermissionRequestMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveCallPermissionRequestMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveCallPermissionRequestMessageFrom
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveCallPermissionRequestMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveCallPermissionRequestMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveCallPermissionRequestMessageTo
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1453,67 +1199,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveVoiceButtonMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveVoiceButtonMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveVoiceButtonMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveVoiceButtonMessageFrom),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveVoiceButtonMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveVoiceButtonMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(types::InteractiveVoiceButtonMessageTo),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1530,71 +1252,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveInThreadAuthenticationRequestMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveInThreadAuthenticationRequestMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveInThreadAuthenticationRequestMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveInThreadAuthenticationRequestMessageFrom
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveInThreadAuthenticationRequestMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveInThreadAuthenticationRequestMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveInThreadAuthenticationRequestMessageTo
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1611,71 +1305,43 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("application-id")
                     .long("application-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveRequestContactInfoMessageApplicationId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("callback-data")
                     .long("callback-data")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveRequestContactInfoMessageCallbackData
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("entity-id")
                     .long("entity-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveRequestContactInfoMessageEntityId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("from")
                     .long("from")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveRequestContactInfoMessageFrom
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("message-id")
                     .long("message-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveRequestContactInfoMessageMessageId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("notify-url")
                     .long("notify-url")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveRequestContactInfoMessageNotifyUrl
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("to")
                     .long("to")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::InteractiveRequestContactInfoMessageTo
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -1748,11 +1414,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("payment-id")
                     .long("payment-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::GetWhatsappUpiPayuPaymentStatusPaymentId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -1767,11 +1429,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("payment-id")
                     .long("payment-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::GetWhatsappBrazilPaymentStatusPaymentId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -1786,11 +1444,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("payment-id")
                     .long("payment-id")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::GetWhatsappUpiPaymentStatusPaymentId
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -1837,9 +1491,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::DeleteWhatsappTemplateTemplateName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -2198,7 +1850,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::CreateFlowRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -2242,7 +1894,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
-                    .value_parser(::clap::value_parser!(types::UpdateFlowRequestName))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
@@ -2410,9 +2062,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetWhatsappSenderBusinessInfoSender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -2421,47 +2071,37 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("about")
                     .long("about")
-                    .value_parser(::clap::value_parser!(types::BusinessInfoRequestAbout))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("address")
                     .long("address")
-                    .value_parser(
-                        ::clap::value_parser!(types::BusinessInfoRequestAddress),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("description")
                     .long("description")
-                    .value_parser(
-                        ::clap::value_parser!(types::BusinessInfoRequestDescription),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("email")
                     .long("email")
-                    .value_parser(::clap::value_parser!(types::BusinessInfoRequestEmail))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("logo-url")
                     .long("logo-url")
-                    .value_parser(
-                        ::clap::value_parser!(types::BusinessInfoRequestLogoUrl),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false),
             )
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::UpdateWhatsappSenderBusinessInfoSender
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -2510,9 +2150,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetWhatsappSenderBusinessLogoSender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -2521,19 +2159,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetWhatsappCallingPermissionSender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
                 ::clap::Arg::new("user-number")
                     .long("user-number")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::GetWhatsappCallingPermissionUserNumber
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -2542,9 +2174,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetWhatsappSenderPublicKeySender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
     }
@@ -2614,11 +2244,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(
-                            types::RetryWhatsappSenderVerificationSender
-                        ),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -2655,9 +2281,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("sender")
                     .long("sender")
-                    .value_parser(
-                        ::clap::value_parser!(types::VerifyWhatsappSenderSender),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true),
             )
             .arg(
@@ -2979,7 +2603,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_template_message();
-        if let Some(value) = matches.get_one::<types::BulkMessageBulkId>("bulk-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("bulk-id") {
             request = request.body_map(|body| { body.bulk_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3007,31 +2631,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_text_message();
-        if let Some(value) = matches
-            .get_one::<types::TextMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::TextMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::TextMessageEntityId>("entity-id") {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::TextMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::TextMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::TextMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::TextMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3059,35 +2677,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_document_message();
-        if let Some(value) = matches
-            .get_one::<types::DocumentMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::DocumentMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::DocumentMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::DocumentMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::DocumentMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::DocumentMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::DocumentMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3115,34 +2723,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_image_message();
-        if let Some(value) = matches
-            .get_one::<types::ImageMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ImageMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ImageMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ImageMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ImageMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ImageMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ImageMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3170,34 +2769,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_audio_message();
-        if let Some(value) = matches
-            .get_one::<types::AudioMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::AudioMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::AudioMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::AudioMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::AudioMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::AudioMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::AudioMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3225,34 +2815,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_video_message();
-        if let Some(value) = matches
-            .get_one::<types::VideoMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::VideoMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::VideoMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::VideoMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::VideoMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::VideoMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::VideoMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3280,35 +2861,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_sticker_message();
-        if let Some(value) = matches
-            .get_one::<types::StickerMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::StickerMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::StickerMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::StickerMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::StickerMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::StickerMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::StickerMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3336,35 +2907,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_location_message();
-        if let Some(value) = matches
-            .get_one::<types::LocationMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::LocationMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::LocationMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::LocationMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::LocationMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::LocationMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::LocationMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3392,35 +2953,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_contact_message();
-        if let Some(value) = matches
-            .get_one::<types::ContactsMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ContactsMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ContactsMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ContactsMessageFrom>("from") {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ContactsMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::ContactsMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::ContactsMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3448,38 +2999,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_buttons_message();
-        if let Some(value) = matches
-            .get_one::<types::InteractiveButtonsMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveButtonsMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveButtonsMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveButtonsMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveButtonsMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveButtonsMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::InteractiveButtonsMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3510,36 +3048,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_list_message();
-        if let Some(value) = matches
-            .get_one::<types::InteractiveListMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveListMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveListMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::InteractiveListMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveListMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveListMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::InteractiveListMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3570,43 +3097,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_media_carousel_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveMediaCarouselMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveMediaCarouselMessageCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMediaCarouselMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMediaCarouselMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMediaCarouselMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMediaCarouselMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMediaCarouselMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3642,43 +3151,25 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self
             .client
             .send_whatsapp_interactive_location_request_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveLocationRequestMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveLocationRequestMessageCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveLocationRequestMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveLocationRequestMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveLocationRequestMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveLocationRequestMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveLocationRequestMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3712,38 +3203,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_product_message();
-        if let Some(value) = matches
-            .get_one::<types::InteractiveProductMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveProductMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveProductMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveProductMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveProductMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveProductMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::InteractiveProductMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3774,43 +3252,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_multi_product_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveMultiProductMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveMultiProductMessageCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMultiProductMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMultiProductMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMultiProductMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMultiProductMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveMultiProductMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3844,43 +3304,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_order_details_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveOrderDetailsMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveOrderDetailsMessageCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderDetailsMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderDetailsMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderDetailsMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderDetailsMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderDetailsMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3914,41 +3356,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_order_status_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveOrderStatusMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderStatusMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderStatusMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderStatusMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderStatusMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderStatusMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveOrderStatusMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -3982,36 +3408,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_flow_message();
-        if let Some(value) = matches
-            .get_one::<types::InteractiveFlowMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveFlowMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveFlowMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::InteractiveFlowMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveFlowMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveFlowMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::InteractiveFlowMessageTo>("to") {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -4042,39 +3457,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_url_button_message();
-        if let Some(value) = matches
-            .get_one::<types::InteractiveUrlButtonMessageApplicationId>("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveUrlButtonMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveUrlButtonMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveUrlButtonMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveUrlButtonMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveUrlButtonMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveUrlButtonMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -4110,49 +3511,25 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self
             .client
             .send_whatsapp_interactive_call_permission_request_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveCallPermissionRequestMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveCallPermissionRequestMessageCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveCallPermissionRequestMessageEntityId,
-            >("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveCallPermissionRequestMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveCallPermissionRequestMessageMessageId,
-            >("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveCallPermissionRequestMessageNotifyUrl,
-            >("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveCallPermissionRequestMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -4186,41 +3563,25 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.send_whatsapp_interactive_voice_button_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveVoiceButtonMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveVoiceButtonMessageCallbackData>("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveVoiceButtonMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveVoiceButtonMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveVoiceButtonMessageMessageId>("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveVoiceButtonMessageNotifyUrl>("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveVoiceButtonMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -4256,51 +3617,25 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self
             .client
             .send_whatsapp_interactive_in_thread_authentication_request_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveInThreadAuthenticationRequestMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveInThreadAuthenticationRequestMessageCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveInThreadAuthenticationRequestMessageEntityId,
-            >("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveInThreadAuthenticationRequestMessageFrom,
-            >("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveInThreadAuthenticationRequestMessageMessageId,
-            >("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveInThreadAuthenticationRequestMessageNotifyUrl,
-            >("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveInThreadAuthenticationRequestMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -4336,47 +3671,25 @@ impl<T: CliConfig> Cli<T> {
         let mut request = self
             .client
             .send_whatsapp_interactive_request_contact_info_message();
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveRequestContactInfoMessageApplicationId,
-            >("application-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("application-id") {
             request = request.body_map(|body| { body.application_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveRequestContactInfoMessageCallbackData,
-            >("callback-data")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("callback-data") {
             request = request.body_map(|body| { body.callback_data(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveRequestContactInfoMessageEntityId>("entity-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("entity-id") {
             request = request.body_map(|body| { body.entity_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveRequestContactInfoMessageFrom>("from")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("from") {
             request = request.body_map(|body| { body.from(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveRequestContactInfoMessageMessageId,
-            >("message-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("message-id") {
             request = request.body_map(|body| { body.message_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<
-                types::InteractiveRequestContactInfoMessageNotifyUrl,
-            >("notify-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("notify-url") {
             request = request.body_map(|body| { body.notify_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::InteractiveRequestContactInfoMessageTo>("to")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("to") {
             request = request.body_map(|body| { body.to(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -4506,9 +3819,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_whatsapp_upi_payu_payment_status();
-        if let Some(value) = matches
-            .get_one::<types::GetWhatsappUpiPayuPaymentStatusPaymentId>("payment-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("payment-id") {
             request = request.payment_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
@@ -4532,9 +3843,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_whatsapp_brazil_payment_status();
-        if let Some(value) = matches
-            .get_one::<types::GetWhatsappBrazilPaymentStatusPaymentId>("payment-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("payment-id") {
             request = request.payment_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
@@ -4558,9 +3867,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_whatsapp_upi_payment_status();
-        if let Some(value) = matches
-            .get_one::<types::GetWhatsappUpiPaymentStatusPaymentId>("payment-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("payment-id") {
             request = request.payment_id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
@@ -4638,9 +3945,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::DeleteWhatsappTemplateTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.template_name(value.clone());
         }
         self.config.execute_delete_whatsapp_template(matches, &mut request)?;
@@ -4892,7 +4197,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("clone-flow-id") {
             request = request.body_map(|body| { body.clone_flow_id(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::CreateFlowRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
@@ -4950,7 +4255,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("flow-id") {
             request = request.flow_id(value.clone());
         }
-        if let Some(value) = matches.get_one::<types::UpdateFlowRequestName>("name") {
+        if let Some(value) = matches.get_one::<::std::string::String>("name") {
             request = request.body_map(|body| { body.name(value.clone()) });
         }
         if let Some(value) = matches.get_one::<::std::string::String>("sender") {
@@ -5201,9 +4506,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_whatsapp_sender_business_info();
-        if let Some(value) = matches
-            .get_one::<types::GetWhatsappSenderBusinessInfoSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         self.config.execute_get_whatsapp_sender_business_info(matches, &mut request)?;
@@ -5224,32 +4527,22 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.update_whatsapp_sender_business_info();
-        if let Some(value) = matches.get_one::<types::BusinessInfoRequestAbout>("about")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("about") {
             request = request.body_map(|body| { body.about(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BusinessInfoRequestAddress>("address")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("address") {
             request = request.body_map(|body| { body.address(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BusinessInfoRequestDescription>("description")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("description") {
             request = request.body_map(|body| { body.description(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<types::BusinessInfoRequestEmail>("email")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("email") {
             request = request.body_map(|body| { body.email(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::BusinessInfoRequestLogoUrl>("logo-url")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("logo-url") {
             request = request.body_map(|body| { body.logo_url(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::UpdateWhatsappSenderBusinessInfoSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<types::BusinessVertical>("vertical") {
@@ -5282,9 +4575,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_whatsapp_sender_business_logo();
-        if let Some(value) = matches
-            .get_one::<types::GetWhatsappSenderBusinessLogoSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         self.config.execute_get_whatsapp_sender_business_logo(matches, &mut request)?;
@@ -5302,14 +4593,10 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_whatsapp_calling_permission();
-        if let Some(value) = matches
-            .get_one::<types::GetWhatsappCallingPermissionSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::GetWhatsappCallingPermissionUserNumber>("user-number")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("user-number") {
             request = request.user_number(value.clone());
         }
         self.config.execute_get_whatsapp_calling_permission(matches, &mut request)?;
@@ -5330,9 +4617,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_whatsapp_sender_public_key();
-        if let Some(value) = matches
-            .get_one::<types::GetWhatsappSenderPublicKeySender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         self.config.execute_get_whatsapp_sender_public_key(matches, &mut request)?;
@@ -5399,9 +4684,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("locale") {
             request = request.body_map(|body| { body.locale(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::RetryWhatsappSenderVerificationSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<types::NumberType>("type") {
@@ -5435,9 +4718,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("code") {
             request = request.body_map(|body| { body.code(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::VerifyWhatsappSenderSender>("sender")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("sender") {
             request = request.sender(value.clone());
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

@@ -163,7 +163,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("note")
                     .long("note")
-                    .value_parser(::clap::value_parser!(types::EditTemplateRequestNote))
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -181,17 +181,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::EditTemplateRequestTemplateName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("tracking-id")
                     .long("tracking-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::EditTemplateRequestTrackingId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -208,9 +204,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("note")
                     .long("note")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestNote),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -222,17 +216,13 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-name")
                     .long("template-name")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestTemplateName),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("tracking-id")
                     .long("tracking-id")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateTemplateRequestTrackingId),
-                    )
+                    .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body"),
             )
             .arg(
@@ -430,7 +420,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.edit_zalo_template();
-        if let Some(value) = matches.get_one::<types::EditTemplateRequestNote>("note") {
+        if let Some(value) = matches.get_one::<::std::string::String>("note") {
             request = request.body_map(|body| { body.note(value.clone()) });
         }
         if let Some(value) = matches.get_one::<i64>("sender") {
@@ -439,14 +429,10 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("template-id") {
             request = request.body_map(|body| { body.template_id(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::EditTemplateRequestTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.body_map(|body| { body.template_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::EditTemplateRequestTrackingId>("tracking-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("tracking-id") {
             request = request.body_map(|body| { body.tracking_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
@@ -476,21 +462,16 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_zalo_template();
-        if let Some(value) = matches.get_one::<types::CreateTemplateRequestNote>("note")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("note") {
             request = request.body_map(|body| { body.note(value.clone()) });
         }
         if let Some(value) = matches.get_one::<i64>("sender") {
             request = request.sender(value.clone());
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateTemplateRequestTemplateName>("template-name")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("template-name") {
             request = request.body_map(|body| { body.template_name(value.clone()) });
         }
-        if let Some(value) = matches
-            .get_one::<types::CreateTemplateRequestTrackingId>("tracking-id")
-        {
+        if let Some(value) = matches.get_one::<::std::string::String>("tracking-id") {
             request = request.body_map(|body| { body.tracking_id(value.clone()) });
         }
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AccountBalance`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountBalance {
         ///The account's balance.
@@ -34,9 +35,20 @@ pub mod types {
         pub fn builder() -> builder::AccountBalance {
             Default::default()
         }
+        /// With the required fields (`balance`, `currency`); set the others with the setters.
+        pub fn new(
+            balance: impl ::std::convert::Into<f64>,
+            currency: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                balance: balance.into(),
+                currency: currency.into(),
+            }
+        }
     }
     ///`ApiKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiKey {
         #[serde(
@@ -86,9 +98,103 @@ pub mod types {
         pub fn builder() -> builder::ApiKey {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                account_id: ::std::option::Option::None,
+                allowed_i_ps: ::std::default::Default::default(),
+                api_key_secret: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: name.into(),
+                permissions: ::std::default::Default::default(),
+                platform: ::std::default::Default::default(),
+                scope_guids: ::std::option::Option::None,
+                valid_from: ::std::option::Option::None,
+                valid_to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_id`.
+        pub fn account_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.account_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `allowed_i_ps`.
+        pub fn allowed_i_ps(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.allowed_i_ps = value.into();
+            self
+        }
+        /// Sets `api_key_secret`.
+        pub fn api_key_secret(
+            mut self,
+            value: impl ::std::convert::Into<crate::Secret>,
+        ) -> Self {
+            self.api_key_secret = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permissions`.
+        pub fn permissions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Permission>>,
+        ) -> Self {
+            self.permissions = value.into();
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Platform>>,
+        ) -> Self {
+            self.platform = value.into();
+            self
+        }
+        /// Sets `scope_guids`.
+        pub fn scope_guids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.scope_guids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_from`.
+        pub fn valid_from(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_to`.
+        pub fn valid_to(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApiKeyPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiKeyPage {
         #[serde(
@@ -103,9 +209,25 @@ pub mod types {
         pub fn builder() -> builder::ApiKeyPage {
             Default::default()
         }
+        /// With the required fields (`paging`); set the others with the setters.
+        pub fn new(paging: impl ::std::convert::Into<Paging>) -> Self {
+            Self {
+                api_keys: ::std::default::Default::default(),
+                paging: paging.into(),
+            }
+        }
+        /// Sets `api_keys`.
+        pub fn api_keys(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApiKey>>,
+        ) -> Self {
+            self.api_keys = value.into();
+            self
+        }
     }
     ///`CreateApiKeyRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateApiKeyRequest {
         ///The account the key belongs to; the caller's own by default.
@@ -151,9 +273,79 @@ pub mod types {
         pub fn builder() -> builder::CreateApiKeyRequest {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                account_id: ::std::option::Option::None,
+                allowed_i_ps: ::std::default::Default::default(),
+                name: name.into(),
+                permissions: ::std::default::Default::default(),
+                platform: ::std::default::Default::default(),
+                scope_guids: ::std::option::Option::None,
+                valid_from: ::std::option::Option::None,
+                valid_to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_id`.
+        pub fn account_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.account_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `allowed_i_ps`.
+        pub fn allowed_i_ps(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.allowed_i_ps = value.into();
+            self
+        }
+        /// Sets `permissions`.
+        pub fn permissions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Permission>>,
+        ) -> Self {
+            self.permissions = value.into();
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Platform>>,
+        ) -> Self {
+            self.platform = value.into();
+            self
+        }
+        /// Sets `scope_guids`.
+        pub fn scope_guids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.scope_guids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_from`.
+        pub fn valid_from(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_to`.
+        pub fn valid_to(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CreateOAuth2TokenRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateOAuth2TokenRequest {
         ///The account's username.
@@ -166,9 +358,22 @@ pub mod types {
         pub fn builder() -> builder::CreateOAuth2TokenRequest {
             Default::default()
         }
+        /// With the required fields (`client_id`, `client_secret`, `grant_type`); set the others with the setters.
+        pub fn new(
+            client_id: impl ::std::convert::Into<::std::string::String>,
+            client_secret: impl ::std::convert::Into<crate::Secret>,
+            grant_type: impl ::std::convert::Into<GrantType>,
+        ) -> Self {
+            Self {
+                client_id: client_id.into(),
+                client_secret: client_secret.into(),
+                grant_type: grant_type.into(),
+            }
+        }
     }
     ///`CreateOAuth2TokenResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateOAuth2TokenResponse {
         ///The token, sent as `Authorization: Bearer <token>`.
@@ -182,9 +387,22 @@ pub mod types {
         pub fn builder() -> builder::CreateOAuth2TokenResponse {
             Default::default()
         }
+        /// With the required fields (`access_token`, `expires_in`, `token_type`); set the others with the setters.
+        pub fn new(
+            access_token: impl ::std::convert::Into<crate::Secret>,
+            expires_in: impl ::std::convert::Into<i32>,
+            token_type: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                access_token: access_token.into(),
+                expires_in: expires_in.into(),
+                token_type: token_type.into(),
+            }
+        }
     }
     ///`CreateSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateSessionRequest {
         ///The account's password.
@@ -202,9 +420,26 @@ pub mod types {
         pub fn builder() -> builder::CreateSessionRequest {
             Default::default()
         }
+        /// With the required fields (`password`, `username`); set the others with the setters.
+        pub fn new(
+            password: impl ::std::convert::Into<crate::Secret>,
+            username: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                password: password.into(),
+                unsafe_: ::std::option::Option::None,
+                username: username.into(),
+            }
+        }
+        /// Sets `unsafe_`.
+        pub fn unsafe_(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.unsafe_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CreateSessionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateSessionResponse {
         ///The session token, sent as `Authorization: IBSSO <token>`.
@@ -213,6 +448,10 @@ pub mod types {
     impl CreateSessionResponse {
         pub fn builder() -> builder::CreateSessionResponse {
             Default::default()
+        }
+        /// With the required fields (`token`); set the others with the setters.
+        pub fn new(token: impl ::std::convert::Into<crate::Secret>) -> Self {
+            Self { token: token.into() }
         }
     }
     ///The only grant Infobip supports.
@@ -329,6 +568,7 @@ pub mod types {
     }
     ///`Paging`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Paging {
         #[serde(
@@ -362,6 +602,53 @@ pub mod types {
     impl Paging {
         pub fn builder() -> builder::Paging {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                order_by: ::std::option::Option::None,
+                order_direction: ::std::option::Option::None,
+                page: ::std::option::Option::None,
+                page_size: ::std::option::Option::None,
+                total_count: ::std::option::Option::None,
+                total_pages: ::std::option::Option::None,
+            }
+        }
+        /// Sets `order_by`.
+        pub fn order_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.order_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `order_direction`.
+        pub fn order_direction(
+            mut self,
+            value: impl ::std::convert::Into<OrderDirection>,
+        ) -> Self {
+            self.order_direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page`.
+        pub fn page(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.page = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page_size`.
+        pub fn page_size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.page_size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_count`.
+        pub fn total_count(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.total_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_pages`.
+        pub fn total_pages(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.total_pages = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///What a key may be used for. `PUBLIC_API` and `WEB_SDK` cannot be combined.
@@ -430,6 +717,7 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -448,6 +736,41 @@ pub mod types {
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
+        }
+        /// With the required fields (`application_id`); set the others with the setters.
+        pub fn new(
+            application_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                application_id: application_id.into(),
+                entity_id: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<PlatformAction>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PlatformAction`
@@ -512,6 +835,7 @@ pub mod types {
     }
     ///`UpdateApiKeyRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateApiKeyRequest {
         #[serde(
@@ -554,6 +878,89 @@ pub mod types {
     impl UpdateApiKeyRequest {
         pub fn builder() -> builder::UpdateApiKeyRequest {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                account_id: ::std::option::Option::None,
+                allowed_i_ps: ::std::default::Default::default(),
+                enabled: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permissions: ::std::default::Default::default(),
+                platform: ::std::default::Default::default(),
+                scope_guids: ::std::option::Option::None,
+                valid_from: ::std::option::Option::None,
+                valid_to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_id`.
+        pub fn account_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.account_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `allowed_i_ps`.
+        pub fn allowed_i_ps(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.allowed_i_ps = value.into();
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permissions`.
+        pub fn permissions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Permission>>,
+        ) -> Self {
+            self.permissions = value.into();
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Platform>>,
+        ) -> Self {
+            self.platform = value.into();
+            self
+        }
+        /// Sets `scope_guids`.
+        pub fn scope_guids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.scope_guids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_from`.
+        pub fn valid_from(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_to`.
+        pub fn valid_to(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_to = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -2068,12 +2475,14 @@ pub mod builder {
     pub struct CreateSession<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateSessionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2106,7 +2515,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreateSessionResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateSessionRequest::try_from(v).map_err(|e| e.to_string())
@@ -2139,6 +2548,9 @@ pub mod builder {
                     &super::operations::CREATE_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2156,6 +2568,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::destroy_session`]
 
@@ -2163,14 +2581,18 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DestroySession<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DestroySession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `DELETE` request to `/auth/1/session`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/auth/1/session", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2194,6 +2616,9 @@ pub mod builder {
                     &super::operations::DESTROY_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2210,6 +2635,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_oauth2_token`]
 
@@ -2218,12 +2649,14 @@ pub mod builder {
     pub struct CreateOauth2Token<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateOAuth2TokenRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateOauth2Token<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2256,7 +2689,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreateOAuth2TokenResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateOAuth2TokenRequest::try_from(v)
@@ -2296,6 +2729,9 @@ pub mod builder {
                     &super::operations::CREATE_OAUTH2_TOKEN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2317,6 +2753,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_api_keys_by_filter`]
 
@@ -2332,6 +2774,7 @@ pub mod builder {
         order_direction: Result<Option<types::OrderDirection>, String>,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetApiKeysByFilter<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2345,6 +2788,7 @@ pub mod builder {
                 order_direction: Ok(None),
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn account_id<V>(mut self, value: V) -> Self
@@ -2457,6 +2901,7 @@ pub mod builder {
                 order_direction,
                 page,
                 size,
+                call_timeout,
             } = self;
             let account_id = account_id
                 .map_err(|e| crate::call::invalid_request(
@@ -2536,6 +2981,9 @@ pub mod builder {
                     &super::operations::GET_API_KEYS_BY_FILTER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2560,6 +3008,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_api_key`]
 
@@ -2568,12 +3022,14 @@ pub mod builder {
     pub struct CreateApiKey<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateApiKeyRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateApiKey<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2602,7 +3058,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/settings/2/api-keys`
         pub async fn send(self) -> Result<ResponseValue<types::ApiKey>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateApiKeyRequest::try_from(v).map_err(|e| e.to_string())
@@ -2635,6 +3091,9 @@ pub mod builder {
                     &super::operations::CREATE_API_KEY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2652,6 +3111,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_api_key`]
 
@@ -2660,12 +3125,14 @@ pub mod builder {
     pub struct GetApiKey<'a> {
         client: &'a super::Client,
         api_key_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetApiKey<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 api_key_id: Err("api_key_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn api_key_id<V>(mut self, value: V) -> Self
@@ -2682,7 +3149,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/settings/2/api-keys/{apiKeyId}`
         pub async fn send(self) -> Result<ResponseValue<types::ApiKey>, Error> {
-            let Self { client, api_key_id } = self;
+            let Self { client, api_key_id, call_timeout } = self;
             let api_key_id = api_key_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_API_KEY,
@@ -2714,6 +3181,9 @@ pub mod builder {
                     &super::operations::GET_API_KEY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2730,6 +3200,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_api_key`]
 
@@ -2739,6 +3215,7 @@ pub mod builder {
         client: &'a super::Client,
         api_key_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateApiKeyRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateApiKey<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2746,6 +3223,7 @@ pub mod builder {
                 client: client,
                 api_key_id: Err("api_key_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn api_key_id<V>(mut self, value: V) -> Self
@@ -2786,7 +3264,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/settings/2/api-keys/{apiKeyId}`
         pub async fn send(self) -> Result<ResponseValue<types::ApiKey>, Error> {
-            let Self { client, api_key_id, body } = self;
+            let Self { client, api_key_id, body, call_timeout } = self;
             let api_key_id = api_key_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_API_KEY,
@@ -2827,6 +3305,9 @@ pub mod builder {
                     &super::operations::UPDATE_API_KEY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2844,6 +3325,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_account_balance`]
 
@@ -2851,14 +3338,18 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAccountBalance<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAccountBalance<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/account/1/balance`
         pub async fn send(self) -> Result<ResponseValue<types::AccountBalance>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/account/1/balance", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2882,6 +3373,9 @@ pub mod builder {
                     &super::operations::GET_ACCOUNT_BALANCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2902,6 +3396,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

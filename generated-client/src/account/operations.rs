@@ -12,6 +12,7 @@ pub static CREATE_SESSION: Operation = Operation {
     path: "/auth/1/session",
     schemes: &[],
     scopes: &[],
+    repeatable: false,
     reads_secrets: Some(reads_create_session),
 };
 ///`destroy-session`: DELETE /auth/1/session
@@ -23,6 +24,7 @@ pub static DESTROY_SESSION: Operation = Operation {
     path: "/auth/1/session",
     schemes: &[Scheme::IbssoTokenHeader],
     scopes: &[],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-oauth2-token`: POST /auth/1/oauth2/token
@@ -34,6 +36,7 @@ pub static CREATE_OAUTH2_TOKEN: Operation = Operation {
     path: "/auth/1/oauth2/token",
     schemes: &[],
     scopes: &[],
+    repeatable: false,
     reads_secrets: Some(reads_create_oauth2_token),
 };
 ///`get-api-keys-by-filter`: GET /settings/2/api-keys
@@ -45,6 +48,7 @@ pub static GET_API_KEYS_BY_FILTER: Operation = Operation {
     path: "/settings/2/api-keys",
     schemes: &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    repeatable: true,
     reads_secrets: Some(reads_get_api_keys_by_filter),
 };
 ///`create-api-key`: POST /settings/2/api-keys
@@ -56,6 +60,7 @@ pub static CREATE_API_KEY: Operation = Operation {
     path: "/settings/2/api-keys",
     schemes: &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    repeatable: false,
     reads_secrets: Some(reads_create_api_key),
 };
 ///`get-api-key`: GET /settings/2/api-keys/{apiKeyId}
@@ -67,6 +72,7 @@ pub static GET_API_KEY: Operation = Operation {
     path: "/settings/2/api-keys/{apiKeyId}",
     schemes: &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    repeatable: true,
     reads_secrets: Some(reads_get_api_key),
 };
 ///`update-api-key`: PUT /settings/2/api-keys/{apiKeyId}
@@ -78,6 +84,7 @@ pub static UPDATE_API_KEY: Operation = Operation {
     path: "/settings/2/api-keys/{apiKeyId}",
     schemes: &[Scheme::Basic, Scheme::IbssoTokenHeader, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    repeatable: false,
     reads_secrets: Some(reads_update_api_key),
 };
 ///`get-account-balance`: GET /account/1/balance
@@ -94,6 +101,7 @@ pub static GET_ACCOUNT_BALANCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["account-management:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 fn reads_create_session(body: &[u8]) -> bool {

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`Account`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Account {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -41,9 +42,48 @@ pub mod types {
         pub fn builder() -> builder::Account {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                owner_key: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `owner_key`.
+        pub fn owner_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.owner_key = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AccountsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -52,6 +92,20 @@ pub mod types {
     impl AccountsResponse {
         pub fn builder() -> builder::AccountsResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                accounts: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `accounts`.
+        pub fn accounts(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Account>>,
+        ) -> Self {
+            self.accounts = value.into();
+            self
         }
     }
     ///`Action`
@@ -228,6 +282,7 @@ pub mod types {
     }
     ///`ApiKeyResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiKeyResponse {
         #[serde(
@@ -268,9 +323,85 @@ pub mod types {
         pub fn builder() -> builder::ApiKeyResponse {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                account_key: ::std::option::Option::None,
+                allowed_i_ps: ::std::default::Default::default(),
+                enabled: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                name: name.into(),
+                permissions: ::std::default::Default::default(),
+                public_api_key: ::std::option::Option::None,
+                valid_from: ::std::option::Option::None,
+                valid_to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_key`.
+        pub fn account_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.account_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `allowed_i_ps`.
+        pub fn allowed_i_ps(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.allowed_i_ps = value.into();
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permissions`.
+        pub fn permissions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Permission>>,
+        ) -> Self {
+            self.permissions = value.into();
+            self
+        }
+        /// Sets `public_api_key`.
+        pub fn public_api_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.public_api_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_from`.
+        pub fn valid_from(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_to`.
+        pub fn valid_to(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApiKeys`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiKeys {
         #[serde(
@@ -284,9 +415,24 @@ pub mod types {
         pub fn builder() -> builder::ApiKeys {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                api_keys: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `api_keys`.
+        pub fn api_keys(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApiKeyResponse>>,
+        ) -> Self {
+            self.api_keys = value.into();
+            self
+        }
     }
     ///`BalanceInfoResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BalanceInfoResponse {
         #[serde(
@@ -319,9 +465,59 @@ pub mod types {
         pub fn builder() -> builder::BalanceInfoResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                allowed_minus: ::std::option::Option::None,
+                balance: ::std::option::Option::None,
+                currency: ::std::option::Option::None,
+                free_messages: ::std::default::Default::default(),
+                monthly_balance: ::std::option::Option::None,
+                monthly_limit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `allowed_minus`.
+        pub fn allowed_minus(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.allowed_minus = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `balance`.
+        pub fn balance(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.balance = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<SimpleCurrencyInfo>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `free_messages`.
+        pub fn free_messages(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, i32>,
+            >,
+        ) -> Self {
+            self.free_messages = value.into();
+            self
+        }
+        /// Sets `monthly_balance`.
+        pub fn monthly_balance(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.monthly_balance = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `monthly_limit`.
+        pub fn monthly_limit(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.monthly_limit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CreateApiKeyRequestV1`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateApiKeyRequestV1 {
         #[serde(
@@ -350,9 +546,58 @@ pub mod types {
         pub fn builder() -> builder::CreateApiKeyRequestV1 {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                allowed_i_ps: ::std::default::Default::default(),
+                enabled: ::std::option::Option::None,
+                name: name.into(),
+                permissions: ::std::default::Default::default(),
+                valid_from: ::std::option::Option::None,
+                valid_to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `allowed_i_ps`.
+        pub fn allowed_i_ps(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.allowed_i_ps = value.into();
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permissions`.
+        pub fn permissions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Permission>>,
+        ) -> Self {
+            self.permissions = value.into();
+            self
+        }
+        /// Sets `valid_from`.
+        pub fn valid_from(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_to`.
+        pub fn valid_to(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FreeMessagesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FreeMessagesResponse {
         #[serde(
@@ -364,6 +609,17 @@ pub mod types {
     impl FreeMessagesResponse {
         pub fn builder() -> builder::FreeMessagesResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                remaining_count: ::std::option::Option::None,
+            }
+        }
+        /// Sets `remaining_count`.
+        pub fn remaining_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.remaining_count = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Item`
@@ -582,6 +838,7 @@ pub mod types {
     }
     ///`SearchResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SearchResult {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -606,9 +863,78 @@ pub mod types {
         pub fn builder() -> builder::SearchResult {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                ip_address: ::std::option::Option::None,
+                item: ::std::option::Option::None,
+                timestamp: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ip_address`.
+        pub fn ip_address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ip_address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `item`.
+        pub fn item(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.item = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SimpleCurrencyInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SimpleCurrencyInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -627,9 +953,48 @@ pub mod types {
         pub fn builder() -> builder::SimpleCurrencyInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                code: ::std::option::Option::None,
+                currency_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                symbol: ::std::option::Option::None,
+            }
+        }
+        /// Sets `code`.
+        pub fn code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `currency_name`.
+        pub fn currency_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `symbol`.
+        pub fn symbol(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.symbol = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpdateAccountRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateAccountRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -641,9 +1006,30 @@ pub mod types {
         pub fn builder() -> builder::UpdateAccountRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpdateApiKeyRequestV1`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateApiKeyRequestV1 {
         #[serde(
@@ -672,6 +1058,62 @@ pub mod types {
     impl UpdateApiKeyRequestV1 {
         pub fn builder() -> builder::UpdateApiKeyRequestV1 {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                allowed_i_ps: ::std::default::Default::default(),
+                enabled: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permissions: ::std::default::Default::default(),
+                valid_from: ::std::option::Option::None,
+                valid_to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `allowed_i_ps`.
+        pub fn allowed_i_ps(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.allowed_i_ps = value.into();
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permissions`.
+        pub fn permissions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Permission>>,
+        ) -> Self {
+            self.permissions = value.into();
+            self
+        }
+        /// Sets `valid_from`.
+        pub fn valid_from(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_to`.
+        pub fn valid_to(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_to = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -2110,16 +2552,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetFreeMessagesCount<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetFreeMessagesCount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/account/1/free-messages`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::FreeMessagesResponse>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/account/1/free-messages", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2143,6 +2589,9 @@ pub mod builder {
                     &super::operations::GET_FREE_MESSAGES_COUNT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2167,6 +2616,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_total_account_balance`]
 
@@ -2174,16 +2629,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetTotalAccountBalance<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetTotalAccountBalance<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/account/1/total-balance`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BalanceInfoResponse>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/account/1/total-balance", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -2207,6 +2666,9 @@ pub mod builder {
                     &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2231,6 +2693,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_all_accounts`]
 
@@ -2241,6 +2709,7 @@ pub mod builder {
         enabled: Result<Option<bool>, String>,
         limit: Result<Option<i32>, String>,
         name: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAllAccounts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2249,6 +2718,7 @@ pub mod builder {
                 enabled: Ok(None),
                 limit: Ok(None),
                 name: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn enabled<V>(mut self, value: V) -> Self
@@ -2288,7 +2758,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AccountsResponse>, Error> {
-            let Self { client, enabled, limit, name } = self;
+            let Self { client, enabled, limit, name, call_timeout } = self;
             let enabled = enabled
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ALL_ACCOUNTS,
@@ -2330,6 +2800,9 @@ pub mod builder {
                     &super::operations::GET_ALL_ACCOUNTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2348,6 +2821,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_account`]
 
@@ -2357,6 +2836,7 @@ pub mod builder {
         client: &'a super::Client,
         account_key: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateAccountRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateAccount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2364,6 +2844,7 @@ pub mod builder {
                 client: client,
                 account_key: Err("account_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn account_key<V>(mut self, value: V) -> Self
@@ -2406,7 +2887,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/settings/1/accounts/{accountKey}`
         pub async fn send(self) -> Result<ResponseValue<types::Account>, Error> {
-            let Self { client, account_key, body } = self;
+            let Self { client, account_key, body, call_timeout } = self;
             let account_key = account_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_ACCOUNT,
@@ -2447,6 +2928,9 @@ pub mod builder {
                     &super::operations::UPDATE_ACCOUNT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2464,6 +2948,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_api_keys_by_filter_deprecated`]
 
@@ -2476,6 +2966,7 @@ pub mod builder {
         limit: Result<Option<i32>, String>,
         name: Result<Option<::std::string::String>, String>,
         public_api_key: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetApiKeysByFilterDeprecated<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2486,6 +2977,7 @@ pub mod builder {
                 limit: Ok(None),
                 name: Ok(None),
                 public_api_key: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn account_key<V>(mut self, value: V) -> Self
@@ -2548,7 +3040,15 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/settings/1/accounts/{accountKey}/api-keys`
         pub async fn send(self) -> Result<ResponseValue<types::ApiKeys>, Error> {
-            let Self { client, account_key, enabled, limit, name, public_api_key } = self;
+            let Self {
+                client,
+                account_key,
+                enabled,
+                limit,
+                name,
+                public_api_key,
+                call_timeout,
+            } = self;
             let account_key = account_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
@@ -2606,6 +3106,9 @@ pub mod builder {
                     &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2630,6 +3133,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_api_key_deprecated`]
 
@@ -2639,6 +3148,7 @@ pub mod builder {
         client: &'a super::Client,
         account_key: Result<::std::string::String, String>,
         body: Result<types::builder::CreateApiKeyRequestV1, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateApiKeyDeprecated<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2646,6 +3156,7 @@ pub mod builder {
                 client: client,
                 account_key: Err("account_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn account_key<V>(mut self, value: V) -> Self
@@ -2688,7 +3199,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/settings/1/accounts/{accountKey}/api-keys`
         pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
-            let Self { client, account_key, body } = self;
+            let Self { client, account_key, body, call_timeout } = self;
             let account_key = account_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_API_KEY_DEPRECATED,
@@ -2729,6 +3240,9 @@ pub mod builder {
                     &super::operations::CREATE_API_KEY_DEPRECATED,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2753,6 +3267,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_api_key_deprecated`]
 
@@ -2762,6 +3282,7 @@ pub mod builder {
         client: &'a super::Client,
         account_key: Result<::std::string::String, String>,
         key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetApiKeyDeprecated<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2769,6 +3290,7 @@ pub mod builder {
                 client: client,
                 account_key: Err("account_key was not initialized".to_string()),
                 key: Err("key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn account_key<V>(mut self, value: V) -> Self
@@ -2797,7 +3319,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/settings/1/accounts/{accountKey}/api-keys/{key}`
         pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
-            let Self { client, account_key, key } = self;
+            let Self { client, account_key, key, call_timeout } = self;
             let account_key = account_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_API_KEY_DEPRECATED,
@@ -2834,6 +3356,9 @@ pub mod builder {
                     &super::operations::GET_API_KEY_DEPRECATED,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2858,6 +3383,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_api_key_deprecated`]
 
@@ -2868,6 +3399,7 @@ pub mod builder {
         account_key: Result<::std::string::String, String>,
         key: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateApiKeyRequestV1, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateApiKeyDeprecated<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2876,6 +3408,7 @@ pub mod builder {
                 account_key: Err("account_key was not initialized".to_string()),
                 key: Err("key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn account_key<V>(mut self, value: V) -> Self
@@ -2930,7 +3463,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/settings/1/accounts/{accountKey}/api-keys/{key}`
         pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
-            let Self { client, account_key, key, body } = self;
+            let Self { client, account_key, key, body, call_timeout } = self;
             let account_key = account_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_API_KEY_DEPRECATED,
@@ -2976,6 +3509,9 @@ pub mod builder {
                     &super::operations::UPDATE_API_KEY_DEPRECATED,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3000,6 +3536,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::export_audit_logs`]
 
@@ -3015,6 +3557,7 @@ pub mod builder {
         limit: Result<Option<::std::num::NonZeroU32>, String>,
         to: Result<Option<crate::DateTime>, String>,
         user_key: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ExportAuditLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3028,6 +3571,7 @@ pub mod builder {
                 limit: Ok(None),
                 to: Ok(None),
                 user_key: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn action<V>(mut self, value: V) -> Self
@@ -3138,6 +3682,7 @@ pub mod builder {
                 limit,
                 to,
                 user_key,
+                call_timeout,
             } = self;
             let action = action
                 .map_err(|e| crate::call::invalid_request(
@@ -3206,6 +3751,9 @@ pub mod builder {
                     &super::operations::EXPORT_AUDIT_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3220,6 +3768,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::search_audit_logs`]
@@ -3236,6 +3790,7 @@ pub mod builder {
         limit: Result<Option<::std::num::NonZeroU32>, String>,
         to: Result<Option<crate::DateTime>, String>,
         user_key: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SearchAuditLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3249,6 +3804,7 @@ pub mod builder {
                 limit: Ok(None),
                 to: Ok(None),
                 user_key: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn action<V>(mut self, value: V) -> Self
@@ -3361,6 +3917,7 @@ pub mod builder {
                 limit,
                 to,
                 user_key,
+                call_timeout,
             } = self;
             let action = action
                 .map_err(|e| crate::call::invalid_request(
@@ -3433,6 +3990,9 @@ pub mod builder {
                     &super::operations::SEARCH_AUDIT_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3450,6 +4010,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static GET_FREE_MESSAGES_COUNT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["account-management:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-total-account-balance`: GET /account/1/total-balance
@@ -33,6 +34,7 @@ pub static GET_TOTAL_ACCOUNT_BALANCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["account-management:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-all-accounts`: GET /settings/1/accounts
@@ -49,6 +51,7 @@ pub static GET_ALL_ACCOUNTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["account-management:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-account`: PUT /settings/1/accounts/{accountKey}
@@ -65,6 +68,7 @@ pub static UPDATE_ACCOUNT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["account-management:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-api-keys-by-filter-deprecated`: GET /settings/1/accounts/{accountKey}/api-keys
@@ -76,6 +80,7 @@ pub static GET_API_KEYS_BY_FILTER_DEPRECATED: Operation = Operation {
     path: "/settings/1/accounts/{accountKey}/api-keys",
     schemes: &[Scheme::IbssoTokenHeader, Scheme::Basic, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-api-key-deprecated`: POST /settings/1/accounts/{accountKey}/api-keys
@@ -87,6 +92,7 @@ pub static CREATE_API_KEY_DEPRECATED: Operation = Operation {
     path: "/settings/1/accounts/{accountKey}/api-keys",
     schemes: &[Scheme::IbssoTokenHeader, Scheme::Basic, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-api-key-deprecated`: GET /settings/1/accounts/{accountKey}/api-keys/{key}
@@ -98,6 +104,7 @@ pub static GET_API_KEY_DEPRECATED: Operation = Operation {
     path: "/settings/1/accounts/{accountKey}/api-keys/{key}",
     schemes: &[Scheme::IbssoTokenHeader, Scheme::Basic, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-api-key-deprecated`: PUT /settings/1/accounts/{accountKey}/api-keys/{key}
@@ -109,6 +116,7 @@ pub static UPDATE_API_KEY_DEPRECATED: Operation = Operation {
     path: "/settings/1/accounts/{accountKey}/api-keys/{key}",
     schemes: &[Scheme::IbssoTokenHeader, Scheme::Basic, Scheme::OAuth2],
     scopes: &["account-management:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`export-audit-logs`: GET /audit/1/logs/export
@@ -125,6 +133,7 @@ pub static EXPORT_AUDIT_LOGS: Operation = Operation {
         Scheme::IbssoTokenHeader,
     ],
     scopes: &["audit-logs:read", "account-management:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`search-audit-logs`: GET /audit/1/logs
@@ -141,6 +150,7 @@ pub static SEARCH_AUDIT_LOGS: Operation = Operation {
         Scheme::IbssoTokenHeader,
     ],
     scopes: &["audit-logs:read", "account-management:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`ContextNode`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContextNode {
         pub node: NodeDetails,
@@ -32,9 +33,20 @@ pub mod types {
         pub fn builder() -> builder::ContextNode {
             Default::default()
         }
+        /// With the required fields (`node`, `score`); set the others with the setters.
+        pub fn new(
+            node: impl ::std::convert::Into<NodeDetails>,
+            score: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            Self {
+                node: node.into(),
+                score: score.into(),
+            }
+        }
     }
     ///`NodeDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NodeDetails {
         #[serde(
@@ -62,9 +74,46 @@ pub mod types {
         pub fn builder() -> builder::NodeDetails {
             Default::default()
         }
+        /// With the required fields (`id`, `text`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                end_char_idx: ::std::option::Option::None,
+                id: id.into(),
+                metadata: ::std::default::Default::default(),
+                start_char_idx: ::std::option::Option::None,
+                text: text.into(),
+            }
+        }
+        /// Sets `end_char_idx`.
+        pub fn end_char_idx(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.end_char_idx = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `metadata`.
+        pub fn metadata(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.metadata = value.into();
+            self
+        }
+        /// Sets `start_char_idx`.
+        pub fn start_char_idx(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.start_char_idx = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`QueryAiAssistantApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryAiAssistantApiResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -75,9 +124,25 @@ pub mod types {
         pub fn builder() -> builder::QueryAiAssistantApiResponse {
             Default::default()
         }
+        /// With the required fields (`response`); set the others with the setters.
+        pub fn new(response: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                context: ::std::option::Option::None,
+                response: response.into(),
+            }
+        }
+        /// Sets `context`.
+        pub fn context(
+            mut self,
+            value: impl ::std::convert::Into<QueryAiAssistantApiResponseContext>,
+        ) -> Self {
+            self.context = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`QueryAiAssistantApiResponseContext`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryAiAssistantApiResponseContext {
         #[serde(
@@ -97,9 +162,37 @@ pub mod types {
         pub fn builder() -> builder::QueryAiAssistantApiResponseContext {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                original_contexts: ::std::default::Default::default(),
+                reranked_contexts: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `original_contexts`.
+        pub fn original_contexts(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<QueryAiAssistantApiResponseContextChunk>,
+            >,
+        ) -> Self {
+            self.original_contexts = value.into();
+            self
+        }
+        /// Sets `reranked_contexts`.
+        pub fn reranked_contexts(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<QueryAiAssistantApiResponseContextChunk>,
+            >,
+        ) -> Self {
+            self.reranked_contexts = value.into();
+            self
+        }
     }
     ///`QueryAiAssistantApiResponseContextChunk`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryAiAssistantApiResponseContextChunk {
         pub filename: ::std::string::String,
@@ -109,9 +202,20 @@ pub mod types {
         pub fn builder() -> builder::QueryAiAssistantApiResponseContextChunk {
             Default::default()
         }
+        /// With the required fields (`filename`, `text`); set the others with the setters.
+        pub fn new(
+            filename: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                filename: filename.into(),
+                text: text.into(),
+            }
+        }
     }
     ///`RetrieveContextApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RetrieveContextApiResponse {
         pub contexts: ::std::vec::Vec<ContextNode>,
@@ -120,9 +224,16 @@ pub mod types {
         pub fn builder() -> builder::RetrieveContextApiResponse {
             Default::default()
         }
+        /// With the required fields (`contexts`); set the others with the setters.
+        pub fn new(
+            contexts: impl ::std::convert::Into<::std::vec::Vec<ContextNode>>,
+        ) -> Self {
+            Self { contexts: contexts.into() }
+        }
     }
     ///`RetrieveContextRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RetrieveContextRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -145,9 +256,46 @@ pub mod types {
         pub fn builder() -> builder::RetrieveContextRequest {
             Default::default()
         }
+        /// With the required fields (`message`); set the others with the setters.
+        pub fn new(message: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                k: ::std::option::Option::None,
+                message: message.into(),
+                re_rank_k: ::std::option::Option::None,
+                session_id: ::std::option::Option::None,
+                use_shared_history: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `k`.
+        pub fn k(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.k = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `re_rank_k`.
+        pub fn re_rank_k(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.re_rank_k = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_id`.
+        pub fn session_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `use_shared_history`.
+        pub fn use_shared_history(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.use_shared_history = value.into();
+            self
+        }
     }
     ///`SimpleAiAssistantQuery`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SimpleAiAssistantQuery {
         pub message: ::std::string::String,
@@ -164,6 +312,39 @@ pub mod types {
     impl SimpleAiAssistantQuery {
         pub fn builder() -> builder::SimpleAiAssistantQuery {
             Default::default()
+        }
+        /// With the required fields (`message`); set the others with the setters.
+        pub fn new(message: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message: message.into(),
+                return_contexts: ::std::default::Default::default(),
+                session_id: ::std::option::Option::None,
+                use_shared_history: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `return_contexts`.
+        pub fn return_contexts(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.return_contexts = value.into();
+            self
+        }
+        /// Sets `session_id`.
+        pub fn session_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `use_shared_history`.
+        pub fn use_shared_history(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.use_shared_history = value.into();
+            self
         }
     }
     /// Types for composing complex structures.
@@ -948,6 +1129,7 @@ pub mod builder {
         client: &'a super::Client,
         assistant_id: Result<::std::string::String, String>,
         body: Result<types::builder::SimpleAiAssistantQuery, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> QueryAiAssistant<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -955,6 +1137,7 @@ pub mod builder {
                 client: client,
                 assistant_id: Err("assistant_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn assistant_id<V>(mut self, value: V) -> Self
@@ -999,7 +1182,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::QueryAiAssistantApiResponse>, Error> {
-            let Self { client, assistant_id, body } = self;
+            let Self { client, assistant_id, body, call_timeout } = self;
             let assistant_id = assistant_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::QUERY_AI_ASSISTANT,
@@ -1040,6 +1223,9 @@ pub mod builder {
                     &super::operations::QUERY_AI_ASSISTANT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1061,6 +1247,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::retrieve_ai_assistant_context`]
 
@@ -1070,6 +1262,7 @@ pub mod builder {
         client: &'a super::Client,
         assistant_id: Result<::std::string::String, String>,
         body: Result<types::builder::RetrieveContextRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RetrieveAiAssistantContext<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1077,6 +1270,7 @@ pub mod builder {
                 client: client,
                 assistant_id: Err("assistant_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn assistant_id<V>(mut self, value: V) -> Self
@@ -1121,7 +1315,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RetrieveContextApiResponse>, Error> {
-            let Self { client, assistant_id, body } = self;
+            let Self { client, assistant_id, body, call_timeout } = self;
             let assistant_id = assistant_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
@@ -1162,6 +1356,9 @@ pub mod builder {
                     &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1185,6 +1382,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

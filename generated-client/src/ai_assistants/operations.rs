@@ -17,6 +17,7 @@ pub static QUERY_AI_ASSISTANT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ai:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`retrieve-ai-assistant-context`: POST /ai/1/aiassistants/{assistantId}/retrieve-context
@@ -33,6 +34,7 @@ pub static RETRIEVE_AI_ASSISTANT_CONTEXT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ai:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

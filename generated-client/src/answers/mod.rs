@@ -135,6 +135,7 @@ pub mod types {
     }
     ///`CallsDtmfInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallsDtmfInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -147,6 +148,29 @@ pub mod types {
     impl CallsDtmfInboundMessageContent {
         pub fn builder() -> builder::CallsDtmfInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<CallsDtmfInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                timeout: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timeout`.
+        pub fn timeout(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.timeout = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CallsDtmfInboundMessageContentType`
@@ -204,6 +228,7 @@ pub mod types {
     }
     ///`CallsHangUpInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallsHangUpInboundMessageContent {
         #[serde(rename = "type")]
@@ -212,6 +237,12 @@ pub mod types {
     impl CallsHangUpInboundMessageContent {
         pub fn builder() -> builder::CallsHangUpInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<CallsHangUpInboundMessageContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`CallsHangUpInboundMessageContentType`
@@ -334,6 +365,7 @@ pub mod types {
     }
     ///`CallsPublicInboundMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallsPublicInboundMessage {
         pub channel: CallsPublicInboundMessageChannel,
@@ -343,6 +375,23 @@ pub mod types {
     impl CallsPublicInboundMessage {
         pub fn builder() -> builder::CallsPublicInboundMessage {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<CallsPublicInboundMessageChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<CallsPublicInboundMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CallsPublicInboundMessageChannel`
@@ -434,6 +483,7 @@ pub mod types {
     }
     ///`CallsPublicInboundMessageContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallsPublicInboundMessageContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -443,9 +493,24 @@ pub mod types {
         pub fn builder() -> builder::CallsPublicInboundMessageContentBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<CallsInboundMessageContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CallsStartCallInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallsStartCallInboundMessageContent {
         #[serde(rename = "type")]
@@ -454,6 +519,12 @@ pub mod types {
     impl CallsStartCallInboundMessageContent {
         pub fn builder() -> builder::CallsStartCallInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<CallsStartCallInboundMessageContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`CallsStartCallInboundMessageContentType`
@@ -511,6 +582,7 @@ pub mod types {
     }
     ///`CallsTextInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallsTextInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -523,6 +595,29 @@ pub mod types {
     impl CallsTextInboundMessageContent {
         pub fn builder() -> builder::CallsTextInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<CallsTextInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                interrupted: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `interrupted`.
+        pub fn interrupted(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.interrupted = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CallsTextInboundMessageContentType`
@@ -580,129 +675,31 @@ pub mod types {
     }
     ///`Contact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Contact {
-        pub name: ContactName,
+        pub name: ::std::string::String,
         #[serde(rename = "phoneNumber")]
-        pub phone_number: ContactPhoneNumber,
+        pub phone_number: ::std::string::String,
     }
     impl Contact {
         pub fn builder() -> builder::Contact {
             Default::default()
         }
-    }
-    ///`ContactName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ContactName(::std::string::String);
-    impl ::std::ops::Deref for ContactName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ContactName> for ::std::string::String {
-        fn from(value: ContactName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ContactName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `phone_number`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                phone_number: phone_number.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ContactName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ContactName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ContactPhoneNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ContactPhoneNumber(::std::string::String);
-    impl ::std::ops::Deref for ContactPhoneNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ContactPhoneNumber> for ::std::string::String {
-        fn from(value: ContactPhoneNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ContactPhoneNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 18usize {
-                return Err("longer than 18 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ContactPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ContactPhoneNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`InboundTestingRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InboundTestingRequest {
         pub message: PublicInboundMessage,
@@ -713,9 +710,20 @@ pub mod types {
         pub fn builder() -> builder::InboundTestingRequest {
             Default::default()
         }
+        /// With the required fields (`message`, `user_destination`); set the others with the setters.
+        pub fn new(
+            message: impl ::std::convert::Into<PublicInboundMessage>,
+            user_destination: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                message: message.into(),
+                user_destination: user_destination.into(),
+            }
+        }
     }
     ///`LiveChatAudioInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatAudioInboundMessageContent {
         #[serde(rename = "type")]
@@ -726,6 +734,23 @@ pub mod types {
     impl LiveChatAudioInboundMessageContent {
         pub fn builder() -> builder::LiveChatAudioInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatAudioInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LiveChatAudioInboundMessageContentType`
@@ -783,6 +808,7 @@ pub mod types {
     }
     ///`LiveChatBundleInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatBundleInboundMessageContent {
         #[serde(default)]
@@ -795,6 +821,27 @@ pub mod types {
     impl LiveChatBundleInboundMessageContent {
         pub fn builder() -> builder::LiveChatBundleInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatBundleInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                content: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::boxed::Box<
+                    ::std::option::Option<LiveChatPublicInboundMessageContent>,
+                >,
+            >,
+        ) -> Self {
+            self.content = value.into();
+            self
         }
     }
     ///`LiveChatBundleInboundMessageContentType`
@@ -852,6 +899,7 @@ pub mod types {
     }
     ///`LiveChatButtonReplyInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatButtonReplyInboundMessageContent {
         #[serde(
@@ -869,6 +917,43 @@ pub mod types {
     impl LiveChatButtonReplyInboundMessageContent {
         pub fn builder() -> builder::LiveChatButtonReplyInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                LiveChatButtonReplyInboundMessageContentType,
+            >,
+        ) -> Self {
+            Self {
+                button_payload_type: ::std::option::Option::None,
+                payload: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `button_payload_type`.
+        pub fn button_payload_type(
+            mut self,
+            value: impl ::std::convert::Into<ButtonPayloadType>,
+        ) -> Self {
+            self.button_payload_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LiveChatButtonReplyInboundMessageContentType`
@@ -926,6 +1011,7 @@ pub mod types {
     }
     ///`LiveChatDocumentInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatDocumentInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -938,6 +1024,32 @@ pub mod types {
     impl LiveChatDocumentInboundMessageContent {
         pub fn builder() -> builder::LiveChatDocumentInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatDocumentInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LiveChatDocumentInboundMessageContentType`
@@ -995,6 +1107,7 @@ pub mod types {
     }
     ///`LiveChatImageInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatImageInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1007,6 +1120,32 @@ pub mod types {
     impl LiveChatImageInboundMessageContent {
         pub fn builder() -> builder::LiveChatImageInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatImageInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LiveChatImageInboundMessageContentType`
@@ -1141,6 +1280,7 @@ pub mod types {
     }
     ///`LiveChatPublicInboundMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatPublicInboundMessage {
         pub channel: LiveChatPublicInboundMessageChannel,
@@ -1150,6 +1290,23 @@ pub mod types {
     impl LiveChatPublicInboundMessage {
         pub fn builder() -> builder::LiveChatPublicInboundMessage {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<LiveChatPublicInboundMessageChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatPublicInboundMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LiveChatPublicInboundMessageChannel`
@@ -1262,6 +1419,7 @@ pub mod types {
     }
     ///`LiveChatPublicInboundMessageContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatPublicInboundMessageContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1271,9 +1429,24 @@ pub mod types {
         pub fn builder() -> builder::LiveChatPublicInboundMessageContentBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<LiveChatInboundMessageContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LiveChatTextInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatTextInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1284,6 +1457,23 @@ pub mod types {
     impl LiveChatTextInboundMessageContent {
         pub fn builder() -> builder::LiveChatTextInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatTextInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LiveChatTextInboundMessageContentType`
@@ -1341,6 +1531,7 @@ pub mod types {
     }
     ///`LiveChatVideoInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LiveChatVideoInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1353,6 +1544,32 @@ pub mod types {
     impl LiveChatVideoInboundMessageContent {
         pub fn builder() -> builder::LiveChatVideoInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LiveChatVideoInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LiveChatVideoInboundMessageContentType`
@@ -1410,6 +1627,7 @@ pub mod types {
     }
     ///`Product`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Product {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1430,6 +1648,41 @@ pub mod types {
     impl Product {
         pub fn builder() -> builder::Product {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                item_price: ::std::option::Option::None,
+                product_retailer_id: ::std::option::Option::None,
+                quantity: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `item_price`.
+        pub fn item_price(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.item_price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `product_retailer_id`.
+        pub fn product_retailer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.product_retailer_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `quantity`.
+        pub fn quantity(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.quantity = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PublicInboundMessage`
@@ -1458,6 +1711,7 @@ pub mod types {
     }
     ///`TestingStartRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TestingStartRequest {
         #[serde(rename = "botId")]
@@ -1471,9 +1725,29 @@ pub mod types {
         pub fn builder() -> builder::TestingStartRequest {
             Default::default()
         }
+        /// With the required fields (`bot_id`, `webhook_url`); set the others with the setters.
+        pub fn new(
+            bot_id: impl ::std::convert::Into<i64>,
+            webhook_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                bot_id: bot_id.into(),
+                sender: ::std::option::Option::None,
+                webhook_url: webhook_url.into(),
+            }
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TestingStartResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TestingStartResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1488,9 +1762,30 @@ pub mod types {
         pub fn builder() -> builder::TestingStartResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                sender: ::std::option::Option::None,
+                test_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `test_id`.
+        pub fn test_id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.test_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WhatsAppAudioInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppAudioInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1503,6 +1798,32 @@ pub mod types {
     impl WhatsAppAudioInboundMessageContent {
         pub fn builder() -> builder::WhatsAppAudioInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppAudioInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppAudioInboundMessageContentType`
@@ -1560,6 +1881,7 @@ pub mod types {
     }
     ///`WhatsAppButtonReplyInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppButtonReplyInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1572,6 +1894,34 @@ pub mod types {
     impl WhatsAppButtonReplyInboundMessageContent {
         pub fn builder() -> builder::WhatsAppButtonReplyInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                WhatsAppButtonReplyInboundMessageContentType,
+            >,
+        ) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppButtonReplyInboundMessageContentType`
@@ -1629,6 +1979,7 @@ pub mod types {
     }
     ///`WhatsAppCallReplyInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppCallReplyInboundMessageContent {
         #[serde(
@@ -1644,6 +1995,32 @@ pub mod types {
     impl WhatsAppCallReplyInboundMessageContent {
         pub fn builder() -> builder::WhatsAppCallReplyInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppCallReplyInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                call_response_type: ::std::option::Option::None,
+                expiration: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `call_response_type`.
+        pub fn call_response_type(
+            mut self,
+            value: impl ::std::convert::Into<CallResponseType>,
+        ) -> Self {
+            self.call_response_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `expiration`.
+        pub fn expiration(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.expiration = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppCallReplyInboundMessageContentType`
@@ -1701,6 +2078,7 @@ pub mod types {
     }
     ///`WhatsAppContactInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppContactInboundMessageContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1711,6 +2089,23 @@ pub mod types {
     impl WhatsAppContactInboundMessageContent {
         pub fn builder() -> builder::WhatsAppContactInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppContactInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                contacts: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `contacts`.
+        pub fn contacts(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Contact>>,
+        ) -> Self {
+            self.contacts = value.into();
+            self
         }
     }
     ///`WhatsAppContactInboundMessageContentType`
@@ -1768,6 +2163,7 @@ pub mod types {
     }
     ///`WhatsAppDocumentInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppDocumentInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1780,6 +2176,32 @@ pub mod types {
     impl WhatsAppDocumentInboundMessageContent {
         pub fn builder() -> builder::WhatsAppDocumentInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppDocumentInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppDocumentInboundMessageContentType`
@@ -1837,6 +2259,7 @@ pub mod types {
     }
     ///`WhatsAppFlowReplyInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppFlowReplyInboundMessageContent {
         #[serde(
@@ -1855,6 +2278,37 @@ pub mod types {
     impl WhatsAppFlowReplyInboundMessageContent {
         pub fn builder() -> builder::WhatsAppFlowReplyInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppFlowReplyInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                response: ::std::default::Default::default(),
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `response`.
+        pub fn response(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.response = value.into();
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppFlowReplyInboundMessageContentType`
@@ -1912,6 +2366,7 @@ pub mod types {
     }
     ///`WhatsAppImageInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppImageInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1924,6 +2379,32 @@ pub mod types {
     impl WhatsAppImageInboundMessageContent {
         pub fn builder() -> builder::WhatsAppImageInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppImageInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppImageInboundMessageContentType`
@@ -2086,6 +2567,7 @@ pub mod types {
     }
     ///`WhatsAppListReplyInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppListReplyInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2100,6 +2582,41 @@ pub mod types {
     impl WhatsAppListReplyInboundMessageContent {
         pub fn builder() -> builder::WhatsAppListReplyInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppListReplyInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppListReplyInboundMessageContentType`
@@ -2157,6 +2674,7 @@ pub mod types {
     }
     ///`WhatsAppLocationInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppLocationInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2175,6 +2693,53 @@ pub mod types {
     impl WhatsAppLocationInboundMessageContent {
         pub fn builder() -> builder::WhatsAppLocationInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppLocationInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                latitude: ::std::option::Option::None,
+                longitude: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `latitude`.
+        pub fn latitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.latitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `longitude`.
+        pub fn longitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.longitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppLocationInboundMessageContentType`
@@ -2232,6 +2797,7 @@ pub mod types {
     }
     ///`WhatsAppOrderInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppOrderInboundMessageContent {
         #[serde(
@@ -2249,6 +2815,41 @@ pub mod types {
     impl WhatsAppOrderInboundMessageContent {
         pub fn builder() -> builder::WhatsAppOrderInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppOrderInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                catalog_id: ::std::option::Option::None,
+                items: ::std::default::Default::default(),
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `catalog_id`.
+        pub fn catalog_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.catalog_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `items`.
+        pub fn items(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Product>>,
+        ) -> Self {
+            self.items = value.into();
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppOrderInboundMessageContentType`
@@ -2306,6 +2907,7 @@ pub mod types {
     }
     ///`WhatsAppPublicInboundMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppPublicInboundMessage {
         pub channel: WhatsAppPublicInboundMessageChannel,
@@ -2315,6 +2917,23 @@ pub mod types {
     impl WhatsAppPublicInboundMessage {
         pub fn builder() -> builder::WhatsAppPublicInboundMessage {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<WhatsAppPublicInboundMessageChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppPublicInboundMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppPublicInboundMessageChannel`
@@ -2476,6 +3095,7 @@ pub mod types {
     }
     ///`WhatsAppPublicInboundMessageContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppPublicInboundMessageContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2485,9 +3105,24 @@ pub mod types {
         pub fn builder() -> builder::WhatsAppPublicInboundMessageContentBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppInboundMessageContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WhatsAppQuickReplyInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppQuickReplyInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2500,6 +3135,32 @@ pub mod types {
     impl WhatsAppQuickReplyInboundMessageContent {
         pub fn builder() -> builder::WhatsAppQuickReplyInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppQuickReplyInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                payload: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppQuickReplyInboundMessageContentType`
@@ -2557,6 +3218,7 @@ pub mod types {
     }
     ///`WhatsAppTextInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppTextInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2567,6 +3229,23 @@ pub mod types {
     impl WhatsAppTextInboundMessageContent {
         pub fn builder() -> builder::WhatsAppTextInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppTextInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppTextInboundMessageContentType`
@@ -2624,6 +3303,7 @@ pub mod types {
     }
     ///`WhatsAppVideoInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppVideoInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2636,6 +3316,32 @@ pub mod types {
     impl WhatsAppVideoInboundMessageContent {
         pub fn builder() -> builder::WhatsAppVideoInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppVideoInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppVideoInboundMessageContentType`
@@ -2693,6 +3399,7 @@ pub mod types {
     }
     ///`WhatsAppVoiceInboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppVoiceInboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2705,6 +3412,32 @@ pub mod types {
     impl WhatsAppVoiceInboundMessageContent {
         pub fn builder() -> builder::WhatsAppVoiceInboundMessageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppVoiceInboundMessageContentType>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppVoiceInboundMessageContentType`
@@ -3135,9 +3868,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Contact {
-            name: ::std::result::Result<super::ContactName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             phone_number: ::std::result::Result<
-                super::ContactPhoneNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -3152,7 +3885,7 @@ pub mod types {
         impl Contact {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ContactName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -3164,7 +3897,7 @@ pub mod types {
             }
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ContactPhoneNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_number = value
@@ -5743,12 +6476,14 @@ pub mod builder {
     pub struct StartTest<'a> {
         client: &'a super::Client,
         body: Result<types::builder::TestingStartRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> StartTest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -5779,7 +6514,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TestingStartResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::TestingStartRequest::try_from(v).map_err(|e| e.to_string())
@@ -5812,6 +6547,9 @@ pub mod builder {
                     &super::operations::START_TEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5826,6 +6564,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::START_TEST, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::stop_test`]
 
@@ -5834,12 +6578,14 @@ pub mod builder {
     pub struct StopTest<'a> {
         client: &'a super::Client,
         test_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> StopTest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 test_id: Err("test_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn test_id<V>(mut self, value: V) -> Self
@@ -5853,7 +6599,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/bots/1/testing/{testId}/stop`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, test_id } = self;
+            let Self { client, test_id, call_timeout } = self;
             let test_id = test_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::STOP_TEST,
@@ -5885,6 +6631,9 @@ pub mod builder {
                     &super::operations::STOP_TEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5897,6 +6646,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::STOP_TEST, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_test_message`]
 
@@ -5906,6 +6661,7 @@ pub mod builder {
         client: &'a super::Client,
         test_id: Result<i64, String>,
         body: Result<types::builder::InboundTestingRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendTestMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5913,6 +6669,7 @@ pub mod builder {
                 client: client,
                 test_id: Err("test_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn test_id<V>(mut self, value: V) -> Self
@@ -5952,7 +6709,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/bots/1/testing/{testId}/send-message`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, test_id, body } = self;
+            let Self { client, test_id, body, call_timeout } = self;
             let test_id = test_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SEND_TEST_MESSAGE,
@@ -5993,6 +6750,9 @@ pub mod builder {
                     &super::operations::SEND_TEST_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6007,6 +6767,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static START_TEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["answers:manage", "answers:testing"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`stop-test`: POST /bots/1/testing/{testId}/stop
@@ -33,6 +34,7 @@ pub static STOP_TEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["answers:manage", "answers:testing"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-test-message`: POST /bots/1/testing/{testId}/send-message
@@ -49,6 +51,7 @@ pub static SEND_TEST_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["answers:manage", "answers:testing"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AppleMfbEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbEvent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -36,9 +37,38 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbEvent {
             Default::default()
         }
+        /// With the required fields (`destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<AppleMfbOutboundEventContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<AppleMfbEventOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AppleMfbEventOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbEventOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -53,9 +83,30 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbEventOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                platform: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AppleMfbEventRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbEventRequest {
         pub events: ::std::vec::Vec<AppleMfbEvent>,
@@ -66,9 +117,27 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbEventRequest {
             Default::default()
         }
+        /// With the required fields (`events`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<AppleMfbEvent>>,
+        ) -> Self {
+            Self {
+                events: events.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<DefaultEventRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AppleMfbMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbMessage {
         pub content: AppleMfbOutboundMessageContent,
@@ -83,18 +152,44 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<AppleMfbOutboundMessageContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnMessageFailoverOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(mut self, value: impl ::std::convert::Into<Webhooks>) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AppleMfbOutboundAppClipContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundAppClipContent {
         #[serde(
             rename = "storeRegion",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub store_region: ::std::option::Option<
-            AppleMfbOutboundAppClipContentStoreRegion,
-        >,
+        pub store_region: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: AppleMfbOutboundAppClipContentType,
         pub url: ::std::string::String,
@@ -103,65 +198,24 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbOutboundAppClipContent {
             Default::default()
         }
-    }
-    ///`AppleMfbOutboundAppClipContentStoreRegion`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundAppClipContentStoreRegion(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundAppClipContentStoreRegion {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundAppClipContentStoreRegion>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundAppClipContentStoreRegion) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundAppClipContentStoreRegion {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AppleMfbOutboundAppClipContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                store_region: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
             }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundAppClipContentStoreRegion {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundAppClipContentStoreRegion {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundAppClipContentStoreRegion {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `store_region`.
+        pub fn store_region(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.store_region = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundAppClipContentType`
@@ -223,6 +277,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundAuthRequestContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundAuthRequestContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -251,6 +306,63 @@ pub mod types {
     impl AppleMfbOutboundAuthRequestContent {
         pub fn builder() -> builder::AppleMfbOutboundAuthRequestContent {
             Default::default()
+        }
+        /// With the required fields (`received_message`, `reply_message`, `type_`); set the others with the setters.
+        pub fn new(
+            received_message: impl ::std::convert::Into<InteractiveDataMessage>,
+            reply_message: impl ::std::convert::Into<InteractiveDataMessage>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundAuthRequestContentType>,
+        ) -> Self {
+            Self {
+                images: ::std::default::Default::default(),
+                received_message: received_message.into(),
+                redirect_uri: ::std::option::Option::None,
+                reply_message: reply_message.into(),
+                request_identifier: ::std::option::Option::None,
+                scopes: ::std::default::Default::default(),
+                state: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `images`.
+        pub fn images(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Image>>,
+        ) -> Self {
+            self.images = value.into();
+            self
+        }
+        /// Sets `redirect_uri`.
+        pub fn redirect_uri(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.redirect_uri = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `request_identifier`.
+        pub fn request_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `scopes`.
+        pub fn scopes(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.scopes = value.into();
+            self
+        }
+        /// Sets `state`.
+        pub fn state(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.state = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundAuthRequestContentType`
@@ -418,6 +530,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -426,6 +539,20 @@ pub mod types {
     impl AppleMfbOutboundContentBase {
         pub fn builder() -> builder::AppleMfbOutboundContentBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<AppleMfbOutboundContentBaseType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundContentBaseType`
@@ -611,12 +738,13 @@ pub mod types {
     }
     ///`AppleMfbOutboundDocumentContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundDocumentContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub caption: ::std::option::Option<AppleMfbOutboundDocumentContentCaption>,
+        pub caption: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub header: ::std::option::Option<AppleMfbOutboundDocumentContentHeader>,
+        pub header: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: AppleMfbOutboundDocumentContentType,
         pub url: ::std::string::String,
@@ -625,119 +753,33 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbOutboundDocumentContent {
             Default::default()
         }
-    }
-    ///`AppleMfbOutboundDocumentContentCaption`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundDocumentContentCaption(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundDocumentContentCaption {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundDocumentContentCaption>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundDocumentContentCaption) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundDocumentContentCaption {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3500usize {
-                return Err("longer than 3500 characters".into());
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AppleMfbOutboundDocumentContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundDocumentContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundDocumentContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundDocumentContentCaption {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMfbOutboundDocumentContentHeader`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundDocumentContentHeader(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundDocumentContentHeader {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundDocumentContentHeader>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundDocumentContentHeader) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundDocumentContentHeader {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3500usize {
-                return Err("longer than 3500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundDocumentContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundDocumentContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundDocumentContentHeader {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundDocumentContentType`
@@ -879,6 +921,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundFormContent {
         pub data: FormData,
@@ -899,6 +942,38 @@ pub mod types {
     impl AppleMfbOutboundFormContent {
         pub fn builder() -> builder::AppleMfbOutboundFormContent {
             Default::default()
+        }
+        /// With the required fields (`data`, `received_message`, `reply_message`, `type_`); set the others with the setters.
+        pub fn new(
+            data: impl ::std::convert::Into<FormData>,
+            received_message: impl ::std::convert::Into<InteractiveDataMessage>,
+            reply_message: impl ::std::convert::Into<InteractiveDataMessage>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundFormContentType>,
+        ) -> Self {
+            Self {
+                data: data.into(),
+                images: ::std::default::Default::default(),
+                received_message: received_message.into(),
+                reply_message: reply_message.into(),
+                request_identifier: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `images`.
+        pub fn images(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Image>>,
+        ) -> Self {
+            self.images = value.into();
+            self
+        }
+        /// Sets `request_identifier`.
+        pub fn request_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_identifier = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundFormContentType`
@@ -960,133 +1035,48 @@ pub mod types {
     }
     ///`AppleMfbOutboundImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundImageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub caption: ::std::option::Option<AppleMfbOutboundImageContentCaption>,
+        pub caption: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub header: ::std::option::Option<AppleMfbOutboundImageContentHeader>,
+        pub header: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: AppleMfbOutboundImageContentType,
-        pub url: AppleMfbOutboundImageContentUrl,
+        pub url: ::std::string::String,
     }
     impl AppleMfbOutboundImageContent {
         pub fn builder() -> builder::AppleMfbOutboundImageContent {
             Default::default()
         }
-    }
-    ///`AppleMfbOutboundImageContentCaption`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundImageContentCaption(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundImageContentCaption {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundImageContentCaption>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundImageContentCaption) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundImageContentCaption {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3500usize {
-                return Err("longer than 3500 characters".into());
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AppleMfbOutboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundImageContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundImageContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundImageContentCaption {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMfbOutboundImageContentHeader`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundImageContentHeader(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundImageContentHeader {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundImageContentHeader>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundImageContentHeader) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundImageContentHeader {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3500usize {
-                return Err("longer than 3500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundImageContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundImageContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundImageContentHeader {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundImageContentType`
@@ -1146,65 +1136,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`AppleMfbOutboundImageContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundImageContentUrl(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundImageContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundImageContentUrl>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundImageContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundImageContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundImageContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AppleMfbOutboundInvitationContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundInvitationContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1214,7 +1148,7 @@ pub mod types {
             ::std::string::String,
         >,
         #[serde(rename = "referenceId")]
-        pub reference_id: AppleMfbOutboundInvitationContentReferenceId,
+        pub reference_id: ::std::string::String,
         #[serde(
             rename = "requestIdentifier",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1229,63 +1163,39 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbOutboundInvitationContent {
             Default::default()
         }
-    }
-    ///`AppleMfbOutboundInvitationContentReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundInvitationContentReferenceId(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundInvitationContentReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundInvitationContentReferenceId>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundInvitationContentReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundInvitationContentReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`placeholders`, `reference_id`, `template_id`, `type_`); set the others with the setters.
+        pub fn new(
+            placeholders: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+            reference_id: impl ::std::convert::Into<::std::string::String>,
+            template_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundInvitationContentType>,
+        ) -> Self {
+            Self {
+                locale: ::std::option::Option::None,
+                placeholders: placeholders.into(),
+                reference_id: reference_id.into(),
+                request_identifier: ::std::option::Option::None,
+                template_id: template_id.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundInvitationContentReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `locale`.
+        pub fn locale(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locale = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundInvitationContentReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for AppleMfbOutboundInvitationContentReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `request_identifier`.
+        pub fn request_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_identifier = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundInvitationContentType`
@@ -1347,6 +1257,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundListPickerContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundListPickerContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1368,6 +1279,38 @@ pub mod types {
     impl AppleMfbOutboundListPickerContent {
         pub fn builder() -> builder::AppleMfbOutboundListPickerContent {
             Default::default()
+        }
+        /// With the required fields (`list_picker`, `received_message`, `reply_message`, `type_`); set the others with the setters.
+        pub fn new(
+            list_picker: impl ::std::convert::Into<ListPicker>,
+            received_message: impl ::std::convert::Into<InteractiveDataMessage>,
+            reply_message: impl ::std::convert::Into<InteractiveDataMessage>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundListPickerContentType>,
+        ) -> Self {
+            Self {
+                images: ::std::default::Default::default(),
+                list_picker: list_picker.into(),
+                received_message: received_message.into(),
+                reply_message: reply_message.into(),
+                request_identifier: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `images`.
+        pub fn images(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Image>>,
+        ) -> Self {
+            self.images = value.into();
+            self
+        }
+        /// Sets `request_identifier`.
+        pub fn request_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_identifier = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundListPickerContentType`
@@ -1429,15 +1372,26 @@ pub mod types {
     }
     ///`AppleMfbOutboundMediaContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundMediaContent {
         #[serde(rename = "type")]
         pub type_: AppleMfbOutboundMediaContentType,
-        pub urls: ::std::vec::Vec<AppleMfbOutboundMediaContentUrlsItem>,
+        pub urls: ::std::vec::Vec<::std::string::String>,
     }
     impl AppleMfbOutboundMediaContent {
         pub fn builder() -> builder::AppleMfbOutboundMediaContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `urls`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AppleMfbOutboundMediaContentType>,
+            urls: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                urls: urls.into(),
+            }
         }
     }
     ///`AppleMfbOutboundMediaContentType`
@@ -1495,63 +1449,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`AppleMfbOutboundMediaContentUrlsItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundMediaContentUrlsItem(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundMediaContentUrlsItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundMediaContentUrlsItem>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundMediaContentUrlsItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundMediaContentUrlsItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundMediaContentUrlsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundMediaContentUrlsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundMediaContentUrlsItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`AppleMfbOutboundMessageContent`
@@ -1765,6 +1662,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundPayRequestContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundPayRequestContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1797,6 +1695,63 @@ pub mod types {
     impl AppleMfbOutboundPayRequestContent {
         pub fn builder() -> builder::AppleMfbOutboundPayRequestContent {
             Default::default()
+        }
+        /// With the required fields (`received_message`, `total`, `type_`); set the others with the setters.
+        pub fn new(
+            received_message: impl ::std::convert::Into<InteractiveDataApplePayMessage>,
+            total: impl ::std::convert::Into<ApplePayLineItem>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundPayRequestContentType>,
+        ) -> Self {
+            Self {
+                configuration: ::std::option::Option::None,
+                images: ::std::default::Default::default(),
+                line_items: ::std::default::Default::default(),
+                received_message: received_message.into(),
+                request_identifier: ::std::option::Option::None,
+                shipping_methods: ::std::default::Default::default(),
+                total: total.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `configuration`.
+        pub fn configuration(
+            mut self,
+            value: impl ::std::convert::Into<PaymentConfiguration>,
+        ) -> Self {
+            self.configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `images`.
+        pub fn images(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Image>>,
+        ) -> Self {
+            self.images = value.into();
+            self
+        }
+        /// Sets `line_items`.
+        pub fn line_items(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplePayLineItem>>,
+        ) -> Self {
+            self.line_items = value.into();
+            self
+        }
+        /// Sets `request_identifier`.
+        pub fn request_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shipping_methods`.
+        pub fn shipping_methods(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplePayShippingMethod>>,
+        ) -> Self {
+            self.shipping_methods = value.into();
+            self
         }
     }
     ///`AppleMfbOutboundPayRequestContentType`
@@ -1858,6 +1813,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundQuickReplyContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundQuickReplyContent {
         pub items: ::std::vec::Vec<QuickReplyItem>,
@@ -1874,6 +1830,27 @@ pub mod types {
     impl AppleMfbOutboundQuickReplyContent {
         pub fn builder() -> builder::AppleMfbOutboundQuickReplyContent {
             Default::default()
+        }
+        /// With the required fields (`items`, `summary_text`, `type_`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<::std::vec::Vec<QuickReplyItem>>,
+            summary_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundQuickReplyContentType>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                request_identifier: ::std::option::Option::None,
+                summary_text: summary_text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `request_identifier`.
+        pub fn request_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_identifier = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundQuickReplyContentType`
@@ -1935,6 +1912,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundRichLinkContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundRichLinkContent {
         #[serde(
@@ -1960,6 +1938,43 @@ pub mod types {
     impl AppleMfbOutboundRichLinkContent {
         pub fn builder() -> builder::AppleMfbOutboundRichLinkContent {
             Default::default()
+        }
+        /// With the required fields (`link_url`, `type_`); set the others with the setters.
+        pub fn new(
+            link_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundRichLinkContentType>,
+        ) -> Self {
+            Self {
+                image_url: ::std::option::Option::None,
+                link_title: ::std::option::Option::None,
+                link_url: link_url.into(),
+                type_: type_.into(),
+                video_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `link_title`.
+        pub fn link_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.link_title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `video_url`.
+        pub fn video_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.video_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundRichLinkContentType`
@@ -2021,9 +2036,10 @@ pub mod types {
     }
     ///`AppleMfbOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundTextContent {
-        pub text: AppleMfbOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: AppleMfbOutboundTextContentType,
     }
@@ -2031,65 +2047,15 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbOutboundTextContent {
             Default::default()
         }
-    }
-    ///`AppleMfbOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundTextContentText>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 7000usize {
-                return Err("longer than 7000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`AppleMfbOutboundTextContentType`
@@ -2151,6 +2117,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundTimePickerContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundTimePickerContent {
         pub event: Event,
@@ -2171,6 +2138,38 @@ pub mod types {
     impl AppleMfbOutboundTimePickerContent {
         pub fn builder() -> builder::AppleMfbOutboundTimePickerContent {
             Default::default()
+        }
+        /// With the required fields (`event`, `received_message`, `reply_message`, `type_`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<Event>,
+            received_message: impl ::std::convert::Into<InteractiveDataMessage>,
+            reply_message: impl ::std::convert::Into<InteractiveDataMessage>,
+            type_: impl ::std::convert::Into<AppleMfbOutboundTimePickerContentType>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                images: ::std::default::Default::default(),
+                received_message: received_message.into(),
+                reply_message: reply_message.into(),
+                request_identifier: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `images`.
+        pub fn images(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Image>>,
+        ) -> Self {
+            self.images = value.into();
+            self
+        }
+        /// Sets `request_identifier`.
+        pub fn request_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.request_identifier = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundTimePickerContentType`
@@ -2232,6 +2231,7 @@ pub mod types {
     }
     ///`AppleMfbOutboundTypingIndicatorContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundTypingIndicatorContent {
         #[serde(rename = "type")]
@@ -2243,15 +2243,26 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbOutboundTypingIndicatorContent {
             Default::default()
         }
+        /// With the required fields (`type_`, `typing_indicator_type`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AppleMfbOutboundEventContentType>,
+            typing_indicator_type: impl ::std::convert::Into<TypingIndicatorType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                typing_indicator_type: typing_indicator_type.into(),
+            }
+        }
     }
     ///`AppleMfbOutboundVideoContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbOutboundVideoContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub caption: ::std::option::Option<AppleMfbOutboundVideoContentCaption>,
+        pub caption: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub header: ::std::option::Option<AppleMfbOutboundVideoContentHeader>,
+        pub header: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: AppleMfbOutboundVideoContentType,
         pub url: ::std::string::String,
@@ -2260,119 +2271,33 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbOutboundVideoContent {
             Default::default()
         }
-    }
-    ///`AppleMfbOutboundVideoContentCaption`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundVideoContentCaption(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundVideoContentCaption {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundVideoContentCaption>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundVideoContentCaption) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundVideoContentCaption {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3500usize {
-                return Err("longer than 3500 characters".into());
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AppleMfbOutboundVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundVideoContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundVideoContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundVideoContentCaption {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMfbOutboundVideoContentHeader`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMfbOutboundVideoContentHeader(::std::string::String);
-    impl ::std::ops::Deref for AppleMfbOutboundVideoContentHeader {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMfbOutboundVideoContentHeader>
-    for ::std::string::String {
-        fn from(value: AppleMfbOutboundVideoContentHeader) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMfbOutboundVideoContentHeader {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3500usize {
-                return Err("longer than 3500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMfbOutboundVideoContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMfbOutboundVideoContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMfbOutboundVideoContentHeader {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMfbOutboundVideoContentType`
@@ -2434,6 +2359,7 @@ pub mod types {
     }
     ///`AppleMfbRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMfbRequest {
         pub messages: ::std::vec::Vec<AppleMfbMessage>,
@@ -2444,9 +2370,27 @@ pub mod types {
         pub fn builder() -> builder::AppleMfbRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<AppleMfbMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<DefaultMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApplePayLineItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplePayLineItem {
         pub amount: ::std::string::String,
@@ -2458,9 +2402,22 @@ pub mod types {
         pub fn builder() -> builder::ApplePayLineItem {
             Default::default()
         }
+        /// With the required fields (`amount`, `label`, `type_`); set the others with the setters.
+        pub fn new(
+            amount: impl ::std::convert::Into<::std::string::String>,
+            label: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                amount: amount.into(),
+                label: label.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`ApplePayShippingMethod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplePayShippingMethod {
         pub amount: ::std::string::String,
@@ -2471,6 +2428,20 @@ pub mod types {
     impl ApplePayShippingMethod {
         pub fn builder() -> builder::ApplePayShippingMethod {
             Default::default()
+        }
+        /// With the required fields (`amount`, `detail`, `identifier`, `label`); set the others with the setters.
+        pub fn new(
+            amount: impl ::std::convert::Into<::std::string::String>,
+            detail: impl ::std::convert::Into<::std::string::String>,
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            label: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                amount: amount.into(),
+                detail: detail.into(),
+                identifier: identifier.into(),
+                label: label.into(),
+            }
         }
     }
     ///`ContactField`
@@ -2547,6 +2518,7 @@ pub mod types {
     }
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2561,17 +2533,38 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                next_cursor: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_cursor`.
+        pub fn next_cursor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_cursor = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DatePickerPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DatePickerPage {
         #[serde(rename = "nextPageIdentifier")]
-        pub next_page_identifier: DatePickerPageNextPageIdentifier,
+        pub next_page_identifier: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub options: ::std::option::Option<DatePickerPageOptions>,
         #[serde(rename = "pageIdentifier")]
-        pub page_identifier: DatePickerPagePageIdentifier,
+        pub page_identifier: ::std::string::String,
         #[serde(
             rename = "submitForm",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2587,66 +2580,48 @@ pub mod types {
         pub fn builder() -> builder::DatePickerPage {
             Default::default()
         }
-    }
-    ///`DatePickerPageNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DatePickerPageNextPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for DatePickerPageNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DatePickerPageNextPageIdentifier>
-    for ::std::string::String {
-        fn from(value: DatePickerPageNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DatePickerPageNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`next_page_identifier`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            next_page_identifier: impl ::std::convert::Into<::std::string::String>,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<DatePickerPageType>,
+        ) -> Self {
+            Self {
+                next_page_identifier: next_page_identifier.into(),
+                options: ::std::option::Option::None,
+                page_identifier: page_identifier.into(),
+                submit_form: ::std::option::Option::None,
+                subtitle: subtitle.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for DatePickerPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<DatePickerPageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DatePickerPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `submit_form`.
+        pub fn submit_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.submit_form = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DatePickerPageNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DatePickerPageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DatePickerPageOptions {
         #[serde(
@@ -2679,61 +2654,55 @@ pub mod types {
         pub fn builder() -> builder::DatePickerPageOptions {
             Default::default()
         }
-    }
-    ///`DatePickerPagePageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DatePickerPagePageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for DatePickerPagePageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DatePickerPagePageIdentifier> for ::std::string::String {
-        fn from(value: DatePickerPagePageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DatePickerPagePageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                date_format: ::std::option::Option::None,
+                label_text: ::std::option::Option::None,
+                maximum_date: ::std::option::Option::None,
+                minimum_date: ::std::option::Option::None,
+                start_date: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for DatePickerPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `date_format`.
+        pub fn date_format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.date_format = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DatePickerPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `label_text`.
+        pub fn label_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label_text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DatePickerPagePageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `maximum_date`.
+        pub fn maximum_date(
+            mut self,
+            value: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            self.maximum_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `minimum_date`.
+        pub fn minimum_date(
+            mut self,
+            value: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            self.minimum_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_date`.
+        pub fn start_date(
+            mut self,
+            value: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            self.start_date = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DatePickerPageType`
@@ -2794,6 +2763,7 @@ pub mod types {
     }
     ///`DefaultEventRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultEventRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2803,9 +2773,24 @@ pub mod types {
         pub fn builder() -> builder::DefaultEventRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DefaultMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2816,6 +2801,26 @@ pub mod types {
     impl DefaultMessageRequestOptions {
         pub fn builder() -> builder::DefaultMessageRequestOptions {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+                tracking: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking`.
+        pub fn tracking(mut self, value: impl ::std::convert::Into<UrlOptions>) -> Self {
+            self.tracking = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DeliveryDay`
@@ -2896,6 +2901,7 @@ pub mod types {
     }
     ///`DeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
@@ -2955,9 +2961,129 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -2967,9 +3093,24 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -2979,9 +3120,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -2994,9 +3146,30 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Event`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Event {
         pub identifier: ::std::string::String,
@@ -3022,9 +3195,46 @@ pub mod types {
         pub fn builder() -> builder::Event {
             Default::default()
         }
+        /// With the required fields (`identifier`, `timeslots`, `title`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            timeslots: impl ::std::convert::Into<::std::vec::Vec<EventTimeslot>>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                image_identifier: ::std::option::Option::None,
+                location_item: ::std::option::Option::None,
+                timeslots: timeslots.into(),
+                timezone_offset: ::std::option::Option::None,
+                title: title.into(),
+            }
+        }
+        /// Sets `image_identifier`.
+        pub fn image_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `location_item`.
+        pub fn location_item(
+            mut self,
+            value: impl ::std::convert::Into<LocationItem>,
+        ) -> Self {
+            self.location_item = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timezone_offset`.
+        pub fn timezone_offset(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.timezone_offset = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EventTimeslot`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventTimeslot {
         pub duration: i32,
@@ -3036,9 +3246,22 @@ pub mod types {
         pub fn builder() -> builder::EventTimeslot {
             Default::default()
         }
+        /// With the required fields (`duration`, `identifier`, `start_time`); set the others with the setters.
+        pub fn new(
+            duration: impl ::std::convert::Into<i32>,
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            start_time: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                duration: duration.into(),
+                identifier: identifier.into(),
+                start_time: start_time.into(),
+            }
+        }
     }
     ///`FailoverDestinationPair`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FailoverDestinationPair {
         pub failover: ::std::string::String,
@@ -3048,9 +3271,20 @@ pub mod types {
         pub fn builder() -> builder::FailoverDestinationPair {
             Default::default()
         }
+        /// With the required fields (`failover`, `initial`); set the others with the setters.
+        pub fn new(
+            failover: impl ::std::convert::Into<::std::string::String>,
+            initial: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                failover: failover.into(),
+                initial: initial.into(),
+            }
+        }
     }
     ///`FormData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormData {
         pub pages: ::std::vec::Vec<FormPage>,
@@ -3061,66 +3295,39 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub splash: ::std::option::Option<FormSplash>,
         #[serde(rename = "startPageIdentifier")]
-        pub start_page_identifier: FormDataStartPageIdentifier,
+        pub start_page_identifier: ::std::string::String,
     }
     impl FormData {
         pub fn builder() -> builder::FormData {
             Default::default()
         }
-    }
-    ///`FormDataStartPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FormDataStartPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for FormDataStartPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FormDataStartPageIdentifier> for ::std::string::String {
-        fn from(value: FormDataStartPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FormDataStartPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`pages`, `start_page_identifier`); set the others with the setters.
+        pub fn new(
+            pages: impl ::std::convert::Into<::std::vec::Vec<FormPage>>,
+            start_page_identifier: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                pages: pages.into(),
+                private: ::std::default::Default::default(),
+                show_summary: ::std::default::Default::default(),
+                splash: ::std::option::Option::None,
+                start_page_identifier: start_page_identifier.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for FormDataStartPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `private`.
+        pub fn private(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.private = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FormDataStartPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `show_summary`.
+        pub fn show_summary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.show_summary = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FormDataStartPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `splash`.
+        pub fn splash(mut self, value: impl ::std::convert::Into<FormSplash>) -> Self {
+            self.splash = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FormPage`
@@ -3155,6 +3362,7 @@ pub mod types {
     }
     ///`FormPageBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormPageBase {
         #[serde(rename = "type")]
@@ -3163,6 +3371,10 @@ pub mod types {
     impl FormPageBase {
         pub fn builder() -> builder::FormPageBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<FormPageType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`FormPageType`
@@ -3231,6 +3443,7 @@ pub mod types {
     }
     ///`FormSplash`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormSplash {
         #[serde(rename = "buttonTitle")]
@@ -3245,9 +3458,24 @@ pub mod types {
         pub fn builder() -> builder::FormSplash {
             Default::default()
         }
+        /// With the required fields (`button_title`, `header`, `image_identifier`, `splash_text`); set the others with the setters.
+        pub fn new(
+            button_title: impl ::std::convert::Into<::std::string::String>,
+            header: impl ::std::convert::Into<::std::string::String>,
+            image_identifier: impl ::std::convert::Into<::std::string::String>,
+            splash_text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                button_title: button_title.into(),
+                header: header.into(),
+                image_identifier: image_identifier.into(),
+                splash_text: splash_text.into(),
+            }
+        }
     }
     ///`Image`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Image {
         pub identifier: ::std::string::String,
@@ -3258,9 +3486,20 @@ pub mod types {
         pub fn builder() -> builder::Image {
             Default::default()
         }
+        /// With the required fields (`identifier`, `image_url`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            image_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                image_url: image_url.into(),
+            }
+        }
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
@@ -3280,9 +3519,36 @@ pub mod types {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
         }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                telemarketer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `telemarketer_id`.
+        pub fn telemarketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.telemarketer_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`InputPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InputPage {
         #[serde(
@@ -3291,11 +3557,11 @@ pub mod types {
         )]
         pub hint_text: ::std::option::Option<::std::string::String>,
         #[serde(rename = "nextPageIdentifier")]
-        pub next_page_identifier: InputPageNextPageIdentifier,
+        pub next_page_identifier: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub options: ::std::option::Option<InputPageOptions>,
         #[serde(rename = "pageIdentifier")]
-        pub page_identifier: InputPagePageIdentifier,
+        pub page_identifier: ::std::string::String,
         #[serde(
             rename = "submitForm",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3311,64 +3577,57 @@ pub mod types {
         pub fn builder() -> builder::InputPage {
             Default::default()
         }
-    }
-    ///`InputPageNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InputPageNextPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for InputPageNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InputPageNextPageIdentifier> for ::std::string::String {
-        fn from(value: InputPageNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InputPageNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`next_page_identifier`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            next_page_identifier: impl ::std::convert::Into<::std::string::String>,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<InputPageType>,
+        ) -> Self {
+            Self {
+                hint_text: ::std::option::Option::None,
+                next_page_identifier: next_page_identifier.into(),
+                options: ::std::option::Option::None,
+                page_identifier: page_identifier.into(),
+                submit_form: ::std::option::Option::None,
+                subtitle: subtitle.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for InputPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `hint_text`.
+        pub fn hint_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.hint_text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for InputPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<InputPageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InputPageNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `submit_form`.
+        pub fn submit_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.submit_form = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InputPageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InputPageOptions {
         #[serde(
@@ -3412,60 +3671,88 @@ pub mod types {
         pub fn builder() -> builder::InputPageOptions {
             Default::default()
         }
-    }
-    ///`InputPagePageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InputPagePageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for InputPagePageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InputPagePageIdentifier> for ::std::string::String {
-        fn from(value: InputPagePageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InputPagePageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                apple_text_content_type: ::std::option::Option::None,
+                input_type: ::std::option::Option::None,
+                keyboard_type: ::std::option::Option::None,
+                label_text: ::std::option::Option::None,
+                maximum_character_count: ::std::option::Option::None,
+                placeholder: ::std::option::Option::None,
+                prefix_text: ::std::option::Option::None,
+                regex: ::std::option::Option::None,
+                required: ::std::default::Default::default(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for InputPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `apple_text_content_type`.
+        pub fn apple_text_content_type(
+            mut self,
+            value: impl ::std::convert::Into<TextContentType>,
+        ) -> Self {
+            self.apple_text_content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for InputPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `input_type`.
+        pub fn input_type(
+            mut self,
+            value: impl ::std::convert::Into<InputType>,
+        ) -> Self {
+            self.input_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InputPagePageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `keyboard_type`.
+        pub fn keyboard_type(
+            mut self,
+            value: impl ::std::convert::Into<KeyboardType>,
+        ) -> Self {
+            self.keyboard_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `label_text`.
+        pub fn label_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `maximum_character_count`.
+        pub fn maximum_character_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.maximum_character_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `placeholder`.
+        pub fn placeholder(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.placeholder = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `prefix_text`.
+        pub fn prefix_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.prefix_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `regex`.
+        pub fn regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `required`.
+        pub fn required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.required = value.into();
+            self
         }
     }
     ///`InputPageType`
@@ -3591,6 +3878,7 @@ pub mod types {
     }
     ///`InteractiveDataApplePayMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InteractiveDataApplePayMessage {
         #[serde(
@@ -3599,130 +3887,41 @@ pub mod types {
         )]
         pub image_identifier: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subtitle: ::std::option::Option<InteractiveDataApplePayMessageSubtitle>,
-        pub title: InteractiveDataApplePayMessageTitle,
+        pub subtitle: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
     }
     impl InteractiveDataApplePayMessage {
         pub fn builder() -> builder::InteractiveDataApplePayMessage {
             Default::default()
         }
-    }
-    ///`InteractiveDataApplePayMessageSubtitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InteractiveDataApplePayMessageSubtitle(::std::string::String);
-    impl ::std::ops::Deref for InteractiveDataApplePayMessageSubtitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InteractiveDataApplePayMessageSubtitle>
-    for ::std::string::String {
-        fn from(value: InteractiveDataApplePayMessageSubtitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InteractiveDataApplePayMessageSubtitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
+        /// With the required fields (`title`); set the others with the setters.
+        pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                image_identifier: ::std::option::Option::None,
+                subtitle: ::std::option::Option::None,
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for InteractiveDataApplePayMessageSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_identifier`.
+        pub fn image_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_identifier = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InteractiveDataApplePayMessageSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InteractiveDataApplePayMessageSubtitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`InteractiveDataApplePayMessageTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InteractiveDataApplePayMessageTitle(::std::string::String);
-    impl ::std::ops::Deref for InteractiveDataApplePayMessageTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InteractiveDataApplePayMessageTitle>
-    for ::std::string::String {
-        fn from(value: InteractiveDataApplePayMessageTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InteractiveDataApplePayMessageTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InteractiveDataApplePayMessageTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InteractiveDataApplePayMessageTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InteractiveDataApplePayMessageTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `subtitle`.
+        pub fn subtitle(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtitle = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InteractiveDataMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InteractiveDataMessage {
         #[serde(
@@ -3733,12 +3932,45 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub style: ::std::option::Option<InteractiveDataMessageStyle>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subtitle: ::std::option::Option<InteractiveDataMessageSubtitle>,
-        pub title: InteractiveDataMessageTitle,
+        pub subtitle: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
     }
     impl InteractiveDataMessage {
         pub fn builder() -> builder::InteractiveDataMessage {
             Default::default()
+        }
+        /// With the required fields (`title`); set the others with the setters.
+        pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                image_identifier: ::std::option::Option::None,
+                style: ::std::option::Option::None,
+                subtitle: ::std::option::Option::None,
+                title: title.into(),
+            }
+        }
+        /// Sets `image_identifier`.
+        pub fn image_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `style`.
+        pub fn style(
+            mut self,
+            value: impl ::std::convert::Into<InteractiveDataMessageStyle>,
+        ) -> Self {
+            self.style = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subtitle`.
+        pub fn subtitle(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtitle = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InteractiveDataMessageStyle`
@@ -3803,117 +4035,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`InteractiveDataMessageSubtitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InteractiveDataMessageSubtitle(::std::string::String);
-    impl ::std::ops::Deref for InteractiveDataMessageSubtitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InteractiveDataMessageSubtitle> for ::std::string::String {
-        fn from(value: InteractiveDataMessageSubtitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InteractiveDataMessageSubtitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InteractiveDataMessageSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InteractiveDataMessageSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InteractiveDataMessageSubtitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`InteractiveDataMessageTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InteractiveDataMessageTitle(::std::string::String);
-    impl ::std::ops::Deref for InteractiveDataMessageTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InteractiveDataMessageTitle> for ::std::string::String {
-        fn from(value: InteractiveDataMessageTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InteractiveDataMessageTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InteractiveDataMessageTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for InteractiveDataMessageTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InteractiveDataMessageTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KeyboardType`
@@ -4019,6 +4140,7 @@ pub mod types {
     }
     ///`ListPicker`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ListPicker {
         pub sections: ::std::vec::Vec<ListPickerSection>,
@@ -4027,9 +4149,16 @@ pub mod types {
         pub fn builder() -> builder::ListPicker {
             Default::default()
         }
+        /// With the required fields (`sections`); set the others with the setters.
+        pub fn new(
+            sections: impl ::std::convert::Into<::std::vec::Vec<ListPickerSection>>,
+        ) -> Self {
+            Self { sections: sections.into() }
+        }
     }
     ///`ListPickerItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ListPickerItem {
         pub identifier: ::std::string::String,
@@ -4048,9 +4177,44 @@ pub mod types {
         pub fn builder() -> builder::ListPickerItem {
             Default::default()
         }
+        /// With the required fields (`identifier`, `title`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                image_identifier: ::std::option::Option::None,
+                order: ::std::option::Option::None,
+                subtitle: ::std::option::Option::None,
+                title: title.into(),
+            }
+        }
+        /// Sets `image_identifier`.
+        pub fn image_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `order`.
+        pub fn order(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.order = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subtitle`.
+        pub fn subtitle(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtitle = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ListPickerSection`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ListPickerSection {
         pub items: ::std::vec::Vec<ListPickerItem>,
@@ -4064,9 +4228,35 @@ pub mod types {
         pub fn builder() -> builder::ListPickerSection {
             Default::default()
         }
+        /// With the required fields (`items`, `title`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<::std::vec::Vec<ListPickerItem>>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                multiple_selection: ::std::default::Default::default(),
+                order: ::std::option::Option::None,
+                title: title.into(),
+            }
+        }
+        /// Sets `multiple_selection`.
+        pub fn multiple_selection(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_selection = value.into();
+            self
+        }
+        /// Sets `order`.
+        pub fn order(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.order = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LocationItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LocationItem {
         pub latitude: f64,
@@ -4079,9 +4269,28 @@ pub mod types {
         pub fn builder() -> builder::LocationItem {
             Default::default()
         }
+        /// With the required fields (`latitude`, `longitude`, `title`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                radius: ::std::option::Option::None,
+                title: title.into(),
+            }
+        }
+        /// Sets `radius`.
+        pub fn radius(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.radius = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogAppleMfbOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogAppleMfbOutboundContent {
         #[serde(
@@ -4133,9 +4342,120 @@ pub mod types {
         pub fn builder() -> builder::LogAppleMfbOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<AppleMfbOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogResponseLogAppleMfbOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogAppleMfbOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4146,6 +4466,29 @@ pub mod types {
     impl LogResponseLogAppleMfbOutboundContent {
         pub fn builder() -> builder::LogResponseLogAppleMfbOutboundContent {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LogAppleMfbOutboundContent>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`MerchantCapability`
@@ -4218,6 +4561,7 @@ pub mod types {
     }
     ///`MessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryReporting {
         #[serde(
@@ -4234,9 +4578,39 @@ pub mod types {
         pub fn builder() -> builder::MessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4261,6 +4635,56 @@ pub mod types {
     impl MessageError {
         pub fn builder() -> builder::MessageError {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageErrorGroup>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageErrorGroup`
@@ -4409,6 +4833,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4422,6 +4847,29 @@ pub mod types {
     impl MessagePrice {
         pub fn builder() -> builder::MessagePrice {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -4456,6 +4904,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4474,9 +4923,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4501,6 +4992,59 @@ pub mod types {
     impl MessageStatus {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Network`
@@ -4593,15 +5137,14 @@ pub mod types {
     }
     ///`NonMsisdnMessageFailoverOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnMessageFailoverOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4624,68 +5167,57 @@ pub mod types {
         pub fn builder() -> builder::NonMsisdnMessageFailoverOptions {
             Default::default()
         }
-    }
-    ///`NonMsisdnMessageFailoverOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonMsisdnMessageFailoverOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonMsisdnMessageFailoverOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: NonMsisdnMessageFailoverOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NonMsisdnSmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnSmsFailover {
         #[serde(
@@ -4709,16 +5241,59 @@ pub mod types {
         pub fn builder() -> builder::NonMsisdnSmsFailover {
             Default::default()
         }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                destination_matching: ::std::default::Default::default(),
+                regional: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination_matching`.
+        pub fn destination_matching(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FailoverDestinationPair>>,
+        ) -> Self {
+            self.destination_matching = value.into();
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentConfiguration {
         #[serde(
             rename = "currencyCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub currency_code: ::std::option::Option<PaymentConfigurationCurrencyCode>,
+        pub currency_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "fallbackUrl",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4734,9 +5309,7 @@ pub mod types {
             rename = "merchantCountryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub merchant_country_code: ::std::option::Option<
-            PaymentConfigurationMerchantCountryCode,
-        >,
+        pub merchant_country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "merchantDisplayName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4795,134 +5368,150 @@ pub mod types {
         pub fn builder() -> builder::PaymentConfiguration {
             Default::default()
         }
-    }
-    ///`PaymentConfigurationCurrencyCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PaymentConfigurationCurrencyCode(::std::string::String);
-    impl ::std::ops::Deref for PaymentConfigurationCurrencyCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PaymentConfigurationCurrencyCode>
-    for ::std::string::String {
-        fn from(value: PaymentConfigurationCurrencyCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PaymentConfigurationCurrencyCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{3}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{3}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency_code: ::std::option::Option::None,
+                fallback_url: ::std::option::Option::None,
+                merchant_capabilities: ::std::default::Default::default(),
+                merchant_country_code: ::std::option::Option::None,
+                merchant_display_name: ::std::option::Option::None,
+                merchant_domain: ::std::option::Option::None,
+                merchant_payment_gateway_url: ::std::option::Option::None,
+                order_tracking_url: ::std::option::Option::None,
+                payment_method_update_url: ::std::option::Option::None,
+                required_billing_fields: ::std::default::Default::default(),
+                required_shipping_fields: ::std::default::Default::default(),
+                shipping_contact_update_url: ::std::option::Option::None,
+                shipping_method_update_url: ::std::option::Option::None,
+                supported_networks: ::std::default::Default::default(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PaymentConfigurationCurrencyCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `currency_code`.
+        pub fn currency_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PaymentConfigurationCurrencyCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `fallback_url`.
+        pub fn fallback_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.fallback_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PaymentConfigurationCurrencyCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `merchant_capabilities`.
+        pub fn merchant_capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MerchantCapability>>,
+        ) -> Self {
+            self.merchant_capabilities = value.into();
+            self
         }
-    }
-    ///`PaymentConfigurationMerchantCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PaymentConfigurationMerchantCountryCode(::std::string::String);
-    impl ::std::ops::Deref for PaymentConfigurationMerchantCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `merchant_country_code`.
+        pub fn merchant_country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<PaymentConfigurationMerchantCountryCode>
-    for ::std::string::String {
-        fn from(value: PaymentConfigurationMerchantCountryCode) -> Self {
-            value.0
+        /// Sets `merchant_display_name`.
+        pub fn merchant_display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_display_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for PaymentConfigurationMerchantCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `merchant_domain`.
+        pub fn merchant_domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_domain = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PaymentConfigurationMerchantCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `merchant_payment_gateway_url`.
+        pub fn merchant_payment_gateway_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_payment_gateway_url = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PaymentConfigurationMerchantCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `order_tracking_url`.
+        pub fn order_tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.order_tracking_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PaymentConfigurationMerchantCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `payment_method_update_url`.
+        pub fn payment_method_update_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payment_method_update_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `required_billing_fields`.
+        pub fn required_billing_fields(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ContactField>>,
+        ) -> Self {
+            self.required_billing_fields = value.into();
+            self
+        }
+        /// Sets `required_shipping_fields`.
+        pub fn required_shipping_fields(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ContactField>>,
+        ) -> Self {
+            self.required_shipping_fields = value.into();
+            self
+        }
+        /// Sets `shipping_contact_update_url`.
+        pub fn shipping_contact_update_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.shipping_contact_update_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shipping_method_update_url`.
+        pub fn shipping_method_update_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.shipping_method_update_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `supported_networks`.
+        pub fn supported_networks(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Network>>,
+        ) -> Self {
+            self.supported_networks = value.into();
+            self
         }
     }
     ///`PickerPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PickerPage {
         pub items: ::std::vec::Vec<PickerPageItem>,
         #[serde(rename = "nextPageIdentifier")]
-        pub next_page_identifier: PickerPageNextPageIdentifier,
+        pub next_page_identifier: ::std::string::String,
         #[serde(rename = "pageIdentifier")]
-        pub page_identifier: PickerPagePageIdentifier,
+        pub page_identifier: ::std::string::String,
         #[serde(
             rename = "pickerTitle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4945,9 +5534,59 @@ pub mod types {
         pub fn builder() -> builder::PickerPage {
             Default::default()
         }
+        /// With the required fields (`items`, `next_page_identifier`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<::std::vec::Vec<PickerPageItem>>,
+            next_page_identifier: impl ::std::convert::Into<::std::string::String>,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PickerPageType>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                next_page_identifier: next_page_identifier.into(),
+                page_identifier: page_identifier.into(),
+                picker_title: ::std::option::Option::None,
+                selected_item_index: ::std::default::Default::default(),
+                submit_form: ::std::option::Option::None,
+                subtitle: subtitle.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `picker_title`.
+        pub fn picker_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.picker_title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `selected_item_index`.
+        pub fn selected_item_index(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.selected_item_index = value.into();
+            self
+        }
+        /// Sets `submit_form`.
+        pub fn submit_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.submit_form = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PickerPageItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PickerPageItem {
         pub identifier: ::std::string::String,
@@ -4958,116 +5597,17 @@ pub mod types {
         pub fn builder() -> builder::PickerPageItem {
             Default::default()
         }
-    }
-    ///`PickerPageNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PickerPageNextPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for PickerPageNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PickerPageNextPageIdentifier> for ::std::string::String {
-        fn from(value: PickerPageNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PickerPageNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`identifier`, `title`, `value`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                title: title.into(),
+                value: value.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PickerPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PickerPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PickerPageNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PickerPagePageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PickerPagePageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for PickerPagePageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PickerPagePageIdentifier> for ::std::string::String {
-        fn from(value: PickerPagePageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PickerPagePageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PickerPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PickerPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PickerPagePageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`PickerPageType`
@@ -5128,136 +5668,51 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`QuickReplyItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QuickReplyItem {
         pub identifier: ::std::string::String,
@@ -5266,6 +5721,16 @@ pub mod types {
     impl QuickReplyItem {
         pub fn builder() -> builder::QuickReplyItem {
             Default::default()
+        }
+        /// With the required fields (`identifier`, `title`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                title: title.into(),
+            }
         }
     }
     ///`RecipientType`
@@ -5326,6 +5791,7 @@ pub mod types {
     }
     ///`RegionalOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
@@ -5348,16 +5814,49 @@ pub mod types {
         pub fn builder() -> builder::RegionalOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+                south_korea: ::std::option::Option::None,
+                turkey_iys: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `south_korea`.
+        pub fn south_korea(
+            mut self,
+            value: impl ::std::convert::Into<SouthKoreaOptions>,
+        ) -> Self {
+            self.south_korea = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `turkey_iys`.
+        pub fn turkey_iys(
+            mut self,
+            value: impl ::std::convert::Into<TurkeyIysOptions>,
+        ) -> Self {
+            self.turkey_iys = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5373,66 +5872,42 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseEnvelopeMessageResponseMessageResponseDetails {
         #[serde(
@@ -5446,18 +5921,38 @@ pub mod types {
         pub fn builder() -> builder::ResponseEnvelopeMessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SelectPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SelectPage {
         pub items: ::std::vec::Vec<SelectPageItem>,
         #[serde(rename = "multipleSelection", default)]
         pub multiple_selection: bool,
         #[serde(rename = "nextPageIdentifier")]
-        pub next_page_identifier: SelectPageNextPageIdentifier,
+        pub next_page_identifier: ::std::string::String,
         #[serde(rename = "pageIdentifier")]
-        pub page_identifier: SelectPagePageIdentifier,
+        pub page_identifier: ::std::string::String,
         #[serde(
             rename = "submitForm",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5473,9 +5968,50 @@ pub mod types {
         pub fn builder() -> builder::SelectPage {
             Default::default()
         }
+        /// With the required fields (`items`, `next_page_identifier`, `page_identifier`, `subtitle`, `type_`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<::std::vec::Vec<SelectPageItem>>,
+            next_page_identifier: impl ::std::convert::Into<::std::string::String>,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<SelectPageType>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                multiple_selection: ::std::default::Default::default(),
+                next_page_identifier: next_page_identifier.into(),
+                page_identifier: page_identifier.into(),
+                submit_form: ::std::option::Option::None,
+                subtitle: subtitle.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `multiple_selection`.
+        pub fn multiple_selection(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_selection = value.into();
+            self
+        }
+        /// Sets `submit_form`.
+        pub fn submit_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.submit_form = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SelectPageItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SelectPageItem {
         pub identifier: ::std::string::String,
@@ -5488,9 +6024,7 @@ pub mod types {
             rename = "nextPageIdentifier",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub next_page_identifier: ::std::option::Option<
-            SelectPageItemNextPageIdentifier,
-        >,
+        pub next_page_identifier: ::std::option::Option<::std::string::String>,
         pub title: ::std::string::String,
         pub value: ::std::string::String,
     }
@@ -5498,173 +6032,35 @@ pub mod types {
         pub fn builder() -> builder::SelectPageItem {
             Default::default()
         }
-    }
-    ///`SelectPageItemNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SelectPageItemNextPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for SelectPageItemNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SelectPageItemNextPageIdentifier>
-    for ::std::string::String {
-        fn from(value: SelectPageItemNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SelectPageItemNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`identifier`, `title`, `value`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                image_identifier: ::std::option::Option::None,
+                next_page_identifier: ::std::option::Option::None,
+                title: title.into(),
+                value: value.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SelectPageItemNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_identifier`.
+        pub fn image_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_identifier = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SelectPageItemNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SelectPageItemNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SelectPageNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SelectPageNextPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for SelectPageNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SelectPageNextPageIdentifier> for ::std::string::String {
-        fn from(value: SelectPageNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SelectPageNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SelectPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SelectPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SelectPageNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SelectPagePageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SelectPagePageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for SelectPagePageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SelectPagePageIdentifier> for ::std::string::String {
-        fn from(value: SelectPagePageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SelectPagePageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SelectPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SelectPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SelectPagePageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `next_page_identifier`.
+        pub fn next_page_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_page_identifier = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SelectPageType`
@@ -5725,6 +6121,7 @@ pub mod types {
     }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -5738,9 +6135,25 @@ pub mod types {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
         }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SouthKoreaOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptions {
         #[serde(
@@ -5749,66 +6162,31 @@ pub mod types {
         )]
         pub reseller_code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<SouthKoreaOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl SouthKoreaOptions {
         pub fn builder() -> builder::SouthKoreaOptions {
             Default::default()
         }
-    }
-    ///`SouthKoreaOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SouthKoreaOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for SouthKoreaOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SouthKoreaOptionsTitle> for ::std::string::String {
-        fn from(value: SouthKoreaOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SouthKoreaOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reseller_code: ::std::option::Option::None,
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reseller_code`.
+        pub fn reseller_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.reseller_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SouthKoreaOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -6034,77 +6412,39 @@ pub mod types {
     }
     ///`ToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToDestination {
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl ToDestination {
         pub fn builder() -> builder::ToDestination {
             Default::default()
         }
-    }
-    ///`ToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for ToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToDestinationMessageId> for ::std::string::String {
-        fn from(value: ToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TurkeyIysOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TurkeyIysOptions {
         #[serde(
@@ -6118,6 +6458,18 @@ pub mod types {
     impl TurkeyIysOptions {
         pub fn builder() -> builder::TurkeyIysOptions {
             Default::default()
+        }
+        /// With the required fields (`recipient_type`); set the others with the setters.
+        pub fn new(recipient_type: impl ::std::convert::Into<RecipientType>) -> Self {
+            Self {
+                brand_code: ::std::option::Option::None,
+                recipient_type: recipient_type.into(),
+            }
+        }
+        /// Sets `brand_code`.
+        pub fn brand_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.brand_code = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TypingIndicatorType`
@@ -6182,6 +6534,7 @@ pub mod types {
     }
     ///`UrlOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlOptions {
         #[serde(
@@ -6216,9 +6569,54 @@ pub mod types {
         pub fn builder() -> builder::UrlOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_domain: ::std::option::Option::None,
+                remove_protocol: ::std::default::Default::default(),
+                shorten_url: defaults::default_bool::<true>(),
+                track_clicks: defaults::default_bool::<true>(),
+                tracking_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `custom_domain`.
+        pub fn custom_domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.custom_domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `remove_protocol`.
+        pub fn remove_protocol(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.remove_protocol = value.into();
+            self
+        }
+        /// Sets `shorten_url`.
+        pub fn shorten_url(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shorten_url = value.into();
+            self
+        }
+        /// Sets `track_clicks`.
+        pub fn track_clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_clicks = value.into();
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -6231,6 +6629,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -6300,13 +6713,14 @@ pub mod types {
     }
     ///`Webhooks`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhooks {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<WebhooksCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6319,60 +6733,37 @@ pub mod types {
         pub fn builder() -> builder::Webhooks {
             Default::default()
         }
-    }
-    ///`WebhooksCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebhooksCallbackData(::std::string::String);
-    impl ::std::ops::Deref for WebhooksCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhooksCallbackData> for ::std::string::String {
-        fn from(value: WebhooksCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhooksCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhooksCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<MessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -6737,7 +7128,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AppleMfbOutboundAppClipContent {
             store_region: ::std::result::Result<
-                ::std::option::Option<super::AppleMfbOutboundAppClipContentStoreRegion>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -6758,11 +7149,7 @@ pub mod types {
         impl AppleMfbOutboundAppClipContent {
             pub fn store_region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::AppleMfbOutboundAppClipContentStoreRegion,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.store_region = value
@@ -7058,11 +7445,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AppleMfbOutboundDocumentContent {
             caption: ::std::result::Result<
-                ::std::option::Option<super::AppleMfbOutboundDocumentContentCaption>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             header: ::std::result::Result<
-                ::std::option::Option<super::AppleMfbOutboundDocumentContentHeader>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -7084,9 +7471,7 @@ pub mod types {
         impl AppleMfbOutboundDocumentContent {
             pub fn caption<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleMfbOutboundDocumentContentCaption>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.caption = value
@@ -7098,9 +7483,7 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleMfbOutboundDocumentContentHeader>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
@@ -7310,21 +7693,18 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AppleMfbOutboundImageContent {
             caption: ::std::result::Result<
-                ::std::option::Option<super::AppleMfbOutboundImageContentCaption>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             header: ::std::result::Result<
-                ::std::option::Option<super::AppleMfbOutboundImageContentHeader>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
                 super::AppleMfbOutboundImageContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::AppleMfbOutboundImageContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for AppleMfbOutboundImageContent {
             fn default() -> Self {
@@ -7339,9 +7719,7 @@ pub mod types {
         impl AppleMfbOutboundImageContent {
             pub fn caption<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleMfbOutboundImageContentCaption>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.caption = value
@@ -7353,9 +7731,7 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleMfbOutboundImageContentHeader>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
@@ -7379,7 +7755,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppleMfbOutboundImageContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -7429,7 +7805,7 @@ pub mod types {
                 ::std::string::String,
             >,
             reference_id: ::std::result::Result<
-                super::AppleMfbOutboundInvitationContentReferenceId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             request_identifier: ::std::result::Result<
@@ -7489,9 +7865,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::AppleMfbOutboundInvitationContentReferenceId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -7723,7 +8097,7 @@ pub mod types {
                 ::std::string::String,
             >,
             urls: ::std::result::Result<
-                ::std::vec::Vec<super::AppleMfbOutboundMediaContentUrlsItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -7750,9 +8124,7 @@ pub mod types {
             }
             pub fn urls<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::AppleMfbOutboundMediaContentUrlsItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.urls = value
@@ -8204,10 +8576,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AppleMfbOutboundTextContent {
-            text: ::std::result::Result<
-                super::AppleMfbOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::AppleMfbOutboundTextContentType,
                 ::std::string::String,
@@ -8224,7 +8593,7 @@ pub mod types {
         impl AppleMfbOutboundTextContent {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppleMfbOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -8488,11 +8857,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AppleMfbOutboundVideoContent {
             caption: ::std::result::Result<
-                ::std::option::Option<super::AppleMfbOutboundVideoContentCaption>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             header: ::std::result::Result<
-                ::std::option::Option<super::AppleMfbOutboundVideoContentHeader>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -8514,9 +8883,7 @@ pub mod types {
         impl AppleMfbOutboundVideoContent {
             pub fn caption<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleMfbOutboundVideoContentCaption>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.caption = value
@@ -8528,9 +8895,7 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleMfbOutboundVideoContentHeader>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
@@ -8892,7 +9257,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DatePickerPage {
             next_page_identifier: ::std::result::Result<
-                super::DatePickerPageNextPageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             options: ::std::result::Result<
@@ -8900,7 +9265,7 @@ pub mod types {
                 ::std::string::String,
             >,
             page_identifier: ::std::result::Result<
-                super::DatePickerPagePageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             submit_form: ::std::result::Result<
@@ -8940,7 +9305,7 @@ pub mod types {
         impl DatePickerPage {
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DatePickerPageNextPageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -8968,7 +9333,7 @@ pub mod types {
             }
             pub fn page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DatePickerPagePageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_identifier = value
@@ -10068,7 +10433,7 @@ pub mod types {
                 ::std::string::String,
             >,
             start_page_identifier: ::std::result::Result<
-                super::FormDataStartPageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -10136,7 +10501,7 @@ pub mod types {
             }
             pub fn start_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FormDataStartPageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.start_page_identifier = value
@@ -10477,7 +10842,7 @@ pub mod types {
                 ::std::string::String,
             >,
             next_page_identifier: ::std::result::Result<
-                super::InputPageNextPageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             options: ::std::result::Result<
@@ -10485,7 +10850,7 @@ pub mod types {
                 ::std::string::String,
             >,
             page_identifier: ::std::result::Result<
-                super::InputPagePageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             submit_form: ::std::result::Result<
@@ -10535,7 +10900,7 @@ pub mod types {
             }
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InputPageNextPageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -10563,7 +10928,7 @@ pub mod types {
             }
             pub fn page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InputPagePageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_identifier = value
@@ -10862,13 +11227,10 @@ pub mod types {
                 ::std::string::String,
             >,
             subtitle: ::std::result::Result<
-                ::std::option::Option<super::InteractiveDataApplePayMessageSubtitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::InteractiveDataApplePayMessageTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for InteractiveDataApplePayMessage {
             fn default() -> Self {
@@ -10896,9 +11258,7 @@ pub mod types {
             }
             pub fn subtitle<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::InteractiveDataApplePayMessageSubtitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subtitle = value
@@ -10910,7 +11270,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InteractiveDataApplePayMessageTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -10955,13 +11315,10 @@ pub mod types {
                 ::std::string::String,
             >,
             subtitle: ::std::result::Result<
-                ::std::option::Option<super::InteractiveDataMessageSubtitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::InteractiveDataMessageTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for InteractiveDataMessage {
             fn default() -> Self {
@@ -11004,9 +11361,7 @@ pub mod types {
             }
             pub fn subtitle<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::InteractiveDataMessageSubtitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subtitle = value
@@ -11018,7 +11373,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InteractiveDataMessageTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -12291,9 +12646,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct NonMsisdnMessageFailoverOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<
-                    super::NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -12327,11 +12680,7 @@ pub mod types {
         impl NonMsisdnMessageFailoverOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -12557,7 +12906,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PaymentConfiguration {
             currency_code: ::std::result::Result<
-                ::std::option::Option<super::PaymentConfigurationCurrencyCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             fallback_url: ::std::result::Result<
@@ -12569,7 +12918,7 @@ pub mod types {
                 ::std::string::String,
             >,
             merchant_country_code: ::std::result::Result<
-                ::std::option::Option<super::PaymentConfigurationMerchantCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             merchant_display_name: ::std::result::Result<
@@ -12636,9 +12985,7 @@ pub mod types {
         impl PaymentConfiguration {
             pub fn currency_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PaymentConfigurationCurrencyCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency_code = value
@@ -12676,9 +13023,7 @@ pub mod types {
             }
             pub fn merchant_country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PaymentConfigurationMerchantCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.merchant_country_code = value
@@ -12882,11 +13227,11 @@ pub mod types {
                 ::std::string::String,
             >,
             next_page_identifier: ::std::result::Result<
-                super::PickerPageNextPageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             page_identifier: ::std::result::Result<
-                super::PickerPagePageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             picker_title: ::std::result::Result<
@@ -12942,7 +13287,7 @@ pub mod types {
             }
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PickerPageNextPageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -12956,7 +13301,7 @@ pub mod types {
             }
             pub fn page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PickerPagePageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_identifier = value
@@ -13156,11 +13501,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13175,9 +13520,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -13191,9 +13534,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -13376,7 +13717,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -13400,9 +13741,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -13545,11 +13884,11 @@ pub mod types {
             >,
             multiple_selection: ::std::result::Result<bool, ::std::string::String>,
             next_page_identifier: ::std::result::Result<
-                super::SelectPageNextPageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             page_identifier: ::std::result::Result<
-                super::SelectPagePageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             submit_form: ::std::result::Result<
@@ -13613,7 +13952,7 @@ pub mod types {
             }
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SelectPageNextPageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -13627,7 +13966,7 @@ pub mod types {
             }
             pub fn page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SelectPagePageIdentifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_identifier = value
@@ -13730,7 +14069,7 @@ pub mod types {
                 ::std::string::String,
             >,
             next_page_identifier: ::std::result::Result<
-                ::std::option::Option<super::SelectPageItemNextPageIdentifier>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -13776,9 +14115,7 @@ pub mod types {
             }
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SelectPageItemNextPageIdentifier>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -13910,7 +14247,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::SouthKoreaOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13937,9 +14274,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SouthKoreaOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -13972,7 +14307,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ToDestination {
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -13988,9 +14323,7 @@ pub mod types {
         impl ToDestination {
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -14278,7 +14611,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Webhooks {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::WebhooksCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -14302,9 +14635,7 @@ pub mod types {
         impl Webhooks {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebhooksCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -14542,12 +14873,14 @@ pub mod builder {
     pub struct SendAppleMfbMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AppleMfbRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendAppleMfbMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -14581,7 +14914,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AppleMfbRequest::try_from(v).map_err(|e| e.to_string())
@@ -14614,6 +14947,9 @@ pub mod builder {
                     &super::operations::SEND_APPLE_MFB_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14638,6 +14974,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_apple_mfb_event`]
 
@@ -14646,12 +14988,14 @@ pub mod builder {
     pub struct SendAppleMfbEvent<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AppleMfbEventRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendAppleMfbEvent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -14687,7 +15031,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AppleMfbEventRequest::try_from(v).map_err(|e| e.to_string())
@@ -14720,6 +15064,9 @@ pub mod builder {
                     &super::operations::SEND_APPLE_MFB_EVENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14741,6 +15088,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_apple_mfb_message_delivery_reports`]
 
@@ -14754,6 +15107,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundAppleMfbMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14765,6 +15119,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -14852,6 +15207,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -14919,6 +15275,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14943,6 +15302,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_apple_mfb_message_logs`]
 
@@ -14966,6 +15331,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundAppleMfbMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14984,6 +15350,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -15166,6 +15533,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -15277,6 +15645,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15300,6 +15671,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static SEND_APPLE_MFB_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "apple-mfb:message:send", "apple-mfb:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-apple-mfb-event`: POST /apple-mfb/1/events
@@ -33,6 +34,7 @@ pub static SEND_APPLE_MFB_EVENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "apple-mfb:message:send", "apple-mfb:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-apple-mfb-message-delivery-reports`: GET /apple-mfb/1/reports
@@ -49,6 +51,7 @@ pub static GET_OUTBOUND_APPLE_MFB_MESSAGE_DELIVERY_REPORTS: Operation = Operatio
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "apple-mfb:message:send", "apple-mfb:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-apple-mfb-message-logs`: GET /apple-mfb/1/logs
@@ -65,6 +68,7 @@ pub static GET_OUTBOUND_APPLE_MFB_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["apple-mfb:logs:read", "apple-mfb:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

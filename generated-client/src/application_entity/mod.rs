@@ -23,129 +23,37 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`Application`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Application {
         #[serde(rename = "applicationId")]
-        pub application_id: ApplicationApplicationId,
+        pub application_id: ::std::string::String,
         #[serde(
             rename = "applicationName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_name: ::std::option::Option<ApplicationApplicationName>,
+        pub application_name: ::std::option::Option<::std::string::String>,
     }
     impl Application {
         pub fn builder() -> builder::Application {
             Default::default()
         }
-    }
-    ///`ApplicationApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ApplicationApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ApplicationApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApplicationApplicationId> for ::std::string::String {
-        fn from(value: ApplicationApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApplicationApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`application_id`); set the others with the setters.
+        pub fn new(
+            application_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: application_id.into(),
+                application_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ApplicationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ApplicationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApplicationApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ApplicationApplicationName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ApplicationApplicationName(::std::string::String);
-    impl ::std::ops::Deref for ApplicationApplicationName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApplicationApplicationName> for ::std::string::String {
-        fn from(value: ApplicationApplicationName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApplicationApplicationName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ApplicationApplicationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ApplicationApplicationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApplicationApplicationName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `application_name`.
+        pub fn application_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ChannelType`
@@ -224,950 +132,102 @@ pub mod types {
             value.parse()
         }
     }
-    ///`DeleteApplicationApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DeleteApplicationApplicationId(::std::string::String);
-    impl ::std::ops::Deref for DeleteApplicationApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteApplicationApplicationId> for ::std::string::String {
-        fn from(value: DeleteApplicationApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteApplicationApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteApplicationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeleteApplicationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteApplicationApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteEntityEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DeleteEntityEntityId(::std::string::String);
-    impl ::std::ops::Deref for DeleteEntityEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteEntityEntityId> for ::std::string::String {
-        fn from(value: DeleteEntityEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteEntityEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteEntityEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteEntityEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteEntityEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`Entity`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Entity {
         #[serde(rename = "entityId")]
-        pub entity_id: EntityEntityId,
+        pub entity_id: ::std::string::String,
         #[serde(
             rename = "entityName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_name: ::std::option::Option<EntityEntityName>,
+        pub entity_name: ::std::option::Option<::std::string::String>,
     }
     impl Entity {
         pub fn builder() -> builder::Entity {
             Default::default()
         }
-    }
-    ///`EntityEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EntityEntityId(::std::string::String);
-    impl ::std::ops::Deref for EntityEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EntityEntityId> for ::std::string::String {
-        fn from(value: EntityEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EntityEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`entity_id`); set the others with the setters.
+        pub fn new(entity_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                entity_id: entity_id.into(),
+                entity_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EntityEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EntityEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EntityEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EntityEntityName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EntityEntityName(::std::string::String);
-    impl ::std::ops::Deref for EntityEntityName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EntityEntityName> for ::std::string::String {
-        fn from(value: EntityEntityName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EntityEntityName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EntityEntityName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EntityEntityName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EntityEntityName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetApplicationApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetApplicationApplicationId(::std::string::String);
-    impl ::std::ops::Deref for GetApplicationApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetApplicationApplicationId> for ::std::string::String {
-        fn from(value: GetApplicationApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetApplicationApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetApplicationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetApplicationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetApplicationApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetEntityEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetEntityEntityId(::std::string::String);
-    impl ::std::ops::Deref for GetEntityEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetEntityEntityId> for ::std::string::String {
-        fn from(value: GetEntityEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetEntityEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetEntityEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetEntityEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetEntityEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetResourceAssociationApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetResourceAssociationApplicationId(::std::string::String);
-    impl ::std::ops::Deref for GetResourceAssociationApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetResourceAssociationApplicationId>
-    for ::std::string::String {
-        fn from(value: GetResourceAssociationApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetResourceAssociationApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetResourceAssociationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetResourceAssociationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResourceAssociationApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetResourceAssociationEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetResourceAssociationEntityId(::std::string::String);
-    impl ::std::ops::Deref for GetResourceAssociationEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetResourceAssociationEntityId> for ::std::string::String {
-        fn from(value: GetResourceAssociationEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetResourceAssociationEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetResourceAssociationEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetResourceAssociationEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResourceAssociationEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetResourceAssociationResourceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetResourceAssociationResourceId(::std::string::String);
-    impl ::std::ops::Deref for GetResourceAssociationResourceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetResourceAssociationResourceId>
-    for ::std::string::String {
-        fn from(value: GetResourceAssociationResourceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetResourceAssociationResourceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetResourceAssociationResourceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetResourceAssociationResourceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResourceAssociationResourceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetResourceAssociationsApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetResourceAssociationsApplicationId(::std::string::String);
-    impl ::std::ops::Deref for GetResourceAssociationsApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetResourceAssociationsApplicationId>
-    for ::std::string::String {
-        fn from(value: GetResourceAssociationsApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetResourceAssociationsApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetResourceAssociationsApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetResourceAssociationsApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResourceAssociationsApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetResourceAssociationsEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetResourceAssociationsEntityId(::std::string::String);
-    impl ::std::ops::Deref for GetResourceAssociationsEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetResourceAssociationsEntityId>
-    for ::std::string::String {
-        fn from(value: GetResourceAssociationsEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetResourceAssociationsEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetResourceAssociationsEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetResourceAssociationsEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResourceAssociationsEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetResourceAssociationsResourceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetResourceAssociationsResourceId(::std::string::String);
-    impl ::std::ops::Deref for GetResourceAssociationsResourceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetResourceAssociationsResourceId>
-    for ::std::string::String {
-        fn from(value: GetResourceAssociationsResourceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetResourceAssociationsResourceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetResourceAssociationsResourceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetResourceAssociationsResourceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetResourceAssociationsResourceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_name`.
+        pub fn entity_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ModifyApplication`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ModifyApplication {
         #[serde(
             rename = "applicationName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_name: ::std::option::Option<ModifyApplicationApplicationName>,
+        pub application_name: ::std::option::Option<::std::string::String>,
     }
     impl ModifyApplication {
         pub fn builder() -> builder::ModifyApplication {
             Default::default()
         }
-    }
-    ///`ModifyApplicationApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ModifyApplicationApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ModifyApplicationApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ModifyApplicationApplicationId> for ::std::string::String {
-        fn from(value: ModifyApplicationApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ModifyApplicationApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ModifyApplicationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ModifyApplicationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ModifyApplicationApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ModifyApplicationApplicationName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ModifyApplicationApplicationName(::std::string::String);
-    impl ::std::ops::Deref for ModifyApplicationApplicationName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ModifyApplicationApplicationName>
-    for ::std::string::String {
-        fn from(value: ModifyApplicationApplicationName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ModifyApplicationApplicationName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ModifyApplicationApplicationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ModifyApplicationApplicationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ModifyApplicationApplicationName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `application_name`.
+        pub fn application_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ModifyEntity`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ModifyEntity {
         #[serde(
             rename = "entityName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_name: ::std::option::Option<ModifyEntityEntityName>,
+        pub entity_name: ::std::option::Option<::std::string::String>,
     }
     impl ModifyEntity {
         pub fn builder() -> builder::ModifyEntity {
             Default::default()
         }
-    }
-    ///`ModifyEntityEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ModifyEntityEntityId(::std::string::String);
-    impl ::std::ops::Deref for ModifyEntityEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ModifyEntityEntityId> for ::std::string::String {
-        fn from(value: ModifyEntityEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ModifyEntityEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                entity_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ModifyEntityEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ModifyEntityEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ModifyEntityEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ModifyEntityEntityName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ModifyEntityEntityName(::std::string::String);
-    impl ::std::ops::Deref for ModifyEntityEntityName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ModifyEntityEntityName> for ::std::string::String {
-        fn from(value: ModifyEntityEntityName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ModifyEntityEntityName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ModifyEntityEntityName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ModifyEntityEntityName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ModifyEntityEntityName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_name`.
+        pub fn entity_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PageApplication`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageApplication {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1179,9 +239,30 @@ pub mod types {
         pub fn builder() -> builder::PageApplication {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Application>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`PageEntity`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageEntity {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1193,9 +274,30 @@ pub mod types {
         pub fn builder() -> builder::PageEntity {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Entity>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -1209,9 +311,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PageResourceAssociation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageResourceAssociation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1223,18 +340,41 @@ pub mod types {
         pub fn builder() -> builder::PageResourceAssociation {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<ResourceAssociationResponse>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`ResourceAssociationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResourceAssociationRequest {
         #[serde(rename = "applicationId")]
-        pub application_id: ResourceAssociationRequestApplicationId,
+        pub application_id: ::std::string::String,
         pub channel: ChannelType,
         #[serde(rename = "entityId")]
-        pub entity_id: ResourceAssociationRequestEntityId,
+        pub entity_id: ::std::string::String,
         #[serde(rename = "resourceId")]
-        pub resource_id: ResourceAssociationRequestResourceId,
+        pub resource_id: ::std::string::String,
         #[serde(rename = "resourceType")]
         pub resource_type: ResourceType,
     }
@@ -1242,192 +382,38 @@ pub mod types {
         pub fn builder() -> builder::ResourceAssociationRequest {
             Default::default()
         }
-    }
-    ///`ResourceAssociationRequestApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ResourceAssociationRequestApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ResourceAssociationRequestApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceAssociationRequestApplicationId>
-    for ::std::string::String {
-        fn from(value: ResourceAssociationRequestApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceAssociationRequestApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`application_id`, `channel`, `entity_id`, `resource_id`, `resource_type`); set the others with the setters.
+        pub fn new(
+            application_id: impl ::std::convert::Into<::std::string::String>,
+            channel: impl ::std::convert::Into<ChannelType>,
+            entity_id: impl ::std::convert::Into<::std::string::String>,
+            resource_id: impl ::std::convert::Into<::std::string::String>,
+            resource_type: impl ::std::convert::Into<ResourceType>,
+        ) -> Self {
+            Self {
+                application_id: application_id.into(),
+                channel: channel.into(),
+                entity_id: entity_id.into(),
+                resource_id: resource_id.into(),
+                resource_type: resource_type.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceAssociationRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ResourceAssociationRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceAssociationRequestApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ResourceAssociationRequestEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ResourceAssociationRequestEntityId(::std::string::String);
-    impl ::std::ops::Deref for ResourceAssociationRequestEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceAssociationRequestEntityId>
-    for ::std::string::String {
-        fn from(value: ResourceAssociationRequestEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceAssociationRequestEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceAssociationRequestEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ResourceAssociationRequestEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceAssociationRequestEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ResourceAssociationRequestResourceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ResourceAssociationRequestResourceId(::std::string::String);
-    impl ::std::ops::Deref for ResourceAssociationRequestResourceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceAssociationRequestResourceId>
-    for ::std::string::String {
-        fn from(value: ResourceAssociationRequestResourceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceAssociationRequestResourceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceAssociationRequestResourceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ResourceAssociationRequestResourceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceAssociationRequestResourceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ResourceAssociationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResourceAssociationResponse {
         #[serde(rename = "applicationId")]
-        pub application_id: ResourceAssociationResponseApplicationId,
+        pub application_id: ::std::string::String,
         pub channel: ChannelType,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<ResourceAssociationResponseEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "resourceId")]
-        pub resource_id: ResourceAssociationResponseResourceId,
+        pub resource_id: ::std::string::String,
         #[serde(rename = "resourceType")]
         pub resource_type: ResourceType,
     }
@@ -1435,176 +421,28 @@ pub mod types {
         pub fn builder() -> builder::ResourceAssociationResponse {
             Default::default()
         }
-    }
-    ///`ResourceAssociationResponseApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ResourceAssociationResponseApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ResourceAssociationResponseApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceAssociationResponseApplicationId>
-    for ::std::string::String {
-        fn from(value: ResourceAssociationResponseApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceAssociationResponseApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`application_id`, `channel`, `resource_id`, `resource_type`); set the others with the setters.
+        pub fn new(
+            application_id: impl ::std::convert::Into<::std::string::String>,
+            channel: impl ::std::convert::Into<ChannelType>,
+            resource_id: impl ::std::convert::Into<::std::string::String>,
+            resource_type: impl ::std::convert::Into<ResourceType>,
+        ) -> Self {
+            Self {
+                application_id: application_id.into(),
+                channel: channel.into(),
+                entity_id: ::std::option::Option::None,
+                resource_id: resource_id.into(),
+                resource_type: resource_type.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceAssociationResponseApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ResourceAssociationResponseApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceAssociationResponseApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ResourceAssociationResponseEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ResourceAssociationResponseEntityId(::std::string::String);
-    impl ::std::ops::Deref for ResourceAssociationResponseEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceAssociationResponseEntityId>
-    for ::std::string::String {
-        fn from(value: ResourceAssociationResponseEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceAssociationResponseEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceAssociationResponseEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ResourceAssociationResponseEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceAssociationResponseEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ResourceAssociationResponseResourceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ResourceAssociationResponseResourceId(::std::string::String);
-    impl ::std::ops::Deref for ResourceAssociationResponseResourceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceAssociationResponseResourceId>
-    for ::std::string::String {
-        fn from(value: ResourceAssociationResponseResourceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceAssociationResponseResourceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceAssociationResponseResourceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ResourceAssociationResponseResourceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceAssociationResponseResourceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResourceType`
@@ -1684,11 +522,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Application {
             application_id: ::std::result::Result<
-                super::ApplicationApplicationId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             application_name: ::std::result::Result<
-                ::std::option::Option<super::ApplicationApplicationName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1705,7 +543,7 @@ pub mod types {
         impl Application {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ApplicationApplicationId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -1719,9 +557,7 @@ pub mod types {
             }
             pub fn application_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ApplicationApplicationName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_name = value
@@ -1756,11 +592,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Entity {
             entity_id: ::std::result::Result<
-                super::EntityEntityId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             entity_name: ::std::result::Result<
-                ::std::option::Option<super::EntityEntityName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1775,7 +611,7 @@ pub mod types {
         impl Entity {
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EntityEntityId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -1787,9 +623,7 @@ pub mod types {
             }
             pub fn entity_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EntityEntityName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_name = value
@@ -1822,7 +656,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ModifyApplication {
             application_name: ::std::result::Result<
-                ::std::option::Option<super::ModifyApplicationApplicationName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1836,9 +670,7 @@ pub mod types {
         impl ModifyApplication {
             pub fn application_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ModifyApplicationApplicationName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_name = value
@@ -1871,7 +703,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ModifyEntity {
             entity_name: ::std::result::Result<
-                ::std::option::Option<super::ModifyEntityEntityName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1885,9 +717,7 @@ pub mod types {
         impl ModifyEntity {
             pub fn entity_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ModifyEntityEntityName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_name = value
@@ -2204,16 +1034,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ResourceAssociationRequest {
             application_id: ::std::result::Result<
-                super::ResourceAssociationRequestApplicationId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             channel: ::std::result::Result<super::ChannelType, ::std::string::String>,
             entity_id: ::std::result::Result<
-                super::ResourceAssociationRequestEntityId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             resource_id: ::std::result::Result<
-                super::ResourceAssociationRequestResourceId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -2237,9 +1067,7 @@ pub mod types {
         impl ResourceAssociationRequest {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ResourceAssociationRequestApplicationId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -2265,7 +1093,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ResourceAssociationRequestEntityId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -2277,7 +1105,7 @@ pub mod types {
             }
             pub fn resource_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ResourceAssociationRequestResourceId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource_id = value
@@ -2330,16 +1158,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ResourceAssociationResponse {
             application_id: ::std::result::Result<
-                super::ResourceAssociationResponseApplicationId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             channel: ::std::result::Result<super::ChannelType, ::std::string::String>,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::ResourceAssociationResponseEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource_id: ::std::result::Result<
-                super::ResourceAssociationResponseResourceId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -2363,9 +1191,7 @@ pub mod types {
         impl ResourceAssociationResponse {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ResourceAssociationResponseApplicationId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -2391,9 +1217,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ResourceAssociationResponseEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -2405,7 +1229,7 @@ pub mod types {
             }
             pub fn resource_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ResourceAssociationResponseResourceId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource_id = value
@@ -2733,6 +1557,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetApplications<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2740,6 +1565,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -2767,7 +1593,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/provisioning/1/applications`
         pub async fn send(self) -> Result<ResponseValue<types::PageApplication>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_APPLICATIONS,
@@ -2803,6 +1629,9 @@ pub mod builder {
                     &super::operations::GET_APPLICATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2821,6 +1650,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_application`]
 
@@ -2829,12 +1664,14 @@ pub mod builder {
     pub struct CreateApplication<'a> {
         client: &'a super::Client,
         body: Result<types::builder::Application, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2861,7 +1698,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/provisioning/1/applications`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::Application::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -2892,6 +1729,9 @@ pub mod builder {
                     &super::operations::CREATE_APPLICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2913,6 +1753,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_application`]
 
@@ -2920,30 +1766,32 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetApplication<'a> {
         client: &'a super::Client,
-        application_id: Result<types::GetApplicationApplicationId, String>,
+        application_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 application_id: Err("application_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetApplicationApplicationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.application_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetApplicationApplicationId` for application_id failed"
+                    "conversion to `:: std :: string :: String` for application_id failed"
                         .to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/provisioning/1/applications/{applicationId}`
         pub async fn send(self) -> Result<ResponseValue<types::Application>, Error> {
-            let Self { client, application_id } = self;
+            let Self { client, application_id, call_timeout } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_APPLICATION,
@@ -2975,6 +1823,9 @@ pub mod builder {
                     &super::operations::GET_APPLICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2993,6 +1844,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::modify_application`]
 
@@ -3000,8 +1857,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ModifyApplication<'a> {
         client: &'a super::Client,
-        application_id: Result<types::ModifyApplicationApplicationId, String>,
+        application_id: Result<::std::string::String, String>,
         body: Result<types::builder::ModifyApplication, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ModifyApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3009,16 +1867,17 @@ pub mod builder {
                 client: client,
                 application_id: Err("application_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ModifyApplicationApplicationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.application_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ModifyApplicationApplicationId` for application_id failed"
+                    "conversion to `:: std :: string :: String` for application_id failed"
                         .to_string()
                 });
             self
@@ -3049,7 +1908,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/provisioning/1/applications/{applicationId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, application_id, body } = self;
+            let Self { client, application_id, body, call_timeout } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::MODIFY_APPLICATION,
@@ -3090,6 +1949,9 @@ pub mod builder {
                     &super::operations::MODIFY_APPLICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3111,6 +1973,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_application`]
 
@@ -3118,30 +1986,32 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteApplication<'a> {
         client: &'a super::Client,
-        application_id: Result<types::DeleteApplicationApplicationId, String>,
+        application_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 application_id: Err("application_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteApplicationApplicationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.application_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeleteApplicationApplicationId` for application_id failed"
+                    "conversion to `:: std :: string :: String` for application_id failed"
                         .to_string()
                 });
             self
         }
         ///Sends a `DELETE` request to `/provisioning/1/applications/{applicationId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, application_id } = self;
+            let Self { client, application_id, call_timeout } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_APPLICATION,
@@ -3173,6 +2043,9 @@ pub mod builder {
                     &super::operations::DELETE_APPLICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3194,6 +2067,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_entities`]
 
@@ -3203,6 +2082,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEntities<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3210,6 +2090,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -3237,7 +2118,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/provisioning/1/entities`
         pub async fn send(self) -> Result<ResponseValue<types::PageEntity>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ENTITIES,
@@ -3273,6 +2154,9 @@ pub mod builder {
                     &super::operations::GET_ENTITIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3290,6 +2174,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_entity`]
 
@@ -3298,12 +2188,14 @@ pub mod builder {
     pub struct CreateEntity<'a> {
         client: &'a super::Client,
         body: Result<types::builder::Entity, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateEntity<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3326,7 +2218,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/provisioning/1/entities`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::Entity::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -3357,6 +2249,9 @@ pub mod builder {
                     &super::operations::CREATE_ENTITY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3374,6 +2269,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_entity`]
 
@@ -3381,29 +2282,32 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetEntity<'a> {
         client: &'a super::Client,
-        entity_id: Result<types::GetEntityEntityId, String>,
+        entity_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEntity<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 entity_id: Err("entity_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn entity_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetEntityEntityId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.entity_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetEntityEntityId` for entity_id failed".to_string()
+                    "conversion to `:: std :: string :: String` for entity_id failed"
+                        .to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/provisioning/1/entities/{entityId}`
         pub async fn send(self) -> Result<ResponseValue<types::Entity>, Error> {
-            let Self { client, entity_id } = self;
+            let Self { client, entity_id, call_timeout } = self;
             let entity_id = entity_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ENTITY,
@@ -3435,6 +2339,9 @@ pub mod builder {
                     &super::operations::GET_ENTITY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3449,6 +2356,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_ENTITY, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::modify_entity`]
 
@@ -3456,8 +2369,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ModifyEntity<'a> {
         client: &'a super::Client,
-        entity_id: Result<types::ModifyEntityEntityId, String>,
+        entity_id: Result<::std::string::String, String>,
         body: Result<types::builder::ModifyEntity, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ModifyEntity<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3465,16 +2379,17 @@ pub mod builder {
                 client: client,
                 entity_id: Err("entity_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn entity_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ModifyEntityEntityId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.entity_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ModifyEntityEntityId` for entity_id failed"
+                    "conversion to `:: std :: string :: String` for entity_id failed"
                         .to_string()
                 });
             self
@@ -3503,7 +2418,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/provisioning/1/entities/{entityId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, entity_id, body } = self;
+            let Self { client, entity_id, body, call_timeout } = self;
             let entity_id = entity_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::MODIFY_ENTITY,
@@ -3544,6 +2459,9 @@ pub mod builder {
                     &super::operations::MODIFY_ENTITY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3561,6 +2479,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_entity`]
 
@@ -3568,30 +2492,32 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteEntity<'a> {
         client: &'a super::Client,
-        entity_id: Result<types::DeleteEntityEntityId, String>,
+        entity_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteEntity<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 entity_id: Err("entity_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn entity_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteEntityEntityId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.entity_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeleteEntityEntityId` for entity_id failed"
+                    "conversion to `:: std :: string :: String` for entity_id failed"
                         .to_string()
                 });
             self
         }
         ///Sends a `DELETE` request to `/provisioning/1/entities/{entityId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, entity_id } = self;
+            let Self { client, entity_id, call_timeout } = self;
             let entity_id = entity_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_ENTITY,
@@ -3623,6 +2549,9 @@ pub mod builder {
                     &super::operations::DELETE_ENTITY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3640,6 +2569,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_resource_associations`]
 
@@ -3647,16 +2582,14 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetResourceAssociations<'a> {
         client: &'a super::Client,
-        application_id: Result<
-            Option<types::GetResourceAssociationsApplicationId>,
-            String,
-        >,
+        application_id: Result<Option<::std::string::String>, String>,
         channel: Result<Option<types::ChannelType>, String>,
-        entity_id: Result<Option<types::GetResourceAssociationsEntityId>, String>,
+        entity_id: Result<Option<::std::string::String>, String>,
         page: Result<Option<i32>, String>,
-        resource_id: Result<Option<types::GetResourceAssociationsResourceId>, String>,
+        resource_id: Result<Option<::std::string::String>, String>,
         resource_type: Result<Option<types::ResourceType>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetResourceAssociations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3669,17 +2602,18 @@ pub mod builder {
                 resource_id: Ok(None),
                 resource_type: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetResourceAssociationsApplicationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.application_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetResourceAssociationsApplicationId` for application_id failed"
+                    "conversion to `:: std :: string :: String` for application_id failed"
                         .to_string()
                 });
             self
@@ -3698,13 +2632,13 @@ pub mod builder {
         }
         pub fn entity_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetResourceAssociationsEntityId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.entity_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetResourceAssociationsEntityId` for entity_id failed"
+                    "conversion to `:: std :: string :: String` for entity_id failed"
                         .to_string()
                 });
             self
@@ -3721,13 +2655,13 @@ pub mod builder {
         }
         pub fn resource_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetResourceAssociationsResourceId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.resource_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetResourceAssociationsResourceId` for resource_id failed"
+                    "conversion to `:: std :: string :: String` for resource_id failed"
                         .to_string()
                 });
             self
@@ -3770,6 +2704,7 @@ pub mod builder {
                 resource_id,
                 resource_type,
                 size,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -3840,6 +2775,9 @@ pub mod builder {
                     &super::operations::GET_RESOURCE_ASSOCIATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3864,6 +2802,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_resource_association`]
 
@@ -3872,12 +2816,14 @@ pub mod builder {
     pub struct CreateResourceAssociation<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ResourceAssociationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateResourceAssociation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3909,7 +2855,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/provisioning/1/associations`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ResourceAssociationRequest::try_from(v)
@@ -3943,6 +2889,9 @@ pub mod builder {
                     &super::operations::CREATE_RESOURCE_ASSOCIATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3967,6 +2916,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_resource_association`]
 
@@ -3975,12 +2930,14 @@ pub mod builder {
     pub struct DeleteResourceAssociation<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ResourceAssociationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteResourceAssociation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4012,7 +2969,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/provisioning/1/associations`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ResourceAssociationRequest::try_from(v)
@@ -4046,6 +3003,9 @@ pub mod builder {
                     &super::operations::DELETE_RESOURCE_ASSOCIATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4070,6 +3030,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_resource_association`]
 
@@ -4077,11 +3043,12 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetResourceAssociation<'a> {
         client: &'a super::Client,
-        application_id: Result<types::GetResourceAssociationApplicationId, String>,
+        application_id: Result<::std::string::String, String>,
         channel: Result<types::ChannelType, String>,
-        entity_id: Result<Option<types::GetResourceAssociationEntityId>, String>,
-        resource_id: Result<types::GetResourceAssociationResourceId, String>,
+        entity_id: Result<Option<::std::string::String>, String>,
+        resource_id: Result<::std::string::String, String>,
         resource_type: Result<types::ResourceType, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetResourceAssociation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -4092,16 +3059,17 @@ pub mod builder {
                 entity_id: Ok(None),
                 resource_id: Err("resource_id was not initialized".to_string()),
                 resource_type: Err("resource_type was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetResourceAssociationApplicationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.application_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetResourceAssociationApplicationId` for application_id failed"
+                    "conversion to `:: std :: string :: String` for application_id failed"
                         .to_string()
                 });
             self
@@ -4119,25 +3087,25 @@ pub mod builder {
         }
         pub fn entity_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetResourceAssociationEntityId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.entity_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetResourceAssociationEntityId` for entity_id failed"
+                    "conversion to `:: std :: string :: String` for entity_id failed"
                         .to_string()
                 });
             self
         }
         pub fn resource_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetResourceAssociationResourceId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.resource_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetResourceAssociationResourceId` for resource_id failed"
+                    "conversion to `:: std :: string :: String` for resource_id failed"
                         .to_string()
                 });
             self
@@ -4164,6 +3132,7 @@ pub mod builder {
                 entity_id,
                 resource_id,
                 resource_type,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -4222,6 +3191,9 @@ pub mod builder {
                     &super::operations::GET_RESOURCE_ASSOCIATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4245,6 +3217,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

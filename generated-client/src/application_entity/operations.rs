@@ -17,6 +17,7 @@ pub static GET_APPLICATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-application`: POST /provisioning/1/applications
@@ -33,6 +34,7 @@ pub static CREATE_APPLICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-application`: GET /provisioning/1/applications/{applicationId}
@@ -49,6 +51,7 @@ pub static GET_APPLICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`modify-application`: PUT /provisioning/1/applications/{applicationId}
@@ -65,6 +68,7 @@ pub static MODIFY_APPLICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-application`: DELETE /provisioning/1/applications/{applicationId}
@@ -81,6 +85,7 @@ pub static DELETE_APPLICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-entities`: GET /provisioning/1/entities
@@ -97,6 +102,7 @@ pub static GET_ENTITIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-entity`: POST /provisioning/1/entities
@@ -113,6 +119,7 @@ pub static CREATE_ENTITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-entity`: GET /provisioning/1/entities/{entityId}
@@ -129,6 +136,7 @@ pub static GET_ENTITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`modify-entity`: PUT /provisioning/1/entities/{entityId}
@@ -145,6 +153,7 @@ pub static MODIFY_ENTITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-entity`: DELETE /provisioning/1/entities/{entityId}
@@ -161,6 +170,7 @@ pub static DELETE_ENTITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-resource-associations`: GET /provisioning/1/associations
@@ -177,6 +187,7 @@ pub static GET_RESOURCE_ASSOCIATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-resource-association`: POST /provisioning/1/associations
@@ -193,6 +204,7 @@ pub static CREATE_RESOURCE_ASSOCIATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-resource-association`: DELETE /provisioning/1/associations
@@ -209,6 +221,7 @@ pub static DELETE_RESOURCE_ASSOCIATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-resource-association`: GET /provisioning/1/associations/single
@@ -225,6 +238,7 @@ pub static GET_RESOURCE_ASSOCIATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["application-entity:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

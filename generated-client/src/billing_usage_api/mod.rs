@@ -163,6 +163,7 @@ pub mod types {
     }
     ///`BillingUsageDataFilter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BillingUsageDataFilter {
         #[serde(
@@ -225,6 +226,124 @@ pub mod types {
     impl BillingUsageDataFilter {
         pub fn builder() -> builder::BillingUsageDataFilter {
             Default::default()
+        }
+        /// With the required fields (`date_interval`); set the others with the setters.
+        pub fn new(date_interval: impl ::std::convert::Into<DateInterval>) -> Self {
+            Self {
+                account_keys: ::std::option::Option::None,
+                campaign_ids: ::std::option::Option::None,
+                campaign_reference_ids: ::std::option::Option::None,
+                categories: ::std::option::Option::None,
+                country_codes: ::std::option::Option::None,
+                date_interval: date_interval.into(),
+                directions: ::std::option::Option::None,
+                platforms: ::std::option::Option::None,
+                sender_types: ::std::option::Option::None,
+                senders: ::std::option::Option::None,
+                sub_categories: ::std::option::Option::None,
+                template_ids: ::std::option::Option::None,
+                traffic_types: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_keys`.
+        pub fn account_keys(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.account_keys = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_ids`.
+        pub fn campaign_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<i64>>,
+        ) -> Self {
+            self.campaign_ids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_ids`.
+        pub fn campaign_reference_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.campaign_reference_ids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `categories`.
+        pub fn categories(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<BillingUsageDataFilterCategoriesItem>,
+            >,
+        ) -> Self {
+            self.categories = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_codes`.
+        pub fn country_codes(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.country_codes = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `directions`.
+        pub fn directions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Direction>>,
+        ) -> Self {
+            self.directions = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platforms`.
+        pub fn platforms(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Platform>>,
+        ) -> Self {
+            self.platforms = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_types`.
+        pub fn sender_types(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.sender_types = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `senders`.
+        pub fn senders(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.senders = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sub_categories`.
+        pub fn sub_categories(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<BillingUsageDataFilterSubCategoriesItem>,
+            >,
+        ) -> Self {
+            self.sub_categories = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_ids`.
+        pub fn template_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.template_ids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_types`.
+        pub fn traffic_types(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.traffic_types = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BillingUsageDataFilterCategoriesItem`
@@ -395,6 +514,7 @@ pub mod types {
     }
     ///`BillingUsageQueryOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BillingUsageQueryOptions {
         #[serde(
@@ -414,9 +534,24 @@ pub mod types {
         pub fn builder() -> builder::BillingUsageQueryOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                include_unfinalized_data: defaults::default_bool::<true>(),
+            }
+        }
+        /// Sets `include_unfinalized_data`.
+        pub fn include_unfinalized_data(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.include_unfinalized_data = value.into();
+            self
+        }
     }
     ///`DateInterval`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DateInterval {
         #[serde(rename = "sentSince")]
@@ -427,6 +562,16 @@ pub mod types {
     impl DateInterval {
         pub fn builder() -> builder::DateInterval {
             Default::default()
+        }
+        /// With the required fields (`sent_since`, `sent_until`); set the others with the setters.
+        pub fn new(
+            sent_since: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+            sent_until: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            Self {
+                sent_since: sent_since.into(),
+                sent_until: sent_until.into(),
+            }
         }
     }
     ///`Direction`
@@ -487,6 +632,7 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
@@ -504,9 +650,33 @@ pub mod types {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`QueryAggregateDataResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryAggregateDataResponse {
         #[serde(rename = "requestId")]
@@ -516,9 +686,18 @@ pub mod types {
         pub fn builder() -> builder::QueryAggregateDataResponse {
             Default::default()
         }
+        /// With the required fields (`request_id`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                request_id: request_id.into(),
+            }
+        }
     }
     ///`QueryBillingUsageApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryBillingUsageApiRequest {
         #[serde(rename = "aggregateBy")]
@@ -532,9 +711,31 @@ pub mod types {
         pub fn builder() -> builder::QueryBillingUsageApiRequest {
             Default::default()
         }
+        /// With the required fields (`aggregate_by`, `filter_by`); set the others with the setters.
+        pub fn new(
+            aggregate_by: impl ::std::convert::Into<
+                ::std::vec::Vec<BillingUsageAggregate>,
+            >,
+            filter_by: impl ::std::convert::Into<BillingUsageDataFilter>,
+        ) -> Self {
+            Self {
+                aggregate_by: aggregate_by.into(),
+                filter_by: filter_by.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<BillingUsageQueryOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`QueryBillingUsageRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryBillingUsageRequest {
         #[serde(rename = "callbackUrl")]
@@ -544,6 +745,16 @@ pub mod types {
     impl QueryBillingUsageRequest {
         pub fn builder() -> builder::QueryBillingUsageRequest {
             Default::default()
+        }
+        /// With the required fields (`callback_url`, `request`); set the others with the setters.
+        pub fn new(
+            callback_url: impl ::std::convert::Into<::std::string::String>,
+            request: impl ::std::convert::Into<QueryBillingUsageApiRequest>,
+        ) -> Self {
+            Self {
+                callback_url: callback_url.into(),
+                request: request.into(),
+            }
         }
     }
     /// Types for composing complex structures.
@@ -1363,12 +1574,14 @@ pub mod builder {
     pub struct QueryBillingUsage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::QueryBillingUsageRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> QueryBillingUsage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -1401,7 +1614,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::QueryAggregateDataResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::QueryBillingUsageRequest::try_from(v)
@@ -1435,6 +1648,9 @@ pub mod builder {
                     &super::operations::QUERY_BILLING_USAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1455,6 +1671,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

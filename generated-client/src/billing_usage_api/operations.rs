@@ -17,6 +17,7 @@ pub static QUERY_BILLING_USAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["billing:usage:view"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

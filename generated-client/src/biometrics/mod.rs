@@ -71,6 +71,7 @@ pub mod types {
     }
     ///`BiometricReference`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BiometricReference {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -80,9 +81,24 @@ pub mod types {
         pub fn builder() -> builder::BiometricReference {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reference: ::std::option::Option::None,
+            }
+        }
+        /// Sets `reference`.
+        pub fn reference(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BiometricVector`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BiometricVector {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -92,9 +108,24 @@ pub mod types {
         pub fn builder() -> builder::BiometricVector {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                vector: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `vector`.
+        pub fn vector(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<f64>>,
+        ) -> Self {
+            self.vector = value.into();
+            self
+        }
     }
     ///`CreatedSessionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreatedSessionResponse {
         #[serde(
@@ -112,9 +143,33 @@ pub mod types {
         pub fn builder() -> builder::CreatedSessionResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                redirect_url: ::std::option::Option::None,
+                session_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `redirect_url`.
+        pub fn redirect_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.redirect_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_id`.
+        pub fn session_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EnrollmentSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EnrollmentSessionRequest {
         #[serde(
@@ -147,9 +202,55 @@ pub mod types {
         pub fn builder() -> builder::EnrollmentSessionRequest {
             Default::default()
         }
+        /// With the required fields (`location_info`, `scenario_name`, `webhook`); set the others with the setters.
+        pub fn new(
+            location_info: impl ::std::convert::Into<LocationInfo>,
+            scenario_name: impl ::std::convert::Into<::std::string::String>,
+            webhook: impl ::std::convert::Into<WebhookInfo>,
+        ) -> Self {
+            Self {
+                cancel_url: ::std::option::Option::None,
+                location_info: location_info.into(),
+                partner_reference: ::std::option::Option::None,
+                retain_data: ::std::option::Option::None,
+                scenario_name: scenario_name.into(),
+                success_url: ::std::option::Option::None,
+                webhook: webhook.into(),
+            }
+        }
+        /// Sets `cancel_url`.
+        pub fn cancel_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.cancel_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `partner_reference`.
+        pub fn partner_reference(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.partner_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `retain_data`.
+        pub fn retain_data(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.retain_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `success_url`.
+        pub fn success_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.success_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ExtractionSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ExtractionSessionRequest {
         #[serde(
@@ -182,9 +283,55 @@ pub mod types {
         pub fn builder() -> builder::ExtractionSessionRequest {
             Default::default()
         }
+        /// With the required fields (`location_info`, `scenario_name`, `webhook`); set the others with the setters.
+        pub fn new(
+            location_info: impl ::std::convert::Into<LocationInfo>,
+            scenario_name: impl ::std::convert::Into<::std::string::String>,
+            webhook: impl ::std::convert::Into<WebhookInfo>,
+        ) -> Self {
+            Self {
+                cancel_url: ::std::option::Option::None,
+                location_info: location_info.into(),
+                partner_reference: ::std::option::Option::None,
+                retain_data: ::std::option::Option::None,
+                scenario_name: scenario_name.into(),
+                success_url: ::std::option::Option::None,
+                webhook: webhook.into(),
+            }
+        }
+        /// Sets `cancel_url`.
+        pub fn cancel_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.cancel_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `partner_reference`.
+        pub fn partner_reference(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.partner_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `retain_data`.
+        pub fn retain_data(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.retain_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `success_url`.
+        pub fn success_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.success_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`GenericSession`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GenericSession {
         #[serde(
@@ -235,6 +382,96 @@ pub mod types {
     impl GenericSession {
         pub fn builder() -> builder::GenericSession {
             Default::default()
+        }
+        /// With the required fields (`location_info`, `scenario_name`, `webhook`); set the others with the setters.
+        pub fn new(
+            location_info: impl ::std::convert::Into<LocationInfo>,
+            scenario_name: impl ::std::convert::Into<::std::string::String>,
+            webhook: impl ::std::convert::Into<WebhookInfo>,
+        ) -> Self {
+            Self {
+                application_type: ::std::option::Option::None,
+                cancel_url: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                location_info: location_info.into(),
+                partner_reference: ::std::option::Option::None,
+                retain_data: ::std::option::Option::None,
+                scenario_name: scenario_name.into(),
+                status: ::std::option::Option::None,
+                success_url: ::std::option::Option::None,
+                valid_until: ::std::option::Option::None,
+                webhook: webhook.into(),
+            }
+        }
+        /// Sets `application_type`.
+        pub fn application_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `cancel_url`.
+        pub fn cancel_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.cancel_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `partner_reference`.
+        pub fn partner_reference(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.partner_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `retain_data`.
+        pub fn retain_data(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.retain_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<GenericSessionStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `success_url`.
+        pub fn success_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.success_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_until`.
+        pub fn valid_until(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.valid_until = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GenericSessionStatus`
@@ -311,6 +548,7 @@ pub mod types {
     }
     ///`GetSessionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetSessionResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -320,9 +558,24 @@ pub mod types {
         pub fn builder() -> builder::GetSessionResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                session: ::std::option::Option::None,
+            }
+        }
+        /// Sets `session`.
+        pub fn session(
+            mut self,
+            value: impl ::std::convert::Into<GenericSession>,
+        ) -> Self {
+            self.session = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KycSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KycSessionRequest {
         #[serde(
@@ -355,9 +608,55 @@ pub mod types {
         pub fn builder() -> builder::KycSessionRequest {
             Default::default()
         }
+        /// With the required fields (`location_info`, `scenario_name`, `webhook`); set the others with the setters.
+        pub fn new(
+            location_info: impl ::std::convert::Into<LocationInfo>,
+            scenario_name: impl ::std::convert::Into<::std::string::String>,
+            webhook: impl ::std::convert::Into<WebhookInfo>,
+        ) -> Self {
+            Self {
+                cancel_url: ::std::option::Option::None,
+                location_info: location_info.into(),
+                partner_reference: ::std::option::Option::None,
+                retain_data: ::std::option::Option::None,
+                scenario_name: scenario_name.into(),
+                success_url: ::std::option::Option::None,
+                webhook: webhook.into(),
+            }
+        }
+        /// Sets `cancel_url`.
+        pub fn cancel_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.cancel_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `partner_reference`.
+        pub fn partner_reference(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.partner_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `retain_data`.
+        pub fn retain_data(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.retain_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `success_url`.
+        pub fn success_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.success_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LocationInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LocationInfo {
         pub country: ::std::string::String,
@@ -368,9 +667,25 @@ pub mod types {
         pub fn builder() -> builder::LocationInfo {
             Default::default()
         }
+        /// With the required fields (`country`); set the others with the setters.
+        pub fn new(country: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                country: country.into(),
+                language: defaults::location_info_language(),
+            }
+        }
+        /// Sets `language`.
+        pub fn language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.language = value.into();
+            self
+        }
     }
     ///`ScenarioDescription`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ScenarioDescription {
         #[serde(
@@ -387,9 +702,42 @@ pub mod types {
         pub fn builder() -> builder::ScenarioDescription {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_type: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_type`.
+        pub fn application_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ScenarioResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ScenarioResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -399,9 +747,24 @@ pub mod types {
         pub fn builder() -> builder::ScenarioResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                scenarios: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `scenarios`.
+        pub fn scenarios(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ScenarioDescription>>,
+        ) -> Self {
+            self.scenarios = value.into();
+            self
+        }
     }
     ///`VerificationSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VerificationSessionRequest {
         #[serde(
@@ -439,9 +802,64 @@ pub mod types {
         pub fn builder() -> builder::VerificationSessionRequest {
             Default::default()
         }
+        /// With the required fields (`location_info`, `scenario_name`, `webhook`); set the others with the setters.
+        pub fn new(
+            location_info: impl ::std::convert::Into<LocationInfo>,
+            scenario_name: impl ::std::convert::Into<::std::string::String>,
+            webhook: impl ::std::convert::Into<WebhookInfo>,
+        ) -> Self {
+            Self {
+                biometric_data: ::std::option::Option::None,
+                cancel_url: ::std::option::Option::None,
+                location_info: location_info.into(),
+                partner_reference: ::std::option::Option::None,
+                retain_data: ::std::option::Option::None,
+                scenario_name: scenario_name.into(),
+                success_url: ::std::option::Option::None,
+                webhook: webhook.into(),
+            }
+        }
+        /// Sets `biometric_data`.
+        pub fn biometric_data(
+            mut self,
+            value: impl ::std::convert::Into<BiometricData>,
+        ) -> Self {
+            self.biometric_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `cancel_url`.
+        pub fn cancel_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.cancel_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `partner_reference`.
+        pub fn partner_reference(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.partner_reference = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `retain_data`.
+        pub fn retain_data(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.retain_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `success_url`.
+        pub fn success_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.success_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebhookInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebhookInfo {
         #[serde(rename = "type", default = "defaults::webhook_info_type")]
@@ -451,6 +869,21 @@ pub mod types {
     impl WebhookInfo {
         pub fn builder() -> builder::WebhookInfo {
             Default::default()
+        }
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                type_: defaults::webhook_info_type(),
+                url: url.into(),
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<WebhookInfoType>,
+        ) -> Self {
+            self.type_ = value.into();
+            self
         }
     }
     ///`WebhookInfoType`
@@ -2180,12 +2613,14 @@ pub mod builder {
             Option<::std::vec::Vec<::std::string::String>>,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBiometricsScenarios<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 application_types: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_types<V>(mut self, value: V) -> Self
@@ -2205,7 +2640,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ScenarioResponse>, Error> {
-            let Self { client, application_types } = self;
+            let Self { client, application_types, call_timeout } = self;
             let application_types = application_types
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BIOMETRICS_SCENARIOS,
@@ -2240,6 +2675,9 @@ pub mod builder {
                     &super::operations::GET_BIOMETRICS_SCENARIOS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2264,6 +2702,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_biometrics_extraction_session`]
 
@@ -2272,12 +2716,14 @@ pub mod builder {
     pub struct GetBiometricsExtractionSession<'a> {
         client: &'a super::Client,
         x_session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBiometricsExtractionSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_session_id: Err("x_session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_session_id<V>(mut self, value: V) -> Self
@@ -2296,7 +2742,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
-            let Self { client, x_session_id } = self;
+            let Self { client, x_session_id, call_timeout } = self;
             let x_session_id = x_session_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
@@ -2336,6 +2782,9 @@ pub mod builder {
                     &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2360,6 +2809,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_biometrics_extraction_session`]
 
@@ -2368,12 +2823,14 @@ pub mod builder {
     pub struct CreateBiometricsExtractionSession<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ExtractionSessionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateBiometricsExtractionSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2406,7 +2863,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ExtractionSessionRequest::try_from(v)
@@ -2440,6 +2897,9 @@ pub mod builder {
                     &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2464,6 +2924,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_biometrics_extraction_session`]
 
@@ -2472,12 +2938,14 @@ pub mod builder {
     pub struct DeleteBiometricsExtractionSession<'a> {
         client: &'a super::Client,
         x_session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteBiometricsExtractionSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_session_id: Err("x_session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_session_id<V>(mut self, value: V) -> Self
@@ -2494,7 +2962,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/biometrics/1/extraction/sessions`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, x_session_id } = self;
+            let Self { client, x_session_id, call_timeout } = self;
             let x_session_id = x_session_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
@@ -2534,6 +3002,9 @@ pub mod builder {
                     &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2552,6 +3023,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_biometrics_kyc_session`]
 
@@ -2560,12 +3037,14 @@ pub mod builder {
     pub struct GetBiometricsKycSession<'a> {
         client: &'a super::Client,
         x_session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBiometricsKycSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_session_id: Err("x_session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_session_id<V>(mut self, value: V) -> Self
@@ -2584,7 +3063,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
-            let Self { client, x_session_id } = self;
+            let Self { client, x_session_id, call_timeout } = self;
             let x_session_id = x_session_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BIOMETRICS_KYC_SESSION,
@@ -2624,6 +3103,9 @@ pub mod builder {
                     &super::operations::GET_BIOMETRICS_KYC_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2648,6 +3130,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_biometrics_kyc_session`]
 
@@ -2656,12 +3144,14 @@ pub mod builder {
     pub struct CreateBiometricsKycSession<'a> {
         client: &'a super::Client,
         body: Result<types::builder::KycSessionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateBiometricsKycSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2692,7 +3182,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::KycSessionRequest::try_from(v).map_err(|e| e.to_string())
@@ -2725,6 +3215,9 @@ pub mod builder {
                     &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2749,6 +3242,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_biometrics_kyc_session`]
 
@@ -2757,12 +3256,14 @@ pub mod builder {
     pub struct DeleteBiometricsKycSession<'a> {
         client: &'a super::Client,
         x_session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteBiometricsKycSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_session_id: Err("x_session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_session_id<V>(mut self, value: V) -> Self
@@ -2779,7 +3280,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/biometrics/1/kyc/sessions`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, x_session_id } = self;
+            let Self { client, x_session_id, call_timeout } = self;
             let x_session_id = x_session_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
@@ -2819,6 +3320,9 @@ pub mod builder {
                     &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2837,6 +3341,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_biometrics_enrollment_session`]
 
@@ -2845,12 +3355,14 @@ pub mod builder {
     pub struct GetBiometricsEnrollmentSession<'a> {
         client: &'a super::Client,
         x_session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBiometricsEnrollmentSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_session_id: Err("x_session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_session_id<V>(mut self, value: V) -> Self
@@ -2869,7 +3381,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
-            let Self { client, x_session_id } = self;
+            let Self { client, x_session_id, call_timeout } = self;
             let x_session_id = x_session_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
@@ -2909,6 +3421,9 @@ pub mod builder {
                     &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2933,6 +3448,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_biometrics_enrollment_session`]
 
@@ -2941,12 +3462,14 @@ pub mod builder {
     pub struct CreateBiometricsEnrollmentSession<'a> {
         client: &'a super::Client,
         body: Result<types::builder::EnrollmentSessionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateBiometricsEnrollmentSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2979,7 +3502,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::EnrollmentSessionRequest::try_from(v)
@@ -3013,6 +3536,9 @@ pub mod builder {
                     &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3037,6 +3563,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_biometrics_enrollment_session`]
 
@@ -3045,12 +3577,14 @@ pub mod builder {
     pub struct DeleteBiometricsEnrollmentSession<'a> {
         client: &'a super::Client,
         x_session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteBiometricsEnrollmentSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_session_id: Err("x_session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_session_id<V>(mut self, value: V) -> Self
@@ -3067,7 +3601,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/biometrics/1/enrollment/sessions`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, x_session_id } = self;
+            let Self { client, x_session_id, call_timeout } = self;
             let x_session_id = x_session_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
@@ -3107,6 +3641,9 @@ pub mod builder {
                     &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3125,6 +3662,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_biometrics_verification_session`]
 
@@ -3133,12 +3676,14 @@ pub mod builder {
     pub struct GetBiometricsVerificationSession<'a> {
         client: &'a super::Client,
         x_session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBiometricsVerificationSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_session_id: Err("x_session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_session_id<V>(mut self, value: V) -> Self
@@ -3157,7 +3702,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
-            let Self { client, x_session_id } = self;
+            let Self { client, x_session_id, call_timeout } = self;
             let x_session_id = x_session_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
@@ -3197,6 +3742,9 @@ pub mod builder {
                     &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3221,6 +3769,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_biometrics_verification_session`]
 
@@ -3229,12 +3783,14 @@ pub mod builder {
     pub struct CreateBiometricsVerificationSession<'a> {
         client: &'a super::Client,
         body: Result<types::builder::VerificationSessionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateBiometricsVerificationSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3268,7 +3824,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::VerificationSessionRequest::try_from(v)
@@ -3302,6 +3858,9 @@ pub mod builder {
                     &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3326,6 +3885,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_biometrics_verification_session`]
 
@@ -3334,12 +3899,14 @@ pub mod builder {
     pub struct DeleteBiometricsVerificationSession<'a> {
         client: &'a super::Client,
         x_session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteBiometricsVerificationSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_session_id: Err("x_session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_session_id<V>(mut self, value: V) -> Self
@@ -3356,7 +3923,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/biometrics/1/verification/sessions`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, x_session_id } = self;
+            let Self { client, x_session_id, call_timeout } = self;
             let x_session_id = x_session_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
@@ -3396,6 +3963,9 @@ pub mod builder {
                     &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3413,6 +3983,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static GET_BIOMETRICS_SCENARIOS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-biometrics-extraction-session`: GET /biometrics/1/extraction/sessions
@@ -33,6 +34,7 @@ pub static GET_BIOMETRICS_EXTRACTION_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-biometrics-extraction-session`: POST /biometrics/1/extraction/sessions
@@ -49,6 +51,7 @@ pub static CREATE_BIOMETRICS_EXTRACTION_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-biometrics-extraction-session`: DELETE /biometrics/1/extraction/sessions
@@ -65,6 +68,7 @@ pub static DELETE_BIOMETRICS_EXTRACTION_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-biometrics-kyc-session`: GET /biometrics/1/kyc/sessions
@@ -81,6 +85,7 @@ pub static GET_BIOMETRICS_KYC_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-biometrics-kyc-session`: POST /biometrics/1/kyc/sessions
@@ -97,6 +102,7 @@ pub static CREATE_BIOMETRICS_KYC_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-biometrics-kyc-session`: DELETE /biometrics/1/kyc/sessions
@@ -113,6 +119,7 @@ pub static DELETE_BIOMETRICS_KYC_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-biometrics-enrollment-session`: GET /biometrics/1/enrollment/sessions
@@ -129,6 +136,7 @@ pub static GET_BIOMETRICS_ENROLLMENT_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-biometrics-enrollment-session`: POST /biometrics/1/enrollment/sessions
@@ -145,6 +153,7 @@ pub static CREATE_BIOMETRICS_ENROLLMENT_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-biometrics-enrollment-session`: DELETE /biometrics/1/enrollment/sessions
@@ -161,6 +170,7 @@ pub static DELETE_BIOMETRICS_ENROLLMENT_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-biometrics-verification-session`: GET /biometrics/1/verification/sessions
@@ -177,6 +187,7 @@ pub static GET_BIOMETRICS_VERIFICATION_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-biometrics-verification-session`: POST /biometrics/1/verification/sessions
@@ -193,6 +204,7 @@ pub static CREATE_BIOMETRICS_VERIFICATION_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-biometrics-verification-session`: DELETE /biometrics/1/verification/sessions
@@ -209,6 +221,7 @@ pub static DELETE_BIOMETRICS_VERIFICATION_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["biometrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`BlocklistCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlocklistCreate {
         #[serde(
@@ -34,15 +35,51 @@ pub mod types {
         pub channel: ::std::option::Option<CreatableChannel>,
         pub destinations: ::std::vec::Vec<ToCreate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sender: ::std::option::Option<BlocklistCreateSender>,
+        pub sender: ::std::option::Option<::std::string::String>,
     }
     impl BlocklistCreate {
         pub fn builder() -> builder::BlocklistCreate {
             Default::default()
         }
+        /// With the required fields (`destinations`); set the others with the setters.
+        pub fn new(
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToCreate>>,
+        ) -> Self {
+            Self {
+                account_key: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                destinations: destinations.into(),
+                sender: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_key`.
+        pub fn account_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.account_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<CreatableChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BlocklistCreateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlocklistCreateRequest {
         pub blocklist: ::std::vec::Vec<BlocklistCreate>,
@@ -51,67 +88,18 @@ pub mod types {
         pub fn builder() -> builder::BlocklistCreateRequest {
             Default::default()
         }
-    }
-    ///`BlocklistCreateSender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistCreateSender(::std::string::String);
-    impl ::std::ops::Deref for BlocklistCreateSender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistCreateSender> for ::std::string::String {
-        fn from(value: BlocklistCreateSender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistCreateSender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`blocklist`); set the others with the setters.
+        pub fn new(
+            blocklist: impl ::std::convert::Into<::std::vec::Vec<BlocklistCreate>>,
+        ) -> Self {
+            Self {
+                blocklist: blocklist.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BlocklistCreateSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BlocklistCreateSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlocklistCreateSender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`BlocklistDelete`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlocklistDelete {
         #[serde(
@@ -123,7 +111,7 @@ pub mod types {
         pub channel: ::std::option::Option<DeletableChannel>,
         pub destinations: ::std::vec::Vec<ToDelete>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sender: ::std::option::Option<BlocklistDeleteSender>,
+        pub sender: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sourceType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -134,9 +122,54 @@ pub mod types {
         pub fn builder() -> builder::BlocklistDelete {
             Default::default()
         }
+        /// With the required fields (`destinations`); set the others with the setters.
+        pub fn new(
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDelete>>,
+        ) -> Self {
+            Self {
+                account_key: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                destinations: destinations.into(),
+                sender: ::std::option::Option::None,
+                source_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_key`.
+        pub fn account_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.account_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<DeletableChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source_type`.
+        pub fn source_type(
+            mut self,
+            value: impl ::std::convert::Into<SourceType>,
+        ) -> Self {
+            self.source_type = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BlocklistDeleteRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlocklistDeleteRequest {
         pub blocklist: ::std::vec::Vec<BlocklistDelete>,
@@ -145,67 +178,18 @@ pub mod types {
         pub fn builder() -> builder::BlocklistDeleteRequest {
             Default::default()
         }
-    }
-    ///`BlocklistDeleteSender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistDeleteSender(::std::string::String);
-    impl ::std::ops::Deref for BlocklistDeleteSender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistDeleteSender> for ::std::string::String {
-        fn from(value: BlocklistDeleteSender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistDeleteSender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`blocklist`); set the others with the setters.
+        pub fn new(
+            blocklist: impl ::std::convert::Into<::std::vec::Vec<BlocklistDelete>>,
+        ) -> Self {
+            Self {
+                blocklist: blocklist.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BlocklistDeleteSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BlocklistDeleteSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlocklistDeleteSender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`BlocklistGetResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlocklistGetResponse {
         pub paging: PagingResponse,
@@ -215,9 +199,20 @@ pub mod types {
         pub fn builder() -> builder::BlocklistGetResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PagingResponse>,
+            results: impl ::std::convert::Into<::std::vec::Vec<BlocklistResponse>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`BlocklistResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlocklistResponse {
         #[serde(rename = "accountKey")]
@@ -237,6 +232,47 @@ pub mod types {
     impl BlocklistResponse {
         pub fn builder() -> builder::BlocklistResponse {
             Default::default()
+        }
+        /// With the required fields (`account_key`, `created_date`, `destination`, `source_type`); set the others with the setters.
+        pub fn new(
+            account_key: impl ::std::convert::Into<::std::string::String>,
+            created_date: impl ::std::convert::Into<crate::DateTime>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            source_type: impl ::std::convert::Into<SourceType>,
+        ) -> Self {
+            Self {
+                account_key: account_key.into(),
+                campaign: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                created_date: created_date.into(),
+                destination: destination.into(),
+                sender: ::std::option::Option::None,
+                source_type: source_type.into(),
+            }
+        }
+        /// Sets `campaign`.
+        pub fn campaign(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<ViewableChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CreatableChannel`
@@ -387,182 +423,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`GetAllBlocklistsCampaign`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetAllBlocklistsCampaign(::std::string::String);
-    impl ::std::ops::Deref for GetAllBlocklistsCampaign {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetAllBlocklistsCampaign> for ::std::string::String {
-        fn from(value: GetAllBlocklistsCampaign) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetAllBlocklistsCampaign {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetAllBlocklistsCampaign {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetAllBlocklistsCampaign {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetAllBlocklistsCampaign {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetAllBlocklistsDestination`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetAllBlocklistsDestination(::std::string::String);
-    impl ::std::ops::Deref for GetAllBlocklistsDestination {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetAllBlocklistsDestination> for ::std::string::String {
-        fn from(value: GetAllBlocklistsDestination) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetAllBlocklistsDestination {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetAllBlocklistsDestination {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetAllBlocklistsDestination {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetAllBlocklistsDestination {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetAllBlocklistsSender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetAllBlocklistsSender(::std::string::String);
-    impl ::std::ops::Deref for GetAllBlocklistsSender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetAllBlocklistsSender> for ::std::string::String {
-        fn from(value: GetAllBlocklistsSender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetAllBlocklistsSender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetAllBlocklistsSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetAllBlocklistsSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetAllBlocklistsSender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`PagingResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PagingResponse {
         pub page: i32,
@@ -575,6 +438,20 @@ pub mod types {
     impl PagingResponse {
         pub fn builder() -> builder::PagingResponse {
             Default::default()
+        }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<i32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
         }
     }
     ///`SourceType`
@@ -647,140 +524,34 @@ pub mod types {
     }
     ///`ToCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToCreate {
-        pub to: ToCreateTo,
+        pub to: ::std::string::String,
     }
     impl ToCreate {
         pub fn builder() -> builder::ToCreate {
             Default::default()
         }
-    }
-    ///`ToCreateTo`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToCreateTo(::std::string::String);
-    impl ::std::ops::Deref for ToCreateTo {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToCreateTo> for ::std::string::String {
-        fn from(value: ToCreateTo) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToCreateTo {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ToCreateTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToCreateTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToCreateTo {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { to: to.into() }
         }
     }
     ///`ToDelete`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToDelete {
-        pub to: ToDeleteTo,
+        pub to: ::std::string::String,
     }
     impl ToDelete {
         pub fn builder() -> builder::ToDelete {
             Default::default()
         }
-    }
-    ///`ToDeleteTo`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToDeleteTo(::std::string::String);
-    impl ::std::ops::Deref for ToDeleteTo {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToDeleteTo> for ::std::string::String {
-        fn from(value: ToDeleteTo) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToDeleteTo {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ToDeleteTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToDeleteTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToDeleteTo {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { to: to.into() }
         }
     }
     ///`ViewableChannel`
@@ -888,7 +659,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender: ::std::result::Result<
-                ::std::option::Option<super::BlocklistCreateSender>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -943,9 +714,7 @@ pub mod types {
             }
             pub fn sender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BlocklistCreateSender>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender = value
@@ -1041,7 +810,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender: ::std::result::Result<
-                ::std::option::Option<super::BlocklistDeleteSender>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             source_type: ::std::result::Result<
@@ -1101,9 +870,7 @@ pub mod types {
             }
             pub fn sender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BlocklistDeleteSender>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender = value
@@ -1507,7 +1274,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ToCreate {
-            to: ::std::result::Result<super::ToCreateTo, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ToCreate {
             fn default() -> Self {
@@ -1519,7 +1286,7 @@ pub mod types {
         impl ToCreate {
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ToCreateTo>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
@@ -1543,7 +1310,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ToDelete {
-            to: ::std::result::Result<super::ToDeleteTo, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ToDelete {
             fn default() -> Self {
@@ -1555,7 +1322,7 @@ pub mod types {
         impl ToDelete {
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ToDeleteTo>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
@@ -1729,16 +1496,17 @@ pub mod builder {
     pub struct GetAllBlocklists<'a> {
         client: &'a super::Client,
         account_key: Result<Option<::std::string::String>, String>,
-        campaign: Result<Option<types::GetAllBlocklistsCampaign>, String>,
+        campaign: Result<Option<::std::string::String>, String>,
         channel: Result<Option<types::ViewableChannel>, String>,
         created_date_from: Result<Option<crate::DateTime>, String>,
         created_date_to: Result<Option<crate::DateTime>, String>,
-        destination: Result<Option<types::GetAllBlocklistsDestination>, String>,
+        destination: Result<Option<::std::string::String>, String>,
         get_all_account_keys_blocklists: Result<Option<bool>, String>,
         page: Result<Option<u64>, String>,
-        sender: Result<Option<types::GetAllBlocklistsSender>, String>,
+        sender: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::num::NonZeroU64>, String>,
         source_type: Result<Option<types::SourceType>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAllBlocklists<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1755,6 +1523,7 @@ pub mod builder {
                 sender: Ok(None),
                 size: Ok(None),
                 source_type: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn account_key<V>(mut self, value: V) -> Self
@@ -1772,13 +1541,13 @@ pub mod builder {
         }
         pub fn campaign<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetAllBlocklistsCampaign>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.campaign = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetAllBlocklistsCampaign` for campaign failed"
+                    "conversion to `:: std :: string :: String` for campaign failed"
                         .to_string()
                 });
             self
@@ -1823,13 +1592,13 @@ pub mod builder {
         }
         pub fn destination<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetAllBlocklistsDestination>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.destination = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetAllBlocklistsDestination` for destination failed"
+                    "conversion to `:: std :: string :: String` for destination failed"
                         .to_string()
                 });
             self
@@ -1859,13 +1628,13 @@ pub mod builder {
         }
         pub fn sender<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetAllBlocklistsSender>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.sender = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetAllBlocklistsSender` for sender failed"
+                    "conversion to `:: std :: string :: String` for sender failed"
                         .to_string()
                 });
             self
@@ -1912,6 +1681,7 @@ pub mod builder {
                 sender,
                 size,
                 source_type,
+                call_timeout,
             } = self;
             let account_key = account_key
                 .map_err(|e| crate::call::invalid_request(
@@ -2017,6 +1787,9 @@ pub mod builder {
                     &super::operations::GET_ALL_BLOCKLISTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2038,6 +1811,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_blocklists`]
 
@@ -2046,12 +1825,14 @@ pub mod builder {
     pub struct CreateBlocklists<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BlocklistCreateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateBlocklists<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2082,7 +1863,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/platform/1/blocklists`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::BlocklistCreateRequest::try_from(v).map_err(|e| e.to_string())
@@ -2115,6 +1896,9 @@ pub mod builder {
                     &super::operations::CREATE_BLOCKLISTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2130,6 +1914,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_blocklists`]
 
@@ -2138,12 +1928,14 @@ pub mod builder {
     pub struct DeleteBlocklists<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BlocklistDeleteRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteBlocklists<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2174,7 +1966,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/platform/1/blocklists`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::BlocklistDeleteRequest::try_from(v).map_err(|e| e.to_string())
@@ -2207,6 +1999,9 @@ pub mod builder {
                     &super::operations::DELETE_BLOCKLISTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2221,6 +2016,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static GET_ALL_BLOCKLISTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["blocklist:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-blocklists`: POST /platform/1/blocklists
@@ -33,6 +34,7 @@ pub static CREATE_BLOCKLISTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["blocklist:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-blocklists`: DELETE /platform/1/blocklists
@@ -49,6 +51,7 @@ pub static DELETE_BLOCKLISTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["blocklist:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`CamaraDeviceLocationVerifyRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraDeviceLocationVerifyRequestDto {
         pub accuracy: i32,
@@ -40,9 +41,30 @@ pub mod types {
         pub fn builder() -> builder::CamaraDeviceLocationVerifyRequestDto {
             Default::default()
         }
+        /// With the required fields (`accuracy`, `latitude`, `longitude`, `ue_id`); set the others with the setters.
+        pub fn new(
+            accuracy: impl ::std::convert::Into<i32>,
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            ue_id: impl ::std::convert::Into<CamaraUserEquipmentIdentifierDto>,
+        ) -> Self {
+            Self {
+                accuracy: accuracy.into(),
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                ue_id: ue_id.into(),
+                ue_port: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ue_port`.
+        pub fn ue_port(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.ue_port = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CamaraKycMatchRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraKycMatchRequestDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -123,6 +145,185 @@ pub mod types {
         pub fn builder() -> builder::CamaraKycMatchRequestDto {
             Default::default()
         }
+        /// With the required fields (`phone_number`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                birthdate: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                email: ::std::option::Option::None,
+                family_name: ::std::option::Option::None,
+                family_name_at_birth: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                given_name: ::std::option::Option::None,
+                house_number_extension: ::std::option::Option::None,
+                id_document: ::std::option::Option::None,
+                locality: ::std::option::Option::None,
+                middle_names: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                name_kana_hankaku: ::std::option::Option::None,
+                name_kana_zenkaku: ::std::option::Option::None,
+                phone_number: phone_number.into(),
+                postal_code: ::std::option::Option::None,
+                region: ::std::option::Option::None,
+                street_name: ::std::option::Option::None,
+                street_number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `birthdate`.
+        pub fn birthdate(
+            mut self,
+            value: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            self.birthdate = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `family_name`.
+        pub fn family_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.family_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `family_name_at_birth`.
+        pub fn family_name_at_birth(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.family_name_at_birth = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gender`.
+        pub fn gender(
+            mut self,
+            value: impl ::std::convert::Into<CamaraKycMatchRequestDtoGender>,
+        ) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `given_name`.
+        pub fn given_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.given_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `house_number_extension`.
+        pub fn house_number_extension(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.house_number_extension = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id_document`.
+        pub fn id_document(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id_document = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `locality`.
+        pub fn locality(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.locality = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_names`.
+        pub fn middle_names(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_names = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_kana_hankaku`.
+        pub fn name_kana_hankaku(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name_kana_hankaku = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_kana_zenkaku`.
+        pub fn name_kana_zenkaku(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name_kana_zenkaku = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `postal_code`.
+        pub fn postal_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postal_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `region`.
+        pub fn region(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.region = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street_name`.
+        pub fn street_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.street_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street_number`.
+        pub fn street_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.street_number = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CamaraKycMatchRequestDtoGender`
     #[derive(
@@ -187,6 +388,7 @@ pub mod types {
     }
     ///`CamaraKycMatchResponseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraKycMatchResponseDto {
         #[serde(
@@ -354,9 +556,311 @@ pub mod types {
         pub fn builder() -> builder::CamaraKycMatchResponseDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address_match: ::std::option::Option::None,
+                address_match_score: ::std::option::Option::None,
+                birthdate_match: ::std::option::Option::None,
+                country_match: ::std::option::Option::None,
+                email_match: ::std::option::Option::None,
+                email_match_score: ::std::option::Option::None,
+                family_name_at_birth_match: ::std::option::Option::None,
+                family_name_at_birth_match_score: ::std::option::Option::None,
+                family_name_match: ::std::option::Option::None,
+                family_name_match_score: ::std::option::Option::None,
+                gender_match: ::std::option::Option::None,
+                given_name_match: ::std::option::Option::None,
+                given_name_match_score: ::std::option::Option::None,
+                house_number_extension_match: ::std::option::Option::None,
+                id_document_match: ::std::option::Option::None,
+                locality_match: ::std::option::Option::None,
+                locality_match_score: ::std::option::Option::None,
+                middle_names_match: ::std::option::Option::None,
+                middle_names_match_score: ::std::option::Option::None,
+                name_kana_hankaku_match: ::std::option::Option::None,
+                name_kana_hankaku_match_score: ::std::option::Option::None,
+                name_kana_zenkaku_match: ::std::option::Option::None,
+                name_kana_zenkaku_match_score: ::std::option::Option::None,
+                name_match: ::std::option::Option::None,
+                name_match_score: ::std::option::Option::None,
+                postal_code_match: ::std::option::Option::None,
+                region_match: ::std::option::Option::None,
+                region_match_score: ::std::option::Option::None,
+                street_name_match: ::std::option::Option::None,
+                street_name_match_score: ::std::option::Option::None,
+                street_number_match: ::std::option::Option::None,
+                street_number_match_score: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address_match`.
+        pub fn address_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.address_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `address_match_score`.
+        pub fn address_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.address_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `birthdate_match`.
+        pub fn birthdate_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.birthdate_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_match`.
+        pub fn country_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.country_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `email_match`.
+        pub fn email_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.email_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `email_match_score`.
+        pub fn email_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.email_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `family_name_at_birth_match`.
+        pub fn family_name_at_birth_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.family_name_at_birth_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `family_name_at_birth_match_score`.
+        pub fn family_name_at_birth_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.family_name_at_birth_match_score = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `family_name_match`.
+        pub fn family_name_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.family_name_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `family_name_match_score`.
+        pub fn family_name_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.family_name_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gender_match`.
+        pub fn gender_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.gender_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `given_name_match`.
+        pub fn given_name_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.given_name_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `given_name_match_score`.
+        pub fn given_name_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.given_name_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `house_number_extension_match`.
+        pub fn house_number_extension_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.house_number_extension_match = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `id_document_match`.
+        pub fn id_document_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.id_document_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `locality_match`.
+        pub fn locality_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.locality_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `locality_match_score`.
+        pub fn locality_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.locality_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_names_match`.
+        pub fn middle_names_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.middle_names_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_names_match_score`.
+        pub fn middle_names_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.middle_names_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_kana_hankaku_match`.
+        pub fn name_kana_hankaku_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.name_kana_hankaku_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_kana_hankaku_match_score`.
+        pub fn name_kana_hankaku_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.name_kana_hankaku_match_score = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `name_kana_zenkaku_match`.
+        pub fn name_kana_zenkaku_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.name_kana_zenkaku_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_kana_zenkaku_match_score`.
+        pub fn name_kana_zenkaku_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.name_kana_zenkaku_match_score = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `name_match`.
+        pub fn name_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.name_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_match_score`.
+        pub fn name_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.name_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `postal_code_match`.
+        pub fn postal_code_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.postal_code_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `region_match`.
+        pub fn region_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.region_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `region_match_score`.
+        pub fn region_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.region_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street_name_match`.
+        pub fn street_name_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.street_name_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street_name_match_score`.
+        pub fn street_name_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.street_name_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street_number_match`.
+        pub fn street_number_match(
+            mut self,
+            value: impl ::std::convert::Into<MatchResult>,
+        ) -> Self {
+            self.street_number_match = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street_number_match_score`.
+        pub fn street_number_match_score(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.street_number_match_score = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CamaraNotFoundErrorResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraNotFoundErrorResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -369,6 +873,35 @@ pub mod types {
     impl CamaraNotFoundErrorResponse {
         pub fn builder() -> builder::CamaraNotFoundErrorResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                code: ::std::option::Option::None,
+                message: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `code`.
+        pub fn code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CamaraResponseBaseDto`
@@ -403,6 +936,7 @@ pub mod types {
     }
     ///`CamaraSimSwapCheckRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraSimSwapCheckRequestDto {
         #[serde(
@@ -417,9 +951,27 @@ pub mod types {
         pub fn builder() -> builder::CamaraSimSwapCheckRequestDto {
             Default::default()
         }
+        /// With the required fields (`phone_number`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                max_age: defaults::default_nzu64::<::std::num::NonZeroU32, 240>(),
+                phone_number: phone_number.into(),
+            }
+        }
+        /// Sets `max_age`.
+        pub fn max_age(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.max_age = value.into();
+            self
+        }
     }
     ///`CamaraSimSwapCheckResponseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraSimSwapCheckResponseDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -429,9 +981,21 @@ pub mod types {
         pub fn builder() -> builder::CamaraSimSwapCheckResponseDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                swapped: ::std::option::Option::None,
+            }
+        }
+        /// Sets `swapped`.
+        pub fn swapped(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.swapped = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CamaraSimSwapRetrieveDateRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraSimSwapRetrieveDateRequestDto {
         #[serde(rename = "phoneNumber")]
@@ -441,9 +1005,18 @@ pub mod types {
         pub fn builder() -> builder::CamaraSimSwapRetrieveDateRequestDto {
             Default::default()
         }
+        /// With the required fields (`phone_number`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                phone_number: phone_number.into(),
+            }
+        }
     }
     ///`CamaraSimSwapRetrieveDateResponseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraSimSwapRetrieveDateResponseDto {
         #[serde(
@@ -456,9 +1029,24 @@ pub mod types {
         pub fn builder() -> builder::CamaraSimSwapRetrieveDateResponseDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                latest_sim_change: ::std::option::Option::None,
+            }
+        }
+        /// Sets `latest_sim_change`.
+        pub fn latest_sim_change(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.latest_sim_change = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CamaraUserEquipmentIdentifierDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CamaraUserEquipmentIdentifierDto {
         #[serde(
@@ -470,155 +1058,55 @@ pub mod types {
             rename = "ipv4Addr",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ipv4_addr: ::std::option::Option<CamaraUserEquipmentIdentifierDtoIpv4Addr>,
+        pub ipv4_addr: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "ipv6Addr",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ipv6_addr: ::std::option::Option<CamaraUserEquipmentIdentifierDtoIpv6Addr>,
+        pub ipv6_addr: ::std::option::Option<::std::string::String>,
         pub msisdn: ::std::string::String,
     }
     impl CamaraUserEquipmentIdentifierDto {
         pub fn builder() -> builder::CamaraUserEquipmentIdentifierDto {
             Default::default()
         }
-    }
-    ///`CamaraUserEquipmentIdentifierDtoIpv4Addr`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CamaraUserEquipmentIdentifierDtoIpv4Addr(::std::string::String);
-    impl ::std::ops::Deref for CamaraUserEquipmentIdentifierDtoIpv4Addr {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CamaraUserEquipmentIdentifierDtoIpv4Addr>
-    for ::std::string::String {
-        fn from(value: CamaraUserEquipmentIdentifierDtoIpv4Addr) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CamaraUserEquipmentIdentifierDtoIpv4Addr {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            {
-                ::regress::Regex::new(
-                        "^$|^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$|(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))",
-                    )
-                    .unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^$|^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$|(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\""
-                        .into(),
-                );
+        /// With the required fields (`msisdn`); set the others with the setters.
+        pub fn new(msisdn: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                external_id: ::std::option::Option::None,
+                ipv4_addr: ::std::option::Option::None,
+                ipv6_addr: ::std::option::Option::None,
+                msisdn: msisdn.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CamaraUserEquipmentIdentifierDtoIpv4Addr {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CamaraUserEquipmentIdentifierDtoIpv4Addr {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `ipv4_addr`.
+        pub fn ipv4_addr(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ipv4_addr = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CamaraUserEquipmentIdentifierDtoIpv4Addr {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CamaraUserEquipmentIdentifierDtoIpv6Addr`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CamaraUserEquipmentIdentifierDtoIpv6Addr(::std::string::String);
-    impl ::std::ops::Deref for CamaraUserEquipmentIdentifierDtoIpv6Addr {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CamaraUserEquipmentIdentifierDtoIpv6Addr>
-    for ::std::string::String {
-        fn from(value: CamaraUserEquipmentIdentifierDtoIpv6Addr) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CamaraUserEquipmentIdentifierDtoIpv6Addr {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            {
-                ::regress::Regex::new(
-                        "^$|^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$|(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))",
-                    )
-                    .unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^$|^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$|(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\""
-                        .into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CamaraUserEquipmentIdentifierDtoIpv6Addr {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CamaraUserEquipmentIdentifierDtoIpv6Addr {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CamaraUserEquipmentIdentifierDtoIpv6Addr {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `ipv6_addr`.
+        pub fn ipv6_addr(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ipv6_addr = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Claim`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Claim {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -629,6 +1117,29 @@ pub mod types {
     impl Claim {
         pub fn builder() -> builder::Claim {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                path: ::std::default::Default::default(),
+                values: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `path`.
+        pub fn path(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.path = value.into();
+            self
+        }
+        /// Sets `values`.
+        pub fn values(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<i32>>,
+        ) -> Self {
+            self.values = value.into();
+            self
         }
     }
     ///`CreateDcqlRequestResponse`
@@ -651,6 +1162,7 @@ pub mod types {
     }
     ///`DcqlCredentialPerCarrierDtoResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DcqlCredentialPerCarrierDtoResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -665,6 +1177,44 @@ pub mod types {
     impl DcqlCredentialPerCarrierDtoResponse {
         pub fn builder() -> builder::DcqlCredentialPerCarrierDtoResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                claims: ::std::default::Default::default(),
+                format: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                meta: ::std::option::Option::None,
+            }
+        }
+        /// Sets `claims`.
+        pub fn claims(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Claim>>,
+        ) -> Self {
+            self.claims = value.into();
+            self
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `meta`.
+        pub fn meta(mut self, value: impl ::std::convert::Into<Meta>) -> Self {
+            self.meta = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DcqlNotFoundErrorResponse`
@@ -711,6 +1261,7 @@ pub mod types {
     }
     ///`DcqlRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DcqlRequestDto {
         #[serde(rename = "carrierIds")]
@@ -727,6 +1278,27 @@ pub mod types {
     impl DcqlRequestDto {
         pub fn builder() -> builder::DcqlRequestDto {
             Default::default()
+        }
+        /// With the required fields (`carrier_ids`, `nonce`, `use_case`); set the others with the setters.
+        pub fn new(
+            carrier_ids: impl ::std::convert::Into<::std::vec::Vec<i32>>,
+            nonce: impl ::std::convert::Into<::std::string::String>,
+            use_case: impl ::std::convert::Into<Ts43UseCase>,
+        ) -> Self {
+            Self {
+                carrier_ids: carrier_ids.into(),
+                nonce: nonce.into(),
+                operation_type: ::std::option::Option::None,
+                use_case: use_case.into(),
+            }
+        }
+        /// Sets `operation_type`.
+        pub fn operation_type(
+            mut self,
+            value: impl ::std::convert::Into<OperationType>,
+        ) -> Self {
+            self.operation_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DcqlResponseDto`
@@ -779,6 +1351,7 @@ pub mod types {
     }
     ///`DevicePhoneNumberResponseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DevicePhoneNumberResponseDto {
         #[serde(
@@ -790,6 +1363,20 @@ pub mod types {
     impl DevicePhoneNumberResponseDto {
         pub fn builder() -> builder::DevicePhoneNumberResponseDto {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                device_phone_number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_phone_number`.
+        pub fn device_phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_phone_number = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MatchResult`
@@ -858,6 +1445,7 @@ pub mod types {
     }
     ///`Meta`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Meta {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -869,9 +1457,35 @@ pub mod types {
         pub fn builder() -> builder::Meta {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                credential_authorization_jwt: ::std::option::Option::None,
+                vct_values: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `credential_authorization_jwt`.
+        pub fn credential_authorization_jwt(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.credential_authorization_jwt = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `vct_values`.
+        pub fn vct_values(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.vct_values = value.into();
+            self
+        }
     }
     ///`NumberVerifyRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberVerifyRequestDto {
         #[serde(rename = "phoneNumber")]
@@ -881,9 +1495,18 @@ pub mod types {
         pub fn builder() -> builder::NumberVerifyRequestDto {
             Default::default()
         }
+        /// With the required fields (`phone_number`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                phone_number: phone_number.into(),
+            }
+        }
     }
     ///`NumberVerifyResponseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberVerifyResponseDto {
         #[serde(
@@ -896,9 +1519,26 @@ pub mod types {
         pub fn builder() -> builder::NumberVerifyResponseDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                device_phone_number_verified: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_phone_number_verified`.
+        pub fn device_phone_number_verified(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.device_phone_number_verified = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
     }
     ///`NumberVerifyV2RequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberVerifyV2RequestDto {
         #[serde(rename = "phoneNumber")]
@@ -907,6 +1547,14 @@ pub mod types {
     impl NumberVerifyV2RequestDto {
         pub fn builder() -> builder::NumberVerifyV2RequestDto {
             Default::default()
+        }
+        /// With the required fields (`phone_number`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                phone_number: phone_number.into(),
+            }
         }
     }
     ///`OperationType`
@@ -1045,6 +1693,7 @@ pub mod types {
     }
     ///`VerifyDeviceLocationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VerifyDeviceLocationResponse {
         #[serde(
@@ -1056,6 +1705,20 @@ pub mod types {
     impl VerifyDeviceLocationResponse {
         pub fn builder() -> builder::VerifyDeviceLocationResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                verification_result: ::std::option::Option::None,
+            }
+        }
+        /// Sets `verification_result`.
+        pub fn verification_result(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.verification_result = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -2588,11 +3251,11 @@ pub mod types {
                 ::std::string::String,
             >,
             ipv4_addr: ::std::result::Result<
-                ::std::option::Option<super::CamaraUserEquipmentIdentifierDtoIpv4Addr>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             ipv6_addr: ::std::result::Result<
-                ::std::option::Option<super::CamaraUserEquipmentIdentifierDtoIpv6Addr>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             msisdn: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -2622,11 +3285,7 @@ pub mod types {
             }
             pub fn ipv4_addr<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CamaraUserEquipmentIdentifierDtoIpv4Addr,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ipv4_addr = value
@@ -2638,11 +3297,7 @@ pub mod types {
             }
             pub fn ipv6_addr<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CamaraUserEquipmentIdentifierDtoIpv6Addr,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ipv6_addr = value
@@ -3486,6 +4141,7 @@ pub mod builder {
         login_hint: Result<Option<::std::string::String>, String>,
         redirect_url: Result<::std::string::String, String>,
         state: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AuthorizeNumberVerify<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3495,6 +4151,7 @@ pub mod builder {
                 login_hint: Ok(None),
                 redirect_url: Err("redirect_url was not initialized".to_string()),
                 state: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn client_id<V>(mut self, value: V) -> Self
@@ -3549,7 +4206,14 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/camara/number-verification/v0/authorize`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, client_id, login_hint, redirect_url, state } = self;
+            let Self {
+                client,
+                client_id,
+                login_hint,
+                redirect_url,
+                state,
+                call_timeout,
+            } = self;
             let client_id = client_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::AUTHORIZE_NUMBER_VERIFY,
@@ -3595,6 +4259,9 @@ pub mod builder {
                     &super::operations::AUTHORIZE_NUMBER_VERIFY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3613,6 +4280,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::verify_number`]
 
@@ -3622,6 +4295,7 @@ pub mod builder {
         client: &'a super::Client,
         x_correlator: Result<Option<::uuid::Uuid>, String>,
         body: Result<types::builder::NumberVerifyRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VerifyNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3629,6 +4303,7 @@ pub mod builder {
                 client: client,
                 x_correlator: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_correlator<V>(mut self, value: V) -> Self
@@ -3673,7 +4348,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::NumberVerifyResponseDto>, Error> {
-            let Self { client, x_correlator, body } = self;
+            let Self { client, x_correlator, body, call_timeout } = self;
             let x_correlator = x_correlator
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VERIFY_NUMBER,
@@ -3726,6 +4401,9 @@ pub mod builder {
                     &super::operations::VERIFY_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3743,6 +4421,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_dcql_request`]
 
@@ -3751,12 +4435,14 @@ pub mod builder {
     pub struct CreateDcqlRequest<'a> {
         client: &'a super::Client,
         body: Result<types::builder::DcqlRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateDcqlRequest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3787,7 +4473,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreateDcqlRequestResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::DcqlRequestDto::try_from(v).map_err(|e| e.to_string())
@@ -3820,6 +4506,9 @@ pub mod builder {
                     &super::operations::CREATE_DCQL_REQUEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3841,6 +4530,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_device_phone_number`]
 
@@ -3849,12 +4544,14 @@ pub mod builder {
     pub struct GetDevicePhoneNumber<'a> {
         client: &'a super::Client,
         x_correlator: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetDevicePhoneNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 x_correlator: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_correlator<V>(mut self, value: V) -> Self
@@ -3874,7 +4571,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::DevicePhoneNumberResponseDto>, Error> {
-            let Self { client, x_correlator } = self;
+            let Self { client, x_correlator, call_timeout } = self;
             let x_correlator = x_correlator
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_DEVICE_PHONE_NUMBER,
@@ -3918,6 +4615,9 @@ pub mod builder {
                     &super::operations::GET_DEVICE_PHONE_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3942,6 +4642,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::verify_number_v2`]
 
@@ -3951,6 +4657,7 @@ pub mod builder {
         client: &'a super::Client,
         x_correlator: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::NumberVerifyV2RequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VerifyNumberV2<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3958,6 +4665,7 @@ pub mod builder {
                 client: client,
                 x_correlator: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_correlator<V>(mut self, value: V) -> Self
@@ -4003,7 +4711,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::NumberVerifyResponseDto>, Error> {
-            let Self { client, x_correlator, body } = self;
+            let Self { client, x_correlator, body, call_timeout } = self;
             let x_correlator = x_correlator
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VERIFY_NUMBER_V2,
@@ -4057,6 +4765,9 @@ pub mod builder {
                     &super::operations::VERIFY_NUMBER_V2,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4075,6 +4786,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::verify_device_location`]
 
@@ -4083,12 +4800,14 @@ pub mod builder {
     pub struct VerifyDeviceLocation<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CamaraDeviceLocationVerifyRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VerifyDeviceLocation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4122,7 +4841,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::VerifyDeviceLocationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CamaraDeviceLocationVerifyRequestDto::try_from(v)
@@ -4156,6 +4875,9 @@ pub mod builder {
                     &super::operations::VERIFY_DEVICE_LOCATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4180,6 +4902,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::sim_swap_check`]
 
@@ -4188,12 +4916,14 @@ pub mod builder {
     pub struct SimSwapCheck<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CamaraSimSwapCheckRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SimSwapCheck<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4227,7 +4957,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CamaraSimSwapCheckResponseDto>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CamaraSimSwapCheckRequestDto::try_from(v)
@@ -4261,6 +4991,9 @@ pub mod builder {
                     &super::operations::SIM_SWAP_CHECK,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4278,6 +5011,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::sim_swap_retrieve_date`]
 
@@ -4286,12 +5025,14 @@ pub mod builder {
     pub struct SimSwapRetrieveDate<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CamaraSimSwapRetrieveDateRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SimSwapRetrieveDate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4325,7 +5066,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CamaraSimSwapRetrieveDateResponseDto>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CamaraSimSwapRetrieveDateRequestDto::try_from(v)
@@ -4359,6 +5100,9 @@ pub mod builder {
                     &super::operations::SIM_SWAP_RETRIEVE_DATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4383,6 +5127,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::know_your_customer_match`]
 
@@ -4391,12 +5141,14 @@ pub mod builder {
     pub struct KnowYourCustomerMatch<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CamaraKycMatchRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> KnowYourCustomerMatch<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4429,7 +5181,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CamaraKycMatchResponseDto>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CamaraKycMatchRequestDto::try_from(v)
@@ -4463,6 +5215,9 @@ pub mod builder {
                     &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4486,6 +5241,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

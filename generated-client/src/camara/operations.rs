@@ -12,6 +12,7 @@ pub static AUTHORIZE_NUMBER_VERIFY: Operation = Operation {
     path: "/camara/number-verification/v0/authorize",
     schemes: &[],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`verify-number`: POST /camara/number-verification/v0/verify
@@ -28,6 +29,7 @@ pub static VERIFY_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-dcql-request`: POST /camara/number-verification/v2/dcql
@@ -44,6 +46,7 @@ pub static CREATE_DCQL_REQUEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-device-phone-number`: GET /camara/number-verification/v2/device-phone-number
@@ -60,6 +63,7 @@ pub static GET_DEVICE_PHONE_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`verify-number-v2`: POST /camara/number-verification/v2/verify
@@ -76,6 +80,7 @@ pub static VERIFY_NUMBER_V2: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`verify-device-location`: POST /camara/location/v0/verify
@@ -92,6 +97,7 @@ pub static VERIFY_DEVICE_LOCATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`sim-swap-check`: POST /camara/sim-swap/v0/check
@@ -108,6 +114,7 @@ pub static SIM_SWAP_CHECK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`sim-swap-retrieve-date`: POST /camara/sim-swap/v0/retrieve-date
@@ -124,6 +131,7 @@ pub static SIM_SWAP_RETRIEVE_DATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`know-your-customer-match`: POST /camara/kyc-match/v0.3/match
@@ -140,6 +148,7 @@ pub static KNOW_YOUR_CUSTOMER_MATCH: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

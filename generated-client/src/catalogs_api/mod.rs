@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`CatalogDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CatalogDto {
         pub description: ::std::string::String,
@@ -34,6 +35,20 @@ pub mod types {
     impl CatalogDto {
         pub fn builder() -> builder::CatalogDto {
             Default::default()
+        }
+        /// With the required fields (`description`, `id`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<i64>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<CatalogTypes>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                id: id.into(),
+                name: name.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`CatalogFieldDataType`
@@ -118,6 +133,7 @@ pub mod types {
     }
     ///`CatalogFieldDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CatalogFieldDto {
         #[serde(rename = "dataType")]
@@ -131,9 +147,24 @@ pub mod types {
         pub fn builder() -> builder::CatalogFieldDto {
             Default::default()
         }
+        /// With the required fields (`data_type`, `id`, `is_predefined`, `name`); set the others with the setters.
+        pub fn new(
+            data_type: impl ::std::convert::Into<CatalogFieldDataType>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            is_predefined: impl ::std::convert::Into<bool>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                data_type: data_type.into(),
+                id: id.into(),
+                is_predefined: is_predefined.into(),
+                name: name.into(),
+            }
+        }
     }
     ///`CatalogItemDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CatalogItemDto {
         pub id: i64,
@@ -142,6 +173,16 @@ pub mod types {
     impl CatalogItemDto {
         pub fn builder() -> builder::CatalogItemDto {
             Default::default()
+        }
+        /// With the required fields (`id`, `values`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<i64>,
+            values: impl ::std::convert::Into<::std::vec::Vec<CatalogValueDto>>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                values: values.into(),
+            }
         }
     }
     ///`CatalogTypes`
@@ -214,6 +255,7 @@ pub mod types {
     }
     ///`CatalogValueDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CatalogValueDto {
         #[serde(rename = "fieldId")]
@@ -226,9 +268,22 @@ pub mod types {
         pub fn builder() -> builder::CatalogValueDto {
             Default::default()
         }
+        /// With the required fields (`field_id`, `field_name`, `value`); set the others with the setters.
+        pub fn new(
+            field_id: impl ::std::convert::Into<::std::string::String>,
+            field_name: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                field_id: field_id.into(),
+                field_name: field_name.into(),
+                value: value.into(),
+            }
+        }
     }
     ///`CountResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CountResponse {
         pub count: i64,
@@ -237,9 +292,14 @@ pub mod types {
         pub fn builder() -> builder::CountResponse {
             Default::default()
         }
+        /// With the required fields (`count`); set the others with the setters.
+        pub fn new(count: impl ::std::convert::Into<i64>) -> Self {
+            Self { count: count.into() }
+        }
     }
     ///`CreateCatalogDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateCatalogDto {
         pub description: ::std::string::String,
@@ -251,9 +311,22 @@ pub mod types {
         pub fn builder() -> builder::CreateCatalogDto {
             Default::default()
         }
+        /// With the required fields (`description`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<CatalogTypes>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                name: name.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`CreateCatalogFieldDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateCatalogFieldDto {
         #[serde(rename = "dataType")]
@@ -266,9 +339,29 @@ pub mod types {
         pub fn builder() -> builder::CreateCatalogFieldDto {
             Default::default()
         }
+        /// With the required fields (`data_type`, `name`); set the others with the setters.
+        pub fn new(
+            data_type: impl ::std::convert::Into<CatalogFieldDataType>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                data_type: data_type.into(),
+                id: ::std::option::Option::None,
+                name: name.into(),
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CreateCatalogItemDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateCatalogItemDto {
         pub values: ::std::vec::Vec<CreateCatalogValueDto>,
@@ -277,9 +370,16 @@ pub mod types {
         pub fn builder() -> builder::CreateCatalogItemDto {
             Default::default()
         }
+        /// With the required fields (`values`); set the others with the setters.
+        pub fn new(
+            values: impl ::std::convert::Into<::std::vec::Vec<CreateCatalogValueDto>>,
+        ) -> Self {
+            Self { values: values.into() }
+        }
     }
     ///`CreateCatalogValueDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateCatalogValueDto {
         #[serde(
@@ -298,9 +398,34 @@ pub mod types {
         pub fn builder() -> builder::CreateCatalogValueDto {
             Default::default()
         }
+        /// With the required fields (`value`); set the others with the setters.
+        pub fn new(value: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                field_id: ::std::option::Option::None,
+                field_name: ::std::option::Option::None,
+                value: value.into(),
+            }
+        }
+        /// Sets `field_id`.
+        pub fn field_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.field_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `field_name`.
+        pub fn field_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.field_name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PageResponseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageResponseDto {
         pub paging: Paging,
@@ -312,9 +437,24 @@ pub mod types {
         pub fn builder() -> builder::PageResponseDto {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<Paging>,
+            results: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`Paging`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Paging {
         pub page: i32,
@@ -328,9 +468,24 @@ pub mod types {
         pub fn builder() -> builder::Paging {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<i32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`UpdateCatalogDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateCatalogDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -342,9 +497,33 @@ pub mod types {
         pub fn builder() -> builder::UpdateCatalogDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpdateCatalogFieldDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateCatalogFieldDto {
         pub name: ::std::string::String,
@@ -353,9 +532,14 @@ pub mod types {
         pub fn builder() -> builder::UpdateCatalogFieldDto {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { name: name.into() }
+        }
     }
     ///`UpdateCatalogValueDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateCatalogValueDto {
         #[serde(rename = "fieldId")]
@@ -365,6 +549,16 @@ pub mod types {
     impl UpdateCatalogValueDto {
         pub fn builder() -> builder::UpdateCatalogValueDto {
             Default::default()
+        }
+        /// With the required fields (`field_id`, `value`); set the others with the setters.
+        pub fn new(
+            field_id: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                field_id: field_id.into(),
+                value: value.into(),
+            }
         }
     }
     /// Types for composing complex structures.
@@ -1669,6 +1863,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         type_: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCatalogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1679,6 +1874,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 type_: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn ids<V>(mut self, value: V) -> Self
@@ -1745,7 +1941,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs`
         pub async fn send(self) -> Result<ResponseValue<types::PageResponseDto>, Error> {
-            let Self { client, ids, name, page, size, type_ } = self;
+            let Self { client, ids, name, page, size, type_, call_timeout } = self;
             let ids = ids
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CATALOGS,
@@ -1799,6 +1995,9 @@ pub mod builder {
                     &super::operations::GET_CATALOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1816,6 +2015,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_catalog`]
 
@@ -1824,12 +2029,14 @@ pub mod builder {
     pub struct CreateCatalog<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateCatalogDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateCatalog<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -1858,7 +2065,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/catalogs/1/catalogs`
         pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateCatalogDto::try_from(v).map_err(|e| e.to_string())
@@ -1891,6 +2098,9 @@ pub mod builder {
                     &super::operations::CREATE_CATALOG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1908,6 +2118,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_catalog`]
 
@@ -1916,12 +2132,14 @@ pub mod builder {
     pub struct GetCatalog<'a> {
         client: &'a super::Client,
         id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCatalog<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -1935,7 +2153,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CATALOG,
@@ -1967,6 +2185,9 @@ pub mod builder {
                     &super::operations::GET_CATALOG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1983,6 +2204,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_catalog`]
 
@@ -1991,12 +2218,14 @@ pub mod builder {
     pub struct DeleteCatalog<'a> {
         client: &'a super::Client,
         id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCatalog<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -2010,7 +2239,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CATALOG,
@@ -2042,6 +2271,9 @@ pub mod builder {
                     &super::operations::DELETE_CATALOG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2059,6 +2291,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_catalog`]
 
@@ -2068,6 +2306,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<i64, String>,
         body: Result<types::builder::UpdateCatalogDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateCatalog<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2075,6 +2314,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -2112,7 +2352,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CATALOG,
@@ -2153,6 +2393,9 @@ pub mod builder {
                     &super::operations::UPDATE_CATALOG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2170,6 +2413,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_catalog_fields`]
 
@@ -2178,12 +2427,14 @@ pub mod builder {
     pub struct GetCatalogFields<'a> {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCatalogFields<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -2199,7 +2450,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>, Error> {
-            let Self { client, catalog_id } = self;
+            let Self { client, catalog_id, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CATALOG_FIELDS,
@@ -2231,6 +2482,9 @@ pub mod builder {
                     &super::operations::GET_CATALOG_FIELDS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2252,6 +2506,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_catalog_fields`]
 
@@ -2261,6 +2521,7 @@ pub mod builder {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
         body: Result<::std::vec::Vec<types::CreateCatalogFieldDto>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateCatalogFields<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2268,6 +2529,7 @@ pub mod builder {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -2295,7 +2557,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>, Error> {
-            let Self { client, catalog_id, body } = self;
+            let Self { client, catalog_id, body, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_CATALOG_FIELDS,
@@ -2333,6 +2595,9 @@ pub mod builder {
                     &super::operations::CREATE_CATALOG_FIELDS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2357,6 +2622,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_catalog_field`]
 
@@ -2366,6 +2637,7 @@ pub mod builder {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
         field_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCatalogField<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2373,6 +2645,7 @@ pub mod builder {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 field_id: Err("field_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -2398,7 +2671,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
         pub async fn send(self) -> Result<ResponseValue<types::CatalogFieldDto>, Error> {
-            let Self { client, catalog_id, field_id } = self;
+            let Self { client, catalog_id, field_id, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CATALOG_FIELD,
@@ -2435,6 +2708,9 @@ pub mod builder {
                     &super::operations::GET_CATALOG_FIELD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2453,6 +2729,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_catalog_field`]
 
@@ -2462,6 +2744,7 @@ pub mod builder {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
         field_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCatalogField<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2469,6 +2752,7 @@ pub mod builder {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 field_id: Err("field_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -2494,7 +2778,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
         pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, field_id } = self;
+            let Self { client, catalog_id, field_id, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CATALOG_FIELD,
@@ -2531,6 +2815,9 @@ pub mod builder {
                     &super::operations::DELETE_CATALOG_FIELD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2552,6 +2839,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_catalog_field`]
 
@@ -2562,6 +2855,7 @@ pub mod builder {
         catalog_id: Result<i64, String>,
         field_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateCatalogFieldDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateCatalogField<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2570,6 +2864,7 @@ pub mod builder {
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 field_id: Err("field_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -2621,7 +2916,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
         pub async fn send(self) -> Result<ResponseValue<types::CatalogFieldDto>, Error> {
-            let Self { client, catalog_id, field_id, body } = self;
+            let Self { client, catalog_id, field_id, body, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CATALOG_FIELD,
@@ -2667,6 +2962,9 @@ pub mod builder {
                     &super::operations::UPDATE_CATALOG_FIELD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2688,6 +2986,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_items`]
 
@@ -2699,6 +3003,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         query_filter: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2708,6 +3013,7 @@ pub mod builder {
                 page: Ok(None),
                 query_filter: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -2757,7 +3063,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items`
         pub async fn send(self) -> Result<ResponseValue<types::PageResponseDto>, Error> {
-            let Self { client, catalog_id, page, query_filter, size } = self;
+            let Self { client, catalog_id, page, query_filter, size, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ITEMS,
@@ -2807,6 +3113,9 @@ pub mod builder {
                     &super::operations::GET_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2821,6 +3130,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_ITEMS, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_items`]
 
@@ -2830,6 +3145,7 @@ pub mod builder {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
         body: Result<::std::vec::Vec<types::CreateCatalogItemDto>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2837,6 +3153,7 @@ pub mod builder {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -2864,7 +3181,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogItemDto>>, Error> {
-            let Self { client, catalog_id, body } = self;
+            let Self { client, catalog_id, body, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_ITEMS,
@@ -2902,6 +3219,9 @@ pub mod builder {
                     &super::operations::ADD_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2916,6 +3236,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::ADD_ITEMS, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_items`]
 
@@ -2925,6 +3251,7 @@ pub mod builder {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
         query_filter: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2932,6 +3259,7 @@ pub mod builder {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 query_filter: Err("query_filter was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -2957,7 +3285,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/items`
         pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, query_filter } = self;
+            let Self { client, catalog_id, query_filter, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_ITEMS,
@@ -2995,6 +3323,9 @@ pub mod builder {
                     &super::operations::DELETE_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3012,6 +3343,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_items`]
 
@@ -3022,6 +3359,7 @@ pub mod builder {
         catalog_id: Result<i64, String>,
         query_filter: Result<::std::string::String, String>,
         body: Result<::std::vec::Vec<types::UpdateCatalogValueDto>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3030,6 +3368,7 @@ pub mod builder {
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 query_filter: Err("query_filter was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -3067,7 +3406,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{catalogId}/items`
         pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, query_filter, body } = self;
+            let Self { client, catalog_id, query_filter, body, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_ITEMS,
@@ -3111,6 +3450,9 @@ pub mod builder {
                     &super::operations::PATCH_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3127,6 +3469,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_item_by_id`]
 
@@ -3136,6 +3484,7 @@ pub mod builder {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
         item_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetItemById<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3143,6 +3492,7 @@ pub mod builder {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 item_id: Err("item_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -3165,7 +3515,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items/{itemId}`
         pub async fn send(self) -> Result<ResponseValue<types::CatalogItemDto>, Error> {
-            let Self { client, catalog_id, item_id } = self;
+            let Self { client, catalog_id, item_id, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ITEM_BY_ID,
@@ -3202,6 +3552,9 @@ pub mod builder {
                     &super::operations::GET_ITEM_BY_ID,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3219,6 +3572,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_item`]
 
@@ -3228,6 +3587,7 @@ pub mod builder {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
         item_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteItem<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3235,6 +3595,7 @@ pub mod builder {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 item_id: Err("item_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -3257,7 +3618,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/items/{itemId}`
         pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, item_id } = self;
+            let Self { client, catalog_id, item_id, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_ITEM,
@@ -3294,6 +3655,9 @@ pub mod builder {
                     &super::operations::DELETE_ITEM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3310,6 +3674,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_item`]
 
@@ -3320,6 +3690,7 @@ pub mod builder {
         catalog_id: Result<i64, String>,
         item_id: Result<i64, String>,
         body: Result<::std::vec::Vec<types::UpdateCatalogValueDto>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchItem<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3328,6 +3699,7 @@ pub mod builder {
                 catalog_id: Err("catalog_id was not initialized".to_string()),
                 item_id: Err("item_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -3364,7 +3736,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogValueDto>>, Error> {
-            let Self { client, catalog_id, item_id, body } = self;
+            let Self { client, catalog_id, item_id, body, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_ITEM,
@@ -3407,6 +3779,9 @@ pub mod builder {
                     &super::operations::PATCH_ITEM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3421,6 +3796,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::PATCH_ITEM, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_item_count`]
 
@@ -3429,12 +3810,14 @@ pub mod builder {
     pub struct GetItemCount<'a> {
         client: &'a super::Client,
         catalog_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetItemCount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 catalog_id: Err("catalog_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catalog_id<V>(mut self, value: V) -> Self
@@ -3448,7 +3831,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items/count`
         pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id } = self;
+            let Self { client, catalog_id, call_timeout } = self;
             let catalog_id = catalog_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ITEM_COUNT,
@@ -3480,6 +3863,9 @@ pub mod builder {
                     &super::operations::GET_ITEM_COUNT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3496,6 +3882,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

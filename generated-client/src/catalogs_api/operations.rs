@@ -17,6 +17,7 @@ pub static GET_CATALOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:read", "catalogs:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-catalog`: POST /catalogs/1/catalogs
@@ -33,6 +34,7 @@ pub static CREATE_CATALOG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-catalog`: GET /catalogs/1/catalogs/{id}
@@ -49,6 +51,7 @@ pub static GET_CATALOG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:read", "catalogs:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-catalog`: DELETE /catalogs/1/catalogs/{id}
@@ -65,6 +68,7 @@ pub static DELETE_CATALOG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-catalog`: PATCH /catalogs/1/catalogs/{id}
@@ -81,6 +85,7 @@ pub static UPDATE_CATALOG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-catalog-fields`: GET /catalogs/1/catalogs/{catalogId}/fields
@@ -97,6 +102,7 @@ pub static GET_CATALOG_FIELDS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-catalog-fields`: POST /catalogs/1/catalogs/{catalogId}/fields
@@ -113,6 +119,7 @@ pub static CREATE_CATALOG_FIELDS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-catalog-field`: GET /catalogs/1/catalogs/{catalogId}/fields/{fieldId}
@@ -129,6 +136,7 @@ pub static GET_CATALOG_FIELD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-catalog-field`: DELETE /catalogs/1/catalogs/{catalogId}/fields/{fieldId}
@@ -145,6 +153,7 @@ pub static DELETE_CATALOG_FIELD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-catalog-field`: PATCH /catalogs/1/catalogs/{catalogId}/fields/{fieldId}
@@ -161,6 +170,7 @@ pub static UPDATE_CATALOG_FIELD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-items`: GET /catalogs/1/catalogs/{catalogId}/items
@@ -177,6 +187,7 @@ pub static GET_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:read", "catalogs:use"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`add-items`: POST /catalogs/1/catalogs/{catalogId}/items
@@ -193,6 +204,7 @@ pub static ADD_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:use"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-items`: DELETE /catalogs/1/catalogs/{catalogId}/items
@@ -209,6 +221,7 @@ pub static DELETE_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:use"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-items`: PATCH /catalogs/1/catalogs/{catalogId}/items
@@ -225,6 +238,7 @@ pub static PATCH_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:use"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-item-by-id`: GET /catalogs/1/catalogs/{catalogId}/items/{itemId}
@@ -241,6 +255,7 @@ pub static GET_ITEM_BY_ID: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:read", "catalogs:use"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-item`: DELETE /catalogs/1/catalogs/{catalogId}/items/{itemId}
@@ -257,6 +272,7 @@ pub static DELETE_ITEM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:use"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-item`: PATCH /catalogs/1/catalogs/{catalogId}/items/{itemId}
@@ -273,6 +289,7 @@ pub static PATCH_ITEM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:use"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-item-count`: GET /catalogs/1/catalogs/{catalogId}/items/count
@@ -289,6 +306,7 @@ pub static GET_ITEM_COUNT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["catalogs:manage", "catalogs:read", "catalogs:use"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

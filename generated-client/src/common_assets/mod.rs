@@ -76,6 +76,7 @@ pub mod types {
     }
     ///`ImportResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ImportResponse {
         #[serde(rename = "resourceId")]
@@ -85,9 +86,18 @@ pub mod types {
         pub fn builder() -> builder::ImportResponse {
             Default::default()
         }
+        /// With the required fields (`resource_id`); set the others with the setters.
+        pub fn new(
+            resource_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                resource_id: resource_id.into(),
+            }
+        }
     }
     ///`RequestDetailsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestDetailsResponse {
         pub account: ::std::string::String,
@@ -107,9 +117,35 @@ pub mod types {
         pub fn builder() -> builder::RequestDetailsResponse {
             Default::default()
         }
+        /// With the required fields (`account`, `status`); set the others with the setters.
+        pub fn new(
+            account: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<StatusResponse>,
+        ) -> Self {
+            Self {
+                account: account.into(),
+                error_code: ::std::option::Option::None,
+                error_message: ::std::option::Option::None,
+                status: status.into(),
+            }
+        }
+        /// Sets `error_code`.
+        pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.error_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error_message`.
+        pub fn error_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.error_message = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequestStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestStatusResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -122,9 +158,29 @@ pub mod types {
         pub fn builder() -> builder::RequestStatusResponse {
             Default::default()
         }
+        /// With the required fields (`request_id`, `status`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<StatusResponse>,
+        ) -> Self {
+            Self {
+                details: ::std::default::Default::default(),
+                request_id: request_id.into(),
+                status: status.into(),
+            }
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RequestDetailsResponse>>,
+        ) -> Self {
+            self.details = value.into();
+            self
+        }
     }
     ///`ShareRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ShareRequest {
         pub accounts: ::std::vec::Vec<::std::string::String>,
@@ -133,9 +189,16 @@ pub mod types {
         pub fn builder() -> builder::ShareRequest {
             Default::default()
         }
+        /// With the required fields (`accounts`); set the others with the setters.
+        pub fn new(
+            accounts: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self { accounts: accounts.into() }
+        }
     }
     ///`ShareResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ShareResponse {
         #[serde(rename = "requestId")]
@@ -144,6 +207,14 @@ pub mod types {
     impl ShareResponse {
         pub fn builder() -> builder::ShareResponse {
             Default::default()
+        }
+        /// With the required fields (`request_id`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                request_id: request_id.into(),
+            }
         }
     }
     ///`ShareSaasResourceResourceType`
@@ -726,6 +797,7 @@ pub mod builder {
         client: &'a super::Client,
         resource_type: Result<types::ExportSaasResourceResourceType, String>,
         resource_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ExportSaasResource<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -733,6 +805,7 @@ pub mod builder {
                 client: client,
                 resource_type: Err("resource_type was not initialized".to_string()),
                 resource_id: Err("resource_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn resource_type<V>(mut self, value: V) -> Self
@@ -761,7 +834,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/saas/1/{resourceType}/{resourceId}/export`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, resource_type, resource_id } = self;
+            let Self { client, resource_type, resource_id, call_timeout } = self;
             let resource_type = resource_type
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::EXPORT_SAAS_RESOURCE,
@@ -794,6 +867,9 @@ pub mod builder {
                     &super::operations::EXPORT_SAAS_RESOURCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -812,6 +888,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::share_saas_resource`]
 
@@ -822,6 +904,7 @@ pub mod builder {
         resource_type: Result<types::ShareSaasResourceResourceType, String>,
         resource_id: Result<::std::string::String, String>,
         body: Result<types::builder::ShareRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ShareSaasResource<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -830,6 +913,7 @@ pub mod builder {
                 resource_type: Err("resource_type was not initialized".to_string()),
                 resource_id: Err("resource_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn resource_type<V>(mut self, value: V) -> Self
@@ -880,7 +964,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/saas/1/{resourceType}/{resourceId}/share`
         pub async fn send(self) -> Result<ResponseValue<types::ShareResponse>, Error> {
-            let Self { client, resource_type, resource_id, body } = self;
+            let Self { client, resource_type, resource_id, body, call_timeout } = self;
             let resource_type = resource_type
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SHARE_SAAS_RESOURCE,
@@ -926,6 +1010,9 @@ pub mod builder {
                     &super::operations::SHARE_SAAS_RESOURCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -947,6 +1034,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::saas_request_status`]
 
@@ -955,12 +1048,14 @@ pub mod builder {
     pub struct SaasRequestStatus<'a> {
         client: &'a super::Client,
         request_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SaasRequestStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 request_id: Err("request_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn request_id<V>(mut self, value: V) -> Self
@@ -979,7 +1074,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RequestStatusResponse>, Error> {
-            let Self { client, request_id } = self;
+            let Self { client, request_id, call_timeout } = self;
             let request_id = request_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SAAS_REQUEST_STATUS,
@@ -1011,6 +1106,9 @@ pub mod builder {
                     &super::operations::SAAS_REQUEST_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1032,6 +1130,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -1046,14 +1150,15 @@ pub mod multipart {
     use crate::{ByteStream, Error, ResponseValue};
     /// The form of `import-saas-resource` (POST /saas/1/{resourceType}/import): one field per part. [`ImportSaasResourceForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct ImportSaasResourceForm {
         /// The part `file` (required).
         pub file: crate::FilePart,
     }
     impl ImportSaasResourceForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(file: crate::FilePart) -> Self {
-            Self { file }
+        /// With the required fields (`file`); set the others with the setters.
+        pub fn new(file: impl ::std::convert::Into<crate::FilePart>) -> Self {
+            Self { file: file.into() }
         }
     }
     impl crate::Form for ImportSaasResourceForm {

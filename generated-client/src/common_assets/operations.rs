@@ -12,6 +12,7 @@ pub static EXPORT_SAAS_RESOURCE: Operation = Operation {
     path: "/saas/1/{resourceType}/{resourceId}/export",
     schemes: &[Scheme::IbssoTokenHeader, Scheme::ApiKeyHeader, Scheme::OAuth2],
     scopes: &["answers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`import-saas-resource`: POST /saas/1/{resourceType}/import
@@ -23,6 +24,7 @@ pub static IMPORT_SAAS_RESOURCE: Operation = Operation {
     path: "/saas/1/{resourceType}/import",
     schemes: &[Scheme::IbssoTokenHeader, Scheme::ApiKeyHeader, Scheme::OAuth2],
     scopes: &["answers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`share-saas-resource`: POST /saas/1/{resourceType}/{resourceId}/share
@@ -34,6 +36,7 @@ pub static SHARE_SAAS_RESOURCE: Operation = Operation {
     path: "/saas/1/{resourceType}/{resourceId}/share",
     schemes: &[Scheme::IbssoTokenHeader, Scheme::ApiKeyHeader, Scheme::OAuth2],
     scopes: &["answers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`saas-request-status`: GET /saas/1/request/{requestId}/status
@@ -45,6 +48,7 @@ pub static SAAS_REQUEST_STATUS: Operation = Operation {
     path: "/saas/1/request/{requestId}/status",
     schemes: &[Scheme::IbssoTokenHeader, Scheme::ApiKeyHeader, Scheme::OAuth2],
     scopes: &["answers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

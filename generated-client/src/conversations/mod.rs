@@ -23,78 +23,37 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AccountConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountConfigurationRequest {
         #[serde(
             rename = "webhookUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub webhook_url: ::std::option::Option<AccountConfigurationRequestWebhookUrl>,
+        pub webhook_url: ::std::option::Option<::std::string::String>,
     }
     impl AccountConfigurationRequest {
         pub fn builder() -> builder::AccountConfigurationRequest {
             Default::default()
         }
-    }
-    ///`AccountConfigurationRequestWebhookUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AccountConfigurationRequestWebhookUrl(::std::string::String);
-    impl ::std::ops::Deref for AccountConfigurationRequestWebhookUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccountConfigurationRequestWebhookUrl>
-    for ::std::string::String {
-        fn from(value: AccountConfigurationRequestWebhookUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccountConfigurationRequestWebhookUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                webhook_url: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AccountConfigurationRequestWebhookUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AccountConfigurationRequestWebhookUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccountConfigurationRequestWebhookUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `webhook_url`.
+        pub fn webhook_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.webhook_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AccountRecordingConfigApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountRecordingConfigApiModel {
         #[serde(rename = "autoCompose", default)]
@@ -117,9 +76,49 @@ pub mod types {
         pub fn builder() -> builder::AccountRecordingConfigApiModel {
             Default::default()
         }
+        /// With the required fields (`media_type`); set the others with the setters.
+        pub fn new(media_type: impl ::std::convert::Into<MediaTypeApiModel>) -> Self {
+            Self {
+                auto_compose: ::std::default::Default::default(),
+                enabled: ::std::default::Default::default(),
+                enabled_changed_at: ::std::option::Option::None,
+                inbound: ::std::option::Option::None,
+                media_type: media_type.into(),
+                outbound: ::std::option::Option::None,
+            }
+        }
+        /// Sets `auto_compose`.
+        pub fn auto_compose(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.auto_compose = value.into();
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
+        }
+        /// Sets `enabled_changed_at`.
+        pub fn enabled_changed_at(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.enabled_changed_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `inbound`.
+        pub fn inbound(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.inbound = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `outbound`.
+        pub fn outbound(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.outbound = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AccountWrapUpApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AccountWrapUpApiModel {
         #[serde(rename = "canExtendWrapUp")]
@@ -131,6 +130,18 @@ pub mod types {
     impl AccountWrapUpApiModel {
         pub fn builder() -> builder::AccountWrapUpApiModel {
             Default::default()
+        }
+        /// With the required fields (`can_extend_wrap_up`, `enabled`, `wrap_up_seconds`); set the others with the setters.
+        pub fn new(
+            can_extend_wrap_up: impl ::std::convert::Into<bool>,
+            enabled: impl ::std::convert::Into<bool>,
+            wrap_up_seconds: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                can_extend_wrap_up: can_extend_wrap_up.into(),
+                enabled: enabled.into(),
+                wrap_up_seconds: wrap_up_seconds.into(),
+            }
         }
     }
     ///`Action`
@@ -195,75 +206,24 @@ pub mod types {
     }
     ///`AddTagToConversationApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddTagToConversationApiRequest {
         #[serde(rename = "tagName")]
-        pub tag_name: AddTagToConversationApiRequestTagName,
+        pub tag_name: ::std::string::String,
     }
     impl AddTagToConversationApiRequest {
         pub fn builder() -> builder::AddTagToConversationApiRequest {
             Default::default()
         }
-    }
-    ///`AddTagToConversationApiRequestTagName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddTagToConversationApiRequestTagName(::std::string::String);
-    impl ::std::ops::Deref for AddTagToConversationApiRequestTagName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddTagToConversationApiRequestTagName>
-    for ::std::string::String {
-        fn from(value: AddTagToConversationApiRequestTagName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddTagToConversationApiRequestTagName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddTagToConversationApiRequestTagName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AddTagToConversationApiRequestTagName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddTagToConversationApiRequestTagName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`tag_name`); set the others with the setters.
+        pub fn new(tag_name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { tag_name: tag_name.into() }
         }
     }
     ///`AgentConfigApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentConfigApiModel {
         #[serde(
@@ -283,9 +243,30 @@ pub mod types {
         pub fn builder() -> builder::AgentConfigApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                background_blur_settings: ::std::option::Option::None,
+                wrap_up_seconds: ::std::option::Option::None,
+            }
+        }
+        /// Sets `background_blur_settings`.
+        pub fn background_blur_settings(
+            mut self,
+            value: impl ::std::convert::Into<BackgroundBlurSettingsApiModel>,
+        ) -> Self {
+            self.background_blur_settings = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `wrap_up_seconds`.
+        pub fn wrap_up_seconds(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.wrap_up_seconds = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AgentConfigWrapUpApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentConfigWrapUpApiModel {
         #[serde(
@@ -298,9 +279,21 @@ pub mod types {
         pub fn builder() -> builder::AgentConfigWrapUpApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                wrap_up_seconds: ::std::option::Option::None,
+            }
+        }
+        /// Sets `wrap_up_seconds`.
+        pub fn wrap_up_seconds(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.wrap_up_seconds = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AgentRecordingConfigApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentRecordingConfigApiModel {
         #[serde(rename = "agentId")]
@@ -325,13 +318,57 @@ pub mod types {
         pub fn builder() -> builder::AgentRecordingConfigApiModel {
             Default::default()
         }
+        /// With the required fields (`agent_id`, `media_type`); set the others with the setters.
+        pub fn new(
+            agent_id: impl ::std::convert::Into<::std::string::String>,
+            media_type: impl ::std::convert::Into<MediaTypeApiModel>,
+        ) -> Self {
+            Self {
+                agent_id: agent_id.into(),
+                enabled: ::std::default::Default::default(),
+                enabled_changed_at: ::std::option::Option::None,
+                inbound: ::std::default::Default::default(),
+                media_type: media_type.into(),
+                outbound: ::std::default::Default::default(),
+                use_default: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
+        }
+        /// Sets `enabled_changed_at`.
+        pub fn enabled_changed_at(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.enabled_changed_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `inbound`.
+        pub fn inbound(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.inbound = value.into();
+            self
+        }
+        /// Sets `outbound`.
+        pub fn outbound(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.outbound = value.into();
+            self
+        }
+        /// Sets `use_default`.
+        pub fn use_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.use_default = value.into();
+            self
+        }
     }
     ///`AgentRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentRequest {
         #[serde(rename = "displayName")]
-        pub display_name: AgentRequestDisplayName,
+        pub display_name: ::std::string::String,
         #[serde(default = "defaults::default_bool::<true>")]
         pub enabled: bool,
         pub role: AgentRole,
@@ -341,64 +378,28 @@ pub mod types {
         pub fn builder() -> builder::AgentRequest {
             Default::default()
         }
-    }
-    ///`AgentRequestDisplayName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentRequestDisplayName(::std::string::String);
-    impl ::std::ops::Deref for AgentRequestDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentRequestDisplayName> for ::std::string::String {
-        fn from(value: AgentRequestDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentRequestDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`display_name`, `role`, `status`); set the others with the setters.
+        pub fn new(
+            display_name: impl ::std::convert::Into<::std::string::String>,
+            role: impl ::std::convert::Into<AgentRole>,
+            status: impl ::std::convert::Into<AgentStatusGroup>,
+        ) -> Self {
+            Self {
+                display_name: display_name.into(),
+                enabled: defaults::default_bool::<true>(),
+                role: role.into(),
+                status: status.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentRequestDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AgentRequestDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentRequestDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
         }
     }
     ///`AgentResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -409,7 +410,7 @@ pub mod types {
         )]
         pub created_at: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "displayName")]
-        pub display_name: AgentResponseDisplayName,
+        pub display_name: ::std::string::String,
         #[serde(default = "defaults::default_bool::<true>")]
         pub enabled: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -430,64 +431,84 @@ pub mod types {
         pub fn builder() -> builder::AgentResponse {
             Default::default()
         }
-    }
-    ///`AgentResponseDisplayName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentResponseDisplayName(::std::string::String);
-    impl ::std::ops::Deref for AgentResponseDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentResponseDisplayName> for ::std::string::String {
-        fn from(value: AgentResponseDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentResponseDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`display_name`); set the others with the setters.
+        pub fn new(
+            display_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                availability: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                display_name: display_name.into(),
+                enabled: defaults::default_bool::<true>(),
+                id: ::std::option::Option::None,
+                role: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentResponseDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `availability`.
+        pub fn availability(
+            mut self,
+            value: impl ::std::convert::Into<AgentStatusGroup>,
+        ) -> Self {
+            self.availability = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AgentResponseDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentResponseDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `role`.
+        pub fn role(mut self, value: impl ::std::convert::Into<AgentRole>) -> Self {
+            self.role = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<AgentStatusGroup>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AgentResponseResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentResponseResultPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -499,9 +520,33 @@ pub mod types {
         pub fn builder() -> builder::AgentResponseResultPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                agents: ::std::default::Default::default(),
+                pagination: ::std::option::Option::None,
+            }
+        }
+        /// Sets `agents`.
+        pub fn agents(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<AgentResponse>>,
+        ) -> Self {
+            self.agents = value.into();
+            self
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AgentResponseWithEmail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentResponseWithEmail {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -512,7 +557,7 @@ pub mod types {
         )]
         pub created_at: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "displayName")]
-        pub display_name: AgentResponseWithEmailDisplayName,
+        pub display_name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(default = "defaults::default_bool::<true>")]
@@ -533,62 +578,79 @@ pub mod types {
         pub fn builder() -> builder::AgentResponseWithEmail {
             Default::default()
         }
-    }
-    ///`AgentResponseWithEmailDisplayName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentResponseWithEmailDisplayName(::std::string::String);
-    impl ::std::ops::Deref for AgentResponseWithEmailDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentResponseWithEmailDisplayName>
-    for ::std::string::String {
-        fn from(value: AgentResponseWithEmailDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentResponseWithEmailDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`display_name`); set the others with the setters.
+        pub fn new(
+            display_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                availability: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                display_name: display_name.into(),
+                email: ::std::option::Option::None,
+                enabled: defaults::default_bool::<true>(),
+                id: ::std::option::Option::None,
+                role: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentResponseWithEmailDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `availability`.
+        pub fn availability(
+            mut self,
+            value: impl ::std::convert::Into<AgentStatusGroup>,
+        ) -> Self {
+            self.availability = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AgentResponseWithEmailDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentResponseWithEmailDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `role`.
+        pub fn role(mut self, value: impl ::std::convert::Into<AgentRole>) -> Self {
+            self.role = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<AgentStatusGroup>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AgentRole`
@@ -726,6 +788,7 @@ pub mod types {
     }
     ///`AgentStatusRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentStatusRequest {
         pub status: AgentStatusGroup,
@@ -734,73 +797,26 @@ pub mod types {
         pub fn builder() -> builder::AgentStatusRequest {
             Default::default()
         }
+        /// With the required fields (`status`); set the others with the setters.
+        pub fn new(status: impl ::std::convert::Into<AgentStatusGroup>) -> Self {
+            Self { status: status.into() }
+        }
     }
     ///`AssignAgentApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AssignAgentApiRequest {
         #[serde(rename = "agentId")]
-        pub agent_id: AssignAgentApiRequestAgentId,
+        pub agent_id: ::std::string::String,
     }
     impl AssignAgentApiRequest {
         pub fn builder() -> builder::AssignAgentApiRequest {
             Default::default()
         }
-    }
-    ///`AssignAgentApiRequestAgentId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AssignAgentApiRequestAgentId(::std::string::String);
-    impl ::std::ops::Deref for AssignAgentApiRequestAgentId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AssignAgentApiRequestAgentId> for ::std::string::String {
-        fn from(value: AssignAgentApiRequestAgentId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AssignAgentApiRequestAgentId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AssignAgentApiRequestAgentId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AssignAgentApiRequestAgentId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AssignAgentApiRequestAgentId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`agent_id`); set the others with the setters.
+        pub fn new(agent_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { agent_id: agent_id.into() }
         }
     }
     ///`AudioSourceTypeApiModel`
@@ -1002,6 +1018,7 @@ pub mod types {
     }
     ///`AwayAudioMessageApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AwayAudioMessageApiModel {
         #[serde(rename = "audioSource")]
@@ -1025,9 +1042,56 @@ pub mod types {
         pub fn builder() -> builder::AwayAudioMessageApiModel {
             Default::default()
         }
+        /// With the required fields (`audio_source`); set the others with the setters.
+        pub fn new(
+            audio_source: impl ::std::convert::Into<
+                OptionWithFileOrTtsAudioSourceApiModel,
+            >,
+        ) -> Self {
+            Self {
+                audio_source: audio_source.into(),
+                collect_duration: ::std::option::Option::None,
+                collectables: ::std::default::Default::default(),
+                id: ::std::option::Option::None,
+                working_hours_config_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `collect_duration`.
+        pub fn collect_duration(
+            mut self,
+            value: impl ::std::convert::Into<DurationApiModel>,
+        ) -> Self {
+            self.collect_duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `collectables`.
+        pub fn collectables(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CollectableApiModel>>,
+        ) -> Self {
+            self.collectables = value.into();
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `working_hours_config_id`.
+        pub fn working_hours_config_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.working_hours_config_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BackgroundBlurSettingsApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BackgroundBlurSettingsApiModel {
         #[serde(
@@ -1041,9 +1105,25 @@ pub mod types {
         pub fn builder() -> builder::BackgroundBlurSettingsApiModel {
             Default::default()
         }
+        /// With the required fields (`mode`); set the others with the setters.
+        pub fn new(mode: impl ::std::convert::Into<VideoFilterModeApiModel>) -> Self {
+            Self {
+                file_metadata: ::std::option::Option::None,
+                mode: mode.into(),
+            }
+        }
+        /// Sets `file_metadata`.
+        pub fn file_metadata(
+            mut self,
+            value: impl ::std::convert::Into<BackgroundFileMetadataApiModel>,
+        ) -> Self {
+            self.file_metadata = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BackgroundFileMetadataApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BackgroundFileMetadataApiModel {
         #[serde(rename = "fileId")]
@@ -1062,15 +1142,34 @@ pub mod types {
         pub fn builder() -> builder::BackgroundFileMetadataApiModel {
             Default::default()
         }
+        /// With the required fields (`file_id`, `file_name`, `file_url`); set the others with the setters.
+        pub fn new(
+            file_id: impl ::std::convert::Into<::std::string::String>,
+            file_name: impl ::std::convert::Into<::std::string::String>,
+            file_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                file_id: file_id.into(),
+                file_name: file_name.into(),
+                file_size: ::std::option::Option::None,
+                file_url: file_url.into(),
+            }
+        }
+        /// Sets `file_size`.
+        pub fn file_size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.file_size = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Bot`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Bot {
         pub channel: MessageChannel,
-        pub destination: BotDestination,
+        pub destination: ::std::string::String,
         #[serde(rename = "displayName")]
-        pub display_name: BotDisplayName,
+        pub display_name: ::std::string::String,
         #[serde(default = "defaults::default_bool::<true>")]
         pub enabled: bool,
         pub id: ::std::string::String,
@@ -1097,7 +1196,7 @@ pub mod types {
             rename = "webhookEventUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub webhook_event_url: ::std::option::Option<BotWebhookEventUrl>,
+        pub webhook_event_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "webhookHeaders",
             default,
@@ -1111,21 +1210,100 @@ pub mod types {
             rename = "webhookUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub webhook_url: ::std::option::Option<BotWebhookUrl>,
+        pub webhook_url: ::std::option::Option<::std::string::String>,
     }
     impl Bot {
         pub fn builder() -> builder::Bot {
             Default::default()
         }
+        /// With the required fields (`channel`, `destination`, `display_name`, `id`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<MessageChannel>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            display_name: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                destination: destination.into(),
+                display_name: display_name.into(),
+                enabled: defaults::default_bool::<true>(),
+                id: id.into(),
+                message_persistence_policy: ::std::option::Option::None,
+                session_timeout_in_sec: defaults::default_u64::<i64, 86400>(),
+                webhook_event_headers: ::std::default::Default::default(),
+                webhook_event_url: ::std::option::Option::None,
+                webhook_headers: ::std::default::Default::default(),
+                webhook_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
+        }
+        /// Sets `message_persistence_policy`.
+        pub fn message_persistence_policy(
+            mut self,
+            value: impl ::std::convert::Into<MessagePersistencePolicy>,
+        ) -> Self {
+            self.message_persistence_policy = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_timeout_in_sec`.
+        pub fn session_timeout_in_sec(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.session_timeout_in_sec = value.into();
+            self
+        }
+        /// Sets `webhook_event_headers`.
+        pub fn webhook_event_headers(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.webhook_event_headers = value.into();
+            self
+        }
+        /// Sets `webhook_event_url`.
+        pub fn webhook_event_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.webhook_event_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhook_headers`.
+        pub fn webhook_headers(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.webhook_headers = value.into();
+            self
+        }
+        /// Sets `webhook_url`.
+        pub fn webhook_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.webhook_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BotApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BotApiModel {
         pub channel: MessageChannel,
-        pub destination: BotApiModelDestination,
+        pub destination: ::std::string::String,
         #[serde(rename = "displayName")]
-        pub display_name: BotApiModelDisplayName,
+        pub display_name: ::std::string::String,
         #[serde(default = "defaults::default_bool::<true>")]
         pub enabled: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1153,7 +1331,7 @@ pub mod types {
             rename = "webhookEventUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub webhook_event_url: ::std::option::Option<BotApiModelWebhookEventUrl>,
+        pub webhook_event_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "webhookHeaders",
             default,
@@ -1167,345 +1345,101 @@ pub mod types {
             rename = "webhookUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub webhook_url: ::std::option::Option<BotApiModelWebhookUrl>,
+        pub webhook_url: ::std::option::Option<::std::string::String>,
     }
     impl BotApiModel {
         pub fn builder() -> builder::BotApiModel {
             Default::default()
         }
-    }
-    ///`BotApiModelDestination`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotApiModelDestination(::std::string::String);
-    impl ::std::ops::Deref for BotApiModelDestination {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotApiModelDestination> for ::std::string::String {
-        fn from(value: BotApiModelDestination) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotApiModelDestination {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`channel`, `destination`, `display_name`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<MessageChannel>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            display_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                destination: destination.into(),
+                display_name: display_name.into(),
+                enabled: defaults::default_bool::<true>(),
+                id: ::std::option::Option::None,
+                message_persistence_policy: ::std::option::Option::None,
+                session_timeout_in_sec: defaults::default_u64::<i64, 86400>(),
+                webhook_event_headers: ::std::default::Default::default(),
+                webhook_event_url: ::std::option::Option::None,
+                webhook_headers: ::std::default::Default::default(),
+                webhook_url: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for BotApiModelDestination {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotApiModelDestination {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotApiModelDestination {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_persistence_policy`.
+        pub fn message_persistence_policy(
+            mut self,
+            value: impl ::std::convert::Into<MessagePersistencePolicy>,
+        ) -> Self {
+            self.message_persistence_policy = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`BotApiModelDisplayName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotApiModelDisplayName(::std::string::String);
-    impl ::std::ops::Deref for BotApiModelDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `session_timeout_in_sec`.
+        pub fn session_timeout_in_sec(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.session_timeout_in_sec = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<BotApiModelDisplayName> for ::std::string::String {
-        fn from(value: BotApiModelDisplayName) -> Self {
-            value.0
+        /// Sets `webhook_event_headers`.
+        pub fn webhook_event_headers(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.webhook_event_headers = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr for BotApiModelDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `webhook_event_url`.
+        pub fn webhook_event_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.webhook_event_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for BotApiModelDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `webhook_headers`.
+        pub fn webhook_headers(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.webhook_headers = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotApiModelDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotApiModelDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BotApiModelWebhookEventUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotApiModelWebhookEventUrl(::std::string::String);
-    impl ::std::ops::Deref for BotApiModelWebhookEventUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotApiModelWebhookEventUrl> for ::std::string::String {
-        fn from(value: BotApiModelWebhookEventUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotApiModelWebhookEventUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BotApiModelWebhookEventUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotApiModelWebhookEventUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotApiModelWebhookEventUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BotApiModelWebhookUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotApiModelWebhookUrl(::std::string::String);
-    impl ::std::ops::Deref for BotApiModelWebhookUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotApiModelWebhookUrl> for ::std::string::String {
-        fn from(value: BotApiModelWebhookUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotApiModelWebhookUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BotApiModelWebhookUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotApiModelWebhookUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotApiModelWebhookUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BotDestination`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotDestination(::std::string::String);
-    impl ::std::ops::Deref for BotDestination {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotDestination> for ::std::string::String {
-        fn from(value: BotDestination) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotDestination {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BotDestination {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotDestination {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotDestination {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BotDisplayName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotDisplayName(::std::string::String);
-    impl ::std::ops::Deref for BotDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotDisplayName> for ::std::string::String {
-        fn from(value: BotDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BotDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `webhook_url`.
+        pub fn webhook_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.webhook_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BotResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BotResultPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1517,119 +1451,33 @@ pub mod types {
         pub fn builder() -> builder::BotResultPage {
             Default::default()
         }
-    }
-    ///`BotWebhookEventUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotWebhookEventUrl(::std::string::String);
-    impl ::std::ops::Deref for BotWebhookEventUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotWebhookEventUrl> for ::std::string::String {
-        fn from(value: BotWebhookEventUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotWebhookEventUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bots: ::std::default::Default::default(),
+                pagination: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for BotWebhookEventUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bots`.
+        pub fn bots(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BotApiModel>>,
+        ) -> Self {
+            self.bots = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotWebhookEventUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotWebhookEventUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BotWebhookUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotWebhookUrl(::std::string::String);
-    impl ::std::ops::Deref for BotWebhookUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotWebhookUrl> for ::std::string::String {
-        fn from(value: BotWebhookUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotWebhookUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BotWebhookUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotWebhookUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotWebhookUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CallTimeoutApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallTimeoutApiModel {
         #[serde(default = "defaults::default_u64::<i32, 30>")]
@@ -1649,134 +1497,48 @@ pub mod types {
         pub fn builder() -> builder::CallTimeoutApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                inbound: defaults::default_u64::<i32, 30>(),
+                outbound: defaults::default_u64::<i32, 45>(),
+            }
+        }
+        /// Sets `inbound`.
+        pub fn inbound(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.inbound = value.into();
+            self
+        }
+        /// Sets `outbound`.
+        pub fn outbound(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.outbound = value.into();
+            self
+        }
     }
     ///`CollectableApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CollectableApiModel {
         pub action: Action,
-        pub code: CollectableApiModelCode,
-        pub value: CollectableApiModelValue,
+        pub code: ::std::string::String,
+        pub value: ::std::string::String,
     }
     impl CollectableApiModel {
         pub fn builder() -> builder::CollectableApiModel {
             Default::default()
         }
-    }
-    ///`CollectableApiModelCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CollectableApiModelCode(::std::string::String);
-    impl ::std::ops::Deref for CollectableApiModelCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CollectableApiModelCode> for ::std::string::String {
-        fn from(value: CollectableApiModelCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CollectableApiModelCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 36usize {
-                return Err("longer than 36 characters".into());
+        /// With the required fields (`action`, `code`, `value`); set the others with the setters.
+        pub fn new(
+            action: impl ::std::convert::Into<Action>,
+            code: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                action: action.into(),
+                code: code.into(),
+                value: value.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CollectableApiModelCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CollectableApiModelCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CollectableApiModelCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CollectableApiModelValue`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CollectableApiModelValue(::std::string::String);
-    impl ::std::ops::Deref for CollectableApiModelValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CollectableApiModelValue> for ::std::string::String {
-        fn from(value: CollectableApiModelValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CollectableApiModelValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CollectableApiModelValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CollectableApiModelValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CollectableApiModelValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`Condition`
@@ -1871,6 +1633,7 @@ pub mod types {
     }
     ///`ConditionalField`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ConditionalField {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1884,6 +1647,23 @@ pub mod types {
     impl ConditionalField {
         pub fn builder() -> builder::ConditionalField {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                field: ::std::option::Option::None,
+                is_required: ::std::option::Option::None,
+            }
+        }
+        /// Sets `field`.
+        pub fn field(mut self, value: impl ::std::convert::Into<Field>) -> Self {
+            self.field = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_required`.
+        pub fn is_required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_required = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ContentType`
@@ -2388,13 +2168,14 @@ pub mod types {
     }
     ///`ConversationApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ConversationApiModel {
         #[serde(
             rename = "agentId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub agent_id: ::std::option::Option<ConversationApiModelAgentId>,
+        pub agent_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "closedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2413,13 +2194,13 @@ pub mod types {
             rename = "queueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub queue_id: ::std::option::Option<ConversationApiModelQueueId>,
+        pub queue_id: ::std::option::Option<::std::string::String>,
         #[serde(default = "defaults::conversation_api_model_status")]
         pub status: ConversationApiModelStatus,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub summary: ::std::option::Option<ConversationApiModelSummary>,
+        pub summary: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub topic: ::std::option::Option<ConversationApiModelTopic>,
+        pub topic: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2446,115 +2227,100 @@ pub mod types {
         pub fn builder() -> builder::ConversationApiModel {
             Default::default()
         }
-    }
-    ///`ConversationApiModelAgentId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ConversationApiModelAgentId(::std::string::String);
-    impl ::std::ops::Deref for ConversationApiModelAgentId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ConversationApiModelAgentId> for ::std::string::String {
-        fn from(value: ConversationApiModelAgentId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ConversationApiModelAgentId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                agent_id: ::std::option::Option::None,
+                closed_at: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                priority: ::std::option::Option::None,
+                queue_id: ::std::option::Option::None,
+                status: defaults::conversation_api_model_status(),
+                summary: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ConversationApiModelAgentId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `agent_id`.
+        pub fn agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.agent_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ConversationApiModelAgentId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `closed_at`.
+        pub fn closed_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.closed_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ConversationApiModelAgentId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ConversationApiModelQueueId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ConversationApiModelQueueId(::std::string::String);
-    impl ::std::ops::Deref for ConversationApiModelQueueId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ConversationApiModelQueueId> for ::std::string::String {
-        fn from(value: ConversationApiModelQueueId) -> Self {
-            value.0
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<ConversationPriority>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ConversationApiModelQueueId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `queue_id`.
+        pub fn queue_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.queue_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ConversationApiModelQueueId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<ConversationApiModelStatus>,
+        ) -> Self {
+            self.status = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ConversationApiModelQueueId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ConversationApiModelQueueId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ConversationApiModelStatus`
@@ -2628,116 +2394,6 @@ pub mod types {
     impl ::std::default::Default for ConversationApiModelStatus {
         fn default() -> Self {
             ConversationApiModelStatus::Open
-        }
-    }
-    ///`ConversationApiModelSummary`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ConversationApiModelSummary(::std::string::String);
-    impl ::std::ops::Deref for ConversationApiModelSummary {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ConversationApiModelSummary> for ::std::string::String {
-        fn from(value: ConversationApiModelSummary) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ConversationApiModelSummary {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ConversationApiModelSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ConversationApiModelSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ConversationApiModelSummary {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ConversationApiModelTopic`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ConversationApiModelTopic(::std::string::String);
-    impl ::std::ops::Deref for ConversationApiModelTopic {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ConversationApiModelTopic> for ::std::string::String {
-        fn from(value: ConversationApiModelTopic) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ConversationApiModelTopic {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ConversationApiModelTopic {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ConversationApiModelTopic {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ConversationApiModelTopic {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ConversationChannel`
@@ -2922,6 +2578,7 @@ pub mod types {
     }
     ///`ConversationEventApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ConversationEventApiRequest {
         pub channel: ConversationEventChannel,
@@ -2933,6 +2590,20 @@ pub mod types {
     impl ConversationEventApiRequest {
         pub fn builder() -> builder::ConversationEventApiRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`, `from`, `to`, `type_`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<ConversationEventChannel>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ConversationEventType>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                from: from.into(),
+                to: to.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`ConversationEventChannel`
@@ -3126,6 +2797,7 @@ pub mod types {
     }
     ///`ConversationResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ConversationResultPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3137,9 +2809,33 @@ pub mod types {
         pub fn builder() -> builder::ConversationResultPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                conversations: ::std::default::Default::default(),
+                pagination: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ConversationApiModel>>,
+        ) -> Self {
+            self.conversations = value.into();
+            self
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ConversationRoutingResultApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ConversationRoutingResultApiResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3155,6 +2851,38 @@ pub mod types {
     impl ConversationRoutingResultApiResponse {
         pub fn builder() -> builder::ConversationRoutingResultApiResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                priority: ::std::option::Option::None,
+                queue_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<ConversationPriority>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `queue_id`.
+        pub fn queue_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.queue_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ConversationStatus`
@@ -3231,6 +2959,7 @@ pub mod types {
     }
     ///`CreateMessageApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateMessageApiRequest {
         pub channel: CreateMessageApiRequestChannel,
@@ -3243,6 +2972,22 @@ pub mod types {
     impl CreateMessageApiRequest {
         pub fn builder() -> builder::CreateMessageApiRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`, `content`, `content_type`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<CreateMessageApiRequestChannel>,
+            content: impl ::std::convert::Into<MessageContent>,
+            content_type: impl ::std::convert::Into<ContentType>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: content.into(),
+                content_type: content_type.into(),
+                from: from.into(),
+                to: to.into(),
+            }
         }
     }
     ///`CreateMessageApiRequestChannel`
@@ -3348,13 +3093,14 @@ pub mod types {
     }
     ///`CreateNoteApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateNoteApiRequest {
         #[serde(
             rename = "agentId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub agent_id: ::std::option::Option<CreateNoteApiRequestAgentId>,
+        pub agent_id: ::std::option::Option<::std::string::String>,
         pub content: NoteContent,
         #[serde(rename = "type", default = "defaults::create_note_api_request_type")]
         pub type_: CreateNoteApiRequestType,
@@ -3363,60 +3109,29 @@ pub mod types {
         pub fn builder() -> builder::CreateNoteApiRequest {
             Default::default()
         }
-    }
-    ///`CreateNoteApiRequestAgentId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateNoteApiRequestAgentId(::std::string::String);
-    impl ::std::ops::Deref for CreateNoteApiRequestAgentId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateNoteApiRequestAgentId> for ::std::string::String {
-        fn from(value: CreateNoteApiRequestAgentId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateNoteApiRequestAgentId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`content`); set the others with the setters.
+        pub fn new(content: impl ::std::convert::Into<NoteContent>) -> Self {
+            Self {
+                agent_id: ::std::option::Option::None,
+                content: content.into(),
+                type_: defaults::create_note_api_request_type(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateNoteApiRequestAgentId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `agent_id`.
+        pub fn agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.agent_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateNoteApiRequestAgentId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateNoteApiRequestAgentId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<CreateNoteApiRequestType>,
+        ) -> Self {
+            self.type_ = value.into();
+            self
         }
     }
     ///`CreateNoteApiRequestType`
@@ -3482,6 +3197,7 @@ pub mod types {
     }
     ///`CreateQueueApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateQueueApiRequest {
         #[serde(
@@ -3491,7 +3207,7 @@ pub mod types {
         pub external_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "isAutoAssignmentEnabled", default)]
         pub is_auto_assignment_enabled: bool,
-        pub name: CreateQueueApiRequestName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "workingHoursId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3502,64 +3218,43 @@ pub mod types {
         pub fn builder() -> builder::CreateQueueApiRequest {
             Default::default()
         }
-    }
-    ///`CreateQueueApiRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateQueueApiRequestName(::std::string::String);
-    impl ::std::ops::Deref for CreateQueueApiRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateQueueApiRequestName> for ::std::string::String {
-        fn from(value: CreateQueueApiRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateQueueApiRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                external_id: ::std::option::Option::None,
+                is_auto_assignment_enabled: ::std::default::Default::default(),
+                name: name.into(),
+                working_hours_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateQueueApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateQueueApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `is_auto_assignment_enabled`.
+        pub fn is_auto_assignment_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_auto_assignment_enabled = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateQueueApiRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `working_hours_id`.
+        pub fn working_hours_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.working_hours_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CreateRuleApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateRuleApiRequest {
         #[serde(default = "defaults::default_bool::<true>")]
@@ -3569,11 +3264,11 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<CreateRuleApiRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub priority: ::std::option::Option<ConversationPriority>,
         #[serde(rename = "queueId")]
-        pub queue_id: CreateRuleApiRequestQueueId,
+        pub queue_id: ::std::string::String,
         #[serde(rename = "routeOnlyDuringWorkingHours", default)]
         pub route_only_during_working_hours: bool,
     }
@@ -3581,185 +3276,74 @@ pub mod types {
         pub fn builder() -> builder::CreateRuleApiRequest {
             Default::default()
         }
-    }
-    ///`CreateRuleApiRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRuleApiRequestName(::std::string::String);
-    impl ::std::ops::Deref for CreateRuleApiRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRuleApiRequestName> for ::std::string::String {
-        fn from(value: CreateRuleApiRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRuleApiRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`expression`, `queue_id`); set the others with the setters.
+        pub fn new(
+            expression: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            queue_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                enabled: defaults::default_bool::<true>(),
+                expression: expression.into(),
+                name: ::std::option::Option::None,
+                priority: ::std::option::Option::None,
+                queue_id: queue_id.into(),
+                route_only_during_working_hours: ::std::default::Default::default(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRuleApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateRuleApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRuleApiRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<ConversationPriority>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`CreateRuleApiRequestQueueId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRuleApiRequestQueueId(::std::string::String);
-    impl ::std::ops::Deref for CreateRuleApiRequestQueueId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRuleApiRequestQueueId> for ::std::string::String {
-        fn from(value: CreateRuleApiRequestQueueId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRuleApiRequestQueueId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRuleApiRequestQueueId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateRuleApiRequestQueueId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRuleApiRequestQueueId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `route_only_during_working_hours`.
+        pub fn route_only_during_working_hours(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.route_only_during_working_hours = value.into();
+            self
         }
     }
     ///`CreateTagApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateTagApiRequest {
-        pub name: CreateTagApiRequestName,
+        pub name: ::std::string::String,
     }
     impl CreateTagApiRequest {
         pub fn builder() -> builder::CreateTagApiRequest {
             Default::default()
         }
-    }
-    ///`CreateTagApiRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateTagApiRequestName(::std::string::String);
-    impl ::std::ops::Deref for CreateTagApiRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateTagApiRequestName> for ::std::string::String {
-        fn from(value: CreateTagApiRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateTagApiRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateTagApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateTagApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateTagApiRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { name: name.into() }
         }
     }
     ///`DailyWorkingHoursApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DailyWorkingHoursApiModel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3778,6 +3362,29 @@ pub mod types {
     impl DailyWorkingHoursApiModel {
         pub fn builder() -> builder::DailyWorkingHoursApiModel {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+                end_time: ::std::option::Option::None,
+                start_time: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_time`.
+        pub fn end_time(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.end_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Direction`
@@ -3838,6 +3445,7 @@ pub mod types {
     }
     ///`DispositionBasic`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DispositionBasic {
         #[serde(
@@ -3857,9 +3465,42 @@ pub mod types {
         pub fn builder() -> builder::DispositionBasic {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                conversation_id: ::std::option::Option::None,
+                fields: ::std::default::Default::default(),
+                form_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversation_id`.
+        pub fn conversation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `fields`.
+        pub fn fields(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DispositionFieldBasic>>,
+        ) -> Self {
+            self.fields = value.into();
+            self
+        }
+        /// Sets `form_id`.
+        pub fn form_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.form_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DispositionFieldBasic`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DispositionFieldBasic {
         #[serde(
@@ -3882,9 +3523,42 @@ pub mod types {
         pub fn builder() -> builder::DispositionFieldBasic {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                disposition_id: ::std::option::Option::None,
+                disposition_value: ::std::option::Option::None,
+                field_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `disposition_id`.
+        pub fn disposition_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.disposition_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `disposition_value`.
+        pub fn disposition_value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.disposition_value = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `field_id`.
+        pub fn field_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.field_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DurationApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DurationApiModel {
         pub unit: Unit,
@@ -3894,9 +3568,20 @@ pub mod types {
         pub fn builder() -> builder::DurationApiModel {
             Default::default()
         }
+        /// With the required fields (`unit`, `value`); set the others with the setters.
+        pub fn new(
+            unit: impl ::std::convert::Into<Unit>,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            Self {
+                unit: unit.into(),
+                value: value.into(),
+            }
+        }
     }
     ///`Field`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Field {
         #[serde(
@@ -3936,9 +3621,96 @@ pub mod types {
         pub fn builder() -> builder::Field {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                is_default: ::std::option::Option::None,
+                is_enabled: ::std::option::Option::None,
+                operators: ::std::default::Default::default(),
+                options: ::std::default::Default::default(),
+                regex: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_default`.
+        pub fn is_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_default = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_enabled`.
+        pub fn is_enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `operators`.
+        pub fn operators(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FieldOperator>>,
+        ) -> Self {
+            self.operators = value.into();
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.options = value.into();
+            self
+        }
+        /// Sets `regex`.
+        pub fn regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<FieldType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FieldCondition`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FieldCondition {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3952,9 +3724,42 @@ pub mod types {
         pub fn builder() -> builder::FieldCondition {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                fields: ::std::default::Default::default(),
+                id: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `fields`.
+        pub fn fields(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ConditionalField>>,
+        ) -> Self {
+            self.fields = value.into();
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FieldConditionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FieldConditionRequest {
         #[serde(rename = "conditionalFields")]
@@ -3966,6 +3771,27 @@ pub mod types {
     impl FieldConditionRequest {
         pub fn builder() -> builder::FieldConditionRequest {
             Default::default()
+        }
+        /// With the required fields (`conditional_fields`, `value`); set the others with the setters.
+        pub fn new(
+            conditional_fields: impl ::std::convert::Into<
+                ::std::vec::Vec<FormConditionalFieldRequest>,
+            >,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                conditional_fields: conditional_fields.into(),
+                id: ::std::option::Option::None,
+                value: value.into(),
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FieldOperator`
@@ -4086,6 +3912,7 @@ pub mod types {
     }
     ///`FieldRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FieldRequest {
         #[serde(rename = "isEnabled")]
@@ -4094,7 +3921,7 @@ pub mod types {
         pub options: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub regex: ::std::option::Option<::std::string::String>,
-        pub title: FieldRequestTitle,
+        pub title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: FieldType,
     }
@@ -4102,64 +3929,40 @@ pub mod types {
         pub fn builder() -> builder::FieldRequest {
             Default::default()
         }
-    }
-    ///`FieldRequestTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FieldRequestTitle(::std::string::String);
-    impl ::std::ops::Deref for FieldRequestTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FieldRequestTitle> for ::std::string::String {
-        fn from(value: FieldRequestTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FieldRequestTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`is_enabled`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            is_enabled: impl ::std::convert::Into<bool>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<FieldType>,
+        ) -> Self {
+            Self {
+                is_enabled: is_enabled.into(),
+                options: ::std::default::Default::default(),
+                regex: ::std::option::Option::None,
+                title: title.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for FieldRequestTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.options = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FieldRequestTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FieldRequestTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `regex`.
+        pub fn regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.regex = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FieldResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FieldResultPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4170,6 +3973,29 @@ pub mod types {
     impl FieldResultPage {
         pub fn builder() -> builder::FieldResultPage {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                items: ::std::default::Default::default(),
+                pagination: ::std::option::Option::None,
+            }
+        }
+        /// Sets `items`.
+        pub fn items(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Field>>,
+        ) -> Self {
+            self.items = value.into();
+            self
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FieldType`
@@ -4262,80 +4088,37 @@ pub mod types {
     }
     ///`FileAudioSourceApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FileAudioSourceApiModel {
         #[serde(
             rename = "fileDescriptor",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub file_descriptor: ::std::option::Option<
-            FileAudioSourceApiModelFileDescriptor,
-        >,
+        pub file_descriptor: ::std::option::Option<::std::string::String>,
     }
     impl FileAudioSourceApiModel {
         pub fn builder() -> builder::FileAudioSourceApiModel {
             Default::default()
         }
-    }
-    ///`FileAudioSourceApiModelFileDescriptor`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FileAudioSourceApiModelFileDescriptor(::std::string::String);
-    impl ::std::ops::Deref for FileAudioSourceApiModelFileDescriptor {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FileAudioSourceApiModelFileDescriptor>
-    for ::std::string::String {
-        fn from(value: FileAudioSourceApiModelFileDescriptor) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FileAudioSourceApiModelFileDescriptor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                file_descriptor: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for FileAudioSourceApiModelFileDescriptor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FileAudioSourceApiModelFileDescriptor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FileAudioSourceApiModelFileDescriptor {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `file_descriptor`.
+        pub fn file_descriptor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_descriptor = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FileAudioSourceWithDefaultOptionApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FileAudioSourceWithDefaultOptionApiModel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4361,9 +4144,36 @@ pub mod types {
         pub fn builder() -> builder::FileAudioSourceWithDefaultOptionApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+                file_audio_source: ::std::option::Option::None,
+                use_default: defaults::default_bool::<true>(),
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_audio_source`.
+        pub fn file_audio_source(
+            mut self,
+            value: impl ::std::convert::Into<FileAudioSourceApiModel>,
+        ) -> Self {
+            self.file_audio_source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `use_default`.
+        pub fn use_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.use_default = value.into();
+            self
+        }
     }
     ///`FileOrTtsAudioSourceWithRepeatIntervalApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FileOrTtsAudioSourceWithRepeatIntervalApiModel {
         #[serde(
@@ -4393,9 +4203,57 @@ pub mod types {
         pub fn builder() -> builder::FileOrTtsAudioSourceWithRepeatIntervalApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                audio_source_type: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                file_audio_source: ::std::option::Option::None,
+                repeat_interval: ::std::option::Option::None,
+                tts_audio_source: ::std::option::Option::None,
+            }
+        }
+        /// Sets `audio_source_type`.
+        pub fn audio_source_type(
+            mut self,
+            value: impl ::std::convert::Into<AudioSourceTypeApiModel>,
+        ) -> Self {
+            self.audio_source_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_audio_source`.
+        pub fn file_audio_source(
+            mut self,
+            value: impl ::std::convert::Into<FileAudioSourceApiModel>,
+        ) -> Self {
+            self.file_audio_source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `repeat_interval`.
+        pub fn repeat_interval(
+            mut self,
+            value: impl ::std::convert::Into<DurationApiModel>,
+        ) -> Self {
+            self.repeat_interval = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tts_audio_source`.
+        pub fn tts_audio_source(
+            mut self,
+            value: impl ::std::convert::Into<TtsAudioSourceApiModel>,
+        ) -> Self {
+            self.tts_audio_source = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Form`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Form {
         #[serde(
@@ -4429,9 +4287,72 @@ pub mod types {
         pub fn builder() -> builder::Form {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                fields: ::std::default::Default::default(),
+                id: ::std::option::Option::None,
+                is_default: ::std::option::Option::None,
+                is_enabled: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `fields`.
+        pub fn fields(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FormField>>,
+        ) -> Self {
+            self.fields = value.into();
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_default`.
+        pub fn is_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_default = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_enabled`.
+        pub fn is_enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FormConditionalFieldRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormConditionalFieldRequest {
         #[serde(rename = "fieldId")]
@@ -4443,9 +4364,20 @@ pub mod types {
         pub fn builder() -> builder::FormConditionalFieldRequest {
             Default::default()
         }
+        /// With the required fields (`field_id`, `is_required`); set the others with the setters.
+        pub fn new(
+            field_id: impl ::std::convert::Into<::std::string::String>,
+            is_required: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                field_id: field_id.into(),
+                is_required: is_required.into(),
+            }
+        }
     }
     ///`FormField`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormField {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4462,9 +4394,36 @@ pub mod types {
         pub fn builder() -> builder::FormField {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                conditions: ::std::default::Default::default(),
+                field: ::std::option::Option::None,
+                is_required: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conditions`.
+        pub fn conditions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FieldCondition>>,
+        ) -> Self {
+            self.conditions = value.into();
+            self
+        }
+        /// Sets `field`.
+        pub fn field(mut self, value: impl ::std::convert::Into<Field>) -> Self {
+            self.field = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_required`.
+        pub fn is_required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_required = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FormFieldRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormFieldRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4478,9 +4437,29 @@ pub mod types {
         pub fn builder() -> builder::FormFieldRequest {
             Default::default()
         }
+        /// With the required fields (`field_id`, `is_required`); set the others with the setters.
+        pub fn new(
+            field_id: impl ::std::convert::Into<::std::string::String>,
+            is_required: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                conditions: ::std::default::Default::default(),
+                field_id: field_id.into(),
+                is_required: is_required.into(),
+            }
+        }
+        /// Sets `conditions`.
+        pub fn conditions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FieldConditionRequest>>,
+        ) -> Self {
+            self.conditions = value.into();
+            self
+        }
     }
     ///`FormRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormRequest {
         pub fields: ::std::vec::Vec<FormFieldRequest>,
@@ -4491,70 +4470,34 @@ pub mod types {
         pub is_default: ::std::option::Option<bool>,
         #[serde(rename = "isEnabled")]
         pub is_enabled: bool,
-        pub title: FormRequestTitle,
+        pub title: ::std::string::String,
     }
     impl FormRequest {
         pub fn builder() -> builder::FormRequest {
             Default::default()
         }
-    }
-    ///`FormRequestTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FormRequestTitle(::std::string::String);
-    impl ::std::ops::Deref for FormRequestTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FormRequestTitle> for ::std::string::String {
-        fn from(value: FormRequestTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FormRequestTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`fields`, `is_enabled`, `title`); set the others with the setters.
+        pub fn new(
+            fields: impl ::std::convert::Into<::std::vec::Vec<FormFieldRequest>>,
+            is_enabled: impl ::std::convert::Into<bool>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                fields: fields.into(),
+                is_default: ::std::option::Option::None,
+                is_enabled: is_enabled.into(),
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for FormRequestTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FormRequestTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FormRequestTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `is_default`.
+        pub fn is_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_default = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FormResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormResultPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4565,6 +4508,29 @@ pub mod types {
     impl FormResultPage {
         pub fn builder() -> builder::FormResultPage {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                items: ::std::default::Default::default(),
+                pagination: ::std::option::Option::None,
+            }
+        }
+        /// Sets `items`.
+        pub fn items(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Form>>,
+        ) -> Self {
+            self.items = value.into();
+            self
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GetAgentsAvailability`
@@ -5037,6 +5003,7 @@ pub mod types {
     }
     ///`GetPlaceholdersApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetPlaceholdersApiResponse {
         #[serde(
@@ -5065,6 +5032,53 @@ pub mod types {
     impl GetPlaceholdersApiResponse {
         pub fn builder() -> builder::GetPlaceholdersApiResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                placeholder_padding_size: ::std::option::Option::None,
+                placeholder_value: ::std::option::Option::None,
+                requires_ssml: ::std::option::Option::None,
+                say_as: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `placeholder_padding_size`.
+        pub fn placeholder_padding_size(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.placeholder_padding_size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `placeholder_value`.
+        pub fn placeholder_value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.placeholder_value = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requires_ssml`.
+        pub fn requires_ssml(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.requires_ssml = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `say_as`.
+        pub fn say_as(
+            mut self,
+            value: impl ::std::convert::Into<TtsPlaceholderSayAsApiModel>,
+        ) -> Self {
+            self.say_as = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<TtsPlaceholderTypeApiModel>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GetTemplatesChannel`
@@ -5453,6 +5467,7 @@ pub mod types {
     }
     ///`HoldConfigWithQueuesApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HoldConfigWithQueuesApiModel {
         #[serde(
@@ -5473,7 +5488,7 @@ pub mod types {
         pub enabled: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
-        pub name: HoldConfigWithQueuesApiModelName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "onHoldMusic",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5493,69 +5508,79 @@ pub mod types {
         pub fn builder() -> builder::HoldConfigWithQueuesApiModel {
             Default::default()
         }
-    }
-    ///`HoldConfigWithQueuesApiModelName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct HoldConfigWithQueuesApiModelName(::std::string::String);
-    impl ::std::ops::Deref for HoldConfigWithQueuesApiModelName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<HoldConfigWithQueuesApiModelName>
-    for ::std::string::String {
-        fn from(value: HoldConfigWithQueuesApiModelName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for HoldConfigWithQueuesApiModelName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
+        /// With the required fields (`name`, `queue_ids`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            queue_ids: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                announcement_message: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                default: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: name.into(),
+                on_hold_music: ::std::option::Option::None,
+                queue_ids: queue_ids.into(),
+                updated_at: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for HoldConfigWithQueuesApiModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `announcement_message`.
+        pub fn announcement_message(
+            mut self,
+            value: impl ::std::convert::Into<
+                FileOrTtsAudioSourceWithRepeatIntervalApiModel,
+            >,
+        ) -> Self {
+            self.announcement_message = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for HoldConfigWithQueuesApiModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for HoldConfigWithQueuesApiModelName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `default`.
+        pub fn default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.default = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `on_hold_music`.
+        pub fn on_hold_music(
+            mut self,
+            value: impl ::std::convert::Into<FileAudioSourceWithDefaultOptionApiModel>,
+        ) -> Self {
+            self.on_hold_music = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`HolidaysApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HolidaysApiModel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5578,9 +5603,49 @@ pub mod types {
         pub fn builder() -> builder::HolidaysApiModel {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+                end_date: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: name.into(),
+                start_date: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_date`.
+        pub fn end_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.end_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_date`.
+        pub fn start_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_date = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LinkedConversation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LinkedConversation {
         #[serde(rename = "childConversation")]
@@ -5592,9 +5657,20 @@ pub mod types {
         pub fn builder() -> builder::LinkedConversation {
             Default::default()
         }
+        /// With the required fields (`child_conversation`, `parent_conversation`); set the others with the setters.
+        pub fn new(
+            child_conversation: impl ::std::convert::Into<LinkedConversationMember>,
+            parent_conversation: impl ::std::convert::Into<LinkedConversationMember>,
+        ) -> Self {
+            Self {
+                child_conversation: child_conversation.into(),
+                parent_conversation: parent_conversation.into(),
+            }
+        }
     }
     ///`LinkedConversationMember`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LinkedConversationMember {
         #[serde(
@@ -5633,9 +5709,87 @@ pub mod types {
         pub fn builder() -> builder::LinkedConversationMember {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                agent_id: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                conversation_id: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                customer_display_name: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `agent_id`.
+        pub fn agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.agent_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<ConversationChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversation_id`.
+        pub fn conversation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `customer_display_name`.
+        pub fn customer_display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.customer_display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<ConversationStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LinkedConversations`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LinkedConversations {
         #[serde(
@@ -5648,6 +5802,20 @@ pub mod types {
     impl LinkedConversations {
         pub fn builder() -> builder::LinkedConversations {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                linked_conversations: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `linked_conversations`.
+        pub fn linked_conversations(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LinkedConversation>>,
+        ) -> Self {
+            self.linked_conversations = value.into();
+            self
         }
     }
     ///`MediaTypeApiModel`
@@ -5712,6 +5880,7 @@ pub mod types {
     }
     ///`MessageApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageApiResponse {
         #[serde(
@@ -5760,6 +5929,119 @@ pub mod types {
     impl MessageApiResponse {
         pub fn builder() -> builder::MessageApiResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                author_id: ::std::option::Option::None,
+                author_type: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                conversation_id: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                direction: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `author_id`.
+        pub fn author_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.author_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `author_type`.
+        pub fn author_type(
+            mut self,
+            value: impl ::std::convert::Into<AuthorType>,
+        ) -> Self {
+            self.author_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<MessageChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<MessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<ContentType>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversation_id`.
+        pub fn conversation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `direction`.
+        pub fn direction(
+            mut self,
+            value: impl ::std::convert::Into<MessageDirection>,
+        ) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageChannel`
@@ -6091,6 +6373,7 @@ pub mod types {
     }
     ///`MessageResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResultPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6102,9 +6385,33 @@ pub mod types {
         pub fn builder() -> builder::MessageResultPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                messages: ::std::default::Default::default(),
+                pagination: ::std::option::Option::None,
+            }
+        }
+        /// Sets `messages`.
+        pub fn messages(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MessageApiResponse>>,
+        ) -> Self {
+            self.messages = value.into();
+            self
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NoteApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NoteApiResponse {
         #[serde(
@@ -6137,6 +6444,71 @@ pub mod types {
     impl NoteApiResponse {
         pub fn builder() -> builder::NoteApiResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                agent_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                conversation_id: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `agent_id`.
+        pub fn agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.agent_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversation_id`.
+        pub fn conversation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<NoteType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NoteContent`
@@ -6171,6 +6543,7 @@ pub mod types {
     }
     ///`NoteResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NoteResultPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6181,6 +6554,29 @@ pub mod types {
     impl NoteResultPage {
         pub fn builder() -> builder::NoteResultPage {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                notes: ::std::default::Default::default(),
+                pagination: ::std::option::Option::None,
+            }
+        }
+        /// Sets `notes`.
+        pub fn notes(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NoteApiResponse>>,
+        ) -> Self {
+            self.notes = value.into();
+            self
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NoteType`
@@ -6289,6 +6685,7 @@ pub mod types {
     }
     ///`OptionWithFileAudioSourceApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OptionWithFileAudioSourceApiModel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6303,9 +6700,30 @@ pub mod types {
         pub fn builder() -> builder::OptionWithFileAudioSourceApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+                file_audio_source: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_audio_source`.
+        pub fn file_audio_source(
+            mut self,
+            value: impl ::std::convert::Into<FileAudioSourceApiModel>,
+        ) -> Self {
+            self.file_audio_source = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OptionWithFileOrTtsAudioSourceApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OptionWithFileOrTtsAudioSourceApiModel {
         #[serde(
@@ -6330,9 +6748,48 @@ pub mod types {
         pub fn builder() -> builder::OptionWithFileOrTtsAudioSourceApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                audio_source_type: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                file_audio_source: ::std::option::Option::None,
+                tts_audio_source: ::std::option::Option::None,
+            }
+        }
+        /// Sets `audio_source_type`.
+        pub fn audio_source_type(
+            mut self,
+            value: impl ::std::convert::Into<AudioSourceTypeApiModel>,
+        ) -> Self {
+            self.audio_source_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_audio_source`.
+        pub fn file_audio_source(
+            mut self,
+            value: impl ::std::convert::Into<FileAudioSourceApiModel>,
+        ) -> Self {
+            self.file_audio_source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tts_audio_source`.
+        pub fn tts_audio_source(
+            mut self,
+            value: impl ::std::convert::Into<TtsAudioSourceApiModel>,
+        ) -> Self {
+            self.tts_audio_source = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OptionWithPeriodicCollectApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OptionWithPeriodicCollectApiModel {
         #[serde(
@@ -6369,9 +6826,75 @@ pub mod types {
         pub fn builder() -> builder::OptionWithPeriodicCollectApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                audio_source_type: ::std::option::Option::None,
+                collect_duration: ::std::option::Option::None,
+                collectables: ::std::default::Default::default(),
+                enabled: ::std::option::Option::None,
+                file_audio_source: ::std::option::Option::None,
+                repeat_interval: ::std::option::Option::None,
+                tts_audio_source: ::std::option::Option::None,
+            }
+        }
+        /// Sets `audio_source_type`.
+        pub fn audio_source_type(
+            mut self,
+            value: impl ::std::convert::Into<AudioSourceTypeApiModel>,
+        ) -> Self {
+            self.audio_source_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `collect_duration`.
+        pub fn collect_duration(
+            mut self,
+            value: impl ::std::convert::Into<DurationApiModel>,
+        ) -> Self {
+            self.collect_duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `collectables`.
+        pub fn collectables(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CollectableApiModel>>,
+        ) -> Self {
+            self.collectables = value.into();
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_audio_source`.
+        pub fn file_audio_source(
+            mut self,
+            value: impl ::std::convert::Into<FileAudioSourceApiModel>,
+        ) -> Self {
+            self.file_audio_source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `repeat_interval`.
+        pub fn repeat_interval(
+            mut self,
+            value: impl ::std::convert::Into<DurationApiModel>,
+        ) -> Self {
+            self.repeat_interval = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tts_audio_source`.
+        pub fn tts_audio_source(
+            mut self,
+            value: impl ::std::convert::Into<TtsAudioSourceApiModel>,
+        ) -> Self {
+            self.tts_audio_source = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OutboundCallConversationRequestApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OutboundCallConversationRequestApiModel {
         #[serde(rename = "agentId")]
@@ -6388,9 +6911,31 @@ pub mod types {
         pub fn builder() -> builder::OutboundCallConversationRequestApiModel {
             Default::default()
         }
+        /// With the required fields (`agent_id`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            agent_id: impl ::std::convert::Into<::std::string::String>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                agent_id: agent_id.into(),
+                from: from.into(),
+                to: to.into(),
+                voice_client_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `voice_client_type`.
+        pub fn voice_client_type(
+            mut self,
+            value: impl ::std::convert::Into<VoiceClientType>,
+        ) -> Self {
+            self.voice_client_type = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OutboundCallConversationResponseApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OutboundCallConversationResponseApiModel {
         #[serde(rename = "agentId")]
@@ -6407,9 +6952,31 @@ pub mod types {
         pub fn builder() -> builder::OutboundCallConversationResponseApiModel {
             Default::default()
         }
+        /// With the required fields (`agent_id`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            agent_id: impl ::std::convert::Into<::std::string::String>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                agent_id: agent_id.into(),
+                conversation_id: ::std::option::Option::None,
+                from: from.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `conversation_id`.
+        pub fn conversation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6428,9 +6995,40 @@ pub mod types {
         pub fn builder() -> builder::PageResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                elements: ::std::default::Default::default(),
+                total: ::std::option::Option::None,
+                total_pages: ::std::option::Option::None,
+            }
+        }
+        /// Sets `elements`.
+        pub fn elements(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.elements = value.into();
+            self
+        }
+        /// Sets `total`.
+        pub fn total(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.total = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_pages`.
+        pub fn total_pages(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.total_pages = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Pagination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Pagination {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6452,147 +7050,125 @@ pub mod types {
         pub fn builder() -> builder::Pagination {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                order_by: ::std::option::Option::None,
+                page: ::std::option::Option::None,
+                total_items: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `order_by`.
+        pub fn order_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.order_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page`.
+        pub fn page(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.page = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_items`.
+        pub fn total_items(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.total_items = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PatchConversationApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PatchConversationApiRequest {
         #[serde(
             rename = "agentId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub agent_id: ::std::option::Option<PatchConversationApiRequestAgentId>,
+        pub agent_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub priority: ::std::option::Option<ConversationPriority>,
         #[serde(
             rename = "queueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub queue_id: ::std::option::Option<PatchConversationApiRequestQueueId>,
+        pub queue_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<PatchConversationApiRequestStatus>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub summary: ::std::option::Option<PatchConversationApiRequestSummary>,
+        pub summary: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub topic: ::std::option::Option<PatchConversationApiRequestTopic>,
+        pub topic: ::std::option::Option<::std::string::String>,
     }
     impl PatchConversationApiRequest {
         pub fn builder() -> builder::PatchConversationApiRequest {
             Default::default()
         }
-    }
-    ///`PatchConversationApiRequestAgentId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PatchConversationApiRequestAgentId(::std::string::String);
-    impl ::std::ops::Deref for PatchConversationApiRequestAgentId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PatchConversationApiRequestAgentId>
-    for ::std::string::String {
-        fn from(value: PatchConversationApiRequestAgentId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PatchConversationApiRequestAgentId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                agent_id: ::std::option::Option::None,
+                priority: ::std::option::Option::None,
+                queue_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                summary: ::std::option::Option::None,
+                topic: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PatchConversationApiRequestAgentId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `agent_id`.
+        pub fn agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.agent_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PatchConversationApiRequestAgentId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<ConversationPriority>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchConversationApiRequestAgentId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `queue_id`.
+        pub fn queue_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.queue_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PatchConversationApiRequestQueueId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PatchConversationApiRequestQueueId(::std::string::String);
-    impl ::std::ops::Deref for PatchConversationApiRequestQueueId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<PatchConversationApiRequestStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<PatchConversationApiRequestQueueId>
-    for ::std::string::String {
-        fn from(value: PatchConversationApiRequestQueueId) -> Self {
-            value.0
+        /// Sets `summary`.
+        pub fn summary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.summary = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for PatchConversationApiRequestQueueId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PatchConversationApiRequestQueueId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PatchConversationApiRequestQueueId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchConversationApiRequestQueueId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `topic`.
+        pub fn topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.topic = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PatchConversationApiRequestStatus`
@@ -6660,122 +7236,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`PatchConversationApiRequestSummary`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PatchConversationApiRequestSummary(::std::string::String);
-    impl ::std::ops::Deref for PatchConversationApiRequestSummary {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PatchConversationApiRequestSummary>
-    for ::std::string::String {
-        fn from(value: PatchConversationApiRequestSummary) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PatchConversationApiRequestSummary {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PatchConversationApiRequestSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PatchConversationApiRequestSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchConversationApiRequestSummary {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PatchConversationApiRequestTopic`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PatchConversationApiRequestTopic(::std::string::String);
-    impl ::std::ops::Deref for PatchConversationApiRequestTopic {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PatchConversationApiRequestTopic>
-    for ::std::string::String {
-        fn from(value: PatchConversationApiRequestTopic) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PatchConversationApiRequestTopic {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PatchConversationApiRequestTopic {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PatchConversationApiRequestTopic {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PatchConversationApiRequestTopic {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`QueueApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueueApiModel {
         #[serde(
@@ -6824,7 +7287,7 @@ pub mod types {
         )]
         pub is_sticky_auto_assignment_enabled: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<QueueApiModelName>,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "stickyAgentTimeoutDays",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6845,131 +7308,172 @@ pub mod types {
         pub fn builder() -> builder::QueueApiModel {
             Default::default()
         }
-    }
-    ///`QueueApiModelName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct QueueApiModelName(::std::string::String);
-    impl ::std::ops::Deref for QueueApiModelName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<QueueApiModelName> for ::std::string::String {
-        fn from(value: QueueApiModelName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for QueueApiModelName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                auto_assignment_algorithm: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                deleted_at: ::std::option::Option::None,
+                enabled_agents_count: ::std::option::Option::None,
+                enabled_routes_count: ::std::option::Option::None,
+                external_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                is_auto_assignment_enabled: ::std::default::Default::default(),
+                is_auto_assignment_outside_of_working_hours_enabled: ::std::default::Default::default(),
+                is_private: ::std::default::Default::default(),
+                is_restricted: ::std::default::Default::default(),
+                is_sticky_auto_assignment_enabled: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                sticky_agent_timeout_days: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+                working_hours_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for QueueApiModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `auto_assignment_algorithm`.
+        pub fn auto_assignment_algorithm(
+            mut self,
+            value: impl ::std::convert::Into<AutoAssignmentAlgorithm>,
+        ) -> Self {
+            self.auto_assignment_algorithm = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for QueueApiModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueueApiModelName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `deleted_at`.
+        pub fn deleted_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.deleted_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled_agents_count`.
+        pub fn enabled_agents_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.enabled_agents_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled_routes_count`.
+        pub fn enabled_routes_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.enabled_routes_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_auto_assignment_enabled`.
+        pub fn is_auto_assignment_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_auto_assignment_enabled = value.into();
+            self
+        }
+        /// Sets `is_auto_assignment_outside_of_working_hours_enabled`.
+        pub fn is_auto_assignment_outside_of_working_hours_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_auto_assignment_outside_of_working_hours_enabled = value.into();
+            self
+        }
+        /// Sets `is_private`.
+        pub fn is_private(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_private = value.into();
+            self
+        }
+        /// Sets `is_restricted`.
+        pub fn is_restricted(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_restricted = value.into();
+            self
+        }
+        /// Sets `is_sticky_auto_assignment_enabled`.
+        pub fn is_sticky_auto_assignment_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_sticky_auto_assignment_enabled = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sticky_agent_timeout_days`.
+        pub fn sticky_agent_timeout_days(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.sticky_agent_timeout_days = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `working_hours_id`.
+        pub fn working_hours_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.working_hours_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`QueueAssignRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueueAssignRequest {
         #[serde(rename = "queueId")]
-        pub queue_id: QueueAssignRequestQueueId,
+        pub queue_id: ::std::string::String,
     }
     impl QueueAssignRequest {
         pub fn builder() -> builder::QueueAssignRequest {
             Default::default()
         }
-    }
-    ///`QueueAssignRequestQueueId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct QueueAssignRequestQueueId(::std::string::String);
-    impl ::std::ops::Deref for QueueAssignRequestQueueId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<QueueAssignRequestQueueId> for ::std::string::String {
-        fn from(value: QueueAssignRequestQueueId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for QueueAssignRequestQueueId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for QueueAssignRequestQueueId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for QueueAssignRequestQueueId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueueAssignRequestQueueId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`queue_id`); set the others with the setters.
+        pub fn new(queue_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { queue_id: queue_id.into() }
         }
     }
     ///`QueueResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueueResultPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6981,9 +7485,33 @@ pub mod types {
         pub fn builder() -> builder::QueueResultPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                pagination: ::std::option::Option::None,
+                queues: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `queues`.
+        pub fn queues(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<QueueApiModel>>,
+        ) -> Self {
+            self.queues = value.into();
+            self
+        }
     }
     ///`RecordingMetadataApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RecordingMetadataApiModel {
         #[serde(
@@ -7089,9 +7617,201 @@ pub mod types {
         pub fn builder() -> builder::RecordingMetadataApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_id: ::std::option::Option::None,
+                composed: ::std::option::Option::None,
+                conference_id: ::std::option::Option::None,
+                conversation_id: ::std::option::Option::None,
+                deleted_at: ::std::option::Option::None,
+                deleted_by: ::std::option::Option::None,
+                direction: ::std::option::Option::None,
+                duration: ::std::option::Option::None,
+                filename: ::std::option::Option::None,
+                media_type: ::std::option::Option::None,
+                participant_id: ::std::option::Option::None,
+                participant_identity: ::std::option::Option::None,
+                participant_name: ::std::option::Option::None,
+                participant_type: ::std::option::Option::None,
+                recording_id: ::std::option::Option::None,
+                recording_status: ::std::option::Option::None,
+                sftp_path: ::std::option::Option::None,
+                started_at: ::std::option::Option::None,
+                transferred_from: ::std::option::Option::None,
+                transferred_from_queue: ::std::option::Option::None,
+                transferred_to: ::std::option::Option::None,
+                transferred_to_queue: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_id`.
+        pub fn call_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `composed`.
+        pub fn composed(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.composed = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conference_id`.
+        pub fn conference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversation_id`.
+        pub fn conversation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `deleted_at`.
+        pub fn deleted_at(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.deleted_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `deleted_by`.
+        pub fn deleted_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.deleted_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `direction`.
+        pub fn direction(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `duration`.
+        pub fn duration(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `filename`.
+        pub fn filename(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.filename = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `media_type`.
+        pub fn media_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.media_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `participant_id`.
+        pub fn participant_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.participant_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `participant_identity`.
+        pub fn participant_identity(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.participant_identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `participant_name`.
+        pub fn participant_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.participant_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `participant_type`.
+        pub fn participant_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.participant_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recording_id`.
+        pub fn recording_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.recording_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recording_status`.
+        pub fn recording_status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.recording_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sftp_path`.
+        pub fn sftp_path(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sftp_path = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `started_at`.
+        pub fn started_at(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.started_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transferred_from`.
+        pub fn transferred_from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.transferred_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transferred_from_queue`.
+        pub fn transferred_from_queue(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.transferred_from_queue = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transferred_to`.
+        pub fn transferred_to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.transferred_to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transferred_to_queue`.
+        pub fn transferred_to_queue(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.transferred_to_queue = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RelatedCommentsApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RelatedCommentsApiResponse {
         #[serde(
@@ -7116,9 +7836,42 @@ pub mod types {
         pub fn builder() -> builder::RelatedCommentsApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                conversations_message: ::std::option::Option::None,
+                newer_comments: ::std::default::Default::default(),
+                older_comments: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `conversations_message`.
+        pub fn conversations_message(
+            mut self,
+            value: impl ::std::convert::Into<MessageApiResponse>,
+        ) -> Self {
+            self.conversations_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `newer_comments`.
+        pub fn newer_comments(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RelatedMessageApiResponse>>,
+        ) -> Self {
+            self.newer_comments = value.into();
+            self
+        }
+        /// Sets `older_comments`.
+        pub fn older_comments(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RelatedMessageApiResponse>>,
+        ) -> Self {
+            self.older_comments = value.into();
+            self
+        }
     }
     ///`RelatedMessageApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RelatedMessageApiResponse {
         #[serde(
@@ -7154,9 +7907,87 @@ pub mod types {
         pub fn builder() -> builder::RelatedMessageApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                author_name: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                conversation_id: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                direction: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `author_name`.
+        pub fn author_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.author_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<MessageChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<MessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<ContentType>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversation_id`.
+        pub fn conversation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `direction`.
+        pub fn direction(
+            mut self,
+            value: impl ::std::convert::Into<MessageDirection>,
+        ) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RoutingRulesResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RoutingRulesResultPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7168,9 +7999,33 @@ pub mod types {
         pub fn builder() -> builder::RoutingRulesResultPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                pagination: ::std::option::Option::None,
+                routes: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `routes`.
+        pub fn routes(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RuleApiResponse>>,
+        ) -> Self {
+            self.routes = value.into();
+            self
+        }
     }
     ///`RuleApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RuleApiResponse {
         #[serde(
@@ -7237,6 +8092,115 @@ pub mod types {
     impl RuleApiResponse {
         pub fn builder() -> builder::RuleApiResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                enabled: defaults::default_bool::<true>(),
+                expression: ::std::default::Default::default(),
+                id: ::std::option::Option::None,
+                is_private: ::std::default::Default::default(),
+                name: ::std::option::Option::None,
+                order: ::std::option::Option::None,
+                priority: ::std::option::Option::None,
+                queue_id: ::std::option::Option::None,
+                queue_name: ::std::option::Option::None,
+                route_only_during_working_hours: ::std::default::Default::default(),
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
+        }
+        /// Sets `expression`.
+        pub fn expression(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.expression = value.into();
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_private`.
+        pub fn is_private(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_private = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `order`.
+        pub fn order(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.order = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<ConversationPriority>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `queue_id`.
+        pub fn queue_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.queue_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `queue_name`.
+        pub fn queue_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.queue_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `route_only_during_working_hours`.
+        pub fn route_only_during_working_hours(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.route_only_during_working_hours = value.into();
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Status`
@@ -7361,6 +8325,7 @@ pub mod types {
     }
     ///`StatusCodeResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StatusCodeResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7375,9 +8340,33 @@ pub mod types {
         pub fn builder() -> builder::StatusCodeResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message: ::std::option::Option::None,
+                status_code: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status_code`.
+        pub fn status_code(
+            mut self,
+            value: impl ::std::convert::Into<StatusCode>,
+        ) -> Self {
+            self.status_code = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`StatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StatusResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7391,6 +8380,26 @@ pub mod types {
     impl StatusResponse {
         pub fn builder() -> builder::StatusResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`StreamingResponseBody`
@@ -7425,6 +8434,7 @@ pub mod types {
     }
     ///`TagApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TagApiResponse {
         #[serde(
@@ -7446,9 +8456,51 @@ pub mod types {
         pub fn builder() -> builder::TagApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TagsApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TagsApiResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7460,9 +8512,33 @@ pub mod types {
         pub fn builder() -> builder::TagsApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                pagination: ::std::option::Option::None,
+                tags: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TagApiResponse>>,
+        ) -> Self {
+            self.tags = value.into();
+            self
+        }
     }
     ///`TemplateApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateApiResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7508,9 +8584,131 @@ pub mod types {
         pub fn builder() -> builder::TemplateApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                attachments: ::std::default::Default::default(),
+                channel: ::std::option::Option::None,
+                content: ::std::default::Default::default(),
+                content_type: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                external: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                language: ::std::option::Option::None,
+                language_code: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                tags: ::std::default::Default::default(),
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `attachments`.
+        pub fn attachments(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateFileApiResponse>>,
+        ) -> Self {
+            self.attachments = value.into();
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<MessageChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        ) -> Self {
+            self.content = value.into();
+            self
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<ContentType>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `external`.
+        pub fn external(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.external = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `language`.
+        pub fn language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `language_code`.
+        pub fn language_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.language_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateTagApiResponse>>,
+        ) -> Self {
+            self.tags = value.into();
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TemplateFileApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateFileApiResponse {
         #[serde(
@@ -7555,9 +8753,84 @@ pub mod types {
         pub fn builder() -> builder::TemplateFileApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content_type: ::std::option::Option::None,
+                file_extension: ::std::option::Option::None,
+                file_name: ::std::option::Option::None,
+                file_size: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                public_link: ::std::option::Option::None,
+                thumb_link: ::std::option::Option::None,
+                uploaded_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_extension`.
+        pub fn file_extension(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_extension = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_name`.
+        pub fn file_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_size`.
+        pub fn file_size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.file_size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `public_link`.
+        pub fn public_link(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.public_link = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumb_link`.
+        pub fn thumb_link(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumb_link = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `uploaded_at`.
+        pub fn uploaded_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.uploaded_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TemplateResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateResultPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7569,9 +8842,33 @@ pub mod types {
         pub fn builder() -> builder::TemplateResultPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                pagination: ::std::option::Option::None,
+                templates: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `templates`.
+        pub fn templates(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateApiResponse>>,
+        ) -> Self {
+            self.templates = value.into();
+            self
+        }
     }
     ///`TemplateTagApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateTagApiResponse {
         #[serde(
@@ -7593,9 +8890,51 @@ pub mod types {
         pub fn builder() -> builder::TemplateTagApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TransferStrategyApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TransferStrategyApiModel {
         #[serde(
@@ -7629,9 +8968,62 @@ pub mod types {
         pub fn builder() -> builder::TransferStrategyApiModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                announcement_message: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                music_on_hold: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `announcement_message`.
+        pub fn announcement_message(
+            mut self,
+            value: impl ::std::convert::Into<
+                FileOrTtsAudioSourceWithRepeatIntervalApiModel,
+            >,
+        ) -> Self {
+            self.announcement_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `music_on_hold`.
+        pub fn music_on_hold(
+            mut self,
+            value: impl ::std::convert::Into<FileAudioSourceWithDefaultOptionApiModel>,
+        ) -> Self {
+            self.music_on_hold = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TransferToAgentRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TransferToAgentRequest {
         #[serde(
@@ -7644,9 +9036,24 @@ pub mod types {
         pub fn builder() -> builder::TransferToAgentRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                agent_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `agent_id`.
+        pub fn agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.agent_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TransferToExternalConfigApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TransferToExternalConfigApiModel {
         #[serde(
@@ -7658,7 +9065,7 @@ pub mod types {
             rename = "tagName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tag_name: ::std::option::Option<TransferToExternalConfigApiModelTagName>,
+        pub tag_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "transferToAnyNumberEnabled",
             default = "defaults::default_bool::<true>"
@@ -7684,66 +9091,51 @@ pub mod types {
         pub fn builder() -> builder::TransferToExternalConfigApiModel {
             Default::default()
         }
-    }
-    ///`TransferToExternalConfigApiModelTagName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TransferToExternalConfigApiModelTagName(::std::string::String);
-    impl ::std::ops::Deref for TransferToExternalConfigApiModelTagName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TransferToExternalConfigApiModelTagName>
-    for ::std::string::String {
-        fn from(value: TransferToExternalConfigApiModelTagName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TransferToExternalConfigApiModelTagName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                tag_name: ::std::option::Option::None,
+                transfer_to_any_number_enabled: defaults::default_bool::<true>(),
+                updated_at: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TransferToExternalConfigApiModelTagName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TransferToExternalConfigApiModelTagName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `tag_name`.
+        pub fn tag_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tag_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TransferToExternalConfigApiModelTagName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `transfer_to_any_number_enabled`.
+        pub fn transfer_to_any_number_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.transfer_to_any_number_enabled = value.into();
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TransferToExternalRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TransferToExternalRequest {
         #[serde(
@@ -7758,9 +9150,33 @@ pub mod types {
         pub fn builder() -> builder::TransferToExternalRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                external_number: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+            }
+        }
+        /// Sets `external_number`.
+        pub fn external_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TransferToQueueRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TransferToQueueRequest {
         #[serde(
@@ -7773,9 +9189,24 @@ pub mod types {
         pub fn builder() -> builder::TransferToQueueRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                queue_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `queue_id`.
+        pub fn queue_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.queue_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Trigger`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Trigger {
         pub expression: ::std::collections::HashMap<
@@ -7799,15 +9230,51 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub times_triggered: ::std::option::Option<i32>,
-        pub title: TriggerTitle,
+        pub title: ::std::string::String,
     }
     impl Trigger {
         pub fn builder() -> builder::Trigger {
             Default::default()
         }
+        /// With the required fields (`expression`, `form_id`, `title`); set the others with the setters.
+        pub fn new(
+            expression: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            form_id: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                expression: expression.into(),
+                form_id: form_id.into(),
+                is_enabled: ::std::option::Option::None,
+                order_index: ::std::option::Option::None,
+                times_triggered: ::std::option::Option::None,
+                title: title.into(),
+            }
+        }
+        /// Sets `is_enabled`.
+        pub fn is_enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `order_index`.
+        pub fn order_index(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.order_index = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `times_triggered`.
+        pub fn times_triggered(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.times_triggered = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TriggerResultPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TriggerResultPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7819,64 +9286,33 @@ pub mod types {
         pub fn builder() -> builder::TriggerResultPage {
             Default::default()
         }
-    }
-    ///`TriggerTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TriggerTitle(::std::string::String);
-    impl ::std::ops::Deref for TriggerTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TriggerTitle> for ::std::string::String {
-        fn from(value: TriggerTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TriggerTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                items: ::std::default::Default::default(),
+                pagination: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TriggerTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `items`.
+        pub fn items(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Trigger>>,
+        ) -> Self {
+            self.items = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TriggerTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TriggerTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TtsAudioSourceApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TtsAudioSourceApiModel {
         #[serde(
@@ -7884,129 +9320,40 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub is_language_selected_manually: ::std::option::Option<bool>,
-        pub language: TtsAudioSourceApiModelLanguage,
+        pub language: ::std::string::String,
         #[serde(rename = "speechRate")]
         pub speech_rate: f64,
-        pub text: TtsAudioSourceApiModelText,
+        pub text: ::std::string::String,
         pub voice: VoiceApiModel,
     }
     impl TtsAudioSourceApiModel {
         pub fn builder() -> builder::TtsAudioSourceApiModel {
             Default::default()
         }
-    }
-    ///`TtsAudioSourceApiModelLanguage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TtsAudioSourceApiModelLanguage(::std::string::String);
-    impl ::std::ops::Deref for TtsAudioSourceApiModelLanguage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TtsAudioSourceApiModelLanguage> for ::std::string::String {
-        fn from(value: TtsAudioSourceApiModelLanguage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TtsAudioSourceApiModelLanguage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 36usize {
-                return Err("longer than 36 characters".into());
+        /// With the required fields (`language`, `speech_rate`, `text`, `voice`); set the others with the setters.
+        pub fn new(
+            language: impl ::std::convert::Into<::std::string::String>,
+            speech_rate: impl ::std::convert::Into<f64>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            voice: impl ::std::convert::Into<VoiceApiModel>,
+        ) -> Self {
+            Self {
+                is_language_selected_manually: ::std::option::Option::None,
+                language: language.into(),
+                speech_rate: speech_rate.into(),
+                text: text.into(),
+                voice: voice.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TtsAudioSourceApiModelLanguage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TtsAudioSourceApiModelLanguage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TtsAudioSourceApiModelLanguage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TtsAudioSourceApiModelText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TtsAudioSourceApiModelText(::std::string::String);
-    impl ::std::ops::Deref for TtsAudioSourceApiModelText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TtsAudioSourceApiModelText> for ::std::string::String {
-        fn from(value: TtsAudioSourceApiModelText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TtsAudioSourceApiModelText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1400usize {
-                return Err("longer than 1400 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TtsAudioSourceApiModelText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TtsAudioSourceApiModelText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TtsAudioSourceApiModelText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `is_language_selected_manually`.
+        pub fn is_language_selected_manually(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_language_selected_manually = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
         }
     }
     ///`TtsPlaceholderSayAsApiModel`
@@ -8287,6 +9634,7 @@ pub mod types {
     }
     ///`UpdateQueueApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateQueueApiRequest {
         #[serde(
@@ -8314,7 +9662,7 @@ pub mod types {
         )]
         pub is_sticky_auto_assignment_enabled: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<UpdateQueueApiRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "stickyAgentTimeoutDays",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -8345,64 +9693,95 @@ pub mod types {
         pub fn builder() -> builder::UpdateQueueApiRequest {
             Default::default()
         }
-    }
-    ///`UpdateQueueApiRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpdateQueueApiRequestName(::std::string::String);
-    impl ::std::ops::Deref for UpdateQueueApiRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateQueueApiRequestName> for ::std::string::String {
-        fn from(value: UpdateQueueApiRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateQueueApiRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                auto_assignment_algorithm: ::std::option::Option::None,
+                external_id: ::std::option::Option::None,
+                is_auto_assignment_enabled: defaults::default_bool::<true>(),
+                is_auto_assignment_outside_of_working_hours_enabled: ::std::default::Default::default(),
+                is_restricted: ::std::default::Default::default(),
+                is_sticky_auto_assignment_enabled: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                sticky_agent_timeout_days: ::std::option::Option::None,
+                working_hours_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateQueueApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `auto_assignment_algorithm`.
+        pub fn auto_assignment_algorithm(
+            mut self,
+            value: impl ::std::convert::Into<AutoAssignmentAlgorithm>,
+        ) -> Self {
+            self.auto_assignment_algorithm = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UpdateQueueApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateQueueApiRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `is_auto_assignment_enabled`.
+        pub fn is_auto_assignment_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_auto_assignment_enabled = value.into();
+            self
+        }
+        /// Sets `is_auto_assignment_outside_of_working_hours_enabled`.
+        pub fn is_auto_assignment_outside_of_working_hours_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_auto_assignment_outside_of_working_hours_enabled = value.into();
+            self
+        }
+        /// Sets `is_restricted`.
+        pub fn is_restricted(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_restricted = value.into();
+            self
+        }
+        /// Sets `is_sticky_auto_assignment_enabled`.
+        pub fn is_sticky_auto_assignment_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_sticky_auto_assignment_enabled = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sticky_agent_timeout_days`.
+        pub fn sticky_agent_timeout_days(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.sticky_agent_timeout_days = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `working_hours_id`.
+        pub fn working_hours_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.working_hours_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UpsertDispositionApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpsertDispositionApiRequest {
         pub fields: ::std::vec::Vec<UpsertDispositionFieldApiRequest>,
@@ -8411,75 +9790,37 @@ pub mod types {
         pub fn builder() -> builder::UpsertDispositionApiRequest {
             Default::default()
         }
+        /// With the required fields (`fields`); set the others with the setters.
+        pub fn new(
+            fields: impl ::std::convert::Into<
+                ::std::vec::Vec<UpsertDispositionFieldApiRequest>,
+            >,
+        ) -> Self {
+            Self { fields: fields.into() }
+        }
     }
     ///`UpsertDispositionFieldApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpsertDispositionFieldApiRequest {
         #[serde(rename = "fieldId")]
         pub field_id: ::std::string::String,
-        pub value: UpsertDispositionFieldApiRequestValue,
+        pub value: ::std::string::String,
     }
     impl UpsertDispositionFieldApiRequest {
         pub fn builder() -> builder::UpsertDispositionFieldApiRequest {
             Default::default()
         }
-    }
-    ///`UpsertDispositionFieldApiRequestValue`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertDispositionFieldApiRequestValue(::std::string::String);
-    impl ::std::ops::Deref for UpsertDispositionFieldApiRequestValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertDispositionFieldApiRequestValue>
-    for ::std::string::String {
-        fn from(value: UpsertDispositionFieldApiRequestValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertDispositionFieldApiRequestValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 5000usize {
-                return Err("longer than 5000 characters".into());
+        /// With the required fields (`field_id`, `value`); set the others with the setters.
+        pub fn new(
+            field_id: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                field_id: field_id.into(),
+                value: value.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertDispositionFieldApiRequestValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertDispositionFieldApiRequestValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertDispositionFieldApiRequestValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`VideoFilterModeApiModel`
@@ -8552,130 +9893,25 @@ pub mod types {
     }
     ///`VoiceApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceApiModel {
-        pub gender: VoiceApiModelGender,
-        pub name: VoiceApiModelName,
+        pub gender: ::std::string::String,
+        pub name: ::std::string::String,
     }
     impl VoiceApiModel {
         pub fn builder() -> builder::VoiceApiModel {
             Default::default()
         }
-    }
-    ///`VoiceApiModelGender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceApiModelGender(::std::string::String);
-    impl ::std::ops::Deref for VoiceApiModelGender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceApiModelGender> for ::std::string::String {
-        fn from(value: VoiceApiModelGender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceApiModelGender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 36usize {
-                return Err("longer than 36 characters".into());
+        /// With the required fields (`gender`, `name`); set the others with the setters.
+        pub fn new(
+            gender: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                gender: gender.into(),
+                name: name.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceApiModelGender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoiceApiModelGender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceApiModelGender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VoiceApiModelName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceApiModelName(::std::string::String);
-    impl ::std::ops::Deref for VoiceApiModelName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceApiModelName> for ::std::string::String {
-        fn from(value: VoiceApiModelName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceApiModelName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 36usize {
-                return Err("longer than 36 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceApiModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoiceApiModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceApiModelName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`VoiceClientType`
@@ -8753,6 +9989,7 @@ pub mod types {
     }
     ///`WaitingStrategyApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WaitingStrategyApiRequest {
         #[serde(
@@ -8787,74 +10024,73 @@ pub mod types {
         )]
         pub music_on_hold: ::std::option::Option<OptionWithFileAudioSourceApiModel>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<WaitingStrategyApiRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
     }
     impl WaitingStrategyApiRequest {
         pub fn builder() -> builder::WaitingStrategyApiRequest {
             Default::default()
         }
-    }
-    ///`WaitingStrategyApiRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WaitingStrategyApiRequestName(::std::string::String);
-    impl ::std::ops::Deref for WaitingStrategyApiRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WaitingStrategyApiRequestName> for ::std::string::String {
-        fn from(value: WaitingStrategyApiRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WaitingStrategyApiRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
+        /// With the required fields (`condition`, `condition_type`, `maximum_wait_time`); set the others with the setters.
+        pub fn new(
+            condition: impl ::std::convert::Into<Condition>,
+            condition_type: impl ::std::convert::Into<ConditionType>,
+            maximum_wait_time: impl ::std::convert::Into<DurationApiModel>,
+        ) -> Self {
+            Self {
+                announcement_message: ::std::option::Option::None,
+                condition: condition.into(),
+                condition_type: condition_type.into(),
+                greeting_message: ::std::option::Option::None,
+                maximum_wait_time: maximum_wait_time.into(),
+                maximum_wait_time_message: ::std::option::Option::None,
+                music_on_hold: ::std::option::Option::None,
+                name: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WaitingStrategyApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `announcement_message`.
+        pub fn announcement_message(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithPeriodicCollectApiModel>,
+        ) -> Self {
+            self.announcement_message = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WaitingStrategyApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `greeting_message`.
+        pub fn greeting_message(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithFileOrTtsAudioSourceApiModel>,
+        ) -> Self {
+            self.greeting_message = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WaitingStrategyApiRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `maximum_wait_time_message`.
+        pub fn maximum_wait_time_message(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithFileOrTtsAudioSourceApiModel>,
+        ) -> Self {
+            self.maximum_wait_time_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `music_on_hold`.
+        pub fn music_on_hold(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithFileAudioSourceApiModel>,
+        ) -> Self {
+            self.music_on_hold = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WaitingStrategyApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WaitingStrategyApiResponse {
         #[serde(
@@ -8921,9 +10157,122 @@ pub mod types {
         pub fn builder() -> builder::WaitingStrategyApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                announcement_message: ::std::option::Option::None,
+                callback_confirmation_message: ::std::option::Option::None,
+                condition: ::std::option::Option::None,
+                condition_type: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                greeting_message: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                maximum_wait_time: ::std::option::Option::None,
+                maximum_wait_time_message: ::std::option::Option::None,
+                music_on_hold: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `announcement_message`.
+        pub fn announcement_message(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithPeriodicCollectApiModel>,
+        ) -> Self {
+            self.announcement_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_confirmation_message`.
+        pub fn callback_confirmation_message(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithFileOrTtsAudioSourceApiModel>,
+        ) -> Self {
+            self.callback_confirmation_message = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `condition`.
+        pub fn condition(mut self, value: impl ::std::convert::Into<Condition>) -> Self {
+            self.condition = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `condition_type`.
+        pub fn condition_type(
+            mut self,
+            value: impl ::std::convert::Into<ConditionType>,
+        ) -> Self {
+            self.condition_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `greeting_message`.
+        pub fn greeting_message(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithFileOrTtsAudioSourceApiModel>,
+        ) -> Self {
+            self.greeting_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `maximum_wait_time`.
+        pub fn maximum_wait_time(
+            mut self,
+            value: impl ::std::convert::Into<DurationApiModel>,
+        ) -> Self {
+            self.maximum_wait_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `maximum_wait_time_message`.
+        pub fn maximum_wait_time_message(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithFileOrTtsAudioSourceApiModel>,
+        ) -> Self {
+            self.maximum_wait_time_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `music_on_hold`.
+        pub fn music_on_hold(
+            mut self,
+            value: impl ::std::convert::Into<OptionWithFileAudioSourceApiModel>,
+        ) -> Self {
+            self.music_on_hold = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebFormApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebFormApiRequest {
         pub channel: ConversationChannel,
@@ -8943,9 +10292,42 @@ pub mod types {
         pub fn builder() -> builder::WebFormApiRequest {
             Default::default()
         }
+        /// With the required fields (`channel`, `destination`, `enabled`, `name`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<ConversationChannel>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            enabled: impl ::std::convert::Into<bool>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                destination: destination.into(),
+                enabled: enabled.into(),
+                name: name.into(),
+                tag_ids: ::std::default::Default::default(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `tag_ids`.
+        pub fn tag_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tag_ids = value.into();
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebFormApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebFormApiResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8981,9 +10363,93 @@ pub mod types {
         pub fn builder() -> builder::WebFormApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                channel: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                tag_ids: ::std::default::Default::default(),
+                updated_at: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<ConversationChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tag_ids`.
+        pub fn tag_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tag_ids = value.into();
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebFormPostResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebFormPostResponse {
         #[serde(
@@ -8996,9 +10462,24 @@ pub mod types {
         pub fn builder() -> builder::WebFormPostResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                conversation_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversation_id`.
+        pub fn conversation_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.conversation_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebFormSubmissionApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebFormSubmissionApiRequest {
         #[serde(
@@ -9018,9 +10499,47 @@ pub mod types {
         pub fn builder() -> builder::WebFormSubmissionApiRequest {
             Default::default()
         }
+        /// With the required fields (`content`, `from`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<::std::string::String>,
+            from: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                attachment_ids: ::std::default::Default::default(),
+                cc: ::std::default::Default::default(),
+                content: content.into(),
+                from: from.into(),
+                subject: ::std::option::Option::None,
+            }
+        }
+        /// Sets `attachment_ids`.
+        pub fn attachment_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.attachment_ids = value.into();
+            self
+        }
+        /// Sets `cc`.
+        pub fn cc(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.cc = value.into();
+            self
+        }
+        /// Sets `subject`.
+        pub fn subject(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subject = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WorkingHoursApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WorkingHoursApiRequest {
         #[serde(
@@ -9039,8 +10558,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub is_default: ::std::option::Option<bool>,
-        pub message: WorkingHoursApiRequestMessage,
-        pub name: WorkingHoursApiRequestName,
+        pub message: ::std::string::String,
+        pub name: ::std::string::String,
         #[serde(
             rename = "sendAwayMessageEveryOOWHPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -9054,120 +10573,74 @@ pub mod types {
         pub fn builder() -> builder::WorkingHoursApiRequest {
             Default::default()
         }
-    }
-    ///`WorkingHoursApiRequestMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WorkingHoursApiRequestMessage(::std::string::String);
-    impl ::std::ops::Deref for WorkingHoursApiRequestMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WorkingHoursApiRequestMessage> for ::std::string::String {
-        fn from(value: WorkingHoursApiRequestMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WorkingHoursApiRequestMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With the required fields (`message`, `name`, `timezone`, `work_week`); set the others with the setters.
+        pub fn new(
+            message: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            timezone: impl ::std::convert::Into<::std::string::String>,
+            work_week: impl ::std::convert::Into<DailyWorkingHoursApiModel>,
+        ) -> Self {
+            Self {
+                close_conversations: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                holidays: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                is_default: ::std::option::Option::None,
+                message: message.into(),
+                name: name.into(),
+                send_away_message_every_oowh_period: ::std::option::Option::None,
+                timezone: timezone.into(),
+                work_week: work_week.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WorkingHoursApiRequestMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `close_conversations`.
+        pub fn close_conversations(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.close_conversations = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WorkingHoursApiRequestMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WorkingHoursApiRequestMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `holidays`.
+        pub fn holidays(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<HolidaysApiModel>>,
+        ) -> Self {
+            self.holidays = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`WorkingHoursApiRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WorkingHoursApiRequestName(::std::string::String);
-    impl ::std::ops::Deref for WorkingHoursApiRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<WorkingHoursApiRequestName> for ::std::string::String {
-        fn from(value: WorkingHoursApiRequestName) -> Self {
-            value.0
+        /// Sets `is_default`.
+        pub fn is_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_default = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for WorkingHoursApiRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WorkingHoursApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WorkingHoursApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WorkingHoursApiRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `send_away_message_every_oowh_period`.
+        pub fn send_away_message_every_oowh_period(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.send_away_message_every_oowh_period = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
         }
     }
     ///`WorkingHoursApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WorkingHoursApiResponse {
         #[serde(
@@ -9204,9 +10677,81 @@ pub mod types {
         pub fn builder() -> builder::WorkingHoursApiResponse {
             Default::default()
         }
+        /// With the required fields (`message`, `name`, `timezone`); set the others with the setters.
+        pub fn new(
+            message: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            timezone: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                close_conversations: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                holidays: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                is_default: ::std::option::Option::None,
+                message: message.into(),
+                name: name.into(),
+                send_away_message_every_oowh_period: ::std::option::Option::None,
+                timezone: timezone.into(),
+                work_week: ::std::option::Option::None,
+            }
+        }
+        /// Sets `close_conversations`.
+        pub fn close_conversations(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.close_conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `holidays`.
+        pub fn holidays(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<HolidaysApiModel>>,
+        ) -> Self {
+            self.holidays = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_default`.
+        pub fn is_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_default = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_away_message_every_oowh_period`.
+        pub fn send_away_message_every_oowh_period(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.send_away_message_every_oowh_period = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `work_week`.
+        pub fn work_week(
+            mut self,
+            value: impl ::std::convert::Into<WorkingHoursApiResponseWorkWeek>,
+        ) -> Self {
+            self.work_week = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WorkingHoursApiResponseWorkWeek`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WorkingHoursApiResponseWorkWeek {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9226,9 +10771,33 @@ pub mod types {
         pub fn builder() -> builder::WorkingHoursApiResponseWorkWeek {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+                end_time: ::std::option::Option::None,
+                start_time: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_time`.
+        pub fn end_time(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.end_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WorkingHoursResultPageApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WorkingHoursResultPageApiResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9243,6 +10812,29 @@ pub mod types {
     impl WorkingHoursResultPageApiResponse {
         pub fn builder() -> builder::WorkingHoursResultPageApiResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                pagination: ::std::option::Option::None,
+                working_hours: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `pagination`.
+        pub fn pagination(
+            mut self,
+            value: impl ::std::convert::Into<Pagination>,
+        ) -> Self {
+            self.pagination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `working_hours`.
+        pub fn working_hours(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<WorkingHoursApiResponse>>,
+        ) -> Self {
+            self.working_hours = value.into();
+            self
         }
     }
     ///`WorkingHoursStatus`
@@ -9307,6 +10899,7 @@ pub mod types {
     }
     ///`WorkingHoursStatusApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WorkingHoursStatusApiResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9316,13 +10909,27 @@ pub mod types {
         pub fn builder() -> builder::WorkingHoursStatusApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<WorkingHoursStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
         pub struct AccountConfigurationRequest {
             webhook_url: ::std::result::Result<
-                ::std::option::Option<super::AccountConfigurationRequestWebhookUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -9336,9 +10943,7 @@ pub mod types {
         impl AccountConfigurationRequest {
             pub fn webhook_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AccountConfigurationRequestWebhookUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.webhook_url = value
@@ -9593,7 +11198,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AddTagToConversationApiRequest {
             tag_name: ::std::result::Result<
-                super::AddTagToConversationApiRequestTagName,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -9607,7 +11212,7 @@ pub mod types {
         impl AddTagToConversationApiRequest {
             pub fn tag_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddTagToConversationApiRequestTagName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tag_name = value
@@ -9909,7 +11514,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AgentRequest {
             display_name: ::std::result::Result<
-                super::AgentRequestDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             enabled: ::std::result::Result<bool, ::std::string::String>,
@@ -9932,7 +11537,7 @@ pub mod types {
         impl AgentRequest {
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AgentRequestDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -10013,7 +11618,7 @@ pub mod types {
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::AgentResponseDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             enabled: ::std::result::Result<bool, ::std::string::String>,
@@ -10082,7 +11687,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AgentResponseDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -10275,7 +11880,7 @@ pub mod types {
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::AgentResponseWithEmailDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             email: ::std::result::Result<
@@ -10344,7 +11949,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AgentResponseWithEmailDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -10506,7 +12111,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AssignAgentApiRequest {
             agent_id: ::std::result::Result<
-                super::AssignAgentApiRequestAgentId,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -10520,7 +12125,7 @@ pub mod types {
         impl AssignAgentApiRequest {
             pub fn agent_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AssignAgentApiRequestAgentId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.agent_id = value
@@ -10850,11 +12455,11 @@ pub mod types {
         pub struct Bot {
             channel: ::std::result::Result<super::MessageChannel, ::std::string::String>,
             destination: ::std::result::Result<
-                super::BotDestination,
+                ::std::string::String,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::BotDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             enabled: ::std::result::Result<bool, ::std::string::String>,
@@ -10872,7 +12477,7 @@ pub mod types {
                 ::std::string::String,
             >,
             webhook_event_url: ::std::result::Result<
-                ::std::option::Option<super::BotWebhookEventUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             webhook_headers: ::std::result::Result<
@@ -10883,7 +12488,7 @@ pub mod types {
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
-                ::std::option::Option<super::BotWebhookUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -10921,7 +12526,7 @@ pub mod types {
             }
             pub fn destination<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BotDestination>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destination = value
@@ -10933,7 +12538,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BotDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -11016,9 +12621,7 @@ pub mod types {
             }
             pub fn webhook_event_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BotWebhookEventUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.webhook_event_url = value
@@ -11051,7 +12654,7 @@ pub mod types {
             }
             pub fn webhook_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::BotWebhookUrl>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.webhook_url = value
@@ -11103,11 +12706,11 @@ pub mod types {
         pub struct BotApiModel {
             channel: ::std::result::Result<super::MessageChannel, ::std::string::String>,
             destination: ::std::result::Result<
-                super::BotApiModelDestination,
+                ::std::string::String,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::BotApiModelDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             enabled: ::std::result::Result<bool, ::std::string::String>,
@@ -11128,7 +12731,7 @@ pub mod types {
                 ::std::string::String,
             >,
             webhook_event_url: ::std::result::Result<
-                ::std::option::Option<super::BotApiModelWebhookEventUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             webhook_headers: ::std::result::Result<
@@ -11139,7 +12742,7 @@ pub mod types {
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
-                ::std::option::Option<super::BotApiModelWebhookUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -11177,7 +12780,7 @@ pub mod types {
             }
             pub fn destination<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BotApiModelDestination>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destination = value
@@ -11189,7 +12792,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BotApiModelDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -11272,9 +12875,7 @@ pub mod types {
             }
             pub fn webhook_event_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BotApiModelWebhookEventUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.webhook_event_url = value
@@ -11307,9 +12908,7 @@ pub mod types {
             }
             pub fn webhook_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BotApiModelWebhookUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.webhook_url = value
@@ -11483,14 +13082,8 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CollectableApiModel {
             action: ::std::result::Result<super::Action, ::std::string::String>,
-            code: ::std::result::Result<
-                super::CollectableApiModelCode,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<
-                super::CollectableApiModelValue,
-                ::std::string::String,
-            >,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CollectableApiModel {
             fn default() -> Self {
@@ -11516,7 +13109,7 @@ pub mod types {
             }
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CollectableApiModelCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -11528,7 +13121,7 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CollectableApiModelValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -11628,7 +13221,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ConversationApiModel {
             agent_id: ::std::result::Result<
-                ::std::option::Option<super::ConversationApiModelAgentId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             closed_at: ::std::result::Result<
@@ -11648,7 +13241,7 @@ pub mod types {
                 ::std::string::String,
             >,
             queue_id: ::std::result::Result<
-                ::std::option::Option<super::ConversationApiModelQueueId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -11656,11 +13249,11 @@ pub mod types {
                 ::std::string::String,
             >,
             summary: ::std::result::Result<
-                ::std::option::Option<super::ConversationApiModelSummary>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             topic: ::std::result::Result<
-                ::std::option::Option<super::ConversationApiModelTopic>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
@@ -11687,9 +13280,7 @@ pub mod types {
         impl ConversationApiModel {
             pub fn agent_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ConversationApiModelAgentId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.agent_id = value
@@ -11749,9 +13340,7 @@ pub mod types {
             }
             pub fn queue_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ConversationApiModelQueueId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.queue_id = value
@@ -11775,9 +13364,7 @@ pub mod types {
             }
             pub fn summary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ConversationApiModelSummary>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.summary = value
@@ -11789,9 +13376,7 @@ pub mod types {
             }
             pub fn topic<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ConversationApiModelTopic>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.topic = value
@@ -12212,7 +13797,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateNoteApiRequest {
             agent_id: ::std::result::Result<
-                ::std::option::Option<super::CreateNoteApiRequestAgentId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content: ::std::result::Result<super::NoteContent, ::std::string::String>,
@@ -12233,9 +13818,7 @@ pub mod types {
         impl CreateNoteApiRequest {
             pub fn agent_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CreateNoteApiRequestAgentId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.agent_id = value
@@ -12302,10 +13885,7 @@ pub mod types {
                 bool,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::CreateQueueApiRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             working_hours_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -12350,7 +13930,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateQueueApiRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -12411,7 +13991,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::CreateRuleApiRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             priority: ::std::result::Result<
@@ -12419,7 +13999,7 @@ pub mod types {
                 ::std::string::String,
             >,
             queue_id: ::std::result::Result<
-                super::CreateRuleApiRequestQueueId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             route_only_during_working_hours: ::std::result::Result<
@@ -12471,9 +14051,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CreateRuleApiRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -12499,7 +14077,7 @@ pub mod types {
             }
             pub fn queue_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRuleApiRequestQueueId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.queue_id = value
@@ -12557,10 +14135,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateTagApiRequest {
-            name: ::std::result::Result<
-                super::CreateTagApiRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CreateTagApiRequest {
             fn default() -> Self {
@@ -12572,7 +14147,7 @@ pub mod types {
         impl CreateTagApiRequest {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateTagApiRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -13308,10 +14883,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::FieldRequestTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<super::FieldType, ::std::string::String>,
         }
         impl ::std::default::Default for FieldRequest {
@@ -13364,7 +14936,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FieldRequestTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -13479,7 +15051,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FileAudioSourceApiModel {
             file_descriptor: ::std::result::Result<
-                ::std::option::Option<super::FileAudioSourceApiModelFileDescriptor>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13493,9 +15065,7 @@ pub mod types {
         impl FileAudioSourceApiModel {
             pub fn file_descriptor<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::FileAudioSourceApiModelFileDescriptor>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.file_descriptor = value
@@ -14150,7 +15720,7 @@ pub mod types {
                 ::std::string::String,
             >,
             is_enabled: ::std::result::Result<bool, ::std::string::String>,
-            title: ::std::result::Result<super::FormRequestTitle, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FormRequest {
             fn default() -> Self {
@@ -14201,7 +15771,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FormRequestTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -14454,10 +16024,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::HoldConfigWithQueuesApiModelName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             on_hold_music: ::std::result::Result<
                 ::std::option::Option<super::FileAudioSourceWithDefaultOptionApiModel>,
                 ::std::string::String,
@@ -14553,7 +16120,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::HoldConfigWithQueuesApiModelName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -16363,7 +17930,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PatchConversationApiRequest {
             agent_id: ::std::result::Result<
-                ::std::option::Option<super::PatchConversationApiRequestAgentId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             priority: ::std::result::Result<
@@ -16371,7 +17938,7 @@ pub mod types {
                 ::std::string::String,
             >,
             queue_id: ::std::result::Result<
-                ::std::option::Option<super::PatchConversationApiRequestQueueId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -16379,11 +17946,11 @@ pub mod types {
                 ::std::string::String,
             >,
             summary: ::std::result::Result<
-                ::std::option::Option<super::PatchConversationApiRequestSummary>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             topic: ::std::result::Result<
-                ::std::option::Option<super::PatchConversationApiRequestTopic>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16402,9 +17969,7 @@ pub mod types {
         impl PatchConversationApiRequest {
             pub fn agent_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PatchConversationApiRequestAgentId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.agent_id = value
@@ -16430,9 +17995,7 @@ pub mod types {
             }
             pub fn queue_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PatchConversationApiRequestQueueId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.queue_id = value
@@ -16458,9 +18021,7 @@ pub mod types {
             }
             pub fn summary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PatchConversationApiRequestSummary>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.summary = value
@@ -16472,9 +18033,7 @@ pub mod types {
             }
             pub fn topic<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PatchConversationApiRequestTopic>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.topic = value
@@ -16559,7 +18118,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::QueueApiModelName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             sticky_agent_timeout_days: ::std::result::Result<
@@ -16761,9 +18320,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::QueueApiModelName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -16870,7 +18427,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct QueueAssignRequest {
             queue_id: ::std::result::Result<
-                super::QueueAssignRequestQueueId,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -16884,7 +18441,7 @@ pub mod types {
         impl QueueAssignRequest {
             pub fn queue_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::QueueAssignRequestQueueId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.queue_id = value
@@ -19147,7 +20704,7 @@ pub mod types {
                 ::std::string::String,
             >,
             tag_name: ::std::result::Result<
-                ::std::option::Option<super::TransferToExternalConfigApiModelTagName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             transfer_to_any_number_enabled: ::std::result::Result<
@@ -19186,9 +20743,7 @@ pub mod types {
             }
             pub fn tag_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TransferToExternalConfigApiModelTagName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tag_name = value
@@ -19388,7 +20943,7 @@ pub mod types {
                 ::std::option::Option<i32>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<super::TriggerTitle, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Trigger {
             fn default() -> Self {
@@ -19472,7 +21027,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TriggerTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -19581,14 +21136,11 @@ pub mod types {
                 ::std::string::String,
             >,
             language: ::std::result::Result<
-                super::TtsAudioSourceApiModelLanguage,
+                ::std::string::String,
                 ::std::string::String,
             >,
             speech_rate: ::std::result::Result<f64, ::std::string::String>,
-            text: ::std::result::Result<
-                super::TtsAudioSourceApiModelText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             voice: ::std::result::Result<super::VoiceApiModel, ::std::string::String>,
         }
         impl ::std::default::Default for TtsAudioSourceApiModel {
@@ -19619,7 +21171,7 @@ pub mod types {
             }
             pub fn language<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TtsAudioSourceApiModelLanguage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.language = value
@@ -19643,7 +21195,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TtsAudioSourceApiModelText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -19719,7 +21271,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::UpdateQueueApiRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             sticky_agent_timeout_days: ::std::result::Result<
@@ -19838,9 +21390,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpdateQueueApiRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -19971,10 +21521,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
-            value: ::std::result::Result<
-                super::UpsertDispositionFieldApiRequestValue,
-                ::std::string::String,
-            >,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for UpsertDispositionFieldApiRequest {
             fn default() -> Self {
@@ -19999,7 +21546,7 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpsertDispositionFieldApiRequestValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -20033,11 +21580,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct VoiceApiModel {
-            gender: ::std::result::Result<
-                super::VoiceApiModelGender,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<super::VoiceApiModelName, ::std::string::String>,
+            gender: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for VoiceApiModel {
             fn default() -> Self {
@@ -20050,7 +21594,7 @@ pub mod types {
         impl VoiceApiModel {
             pub fn gender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VoiceApiModelGender>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.gender = value
@@ -20062,7 +21606,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VoiceApiModelName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20120,7 +21664,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::WaitingStrategyApiRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20247,9 +21791,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WaitingStrategyApiRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -21091,14 +22633,8 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
-            message: ::std::result::Result<
-                super::WorkingHoursApiRequestMessage,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<
-                super::WorkingHoursApiRequestName,
-                ::std::string::String,
-            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             send_away_message_every_oowh_period: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -21193,7 +22729,7 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WorkingHoursApiRequestMessage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
@@ -21205,7 +22741,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WorkingHoursApiRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -23513,6 +25049,7 @@ pub mod builder {
         tag_names: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         updated_after: Result<Option<crate::DateTime>, String>,
         updated_before: Result<Option<crate::DateTime>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23533,6 +25070,7 @@ pub mod builder {
                 tag_names: Ok(None),
                 updated_after: Ok(None),
                 updated_before: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -23745,6 +25283,7 @@ pub mod builder {
                 tag_names,
                 updated_after,
                 updated_before,
+                call_timeout,
             } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
@@ -23874,6 +25413,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23892,6 +25434,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_conversation`]
 
@@ -23900,12 +25448,14 @@ pub mod builder {
     pub struct CreateConversation<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ConversationApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConversation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -23938,7 +25488,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ConversationApiModel::try_from(v).map_err(|e| e.to_string())
@@ -23971,6 +25521,9 @@ pub mod builder {
                     &super::operations::CREATE_CONVERSATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23992,6 +25545,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversation`]
 
@@ -24000,12 +25559,14 @@ pub mod builder {
     pub struct GetConversation<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24024,7 +25585,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATION,
@@ -24056,6 +25617,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24074,6 +25638,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversation`]
 
@@ -24083,6 +25653,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::ConversationApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24090,6 +25661,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24134,7 +25706,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONVERSATION,
@@ -24175,6 +25747,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24196,6 +25771,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_conversation`]
 
@@ -24205,6 +25786,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::PatchConversationApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchConversation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24212,6 +25794,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24257,7 +25840,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_CONVERSATION,
@@ -24299,6 +25882,9 @@ pub mod builder {
                     &super::operations::PATCH_CONVERSATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24320,6 +25906,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_conversation_tag`]
 
@@ -24329,6 +25921,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::AddTagToConversationApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddConversationTag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24336,6 +25929,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24381,7 +25975,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_CONVERSATION_TAG,
@@ -24423,6 +26017,9 @@ pub mod builder {
                     &super::operations::ADD_CONVERSATION_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24444,6 +26041,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::change_conversation_assignment`]
 
@@ -24453,6 +26056,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::AssignAgentApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ChangeConversationAssignment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24460,6 +26064,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24504,7 +26109,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
@@ -24545,6 +26150,9 @@ pub mod builder {
                     &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24569,6 +26177,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::unassign_conversation_agent`]
 
@@ -24577,12 +26191,14 @@ pub mod builder {
     pub struct UnassignConversationAgent<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UnassignConversationAgent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24601,7 +26217,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UNASSIGN_CONVERSATION_AGENT,
@@ -24633,6 +26249,9 @@ pub mod builder {
                     &super::operations::UNASSIGN_CONVERSATION_AGENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24657,6 +26276,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_conversation_tag`]
 
@@ -24666,6 +26291,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         tag_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConversationTag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24673,6 +26299,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 tag_name: Err("tag_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24703,7 +26330,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, tag_name } = self;
+            let Self { client, conversation_id, tag_name, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONVERSATION_TAG,
@@ -24740,6 +26367,9 @@ pub mod builder {
                     &super::operations::DELETE_CONVERSATION_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24764,6 +26394,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::route_conversation`]
 
@@ -24772,12 +26408,14 @@ pub mod builder {
     pub struct RouteConversation<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RouteConversation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24796,7 +26434,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationResultPage>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ROUTE_CONVERSATION,
@@ -24828,6 +26466,9 @@ pub mod builder {
                     &super::operations::ROUTE_CONVERSATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24849,6 +26490,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::simulate_routing_result_for_conversation`]
 
@@ -24857,12 +26504,14 @@ pub mod builder {
     pub struct SimulateRoutingResultForConversation<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SimulateRoutingResultForConversation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24881,7 +26530,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationRoutingResultApiResponse>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
@@ -24913,6 +26562,9 @@ pub mod builder {
                     &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24937,6 +26589,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_related_comments`]
 
@@ -24945,12 +26603,14 @@ pub mod builder {
     pub struct GetRelatedComments<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetRelatedComments<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -24969,7 +26629,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RelatedCommentsApiResponse>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RELATED_COMMENTS,
@@ -25001,6 +26661,9 @@ pub mod builder {
                     &super::operations::GET_RELATED_COMMENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25022,6 +26685,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_linked_conversations`]
 
@@ -25030,12 +26699,14 @@ pub mod builder {
     pub struct GetLinkedConversations<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetLinkedConversations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -25054,7 +26725,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::LinkedConversations>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_LINKED_CONVERSATIONS,
@@ -25086,6 +26757,9 @@ pub mod builder {
                     &super::operations::GET_LINKED_CONVERSATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25110,6 +26784,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_tags`]
 
@@ -25122,6 +26802,7 @@ pub mod builder {
         name: Result<Option<::std::string::String>, String>,
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetTags<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25132,6 +26813,7 @@ pub mod builder {
                 name: Ok(None),
                 order_by: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -25195,7 +26877,15 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/1/tags`
         pub async fn send(self) -> Result<ResponseValue<types::TagsApiResponse>, Error> {
-            let Self { client, conversation_id, limit, name, order_by, page } = self;
+            let Self {
+                client,
+                conversation_id,
+                limit,
+                name,
+                order_by,
+                page,
+                call_timeout,
+            } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_TAGS,
@@ -25254,6 +26944,9 @@ pub mod builder {
                     &super::operations::GET_TAGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25266,6 +26959,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_TAGS, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_tag`]
 
@@ -25274,12 +26973,14 @@ pub mod builder {
     pub struct CreateTag<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateTagApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateTag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25310,7 +27011,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreateTagApiRequest>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateTagApiRequest::try_from(v).map_err(|e| e.to_string())
@@ -25343,6 +27044,9 @@ pub mod builder {
                     &super::operations::CREATE_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25357,6 +27061,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::CREATE_TAG, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_tags`]
 
@@ -25365,12 +27075,14 @@ pub mod builder {
     pub struct DeleteTags<'a> {
         client: &'a super::Client,
         tag_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteTags<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 tag_name: Err("tag_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn tag_name<V>(mut self, value: V) -> Self
@@ -25389,7 +27101,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, tag_name } = self;
+            let Self { client, tag_name, call_timeout } = self;
             let tag_name = tag_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_TAGS,
@@ -25421,6 +27133,9 @@ pub mod builder {
                     &super::operations::DELETE_TAGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25436,6 +27151,12 @@ pub mod builder {
                     crate::call::failure(&super::operations::DELETE_TAGS, response).await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::get_messages`]
@@ -25453,6 +27174,7 @@ pub mod builder {
         message_ids: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMessages<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25467,6 +27189,7 @@ pub mod builder {
                 message_ids: Ok(None),
                 order_by: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -25593,6 +27316,7 @@ pub mod builder {
                 message_ids,
                 order_by,
                 page,
+                call_timeout,
             } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
@@ -25677,6 +27401,9 @@ pub mod builder {
                     &super::operations::GET_MESSAGES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25694,6 +27421,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_message`]
 
@@ -25703,6 +27436,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateMessageApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25710,6 +27444,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -25754,7 +27489,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MessageApiResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_MESSAGE,
@@ -25796,6 +27531,9 @@ pub mod builder {
                     &super::operations::CREATE_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25813,6 +27551,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_event`]
 
@@ -25822,6 +27566,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::ConversationEventApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendEvent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25829,6 +27574,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -25872,7 +27618,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/events`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SEND_EVENT,
@@ -25914,6 +27660,9 @@ pub mod builder {
                     &super::operations::SEND_EVENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25926,6 +27675,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::SEND_EVENT, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_notes`]
 
@@ -25937,6 +27692,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetNotes<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25946,6 +27702,7 @@ pub mod builder {
                 limit: Ok(None),
                 order_by: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -25995,7 +27752,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/notes`
         pub async fn send(self) -> Result<ResponseValue<types::NoteResultPage>, Error> {
-            let Self { client, conversation_id, limit, order_by, page } = self;
+            let Self { client, conversation_id, limit, order_by, page, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_NOTES,
@@ -26045,6 +27802,9 @@ pub mod builder {
                     &super::operations::GET_NOTES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26059,6 +27819,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_NOTES, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_note`]
 
@@ -26068,6 +27834,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateNoteApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateNote<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26075,6 +27842,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -26117,7 +27885,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/notes`
         pub async fn send(self) -> Result<ResponseValue<types::NoteApiResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_NOTE,
@@ -26158,6 +27926,9 @@ pub mod builder {
                     &super::operations::CREATE_NOTE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26174,6 +27945,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_note`]
 
@@ -26183,6 +27960,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         note_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetNote<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26190,6 +27968,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 note_id: Err("note_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -26218,7 +27997,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/notes/{noteId}`
         pub async fn send(self) -> Result<ResponseValue<types::NoteApiResponse>, Error> {
-            let Self { client, conversation_id, note_id } = self;
+            let Self { client, conversation_id, note_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_NOTE,
@@ -26255,6 +28034,9 @@ pub mod builder {
                     &super::operations::GET_NOTE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26266,6 +28048,12 @@ pub mod builder {
                 200u16 => crate::call::json(&super::operations::GET_NOTE, response).await,
                 _ => crate::call::failure(&super::operations::GET_NOTE, response).await,
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::get_agents`]
@@ -26289,6 +28077,7 @@ pub mod builder {
         status: Result<Option<types::GetAgentsStatus>, String>,
         updated_after: Result<Option<crate::DateTime>, String>,
         updated_before: Result<Option<crate::DateTime>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAgents<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26309,6 +28098,7 @@ pub mod builder {
                 status: Ok(None),
                 updated_after: Ok(None),
                 updated_before: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_ids<V>(mut self, value: V) -> Self
@@ -26516,6 +28306,7 @@ pub mod builder {
                 status,
                 updated_after,
                 updated_before,
+                call_timeout,
             } = self;
             let agent_ids = agent_ids
                 .map_err(|e| crate::call::invalid_request(
@@ -26640,6 +28431,9 @@ pub mod builder {
                     &super::operations::GET_AGENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26654,6 +28448,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_AGENTS, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_agent`]
 
@@ -26662,12 +28462,14 @@ pub mod builder {
     pub struct CreateAgent<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AgentRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateAgent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -26694,7 +28496,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ccaas/1/agents`
         pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AgentRequest::try_from(v).map_err(|e| e.to_string())
@@ -26727,6 +28529,9 @@ pub mod builder {
                     &super::operations::CREATE_AGENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26744,6 +28549,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_agent`]
 
@@ -26752,12 +28563,14 @@ pub mod builder {
     pub struct GetAgent<'a> {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAgent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -26776,7 +28589,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentResponseWithEmail>, Error> {
-            let Self { client, agent_id } = self;
+            let Self { client, agent_id, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_AGENT,
@@ -26808,6 +28621,9 @@ pub mod builder {
                     &super::operations::GET_AGENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26822,6 +28638,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_AGENT, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_agent`]
 
@@ -26831,6 +28653,7 @@ pub mod builder {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::AgentRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateAgent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26838,6 +28661,7 @@ pub mod builder {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -26876,7 +28700,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/ccaas/1/agents/{agentId}`
         pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
-            let Self { client, agent_id, body } = self;
+            let Self { client, agent_id, body, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_AGENT,
@@ -26917,6 +28741,9 @@ pub mod builder {
                     &super::operations::UPDATE_AGENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26934,6 +28761,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_agent_conversations`]
 
@@ -26945,6 +28778,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAgentConversations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26954,6 +28788,7 @@ pub mod builder {
                 limit: Ok(None),
                 order_by: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -27005,7 +28840,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConversationResultPage>, Error> {
-            let Self { client, agent_id, limit, order_by, page } = self;
+            let Self { client, agent_id, limit, order_by, page, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_AGENT_CONVERSATIONS,
@@ -27055,6 +28890,9 @@ pub mod builder {
                     &super::operations::GET_AGENT_CONVERSATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27079,6 +28917,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_agent_status`]
 
@@ -27088,6 +28932,7 @@ pub mod builder {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::AgentStatusRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateAgentStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27095,6 +28940,7 @@ pub mod builder {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -27135,7 +28981,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/ccaas/1/agents/{agentId}/status`
         pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
-            let Self { client, agent_id, body } = self;
+            let Self { client, agent_id, body, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_AGENT_STATUS,
@@ -27176,6 +29022,9 @@ pub mod builder {
                     &super::operations::UPDATE_AGENT_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27197,6 +29046,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_agent_queue`]
 
@@ -27206,6 +29061,7 @@ pub mod builder {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::QueueAssignRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddAgentQueue<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27213,6 +29069,7 @@ pub mod builder {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -27255,7 +29112,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, agent_id, body } = self;
+            let Self { client, agent_id, body, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_AGENT_QUEUE,
@@ -27296,6 +29153,9 @@ pub mod builder {
                     &super::operations::ADD_AGENT_QUEUE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27314,6 +29174,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::remove_agent_queue`]
 
@@ -27323,6 +29189,7 @@ pub mod builder {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
         queue_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RemoveAgentQueue<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27330,6 +29197,7 @@ pub mod builder {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
                 queue_id: Err("queue_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -27360,7 +29228,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, agent_id, queue_id } = self;
+            let Self { client, agent_id, queue_id, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REMOVE_AGENT_QUEUE,
@@ -27397,6 +29265,9 @@ pub mod builder {
                     &super::operations::REMOVE_AGENT_QUEUE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27418,6 +29289,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_agent_heartbeat`]
 
@@ -27426,12 +29303,14 @@ pub mod builder {
     pub struct UpdateAgentHeartbeat<'a> {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateAgentHeartbeat<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -27450,7 +29329,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, agent_id } = self;
+            let Self { client, agent_id, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_AGENT_HEARTBEAT,
@@ -27482,6 +29361,9 @@ pub mod builder {
                     &super::operations::UPDATE_AGENT_HEARTBEAT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27506,6 +29388,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_queues`]
 
@@ -27520,6 +29408,7 @@ pub mod builder {
         page: Result<Option<i64>, String>,
         queue_ids: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         working_hours_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetQueues<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27532,6 +29421,7 @@ pub mod builder {
                 page: Ok(None),
                 queue_ids: Ok(None),
                 working_hours_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -27630,6 +29520,7 @@ pub mod builder {
                 page,
                 queue_ids,
                 working_hours_id,
+                call_timeout,
             } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
@@ -27701,6 +29592,9 @@ pub mod builder {
                     &super::operations::GET_QUEUES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27715,6 +29609,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_QUEUES, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_queue`]
 
@@ -27723,12 +29623,14 @@ pub mod builder {
     pub struct CreateQueue<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateQueueApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateQueue<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27759,7 +29661,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ccaas/1/queues`
         pub async fn send(self) -> Result<ResponseValue<types::QueueApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateQueueApiRequest::try_from(v).map_err(|e| e.to_string())
@@ -27792,6 +29694,9 @@ pub mod builder {
                     &super::operations::CREATE_QUEUE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27809,6 +29714,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_queue`]
 
@@ -27818,6 +29729,7 @@ pub mod builder {
         client: &'a super::Client,
         queue_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateQueueApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateQueue<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27825,6 +29737,7 @@ pub mod builder {
                 client: client,
                 queue_id: Err("queue_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn queue_id<V>(mut self, value: V) -> Self
@@ -27867,7 +29780,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/ccaas/1/queues/{queueId}`
         pub async fn send(self) -> Result<ResponseValue<types::QueueApiModel>, Error> {
-            let Self { client, queue_id, body } = self;
+            let Self { client, queue_id, body, call_timeout } = self;
             let queue_id = queue_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_QUEUE,
@@ -27908,6 +29821,9 @@ pub mod builder {
                     &super::operations::UPDATE_QUEUE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27925,6 +29841,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_queue`]
 
@@ -27933,12 +29855,14 @@ pub mod builder {
     pub struct DeleteQueue<'a> {
         client: &'a super::Client,
         queue_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteQueue<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 queue_id: Err("queue_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn queue_id<V>(mut self, value: V) -> Self
@@ -27957,7 +29881,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, queue_id } = self;
+            let Self { client, queue_id, call_timeout } = self;
             let queue_id = queue_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_QUEUE,
@@ -27989,6 +29913,9 @@ pub mod builder {
                     &super::operations::DELETE_QUEUE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28006,6 +29933,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_routing`]
 
@@ -28015,6 +29948,7 @@ pub mod builder {
         client: &'a super::Client,
         enabled: Result<Option<bool>, String>,
         rule_ids: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetRouting<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28022,6 +29956,7 @@ pub mod builder {
                 client: client,
                 enabled: Ok(None),
                 rule_ids: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn enabled<V>(mut self, value: V) -> Self
@@ -28051,7 +29986,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RoutingRulesResultPage>, Error> {
-            let Self { client, enabled, rule_ids } = self;
+            let Self { client, enabled, rule_ids, call_timeout } = self;
             let enabled = enabled
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ROUTING,
@@ -28087,6 +30022,9 @@ pub mod builder {
                     &super::operations::GET_ROUTING,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28103,6 +30041,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_routing`]
 
@@ -28111,12 +30055,14 @@ pub mod builder {
     pub struct UpdateRouting<'a> {
         client: &'a super::Client,
         body: Result<::std::vec::Vec<types::CreateRuleApiRequest>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateRouting<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28135,7 +30081,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_ROUTING,
@@ -28165,6 +30111,9 @@ pub mod builder {
                     &super::operations::UPDATE_ROUTING,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28182,6 +30131,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_routing`]
 
@@ -28189,16 +30144,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteRouting<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteRouting<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `DELETE` request to `/ccaas/1/routing`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/ccaas/1/routing", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -28222,6 +30181,9 @@ pub mod builder {
                     &super::operations::DELETE_ROUTING,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28239,6 +30201,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_bots`]
 
@@ -28249,6 +30217,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBots<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28257,6 +30226,7 @@ pub mod builder {
                 limit: Ok(None),
                 order_by: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -28294,7 +30264,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/1/bots`
         pub async fn send(self) -> Result<ResponseValue<types::BotResultPage>, Error> {
-            let Self { client, limit, order_by, page } = self;
+            let Self { client, limit, order_by, page, call_timeout } = self;
             let limit = limit
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BOTS,
@@ -28336,6 +30306,9 @@ pub mod builder {
                     &super::operations::GET_BOTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28348,6 +30321,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_BOTS, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::setup_bot`]
 
@@ -28356,12 +30335,14 @@ pub mod builder {
     pub struct SetupBot<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BotApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SetupBot<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28388,7 +30369,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ccaas/1/bots`
         pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::BotApiModel::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -28419,6 +30400,9 @@ pub mod builder {
                     &super::operations::SETUP_BOT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28433,6 +30417,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::SETUP_BOT, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_bot`]
 
@@ -28441,12 +30431,14 @@ pub mod builder {
     pub struct GetBot<'a> {
         client: &'a super::Client,
         bot_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBot<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 bot_id: Err("bot_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bot_id<V>(mut self, value: V) -> Self
@@ -28463,7 +30455,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/1/bots/{botId}`
         pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
-            let Self { client, bot_id } = self;
+            let Self { client, bot_id, call_timeout } = self;
             let bot_id = bot_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BOT,
@@ -28494,6 +30486,9 @@ pub mod builder {
                     &super::operations::GET_BOT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28506,6 +30501,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_BOT, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_bot`]
 
@@ -28515,6 +30516,7 @@ pub mod builder {
         client: &'a super::Client,
         bot_id: Result<::std::string::String, String>,
         body: Result<types::builder::BotApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateBot<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28522,6 +30524,7 @@ pub mod builder {
                 client: client,
                 bot_id: Err("bot_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bot_id<V>(mut self, value: V) -> Self
@@ -28560,7 +30563,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/ccaas/1/bots/{botId}`
         pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
-            let Self { client, bot_id, body } = self;
+            let Self { client, bot_id, body, call_timeout } = self;
             let bot_id = bot_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_BOT,
@@ -28598,6 +30601,9 @@ pub mod builder {
                     &super::operations::UPDATE_BOT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28612,6 +30618,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::UPDATE_BOT, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_bot`]
 
@@ -28620,12 +30632,14 @@ pub mod builder {
     pub struct DeleteBot<'a> {
         client: &'a super::Client,
         bot_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteBot<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 bot_id: Err("bot_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bot_id<V>(mut self, value: V) -> Self
@@ -28644,7 +30658,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, bot_id } = self;
+            let Self { client, bot_id, call_timeout } = self;
             let bot_id = bot_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_BOT,
@@ -28675,6 +30689,9 @@ pub mod builder {
                     &super::operations::DELETE_BOT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28689,6 +30706,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::DELETE_BOT, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_metadata`]
 
@@ -28697,12 +30720,14 @@ pub mod builder {
     pub struct GetMetadata<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMetadata<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -28719,7 +30744,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/metadata`
         pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_METADATA,
@@ -28751,6 +30776,9 @@ pub mod builder {
                     &super::operations::GET_METADATA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28768,6 +30796,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_metadata`]
 
@@ -28780,6 +30814,7 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateMetadata<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28787,6 +30822,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -28819,7 +30855,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_METADATA,
@@ -28857,6 +30893,9 @@ pub mod builder {
                     &super::operations::CREATE_METADATA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28875,6 +30914,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_metadata`]
 
@@ -28883,12 +30928,14 @@ pub mod builder {
     pub struct DeleteMetadata<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteMetadata<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -28907,7 +30954,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_METADATA,
@@ -28939,6 +30986,9 @@ pub mod builder {
                     &super::operations::DELETE_METADATA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28957,6 +31007,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_metadata`]
 
@@ -28969,6 +31025,7 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchMetadata<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28976,6 +31033,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -29008,7 +31066,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_METADATA,
@@ -29046,6 +31104,9 @@ pub mod builder {
                     &super::operations::PATCH_METADATA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29063,6 +31124,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_templates`]
 
@@ -29077,6 +31144,7 @@ pub mod builder {
         language: Result<Option<types::GetTemplatesLanguage>, String>,
         updated_after: Result<Option<crate::DateTime>, String>,
         updated_before: Result<Option<crate::DateTime>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetTemplates<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29089,6 +31157,7 @@ pub mod builder {
                 language: Ok(None),
                 updated_after: Ok(None),
                 updated_before: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn channel<V>(mut self, value: V) -> Self
@@ -29193,6 +31262,7 @@ pub mod builder {
                 language,
                 updated_after,
                 updated_before,
+                call_timeout,
             } = self;
             let channel = channel
                 .map_err(|e| crate::call::invalid_request(
@@ -29267,6 +31337,9 @@ pub mod builder {
                     &super::operations::GET_TEMPLATES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29284,6 +31357,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_template`]
 
@@ -29292,12 +31371,14 @@ pub mod builder {
     pub struct GetTemplate<'a> {
         client: &'a super::Client,
         template_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 template_id: Err("template_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn template_id<V>(mut self, value: V) -> Self
@@ -29316,7 +31397,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
-            let Self { client, template_id } = self;
+            let Self { client, template_id, call_timeout } = self;
             let template_id = template_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_TEMPLATE,
@@ -29348,6 +31429,9 @@ pub mod builder {
                     &super::operations::GET_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29365,6 +31449,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversation_forms`]
 
@@ -29378,6 +31468,7 @@ pub mod builder {
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i64>, String>,
         title: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationForms<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29389,6 +31480,7 @@ pub mod builder {
                 order_by: Ok(None),
                 page: Ok(None),
                 title: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn is_default<V>(mut self, value: V) -> Self
@@ -29465,7 +31557,16 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/forms`
         pub async fn send(self) -> Result<ResponseValue<types::FormResultPage>, Error> {
-            let Self { client, is_default, is_enabled, limit, order_by, page, title } = self;
+            let Self {
+                client,
+                is_default,
+                is_enabled,
+                limit,
+                order_by,
+                page,
+                title,
+                call_timeout,
+            } = self;
             let is_default = is_default
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATION_FORMS,
@@ -29525,6 +31626,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATION_FORMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29549,6 +31653,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_conversation_form`]
 
@@ -29557,12 +31667,14 @@ pub mod builder {
     pub struct CreateConversationForm<'a> {
         client: &'a super::Client,
         body: Result<types::builder::FormRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConversationForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29589,7 +31701,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/forms`
         pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::FormRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -29620,6 +31732,9 @@ pub mod builder {
                     &super::operations::CREATE_CONVERSATION_FORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29644,6 +31759,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversation_form`]
 
@@ -29652,12 +31773,14 @@ pub mod builder {
     pub struct GetConversationForm<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -29674,7 +31797,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/forms/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATION_FORM,
@@ -29706,6 +31829,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATION_FORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29730,6 +31856,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversation_form`]
 
@@ -29739,6 +31871,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::FormRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29746,6 +31879,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -29784,7 +31918,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/forms/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONVERSATION_FORM,
@@ -29823,6 +31957,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATION_FORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29847,6 +31984,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_conversation_form`]
 
@@ -29855,12 +31998,14 @@ pub mod builder {
     pub struct DeleteConversationForm<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConversationForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -29879,7 +32024,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONVERSATION_FORM,
@@ -29911,6 +32056,9 @@ pub mod builder {
                     &super::operations::DELETE_CONVERSATION_FORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29935,6 +32083,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversation_form_fields`]
 
@@ -29946,6 +32100,7 @@ pub mod builder {
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i64>, String>,
         title: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationFormFields<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29955,6 +32110,7 @@ pub mod builder {
                 order_by: Ok(None),
                 page: Ok(None),
                 title: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -30005,7 +32161,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/fields`
         pub async fn send(self) -> Result<ResponseValue<types::FieldResultPage>, Error> {
-            let Self { client, limit, order_by, page, title } = self;
+            let Self { client, limit, order_by, page, title, call_timeout } = self;
             let limit = limit
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATION_FORM_FIELDS,
@@ -30053,6 +32209,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATION_FORM_FIELDS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30077,6 +32236,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_conversation_form_field`]
 
@@ -30085,12 +32250,14 @@ pub mod builder {
     pub struct CreateConversationFormField<'a> {
         client: &'a super::Client,
         body: Result<types::builder::FieldRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConversationFormField<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -30117,7 +32284,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/fields`
         pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::FieldRequest::try_from(v).map_err(|e| e.to_string())
@@ -30150,6 +32317,9 @@ pub mod builder {
                     &super::operations::CREATE_CONVERSATION_FORM_FIELD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30174,6 +32344,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversation_form_field`]
 
@@ -30182,12 +32358,14 @@ pub mod builder {
     pub struct GetConversationFormField<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationFormField<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30204,7 +32382,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/fields/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATION_FORM_FIELD,
@@ -30236,6 +32414,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATION_FORM_FIELD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30260,6 +32441,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversation_form_field`]
 
@@ -30269,6 +32456,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::FieldRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationFormField<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30276,6 +32464,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30314,7 +32503,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/fields/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
@@ -30355,6 +32544,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30379,6 +32571,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_conversation_form_field`]
 
@@ -30387,12 +32585,14 @@ pub mod builder {
     pub struct DeleteConversationFormField<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConversationFormField<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30411,7 +32611,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONVERSATION_FORM_FIELD,
@@ -30443,6 +32643,9 @@ pub mod builder {
                     &super::operations::DELETE_CONVERSATION_FORM_FIELD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30467,6 +32670,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversation_form_triggers`]
 
@@ -30478,6 +32687,7 @@ pub mod builder {
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i64>, String>,
         title: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationFormTriggers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30487,6 +32697,7 @@ pub mod builder {
                 order_by: Ok(None),
                 page: Ok(None),
                 title: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -30539,7 +32750,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TriggerResultPage>, Error> {
-            let Self { client, limit, order_by, page, title } = self;
+            let Self { client, limit, order_by, page, title, call_timeout } = self;
             let limit = limit
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
@@ -30587,6 +32798,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30611,6 +32825,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_conversation_form_trigger`]
 
@@ -30619,12 +32839,14 @@ pub mod builder {
     pub struct CreateConversationFormTrigger<'a> {
         client: &'a super::Client,
         body: Result<types::builder::Trigger, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConversationFormTrigger<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -30647,7 +32869,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/triggers`
         pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -30678,6 +32900,9 @@ pub mod builder {
                     &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30702,6 +32927,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversation_form_trigger`]
 
@@ -30710,12 +32941,14 @@ pub mod builder {
     pub struct GetConversationFormTrigger<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationFormTrigger<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30732,7 +32965,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/triggers/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATION_FORM_TRIGGER,
@@ -30764,6 +32997,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATION_FORM_TRIGGER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30788,6 +33024,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversation_form_trigger`]
 
@@ -30797,6 +33039,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::Trigger, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationFormTrigger<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30804,6 +33047,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30838,7 +33082,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/triggers/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
@@ -30877,6 +33121,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30901,6 +33148,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_conversation_form_trigger`]
 
@@ -30909,12 +33162,14 @@ pub mod builder {
     pub struct DeleteConversationFormTrigger<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConversationFormTrigger<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30933,7 +33188,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
@@ -30965,6 +33220,9 @@ pub mod builder {
                     &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30989,6 +33247,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_conversation_form_trigger`]
 
@@ -30998,6 +33262,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::Trigger, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchConversationFormTrigger<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31005,6 +33270,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -31039,7 +33305,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/ccaas/2/conversation-forms/triggers/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
@@ -31078,6 +33344,9 @@ pub mod builder {
                     &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31102,6 +33371,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversation_form_dispositions`]
 
@@ -31111,6 +33386,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         form_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationFormDispositions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31118,6 +33394,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 form_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -31149,7 +33426,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::DispositionBasic>, Error> {
-            let Self { client, conversation_id, form_id } = self;
+            let Self { client, conversation_id, form_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
@@ -31187,6 +33464,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31211,6 +33491,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::upsert_conversation_form_dispositions`]
 
@@ -31220,6 +33506,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpsertDispositionApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpsertConversationFormDispositions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31227,6 +33514,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -31272,7 +33560,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
@@ -31314,6 +33602,9 @@ pub mod builder {
                     &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31338,6 +33629,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_conversation_form_disposition`]
 
@@ -31347,6 +33644,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConversationFormDisposition<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31354,6 +33652,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -31384,7 +33683,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, id } = self;
+            let Self { client, conversation_id, id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
@@ -31421,6 +33720,9 @@ pub mod builder {
                     &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31445,6 +33747,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::assign_conversation_form`]
 
@@ -31454,6 +33762,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         form_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AssignConversationForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31461,6 +33770,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 form_id: Err("form_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -31491,7 +33801,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, form_id } = self;
+            let Self { client, conversation_id, form_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ASSIGN_CONVERSATION_FORM,
@@ -31529,6 +33839,9 @@ pub mod builder {
                     &super::operations::ASSIGN_CONVERSATION_FORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31553,6 +33866,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::un_assign_conversation_form`]
 
@@ -31561,12 +33880,14 @@ pub mod builder {
     pub struct UnAssignConversationForm<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UnAssignConversationForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -31585,7 +33906,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UN_ASSIGN_CONVERSATION_FORM,
@@ -31617,6 +33938,9 @@ pub mod builder {
                     &super::operations::UN_ASSIGN_CONVERSATION_FORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31641,6 +33965,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversation_account_configuration`]
 
@@ -31649,12 +33979,14 @@ pub mod builder {
     pub struct UpdateConversationAccountConfiguration<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AccountConfigurationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationAccountConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -31688,7 +34020,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AccountConfigurationRequest::try_from(v)
@@ -31722,6 +34054,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31746,6 +34081,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_agent_config`]
 
@@ -31754,12 +34095,14 @@ pub mod builder {
     pub struct GetConversationsAgentConfig<'a> {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsAgentConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -31778,7 +34121,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentConfigApiModel>, Error> {
-            let Self { client, agent_id } = self;
+            let Self { client, agent_id, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
@@ -31810,6 +34153,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31834,6 +34180,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_conversation_outbound_call`]
 
@@ -31842,12 +34194,14 @@ pub mod builder {
     pub struct CreateConversationOutboundCall<'a> {
         client: &'a super::Client,
         body: Result<types::builder::OutboundCallConversationRequestApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConversationOutboundCall<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -31884,7 +34238,7 @@ pub mod builder {
             ResponseValue<types::OutboundCallConversationResponseApiModel>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::OutboundCallConversationRequestApiModel::try_from(v)
@@ -31920,6 +34274,9 @@ pub mod builder {
                     &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -31944,6 +34301,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_waiting_strategies`]
 
@@ -31956,6 +34319,7 @@ pub mod builder {
         queue_id: Result<Option<::std::string::String>, String>,
         sort_by: Result<Option<::std::string::String>, String>,
         sort_direction: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsWaitingStrategies<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31966,6 +34330,7 @@ pub mod builder {
                 queue_id: Ok(None),
                 sort_by: Ok(None),
                 sort_direction: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page_number<V>(mut self, value: V) -> Self
@@ -32038,6 +34403,7 @@ pub mod builder {
                 queue_id,
                 sort_by,
                 sort_direction,
+                call_timeout,
             } = self;
             let page_number = page_number
                 .map_err(|e| crate::call::invalid_request(
@@ -32094,6 +34460,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32118,6 +34487,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_conversations_waiting_strategy`]
 
@@ -32126,12 +34501,14 @@ pub mod builder {
     pub struct CreateConversationsWaitingStrategy<'a> {
         client: &'a super::Client,
         body: Result<types::builder::WaitingStrategyApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConversationsWaitingStrategy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -32165,7 +34542,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::WaitingStrategyApiRequest::try_from(v)
@@ -32199,6 +34576,9 @@ pub mod builder {
                     &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32223,6 +34603,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_waiting_strategy`]
 
@@ -32231,12 +34617,14 @@ pub mod builder {
     pub struct GetConversationsWaitingStrategy<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsWaitingStrategy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -32255,7 +34643,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
@@ -32287,6 +34675,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32311,6 +34702,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversations_waiting_strategy`]
 
@@ -32320,6 +34717,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::WaitingStrategyApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationsWaitingStrategy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32327,6 +34725,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -32372,7 +34771,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
@@ -32414,6 +34813,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32438,6 +34840,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_conversations_waiting_strategy`]
 
@@ -32446,12 +34854,14 @@ pub mod builder {
     pub struct DeleteConversationsWaitingStrategy<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConversationsWaitingStrategy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -32468,7 +34878,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/waiting-strategies/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
@@ -32500,6 +34910,9 @@ pub mod builder {
                     &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32524,6 +34937,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_account_recording_config`]
 
@@ -32531,16 +34950,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConversationsAccountRecordingConfig<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsAccountRecordingConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/account-recording-config`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!(
                 "{}/ccaas/voice/2/account-recording-config", client.baseurl,
             );
@@ -32566,6 +34989,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32590,6 +35016,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversations_account_recording_config`]
 
@@ -32598,12 +35030,14 @@ pub mod builder {
     pub struct UpdateConversationsAccountRecordingConfig<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AccountRecordingConfigApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationsAccountRecordingConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -32637,7 +35071,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AccountRecordingConfigApiModel::try_from(v)
@@ -32673,6 +35107,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32697,6 +35134,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_conversations_account_recording_config`]
 
@@ -32705,12 +35148,14 @@ pub mod builder {
     pub struct CreateConversationsAccountRecordingConfig<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AccountRecordingConfigApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConversationsAccountRecordingConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -32744,7 +35189,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AccountRecordingConfigApiModel::try_from(v)
@@ -32780,6 +35225,9 @@ pub mod builder {
                     &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32804,6 +35252,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_agent_recording_configs`]
 
@@ -32812,12 +35266,14 @@ pub mod builder {
     pub struct GetConversationsAgentRecordingConfigs<'a> {
         client: &'a super::Client,
         agent_ids: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsAgentRecordingConfigs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 agent_ids: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_ids<V>(mut self, value: V) -> Self
@@ -32837,7 +35293,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
-            let Self { client, agent_ids } = self;
+            let Self { client, agent_ids, call_timeout } = self;
             let agent_ids = agent_ids
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
@@ -32869,6 +35325,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32893,6 +35352,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_agent_recording_config`]
 
@@ -32901,12 +35366,14 @@ pub mod builder {
     pub struct GetConversationsAgentRecordingConfig<'a> {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsAgentRecordingConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -32925,7 +35392,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
-            let Self { client, agent_id } = self;
+            let Self { client, agent_id, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
@@ -32957,6 +35424,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32981,6 +35451,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversations_agent_recording_config`]
 
@@ -32990,6 +35466,7 @@ pub mod builder {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::AgentRecordingConfigApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationsAgentRecordingConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32997,6 +35474,7 @@ pub mod builder {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -33042,7 +35520,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
-            let Self { client, agent_id, body } = self;
+            let Self { client, agent_id, body, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
@@ -33084,6 +35562,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33108,6 +35589,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_conversations_agent_recording_config`]
 
@@ -33117,6 +35604,7 @@ pub mod builder {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::AgentRecordingConfigApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConversationsAgentRecordingConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33124,6 +35612,7 @@ pub mod builder {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -33169,7 +35658,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
-            let Self { client, agent_id, body } = self;
+            let Self { client, agent_id, body, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
@@ -33211,6 +35700,9 @@ pub mod builder {
                     &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33234,6 +35726,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::get_conversations_recording_metadata`]
@@ -33268,6 +35766,7 @@ pub mod builder {
         transferred_from_queue: Result<Option<::std::string::String>, String>,
         transferred_to: Result<Option<::std::string::String>, String>,
         transferred_to_queue: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsRecordingMetadata<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33299,6 +35798,7 @@ pub mod builder {
                 transferred_from_queue: Ok(None),
                 transferred_to: Ok(None),
                 transferred_to_queue: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn call_id<V>(mut self, value: V) -> Self
@@ -33653,6 +36153,7 @@ pub mod builder {
                 transferred_from_queue,
                 transferred_to,
                 transferred_to_queue,
+                call_timeout,
             } = self;
             let call_id = call_id
                 .map_err(|e| crate::call::invalid_request(
@@ -33892,6 +36393,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33916,6 +36420,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::download_call_recording`]
 
@@ -33925,6 +36435,7 @@ pub mod builder {
         client: &'a super::Client,
         recording_id: Result<::std::string::String, String>,
         range: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DownloadCallRecording<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33932,6 +36443,7 @@ pub mod builder {
                 client: client,
                 recording_id: Err("recording_id was not initialized".to_string()),
                 range: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn recording_id<V>(mut self, value: V) -> Self
@@ -33961,7 +36473,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/voice/2/recording/download/{recordingId}`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, recording_id, range } = self;
+            let Self { client, recording_id, range, call_timeout } = self;
             let recording_id = recording_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DOWNLOAD_CALL_RECORDING,
@@ -34007,6 +36519,9 @@ pub mod builder {
                     &super::operations::DOWNLOAD_CALL_RECORDING,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34026,6 +36541,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_account_wrap_up_config`]
 
@@ -34033,16 +36554,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConversationsAccountWrapUpConfig<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsAccountWrapUpConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/account-wrap-up-config`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AccountWrapUpApiModel>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!(
                 "{}/ccaas/voice/2/account-wrap-up-config", client.baseurl,
             );
@@ -34068,6 +36593,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34092,6 +36620,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversations_account_wrap_up_config`]
 
@@ -34100,12 +36634,14 @@ pub mod builder {
     pub struct UpdateConversationsAccountWrapUpConfig<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AccountWrapUpApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationsAccountWrapUpConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -34138,7 +36674,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AccountWrapUpApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AccountWrapUpApiModel::try_from(v).map_err(|e| e.to_string())
@@ -34173,6 +36709,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34197,6 +36736,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversations_agent_wrap_up_config`]
 
@@ -34207,6 +36752,7 @@ pub mod builder {
         agent_id: Result<::std::string::String, String>,
         wrap_up_seconds: Result<Option<i32>, String>,
         body: Result<types::builder::AgentConfigWrapUpApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationsAgentWrapUpConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34215,6 +36761,7 @@ pub mod builder {
                 agent_id: Err("agent_id was not initialized".to_string()),
                 wrap_up_seconds: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -34272,7 +36819,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AgentConfigApiModel>, Error> {
-            let Self { client, agent_id, wrap_up_seconds, body } = self;
+            let Self { client, agent_id, wrap_up_seconds, body, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
@@ -34325,6 +36872,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34349,6 +36899,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_conversations_agent_wrap_up_time`]
 
@@ -34358,6 +36914,7 @@ pub mod builder {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
         seconds: Result<i32, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddConversationsAgentWrapUpTime<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34365,6 +36922,7 @@ pub mod builder {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
                 seconds: Err("seconds was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -34390,7 +36948,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/agent/{agentId}/wrap-up-time/add/{seconds}`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, agent_id, seconds } = self;
+            let Self { client, agent_id, seconds, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
@@ -34427,6 +36985,9 @@ pub mod builder {
                     &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34451,6 +37012,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::clear_conversations_agent_wrap_up_time`]
 
@@ -34459,12 +37026,14 @@ pub mod builder {
     pub struct ClearConversationsAgentWrapUpTime<'a> {
         client: &'a super::Client,
         agent_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ClearConversationsAgentWrapUpTime<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn agent_id<V>(mut self, value: V) -> Self
@@ -34481,7 +37050,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/agent/{agentId}/wrap-up-time/clear`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, agent_id } = self;
+            let Self { client, agent_id, call_timeout } = self;
             let agent_id = agent_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
@@ -34513,6 +37082,9 @@ pub mod builder {
                     &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34537,6 +37109,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::transfer_call_to_agent`]
 
@@ -34546,6 +37124,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::TransferToAgentRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> TransferCallToAgent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34553,6 +37132,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -34595,7 +37175,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/agent`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::TRANSFER_CALL_TO_AGENT,
@@ -34636,6 +37216,9 @@ pub mod builder {
                     &super::operations::TRANSFER_CALL_TO_AGENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34660,6 +37243,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_transfer_queues`]
 
@@ -34669,6 +37258,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetTransferQueues<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34676,6 +37266,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -34703,7 +37294,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/ccaas/voice/2/transfer/queues`
         pub async fn send(self) -> Result<ResponseValue<types::PageResponse>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_TRANSFER_QUEUES,
@@ -34739,6 +37330,9 @@ pub mod builder {
                     &super::operations::GET_TRANSFER_QUEUES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34760,6 +37354,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::transfer_call_to_queue`]
 
@@ -34769,6 +37369,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::TransferToQueueRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> TransferCallToQueue<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34776,6 +37377,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -34818,7 +37420,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/queue`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::TRANSFER_CALL_TO_QUEUE,
@@ -34859,6 +37461,9 @@ pub mod builder {
                     &super::operations::TRANSFER_CALL_TO_QUEUE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34883,6 +37488,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::transfer_call_to_external_number`]
 
@@ -34892,6 +37503,7 @@ pub mod builder {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::TransferToExternalRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> TransferCallToExternalNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34899,6 +37511,7 @@ pub mod builder {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -34942,7 +37555,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/external-number`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id, body } = self;
+            let Self { client, conversation_id, body, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
@@ -34984,6 +37597,9 @@ pub mod builder {
                     &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35008,6 +37624,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_transfer_to_external_number_config`]
 
@@ -35015,16 +37637,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetTransferToExternalNumberConfig<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetTransferToExternalNumberConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/transfer-configs/external-number`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TransferToExternalConfigApiModel>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!(
                 "{}/ccaas/voice/2/transfer-configs/external-number", client.baseurl,
             );
@@ -35050,6 +37676,9 @@ pub mod builder {
                     &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35074,6 +37703,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_transfer_to_external_number_config`]
 
@@ -35082,12 +37717,14 @@ pub mod builder {
     pub struct UpdateTransferToExternalNumberConfig<'a> {
         client: &'a super::Client,
         body: Result<types::builder::TransferToExternalConfigApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateTransferToExternalNumberConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -35121,7 +37758,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TransferToExternalConfigApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::TransferToExternalConfigApiModel::try_from(v)
@@ -35157,6 +37794,9 @@ pub mod builder {
                     &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35181,6 +37821,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_transfer_strategy`]
 
@@ -35188,16 +37834,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetTransferStrategy<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetTransferStrategy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/transfer-configs/transfer-strategy`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TransferStrategyApiModel>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!(
                 "{}/ccaas/voice/2/transfer-configs/transfer-strategy", client.baseurl,
             );
@@ -35223,6 +37873,9 @@ pub mod builder {
                     &super::operations::GET_TRANSFER_STRATEGY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35247,6 +37900,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_transfer_strategy`]
 
@@ -35255,12 +37914,14 @@ pub mod builder {
     pub struct UpdateTransferStrategy<'a> {
         client: &'a super::Client,
         body: Result<types::builder::TransferStrategyApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateTransferStrategy<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -35293,7 +37954,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TransferStrategyApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::TransferStrategyApiModel::try_from(v)
@@ -35329,6 +37990,9 @@ pub mod builder {
                     &super::operations::UPDATE_TRANSFER_STRATEGY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35353,6 +38017,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::set_call_on_hold`]
 
@@ -35361,12 +38031,14 @@ pub mod builder {
     pub struct SetCallOnHold<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SetCallOnHold<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -35383,7 +38055,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/{conversationId}/hold`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SET_CALL_ON_HOLD,
@@ -35415,6 +38087,9 @@ pub mod builder {
                     &super::operations::SET_CALL_ON_HOLD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35433,6 +38108,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::release_call_from_hold`]
 
@@ -35441,12 +38122,14 @@ pub mod builder {
     pub struct ReleaseCallFromHold<'a> {
         client: &'a super::Client,
         conversation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ReleaseCallFromHold<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 conversation_id: Err("conversation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn conversation_id<V>(mut self, value: V) -> Self
@@ -35463,7 +38146,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/{conversationId}/unhold`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id } = self;
+            let Self { client, conversation_id, call_timeout } = self;
             let conversation_id = conversation_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RELEASE_CALL_FROM_HOLD,
@@ -35495,6 +38178,9 @@ pub mod builder {
                     &super::operations::RELEASE_CALL_FROM_HOLD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35519,6 +38205,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_multiple_hold_configs`]
 
@@ -35530,6 +38222,7 @@ pub mod builder {
         page_size: Result<Option<i32>, String>,
         sort_by: Result<Option<::std::string::String>, String>,
         sort_direction: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMultipleHoldConfigs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35539,6 +38232,7 @@ pub mod builder {
                 page_size: Ok(None),
                 sort_by: Ok(None),
                 sort_direction: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page_number<V>(mut self, value: V) -> Self
@@ -35591,7 +38285,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
-            let Self { client, page_number, page_size, sort_by, sort_direction } = self;
+            let Self {
+                client,
+                page_number,
+                page_size,
+                sort_by,
+                sort_direction,
+                call_timeout,
+            } = self;
             let page_number = page_number
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
@@ -35643,6 +38344,9 @@ pub mod builder {
                     &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35667,6 +38371,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_hold_config`]
 
@@ -35675,12 +38385,14 @@ pub mod builder {
     pub struct CreateHoldConfig<'a> {
         client: &'a super::Client,
         body: Result<types::builder::HoldConfigWithQueuesApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateHoldConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -35714,7 +38426,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::HoldConfigWithQueuesApiModel::try_from(v)
@@ -35750,6 +38462,9 @@ pub mod builder {
                     &super::operations::CREATE_HOLD_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35771,6 +38486,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_hold_config`]
 
@@ -35779,12 +38500,14 @@ pub mod builder {
     pub struct GetHoldConfig<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetHoldConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -35803,7 +38526,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_HOLD_CONFIG,
@@ -35835,6 +38558,9 @@ pub mod builder {
                     &super::operations::GET_HOLD_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35853,6 +38579,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_hold_config`]
 
@@ -35862,6 +38594,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::HoldConfigWithQueuesApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateHoldConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35869,6 +38602,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -35914,7 +38648,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_HOLD_CONFIG,
@@ -35956,6 +38690,9 @@ pub mod builder {
                     &super::operations::UPDATE_HOLD_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35977,6 +38714,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_hold_config`]
 
@@ -35985,12 +38728,14 @@ pub mod builder {
     pub struct DeleteHoldConfig<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteHoldConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -36007,7 +38752,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/hold-configs-per-queue/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_HOLD_CONFIG,
@@ -36039,6 +38784,9 @@ pub mod builder {
                     &super::operations::DELETE_HOLD_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36060,6 +38808,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_call_timeout`]
 
@@ -36067,16 +38821,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetConversationsCallTimeout<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsCallTimeout<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/call-timeouts`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CallTimeoutApiModel>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -36100,6 +38858,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36124,6 +38885,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_conversations_call_timeout`]
 
@@ -36132,12 +38899,14 @@ pub mod builder {
     pub struct UpdateConversationsCallTimeout<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CallTimeoutApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConversationsCallTimeout<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -36168,7 +38937,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CallTimeoutApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CallTimeoutApiModel::try_from(v).map_err(|e| e.to_string())
@@ -36201,6 +38970,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36225,6 +38997,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::remove_conversations_call_timeout`]
 
@@ -36232,14 +39010,18 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RemoveConversationsCallTimeout<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RemoveConversationsCallTimeout<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/call-timeouts`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -36263,6 +39045,9 @@ pub mod builder {
                     &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36287,6 +39072,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_filtered_working_hours`]
 
@@ -36304,6 +39095,7 @@ pub mod builder {
         page: Result<Option<i64>, String>,
         updated_after: Result<Option<crate::DateTime>, String>,
         updated_before: Result<Option<crate::DateTime>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetFilteredWorkingHours<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -36319,6 +39111,7 @@ pub mod builder {
                 page: Ok(None),
                 updated_after: Ok(None),
                 updated_before: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn created_after<V>(mut self, value: V) -> Self
@@ -36455,6 +39248,7 @@ pub mod builder {
                 page,
                 updated_after,
                 updated_before,
+                call_timeout,
             } = self;
             let created_after = created_after
                 .map_err(|e| crate::call::invalid_request(
@@ -36547,6 +39341,9 @@ pub mod builder {
                     &super::operations::GET_FILTERED_WORKING_HOURS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36571,6 +39368,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_working_hours`]
 
@@ -36579,12 +39382,14 @@ pub mod builder {
     pub struct CreateWorkingHours<'a> {
         client: &'a super::Client,
         body: Result<types::builder::WorkingHoursApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateWorkingHours<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -36617,7 +39422,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::WorkingHoursApiRequest::try_from(v).map_err(|e| e.to_string())
@@ -36650,6 +39455,9 @@ pub mod builder {
                     &super::operations::CREATE_WORKING_HOURS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36671,6 +39479,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_working_hours`]
 
@@ -36679,12 +39493,14 @@ pub mod builder {
     pub struct GetWorkingHours<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetWorkingHours<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -36703,7 +39519,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_WORKING_HOURS,
@@ -36735,6 +39551,9 @@ pub mod builder {
                     &super::operations::GET_WORKING_HOURS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36753,6 +39572,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_working_hours`]
 
@@ -36762,6 +39587,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::WorkingHoursApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateWorkingHours<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -36769,6 +39595,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -36813,7 +39640,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_WORKING_HOURS,
@@ -36854,6 +39681,9 @@ pub mod builder {
                     &super::operations::UPDATE_WORKING_HOURS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36875,6 +39705,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_working_hours`]
 
@@ -36883,12 +39719,14 @@ pub mod builder {
     pub struct DeleteWorkingHours<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteWorkingHours<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -36907,7 +39745,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_WORKING_HOURS,
@@ -36939,6 +39777,9 @@ pub mod builder {
                     &super::operations::DELETE_WORKING_HOURS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36960,6 +39801,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_working_hours`]
 
@@ -36969,6 +39816,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::WorkingHoursApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchWorkingHours<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -36976,6 +39824,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -37020,7 +39869,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_WORKING_HOURS,
@@ -37061,6 +39910,9 @@ pub mod builder {
                     &super::operations::PATCH_WORKING_HOURS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37082,6 +39934,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_working_hours_status`]
 
@@ -37090,12 +39948,14 @@ pub mod builder {
     pub struct GetWorkingHoursStatus<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetWorkingHoursStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -37114,7 +39974,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WorkingHoursStatusApiResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_WORKING_HOURS_STATUS,
@@ -37146,6 +40006,9 @@ pub mod builder {
                     &super::operations::GET_WORKING_HOURS_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37170,6 +40033,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_working_hours_holiday`]
 
@@ -37179,6 +40048,7 @@ pub mod builder {
         client: &'a super::Client,
         working_hours_id: Result<::std::string::String, String>,
         body: Result<types::builder::HolidaysApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateWorkingHoursHoliday<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37188,6 +40058,7 @@ pub mod builder {
                     "working_hours_id was not initialized".to_string(),
                 ),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn working_hours_id<V>(mut self, value: V) -> Self
@@ -37230,7 +40101,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, working_hours_id, body } = self;
+            let Self { client, working_hours_id, body, call_timeout } = self;
             let working_hours_id = working_hours_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
@@ -37271,6 +40142,9 @@ pub mod builder {
                     &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37295,6 +40169,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_working_hours_holiday`]
 
@@ -37304,6 +40184,7 @@ pub mod builder {
         client: &'a super::Client,
         working_hours_id: Result<::std::string::String, String>,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteWorkingHoursHoliday<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37313,6 +40194,7 @@ pub mod builder {
                     "working_hours_id was not initialized".to_string(),
                 ),
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn working_hours_id<V>(mut self, value: V) -> Self
@@ -37343,7 +40225,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, working_hours_id, id } = self;
+            let Self { client, working_hours_id, id, call_timeout } = self;
             let working_hours_id = working_hours_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
@@ -37380,6 +40262,9 @@ pub mod builder {
                     &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37404,6 +40289,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_tts_supported_placeholders`]
 
@@ -37412,12 +40303,14 @@ pub mod builder {
     pub struct GetConversationsTtsSupportedPlaceholders<'a> {
         client: &'a super::Client,
         tts_purpose: Result<types::TtsPurposeApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsTtsSupportedPlaceholders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 tts_purpose: Err("tts_purpose was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn tts_purpose<V>(mut self, value: V) -> Self
@@ -37436,7 +40329,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetPlaceholdersApiResponse>, Error> {
-            let Self { client, tts_purpose } = self;
+            let Self { client, tts_purpose, call_timeout } = self;
             let tts_purpose = tts_purpose
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
@@ -37468,6 +40361,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37492,6 +40388,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_conversations_away_audio_message`]
 
@@ -37500,6 +40402,7 @@ pub mod builder {
     pub struct GetConversationsAwayAudioMessage<'a> {
         client: &'a super::Client,
         working_hours_config_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConversationsAwayAudioMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37508,6 +40411,7 @@ pub mod builder {
                 working_hours_config_id: Err(
                     "working_hours_config_id was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn working_hours_config_id<V>(mut self, value: V) -> Self
@@ -37526,7 +40430,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AwayAudioMessageApiModel>, Error> {
-            let Self { client, working_hours_config_id } = self;
+            let Self { client, working_hours_config_id, call_timeout } = self;
             let working_hours_config_id = working_hours_config_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
@@ -37558,6 +40462,9 @@ pub mod builder {
                     &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37582,6 +40489,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_conversations_away_audio_message`]
 
@@ -37590,6 +40503,7 @@ pub mod builder {
     pub struct DeleteConversationsAwayAudioMessage<'a> {
         client: &'a super::Client,
         working_hours_config_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConversationsAwayAudioMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37598,6 +40512,7 @@ pub mod builder {
                 working_hours_config_id: Err(
                     "working_hours_config_id was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn working_hours_config_id<V>(mut self, value: V) -> Self
@@ -37614,7 +40529,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/away-audio-message/{workingHoursConfigId}`
         pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, working_hours_config_id } = self;
+            let Self { client, working_hours_config_id, call_timeout } = self;
             let working_hours_config_id = working_hours_config_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
@@ -37646,6 +40561,9 @@ pub mod builder {
                     &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37670,6 +40588,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::submit_webform`]
 
@@ -37679,6 +40603,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::WebFormSubmissionApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SubmitWebform<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37686,6 +40611,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -37731,7 +40657,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WebFormPostResponse>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SUBMIT_WEBFORM,
@@ -37773,6 +40699,9 @@ pub mod builder {
                     &super::operations::SUBMIT_WEBFORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37790,6 +40719,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_webform`]
 
@@ -37798,12 +40733,14 @@ pub mod builder {
     pub struct GetWebform<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetWebform<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -37822,7 +40759,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_WEBFORM,
@@ -37853,6 +40790,9 @@ pub mod builder {
                     &super::operations::GET_WEBFORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37869,6 +40809,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_webform`]
 
@@ -37878,6 +40824,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::WebFormApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateWebform<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37885,6 +40832,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -37927,7 +40875,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_WEBFORM,
@@ -37967,6 +40915,9 @@ pub mod builder {
                     &super::operations::UPDATE_WEBFORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37984,6 +40935,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_webform`]
 
@@ -37992,12 +40949,14 @@ pub mod builder {
     pub struct DeleteWebform<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteWebform<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -38014,7 +40973,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/ccaas/1/web-forms/{id}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_WEBFORM,
@@ -38045,6 +41004,9 @@ pub mod builder {
                     &super::operations::DELETE_WEBFORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38060,6 +41022,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_webform`]
 
@@ -38069,6 +41037,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::WebFormApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchWebform<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -38076,6 +41045,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -38118,7 +41088,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_WEBFORM,
@@ -38158,6 +41128,9 @@ pub mod builder {
                     &super::operations::PATCH_WEBFORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38175,6 +41148,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_webform`]
 
@@ -38183,12 +41162,14 @@ pub mod builder {
     pub struct CreateWebform<'a> {
         client: &'a super::Client,
         body: Result<types::builder::WebFormApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateWebform<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -38219,7 +41200,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
@@ -38252,6 +41233,9 @@ pub mod builder {
                     &super::operations::CREATE_WEBFORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38268,6 +41252,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

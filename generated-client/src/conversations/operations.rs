@@ -17,6 +17,7 @@ pub static GET_CONVERSATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-conversation`: POST /ccaas/1/conversations
@@ -33,6 +34,7 @@ pub static CREATE_CONVERSATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversation`: GET /ccaas/1/conversations/{conversationId}
@@ -49,6 +51,7 @@ pub static GET_CONVERSATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversation`: PUT /ccaas/1/conversations/{conversationId}
@@ -65,6 +68,7 @@ pub static UPDATE_CONVERSATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-conversation`: PATCH /ccaas/1/conversations/{conversationId}
@@ -81,6 +85,7 @@ pub static PATCH_CONVERSATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`add-conversation-tag`: POST /ccaas/1/conversations/{conversationId}/tags
@@ -97,6 +102,7 @@ pub static ADD_CONVERSATION_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`change-conversation-assignment`: PUT /ccaas/1/conversations/{conversationId}/assignee
@@ -113,6 +119,7 @@ pub static CHANGE_CONVERSATION_ASSIGNMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`unassign-conversation-agent`: DELETE /ccaas/1/conversations/{conversationId}/assignee
@@ -129,6 +136,7 @@ pub static UNASSIGN_CONVERSATION_AGENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-conversation-tag`: DELETE /ccaas/1/conversations/{conversationId}/tags/{tagName}
@@ -145,6 +153,7 @@ pub static DELETE_CONVERSATION_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`route-conversation`: POST /ccaas/1/conversations/{conversationId}/route
@@ -161,6 +170,7 @@ pub static ROUTE_CONVERSATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`simulate-routing-result-for-conversation`: GET /ccaas/1/conversations/{conversationId}/simulate-routing
@@ -177,6 +187,7 @@ pub static SIMULATE_ROUTING_RESULT_FOR_CONVERSATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-related-comments`: GET /ccaas/1/conversations/{conversationId}/related-comments
@@ -193,6 +204,7 @@ pub static GET_RELATED_COMMENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-linked-conversations`: GET /ccaas/1/conversations/{conversationId}/links
@@ -209,6 +221,7 @@ pub static GET_LINKED_CONVERSATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-tags`: GET /ccaas/1/tags
@@ -225,6 +238,7 @@ pub static GET_TAGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-tag`: POST /ccaas/1/tags
@@ -241,6 +255,7 @@ pub static CREATE_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-tags`: DELETE /ccaas/1/tags/{tagName}
@@ -257,6 +272,7 @@ pub static DELETE_TAGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-messages`: GET /ccaas/1/conversations/{conversationId}/messages
@@ -273,6 +289,7 @@ pub static GET_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-message`: POST /ccaas/1/conversations/{conversationId}/messages
@@ -289,6 +306,7 @@ pub static CREATE_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-event`: POST /ccaas/1/conversations/{conversationId}/events
@@ -305,6 +323,7 @@ pub static SEND_EVENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-notes`: GET /ccaas/1/conversations/{conversationId}/notes
@@ -321,6 +340,7 @@ pub static GET_NOTES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-note`: POST /ccaas/1/conversations/{conversationId}/notes
@@ -337,6 +357,7 @@ pub static CREATE_NOTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-note`: GET /ccaas/1/conversations/{conversationId}/notes/{noteId}
@@ -353,6 +374,7 @@ pub static GET_NOTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-agents`: GET /ccaas/1/agents
@@ -369,6 +391,7 @@ pub static GET_AGENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-agent`: POST /ccaas/1/agents
@@ -385,6 +408,7 @@ pub static CREATE_AGENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-agent`: GET /ccaas/1/agents/{agentId}
@@ -401,6 +425,7 @@ pub static GET_AGENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-agent`: PUT /ccaas/1/agents/{agentId}
@@ -417,6 +442,7 @@ pub static UPDATE_AGENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-agent-conversations`: GET /ccaas/1/agents/{agentId}/conversations
@@ -433,6 +459,7 @@ pub static GET_AGENT_CONVERSATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-agent-status`: PUT /ccaas/1/agents/{agentId}/status
@@ -449,6 +476,7 @@ pub static UPDATE_AGENT_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`add-agent-queue`: POST /ccaas/1/agents/{agentId}/queues
@@ -465,6 +493,7 @@ pub static ADD_AGENT_QUEUE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-agent-queue`: DELETE /ccaas/1/agents/{agentId}/queues/{queueId}
@@ -481,6 +510,7 @@ pub static REMOVE_AGENT_QUEUE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-agent-heartbeat`: PUT /ccaas/1/agents/{agentId}/heartbeat
@@ -497,6 +527,7 @@ pub static UPDATE_AGENT_HEARTBEAT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-queues`: GET /ccaas/1/queues
@@ -513,6 +544,7 @@ pub static GET_QUEUES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-queue`: POST /ccaas/1/queues
@@ -529,6 +561,7 @@ pub static CREATE_QUEUE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-queue`: PUT /ccaas/1/queues/{queueId}
@@ -545,6 +578,7 @@ pub static UPDATE_QUEUE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-queue`: DELETE /ccaas/1/queues/{queueId}
@@ -561,6 +595,7 @@ pub static DELETE_QUEUE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-routing`: GET /ccaas/1/routing
@@ -577,6 +612,7 @@ pub static GET_ROUTING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-routing`: PUT /ccaas/1/routing
@@ -593,6 +629,7 @@ pub static UPDATE_ROUTING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-routing`: DELETE /ccaas/1/routing
@@ -609,6 +646,7 @@ pub static DELETE_ROUTING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-bots`: GET /ccaas/1/bots
@@ -625,6 +663,7 @@ pub static GET_BOTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`setup-bot`: POST /ccaas/1/bots
@@ -641,6 +680,7 @@ pub static SETUP_BOT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-bot`: GET /ccaas/1/bots/{botId}
@@ -657,6 +697,7 @@ pub static GET_BOT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-bot`: PUT /ccaas/1/bots/{botId}
@@ -673,6 +714,7 @@ pub static UPDATE_BOT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-bot`: DELETE /ccaas/1/bots/{botId}
@@ -689,6 +731,7 @@ pub static DELETE_BOT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-metadata`: GET /ccaas/1/conversations/{conversationId}/metadata
@@ -705,6 +748,7 @@ pub static GET_METADATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-metadata`: PUT /ccaas/1/conversations/{conversationId}/metadata
@@ -721,6 +765,7 @@ pub static CREATE_METADATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-metadata`: DELETE /ccaas/1/conversations/{conversationId}/metadata
@@ -737,6 +782,7 @@ pub static DELETE_METADATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-metadata`: PATCH /ccaas/1/conversations/{conversationId}/metadata
@@ -753,6 +799,7 @@ pub static PATCH_METADATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-templates`: GET /ccaas/1/templates
@@ -769,6 +816,7 @@ pub static GET_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-template`: GET /ccaas/1/templates/{templateId}
@@ -785,6 +833,7 @@ pub static GET_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-conversation-forms`: GET /ccaas/2/conversation-forms/forms
@@ -801,6 +850,7 @@ pub static GET_CONVERSATION_FORMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-conversation-form`: POST /ccaas/2/conversation-forms/forms
@@ -817,6 +867,7 @@ pub static CREATE_CONVERSATION_FORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversation-form`: GET /ccaas/2/conversation-forms/forms/{id}
@@ -833,6 +884,7 @@ pub static GET_CONVERSATION_FORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversation-form`: PUT /ccaas/2/conversation-forms/forms/{id}
@@ -849,6 +901,7 @@ pub static UPDATE_CONVERSATION_FORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-conversation-form`: DELETE /ccaas/2/conversation-forms/forms/{id}
@@ -865,6 +918,7 @@ pub static DELETE_CONVERSATION_FORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversation-form-fields`: GET /ccaas/2/conversation-forms/fields
@@ -881,6 +935,7 @@ pub static GET_CONVERSATION_FORM_FIELDS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-conversation-form-field`: POST /ccaas/2/conversation-forms/fields
@@ -897,6 +952,7 @@ pub static CREATE_CONVERSATION_FORM_FIELD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversation-form-field`: GET /ccaas/2/conversation-forms/fields/{id}
@@ -913,6 +969,7 @@ pub static GET_CONVERSATION_FORM_FIELD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversation-form-field`: PUT /ccaas/2/conversation-forms/fields/{id}
@@ -929,6 +986,7 @@ pub static UPDATE_CONVERSATION_FORM_FIELD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-conversation-form-field`: DELETE /ccaas/2/conversation-forms/fields/{id}
@@ -945,6 +1003,7 @@ pub static DELETE_CONVERSATION_FORM_FIELD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversation-form-triggers`: GET /ccaas/2/conversation-forms/triggers
@@ -961,6 +1020,7 @@ pub static GET_CONVERSATION_FORM_TRIGGERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-conversation-form-trigger`: POST /ccaas/2/conversation-forms/triggers
@@ -977,6 +1037,7 @@ pub static CREATE_CONVERSATION_FORM_TRIGGER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversation-form-trigger`: GET /ccaas/2/conversation-forms/triggers/{id}
@@ -993,6 +1054,7 @@ pub static GET_CONVERSATION_FORM_TRIGGER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversation-form-trigger`: PUT /ccaas/2/conversation-forms/triggers/{id}
@@ -1009,6 +1071,7 @@ pub static UPDATE_CONVERSATION_FORM_TRIGGER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-conversation-form-trigger`: DELETE /ccaas/2/conversation-forms/triggers/{id}
@@ -1025,6 +1088,7 @@ pub static DELETE_CONVERSATION_FORM_TRIGGER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-conversation-form-trigger`: PATCH /ccaas/2/conversation-forms/triggers/{id}
@@ -1041,6 +1105,7 @@ pub static PATCH_CONVERSATION_FORM_TRIGGER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversation-form-dispositions`: GET /ccaas/2/conversations/{conversationId}/form
@@ -1057,6 +1122,7 @@ pub static GET_CONVERSATION_FORM_DISPOSITIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`upsert-conversation-form-dispositions`: PUT /ccaas/2/conversations/{conversationId}/form
@@ -1073,6 +1139,7 @@ pub static UPSERT_CONVERSATION_FORM_DISPOSITIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-conversation-form-disposition`: DELETE /ccaas/2/conversations/{conversationId}/form/{id}
@@ -1089,6 +1156,7 @@ pub static DELETE_CONVERSATION_FORM_DISPOSITION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`assign-conversation-form`: POST /ccaas/2/conversations/{conversationId}/form/assign
@@ -1105,6 +1173,7 @@ pub static ASSIGN_CONVERSATION_FORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`un-assign-conversation-form`: POST /ccaas/2/conversations/{conversationId}/form/unassign
@@ -1121,6 +1190,7 @@ pub static UN_ASSIGN_CONVERSATION_FORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-conversation-account-configuration`: PUT /ccaas/1/account/configuration
@@ -1137,6 +1207,7 @@ pub static UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversations-agent-config`: GET /ccca/1/agent-configs/{agentId}
@@ -1153,6 +1224,7 @@ pub static GET_CONVERSATIONS_AGENT_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-conversation-outbound-call`: POST /ccaas/voice/2/outbound-call-conversation
@@ -1169,6 +1241,7 @@ pub static CREATE_CONVERSATION_OUTBOUND_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversations-waiting-strategies`: GET /ccaas/voice/2/waiting-strategies
@@ -1185,6 +1258,7 @@ pub static GET_CONVERSATIONS_WAITING_STRATEGIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-conversations-waiting-strategy`: POST /ccaas/voice/2/waiting-strategies
@@ -1201,6 +1275,7 @@ pub static CREATE_CONVERSATIONS_WAITING_STRATEGY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversations-waiting-strategy`: GET /ccaas/voice/2/waiting-strategies/{id}
@@ -1217,6 +1292,7 @@ pub static GET_CONVERSATIONS_WAITING_STRATEGY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversations-waiting-strategy`: PUT /ccaas/voice/2/waiting-strategies/{id}
@@ -1233,6 +1309,7 @@ pub static UPDATE_CONVERSATIONS_WAITING_STRATEGY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-conversations-waiting-strategy`: DELETE /ccaas/voice/2/waiting-strategies/{id}
@@ -1249,6 +1326,7 @@ pub static DELETE_CONVERSATIONS_WAITING_STRATEGY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversations-account-recording-config`: GET /ccaas/voice/2/account-recording-config
@@ -1265,6 +1343,7 @@ pub static GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversations-account-recording-config`: PUT /ccaas/voice/2/account-recording-config
@@ -1281,6 +1360,7 @@ pub static UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG: Operation = Operation 
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-conversations-account-recording-config`: POST /ccaas/voice/2/account-recording-config
@@ -1297,6 +1377,7 @@ pub static CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG: Operation = Operation 
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversations-agent-recording-configs`: GET /ccaas/voice/2/agent-recording-configs
@@ -1313,6 +1394,7 @@ pub static GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-conversations-agent-recording-config`: GET /ccaas/voice/2/agent-recording-configs/{agentId}
@@ -1329,6 +1411,7 @@ pub static GET_CONVERSATIONS_AGENT_RECORDING_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversations-agent-recording-config`: PUT /ccaas/voice/2/agent-recording-configs/{agentId}
@@ -1345,6 +1428,7 @@ pub static UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-conversations-agent-recording-config`: POST /ccaas/voice/2/agent-recording-configs/{agentId}
@@ -1361,6 +1445,7 @@ pub static CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversations-recording-metadata`: GET /ccaas/voice/2/recording/metadata
@@ -1377,6 +1462,7 @@ pub static GET_CONVERSATIONS_RECORDING_METADATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`download-call-recording`: GET /ccaas/voice/2/recording/download/{recordingId}
@@ -1393,6 +1479,7 @@ pub static DOWNLOAD_CALL_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-conversations-account-wrap-up-config`: GET /ccaas/voice/2/account-wrap-up-config
@@ -1409,6 +1496,7 @@ pub static GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversations-account-wrap-up-config`: PUT /ccaas/voice/2/account-wrap-up-config
@@ -1425,6 +1513,7 @@ pub static UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-conversations-agent-wrap-up-config`: PUT /ccca/1/agent-configs/{agentId}/wrap-up
@@ -1441,6 +1530,7 @@ pub static UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`add-conversations-agent-wrap-up-time`: PATCH /ccaas/voice/2/agent/{agentId}/wrap-up-time/add/{seconds}
@@ -1457,6 +1547,7 @@ pub static ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`clear-conversations-agent-wrap-up-time`: PATCH /ccaas/voice/2/agent/{agentId}/wrap-up-time/clear
@@ -1473,6 +1564,7 @@ pub static CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`transfer-call-to-agent`: PATCH /ccaas/voice/2/conversation/{conversationId}/transfer/agent
@@ -1489,6 +1581,7 @@ pub static TRANSFER_CALL_TO_AGENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-transfer-queues`: GET /ccaas/voice/2/transfer/queues
@@ -1505,6 +1598,7 @@ pub static GET_TRANSFER_QUEUES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`transfer-call-to-queue`: PATCH /ccaas/voice/2/conversation/{conversationId}/transfer/queue
@@ -1521,6 +1615,7 @@ pub static TRANSFER_CALL_TO_QUEUE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`transfer-call-to-external-number`: PATCH /ccaas/voice/2/conversation/{conversationId}/transfer/external-number
@@ -1537,6 +1632,7 @@ pub static TRANSFER_CALL_TO_EXTERNAL_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-transfer-to-external-number-config`: GET /ccaas/voice/2/transfer-configs/external-number
@@ -1553,6 +1649,7 @@ pub static GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-transfer-to-external-number-config`: PUT /ccaas/voice/2/transfer-configs/external-number
@@ -1569,6 +1666,7 @@ pub static UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-transfer-strategy`: GET /ccaas/voice/2/transfer-configs/transfer-strategy
@@ -1585,6 +1683,7 @@ pub static GET_TRANSFER_STRATEGY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-transfer-strategy`: PUT /ccaas/voice/2/transfer-configs/transfer-strategy
@@ -1601,6 +1700,7 @@ pub static UPDATE_TRANSFER_STRATEGY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`set-call-on-hold`: PATCH /ccaas/voice/2/{conversationId}/hold
@@ -1617,6 +1717,7 @@ pub static SET_CALL_ON_HOLD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`release-call-from-hold`: PATCH /ccaas/voice/2/{conversationId}/unhold
@@ -1633,6 +1734,7 @@ pub static RELEASE_CALL_FROM_HOLD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-multiple-hold-configs`: GET /ccaas/voice/2/hold-configs-per-queue
@@ -1649,6 +1751,7 @@ pub static GET_MULTIPLE_HOLD_CONFIGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-hold-config`: POST /ccaas/voice/2/hold-configs-per-queue
@@ -1665,6 +1768,7 @@ pub static CREATE_HOLD_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-hold-config`: GET /ccaas/voice/2/hold-configs-per-queue/{id}
@@ -1681,6 +1785,7 @@ pub static GET_HOLD_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-hold-config`: PUT /ccaas/voice/2/hold-configs-per-queue/{id}
@@ -1697,6 +1802,7 @@ pub static UPDATE_HOLD_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-hold-config`: DELETE /ccaas/voice/2/hold-configs-per-queue/{id}
@@ -1713,6 +1819,7 @@ pub static DELETE_HOLD_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversations-call-timeout`: GET /ccaas/voice/2/call-timeouts
@@ -1729,6 +1836,7 @@ pub static GET_CONVERSATIONS_CALL_TIMEOUT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conversations-call-timeout`: PUT /ccaas/voice/2/call-timeouts
@@ -1745,6 +1853,7 @@ pub static UPDATE_CONVERSATIONS_CALL_TIMEOUT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-conversations-call-timeout`: DELETE /ccaas/voice/2/call-timeouts
@@ -1761,6 +1870,7 @@ pub static REMOVE_CONVERSATIONS_CALL_TIMEOUT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-filtered-working-hours`: GET /ccaas/1/working-hours
@@ -1777,6 +1887,7 @@ pub static GET_FILTERED_WORKING_HOURS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-working-hours`: POST /ccaas/1/working-hours
@@ -1793,6 +1904,7 @@ pub static CREATE_WORKING_HOURS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-working-hours`: GET /ccaas/1/working-hours/{id}
@@ -1809,6 +1921,7 @@ pub static GET_WORKING_HOURS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-working-hours`: PUT /ccaas/1/working-hours/{id}
@@ -1825,6 +1938,7 @@ pub static UPDATE_WORKING_HOURS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-working-hours`: DELETE /ccaas/1/working-hours/{id}
@@ -1841,6 +1955,7 @@ pub static DELETE_WORKING_HOURS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-working-hours`: PATCH /ccaas/1/working-hours/{id}
@@ -1857,6 +1972,7 @@ pub static PATCH_WORKING_HOURS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-working-hours-status`: GET /ccaas/1/working-hours/{id}/status
@@ -1873,6 +1989,7 @@ pub static GET_WORKING_HOURS_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-working-hours-holiday`: POST /ccaas/1/working-hours/{workingHoursId}/holiday
@@ -1889,6 +2006,7 @@ pub static CREATE_WORKING_HOURS_HOLIDAY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-working-hours-holiday`: DELETE /ccaas/1/working-hours/{workingHoursId}/holiday/{id}
@@ -1905,6 +2023,7 @@ pub static DELETE_WORKING_HOURS_HOLIDAY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conversations-tts-supported-placeholders`: GET /ccaas/voice/2/tts/options/placeholders/{ttsPurpose}
@@ -1921,6 +2040,7 @@ pub static GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-conversations-away-audio-message`: GET /ccaas/voice/2/away-audio-message/{workingHoursConfigId}
@@ -1937,6 +2057,7 @@ pub static GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-conversations-away-audio-message`: DELETE /ccaas/voice/2/away-audio-message/{workingHoursConfigId}
@@ -1953,6 +2074,7 @@ pub static DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`submit-webform`: POST /ccaas/1/web-forms/{id}/submissions
@@ -1969,6 +2091,7 @@ pub static SUBMIT_WEBFORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-webform`: GET /ccaas/1/web-forms/{id}
@@ -1985,6 +2108,7 @@ pub static GET_WEBFORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage", "conversations:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-webform`: PUT /ccaas/1/web-forms/{id}
@@ -2001,6 +2125,7 @@ pub static UPDATE_WEBFORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-webform`: DELETE /ccaas/1/web-forms/{id}
@@ -2017,6 +2142,7 @@ pub static DELETE_WEBFORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-webform`: PATCH /ccaas/1/web-forms/{id}
@@ -2033,6 +2159,7 @@ pub static PATCH_WEBFORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-webform`: POST /ccaas/1/web-forms
@@ -2049,6 +2176,7 @@ pub static CREATE_WEBFORM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["conversations:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AddDomainRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddDomainRequest {
         #[serde(
@@ -36,7 +37,7 @@ pub mod types {
         )]
         pub dkim_key_length: AddDomainRequestDkimKeyLength,
         #[serde(rename = "domainName")]
-        pub domain_name: AddDomainRequestDomainName,
+        pub domain_name: ::std::string::String,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -48,6 +49,43 @@ pub mod types {
     impl AddDomainRequest {
         pub fn builder() -> builder::AddDomainRequest {
             Default::default()
+        }
+        /// With the required fields (`domain_name`, `targeted_daily_traffic`); set the others with the setters.
+        pub fn new(
+            domain_name: impl ::std::convert::Into<::std::string::String>,
+            targeted_daily_traffic: impl ::std::convert::Into<::std::num::NonZeroU64>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                dkim_key_length: defaults::add_domain_request_dkim_key_length(),
+                domain_name: domain_name.into(),
+                entity_id: ::std::option::Option::None,
+                targeted_daily_traffic: targeted_daily_traffic.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `dkim_key_length`.
+        pub fn dkim_key_length(
+            mut self,
+            value: impl ::std::convert::Into<AddDomainRequestDkimKeyLength>,
+        ) -> Self {
+            self.dkim_key_length = value.into();
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AddDomainRequestDkimKeyLength`
@@ -112,63 +150,9 @@ pub mod types {
             schema.into()
         }
     }
-    ///`AddDomainRequestDomainName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddDomainRequestDomainName(::std::string::String);
-    impl ::std::ops::Deref for AddDomainRequestDomainName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddDomainRequestDomainName> for ::std::string::String {
-        fn from(value: AddDomainRequestDomainName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddDomainRequestDomainName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddDomainRequestDomainName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddDomainRequestDomainName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddDomainRequestDomainName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AddSuppression`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddSuppression {
         #[serde(rename = "domainName")]
@@ -182,9 +166,24 @@ pub mod types {
         pub fn builder() -> builder::AddSuppression {
             Default::default()
         }
+        /// With the required fields (`domain_name`, `email_address`, `type_`); set the others with the setters.
+        pub fn new(
+            domain_name: impl ::std::convert::Into<::std::string::String>,
+            email_address: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            type_: impl ::std::convert::Into<ApiAddSuppressionType>,
+        ) -> Self {
+            Self {
+                domain_name: domain_name.into(),
+                email_address: email_address.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`AddSuppressionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddSuppressionRequest {
         pub suppressions: ::std::vec::Vec<AddSuppression>,
@@ -193,9 +192,18 @@ pub mod types {
         pub fn builder() -> builder::AddSuppressionRequest {
             Default::default()
         }
+        /// With the required fields (`suppressions`); set the others with the setters.
+        pub fn new(
+            suppressions: impl ::std::convert::Into<::std::vec::Vec<AddSuppression>>,
+        ) -> Self {
+            Self {
+                suppressions: suppressions.into(),
+            }
+        }
     }
     ///`AllDomainsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AllDomainsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -206,6 +214,26 @@ pub mod types {
     impl AllDomainsResponse {
         pub fn builder() -> builder::AllDomainsResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<Paging>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DomainResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`ApiAddSuppressionType`
@@ -266,6 +294,7 @@ pub mod types {
     }
     ///`ApiBulkRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiBulkRequest {
         pub destinations: ::std::vec::Vec<ValidationDestination>,
@@ -273,70 +302,30 @@ pub mod types {
             rename = "validationRequestId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub validation_request_id: ::std::option::Option<
-            ApiBulkRequestValidationRequestId,
-        >,
+        pub validation_request_id: ::std::option::Option<::std::string::String>,
     }
     impl ApiBulkRequest {
         pub fn builder() -> builder::ApiBulkRequest {
             Default::default()
         }
-    }
-    ///`ApiBulkRequestValidationRequestId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ApiBulkRequestValidationRequestId(::std::string::String);
-    impl ::std::ops::Deref for ApiBulkRequestValidationRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApiBulkRequestValidationRequestId>
-    for ::std::string::String {
-        fn from(value: ApiBulkRequestValidationRequestId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApiBulkRequestValidationRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`destinations`); set the others with the setters.
+        pub fn new(
+            destinations: impl ::std::convert::Into<
+                ::std::vec::Vec<ValidationDestination>,
+            >,
+        ) -> Self {
+            Self {
+                destinations: destinations.into(),
+                validation_request_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ApiBulkRequestValidationRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ApiBulkRequestValidationRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApiBulkRequestValidationRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validation_request_id`.
+        pub fn validation_request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.validation_request_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ApiDomainAccess`
@@ -401,6 +390,7 @@ pub mod types {
     }
     ///`ApiPageDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiPageDetails {
         pub page: i32,
@@ -410,9 +400,20 @@ pub mod types {
         pub fn builder() -> builder::ApiPageDetails {
             Default::default()
         }
+        /// With the required fields (`page`, `size`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+            }
+        }
     }
     ///`ApiReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiReport {
         #[serde(
@@ -473,9 +474,117 @@ pub mod types {
         pub fn builder() -> builder::ApiReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                attempt_count: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                time_to_first_attempt: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `attempt_count`.
+        pub fn attempt_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.attempt_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<Error>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_to_first_attempt`.
+        pub fn time_to_first_attempt(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.time_to_first_attempt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApiReportsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiReportsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -484,6 +593,20 @@ pub mod types {
     impl ApiReportsResponse {
         pub fn builder() -> builder::ApiReportsResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApiReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`ApiRisk`
@@ -616,6 +739,7 @@ pub mod types {
     }
     ///`Attachment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Attachment {
         #[serde(
@@ -637,6 +761,45 @@ pub mod types {
     impl Attachment {
         pub fn builder() -> builder::Attachment {
             Default::default()
+        }
+        /// With the required fields (`id`); set the others with the setters.
+        pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                content_type: ::std::option::Option::None,
+                file_name: ::std::option::Option::None,
+                id: id.into(),
+                size: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_name`.
+        pub fn file_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AttachmentList`
@@ -722,6 +885,7 @@ pub mod types {
     }
     ///`BulkInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkInfo {
         #[serde(rename = "bulkId")]
@@ -733,9 +897,20 @@ pub mod types {
         pub fn builder() -> builder::BulkInfo {
             Default::default()
         }
+        /// With the required fields (`bulk_id`, `send_at`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            send_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                send_at: send_at.into(),
+            }
+        }
     }
     ///`BulkRescheduleRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkRescheduleRequest {
         #[serde(rename = "sendAt")]
@@ -745,9 +920,14 @@ pub mod types {
         pub fn builder() -> builder::BulkRescheduleRequest {
             Default::default()
         }
+        /// With the required fields (`send_at`); set the others with the setters.
+        pub fn new(send_at: impl ::std::convert::Into<crate::DateTime>) -> Self {
+            Self { send_at: send_at.into() }
+        }
     }
     ///`BulkRescheduleResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkRescheduleResponse {
         #[serde(rename = "bulkId")]
@@ -759,9 +939,20 @@ pub mod types {
         pub fn builder() -> builder::BulkRescheduleResponse {
             Default::default()
         }
+        /// With the required fields (`bulk_id`, `send_at`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            send_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                send_at: send_at.into(),
+            }
+        }
     }
     ///`BulkResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkResponse {
         #[serde(rename = "validationRequestId")]
@@ -771,9 +962,18 @@ pub mod types {
         pub fn builder() -> builder::BulkResponse {
             Default::default()
         }
+        /// With the required fields (`validation_request_id`); set the others with the setters.
+        pub fn new(
+            validation_request_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                validation_request_id: validation_request_id.into(),
+            }
+        }
     }
     ///`BulkScheduleResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkScheduleResponse {
         pub bulks: ::std::vec::Vec<BulkInfo>,
@@ -783,6 +983,16 @@ pub mod types {
     impl BulkScheduleResponse {
         pub fn builder() -> builder::BulkScheduleResponse {
             Default::default()
+        }
+        /// With the required fields (`bulks`, `external_bulk_id`); set the others with the setters.
+        pub fn new(
+            bulks: impl ::std::convert::Into<::std::vec::Vec<BulkInfo>>,
+            external_bulk_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                bulks: bulks.into(),
+                external_bulk_id: external_bulk_id.into(),
+            }
         }
     }
     ///`BulkStatus`
@@ -863,6 +1073,7 @@ pub mod types {
     }
     ///`BulkStatusInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkStatusInfo {
         #[serde(rename = "bulkId")]
@@ -873,9 +1084,20 @@ pub mod types {
         pub fn builder() -> builder::BulkStatusInfo {
             Default::default()
         }
+        /// With the required fields (`bulk_id`, `status`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<BulkStatus>,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                status: status.into(),
+            }
+        }
     }
     ///`BulkStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkStatusResponse {
         pub bulks: ::std::vec::Vec<BulkStatusInfo>,
@@ -886,9 +1108,20 @@ pub mod types {
         pub fn builder() -> builder::BulkStatusResponse {
             Default::default()
         }
+        /// With the required fields (`bulks`, `external_bulk_id`); set the others with the setters.
+        pub fn new(
+            bulks: impl ::std::convert::Into<::std::vec::Vec<BulkStatusInfo>>,
+            external_bulk_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                bulks: bulks.into(),
+                external_bulk_id: external_bulk_id.into(),
+            }
+        }
     }
     ///`BulkUpdateStatusRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkUpdateStatusRequest {
         pub status: BulkStatus,
@@ -897,9 +1130,14 @@ pub mod types {
         pub fn builder() -> builder::BulkUpdateStatusRequest {
             Default::default()
         }
+        /// With the required fields (`status`); set the others with the setters.
+        pub fn new(status: impl ::std::convert::Into<BulkStatus>) -> Self {
+            Self { status: status.into() }
+        }
     }
     ///`BulkUpdateStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkUpdateStatusResponse {
         #[serde(rename = "bulkId")]
@@ -909,6 +1147,16 @@ pub mod types {
     impl BulkUpdateStatusResponse {
         pub fn builder() -> builder::BulkUpdateStatusResponse {
             Default::default()
+        }
+        /// With the required fields (`bulk_id`, `status`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<BulkStatus>,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                status: status.into(),
+            }
         }
     }
     ///`ClientPriority`
@@ -973,6 +1221,7 @@ pub mod types {
     }
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -987,9 +1236,30 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                next_cursor: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_cursor`.
+        pub fn next_cursor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_cursor = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CursorPageInfo45c84344`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo45c84344 {
         #[serde(rename = "nextCursor")]
@@ -1002,9 +1272,22 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo45c84344 {
             Default::default()
         }
+        /// With the required fields (`next_cursor`, `previous_cursor`, `size`); set the others with the setters.
+        pub fn new(
+            next_cursor: impl ::std::convert::Into<::std::string::String>,
+            previous_cursor: impl ::std::convert::Into<::std::string::String>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            Self {
+                next_cursor: next_cursor.into(),
+                previous_cursor: previous_cursor.into(),
+                size: size.into(),
+            }
+        }
     }
     ///`DeleteSuppression`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeleteSuppression {
         #[serde(rename = "domainName")]
@@ -1018,9 +1301,24 @@ pub mod types {
         pub fn builder() -> builder::DeleteSuppression {
             Default::default()
         }
+        /// With the required fields (`domain_name`, `email_address`, `type_`); set the others with the setters.
+        pub fn new(
+            domain_name: impl ::std::convert::Into<::std::string::String>,
+            email_address: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            type_: impl ::std::convert::Into<ApiSuppressionType>,
+        ) -> Self {
+            Self {
+                domain_name: domain_name.into(),
+                email_address: email_address.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`DeleteSuppressionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeleteSuppressionRequest {
         pub suppressions: ::std::vec::Vec<DeleteSuppression>,
@@ -1028,6 +1326,14 @@ pub mod types {
     impl DeleteSuppressionRequest {
         pub fn builder() -> builder::DeleteSuppressionRequest {
             Default::default()
+        }
+        /// With the required fields (`suppressions`); set the others with the setters.
+        pub fn new(
+            suppressions: impl ::std::convert::Into<::std::vec::Vec<DeleteSuppression>>,
+        ) -> Self {
+            Self {
+                suppressions: suppressions.into(),
+            }
         }
     }
     ///`DeliveryDay`
@@ -1108,6 +1414,7 @@ pub mod types {
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -1117,9 +1424,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -1132,9 +1450,30 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DnsRecordResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DnsRecordResponse {
         #[serde(
@@ -1156,9 +1495,48 @@ pub mod types {
         pub fn builder() -> builder::DnsRecordResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                expected_value: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                record_type: ::std::option::Option::None,
+                verified: ::std::option::Option::None,
+            }
+        }
+        /// Sets `expected_value`.
+        pub fn expected_value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.expected_value = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `record_type`.
+        pub fn record_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.record_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `verified`.
+        pub fn verified(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.verified = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DomainInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DomainInfo {
         #[serde(rename = "createBounces")]
@@ -1186,9 +1564,36 @@ pub mod types {
         pub fn builder() -> builder::DomainInfo {
             Default::default()
         }
+        /// With the required fields (`create_bounces`, `create_complaints`, `data_access`, `delete_bounces`, `delete_complaints`, `delete_overquotas`, `domain_name`, `read_bounces`, `read_complaints`, `read_overquotas`); set the others with the setters.
+        pub fn new(
+            create_bounces: impl ::std::convert::Into<bool>,
+            create_complaints: impl ::std::convert::Into<bool>,
+            data_access: impl ::std::convert::Into<ApiDomainAccess>,
+            delete_bounces: impl ::std::convert::Into<bool>,
+            delete_complaints: impl ::std::convert::Into<bool>,
+            delete_overquotas: impl ::std::convert::Into<bool>,
+            domain_name: impl ::std::convert::Into<::std::string::String>,
+            read_bounces: impl ::std::convert::Into<bool>,
+            read_complaints: impl ::std::convert::Into<bool>,
+            read_overquotas: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                create_bounces: create_bounces.into(),
+                create_complaints: create_complaints.into(),
+                data_access: data_access.into(),
+                delete_bounces: delete_bounces.into(),
+                delete_complaints: delete_complaints.into(),
+                delete_overquotas: delete_overquotas.into(),
+                domain_name: domain_name.into(),
+                read_bounces: read_bounces.into(),
+                read_complaints: read_complaints.into(),
+                read_overquotas: read_overquotas.into(),
+            }
+        }
     }
     ///`DomainInfoPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DomainInfoPageResponse {
         pub paging: ApiPageDetails,
@@ -1198,9 +1603,20 @@ pub mod types {
         pub fn builder() -> builder::DomainInfoPageResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<ApiPageDetails>,
+            results: impl ::std::convert::Into<::std::vec::Vec<DomainInfo>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`DomainIpApiPool`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DomainIpApiPool {
         pub id: ::std::string::String,
@@ -1212,9 +1628,24 @@ pub mod types {
         pub fn builder() -> builder::DomainIpApiPool {
             Default::default()
         }
+        /// With the required fields (`id`, `ips`, `name`, `priority`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            ips: impl ::std::convert::Into<::std::vec::Vec<IpResponse>>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            priority: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                ips: ips.into(),
+                name: name.into(),
+                priority: priority.into(),
+            }
+        }
     }
     ///`DomainIpPoolAssignApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DomainIpPoolAssignApiRequest {
         #[serde(rename = "poolId")]
@@ -1225,9 +1656,20 @@ pub mod types {
         pub fn builder() -> builder::DomainIpPoolAssignApiRequest {
             Default::default()
         }
+        /// With the required fields (`pool_id`, `priority`); set the others with the setters.
+        pub fn new(
+            pool_id: impl ::std::convert::Into<::std::string::String>,
+            priority: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                pool_id: pool_id.into(),
+                priority: priority.into(),
+            }
+        }
     }
     ///`DomainIpPoolUpdateApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DomainIpPoolUpdateApiRequest {
         pub priority: i32,
@@ -1236,9 +1678,14 @@ pub mod types {
         pub fn builder() -> builder::DomainIpPoolUpdateApiRequest {
             Default::default()
         }
+        /// With the required fields (`priority`); set the others with the setters.
+        pub fn new(priority: impl ::std::convert::Into<i32>) -> Self {
+            Self { priority: priority.into() }
+        }
     }
     ///`DomainResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DomainResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1280,9 +1727,80 @@ pub mod types {
         pub fn builder() -> builder::DomainResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                active: ::std::option::Option::None,
+                blocked: ::std::option::Option::None,
+                blocklist_configuration_level: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                dns_records: ::std::default::Default::default(),
+                domain_id: ::std::option::Option::None,
+                domain_name: ::std::option::Option::None,
+                tracking: ::std::option::Option::None,
+            }
+        }
+        /// Sets `active`.
+        pub fn active(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.active = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `blocked`.
+        pub fn blocked(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.blocked = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `blocklist_configuration_level`.
+        pub fn blocklist_configuration_level(
+            mut self,
+            value: impl ::std::convert::Into<BlocklistConfigurationLevel>,
+        ) -> Self {
+            self.blocklist_configuration_level = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `dns_records`.
+        pub fn dns_records(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DnsRecordResponse>>,
+        ) -> Self {
+            self.dns_records = value.into();
+            self
+        }
+        /// Sets `domain_id`.
+        pub fn domain_id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.domain_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `domain_name`.
+        pub fn domain_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.domain_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking`.
+        pub fn tracking(
+            mut self,
+            value: impl ::std::convert::Into<TrackingResponse>,
+        ) -> Self {
+            self.tracking = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailDeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailDeliveryReport {
         #[serde(
@@ -1347,9 +1865,135 @@ pub mod types {
         pub fn builder() -> builder::EmailDeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                attempt_count: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                time_to_first_attempt: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `attempt_count`.
+        pub fn attempt_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.attempt_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_to_first_attempt`.
+        pub fn time_to_first_attempt(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.time_to_first_attempt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailDeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailDeliveryReports {
         #[serde(
@@ -1364,9 +2008,27 @@ pub mod types {
         pub fn builder() -> builder::EmailDeliveryReports {
             Default::default()
         }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<::std::vec::Vec<EmailDeliveryReport>>,
+        ) -> Self {
+            Self {
+                email_results: ::std::default::Default::default(),
+                results: results.into(),
+            }
+        }
+        /// Sets `email_results`.
+        pub fn email_results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EmailDeliveryReport>>,
+        ) -> Self {
+            self.email_results = value.into();
+            self
+        }
     }
     ///`EmailGroupDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailGroupDestination {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1386,9 +2048,54 @@ pub mod types {
         pub fn builder() -> builder::EmailGroupDestination {
             Default::default()
         }
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(
+            to: impl ::std::convert::Into<::std::vec::Vec<EmailToDestination>>,
+        ) -> Self {
+            Self {
+                bcc: ::std::default::Default::default(),
+                cc: ::std::default::Default::default(),
+                preserve_recipients: ::std::default::Default::default(),
+                reply_to: ::std::option::Option::None,
+                to: to.into(),
+            }
+        }
+        /// Sets `bcc`.
+        pub fn bcc(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EmailToDestination>>,
+        ) -> Self {
+            self.bcc = value.into();
+            self
+        }
+        /// Sets `cc`.
+        pub fn cc(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EmailToDestination>>,
+        ) -> Self {
+            self.cc = value.into();
+            self
+        }
+        /// Sets `preserve_recipients`.
+        pub fn preserve_recipients(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.preserve_recipients = value.into();
+            self
+        }
+        /// Sets `reply_to`.
+        pub fn reply_to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reply_to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailIps`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailIps {
         #[serde(
@@ -1401,9 +2108,24 @@ pub mod types {
         pub fn builder() -> builder::EmailIps {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ip_pool_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ip_pool_id`.
+        pub fn ip_pool_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ip_pool_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailLog`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailLog {
         #[serde(
@@ -1458,9 +2180,120 @@ pub mod types {
         pub fn builder() -> builder::EmailLog {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<Error>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailLogResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailLogResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1469,6 +2302,20 @@ pub mod types {
     impl EmailLogResponse {
         pub fn builder() -> builder::EmailLogResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EmailLog>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`EmailMediaAttachment`
@@ -1491,6 +2338,7 @@ pub mod types {
     }
     ///`EmailMediaAttachmentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMediaAttachmentBase {
         #[serde(rename = "type")]
@@ -1500,9 +2348,14 @@ pub mod types {
         pub fn builder() -> builder::EmailMediaAttachmentBase {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { type_: type_.into() }
+        }
     }
     ///`EmailMediaBinaryAttachment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMediaBinaryAttachment {
         pub content: ::std::string::String,
@@ -1518,6 +2371,29 @@ pub mod types {
     impl EmailMediaBinaryAttachment {
         pub fn builder() -> builder::EmailMediaBinaryAttachment {
             Default::default()
+        }
+        /// With the required fields (`content`, `content_type`, `file_name`, `type_`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<::std::string::String>,
+            content_type: impl ::std::convert::Into<::std::string::String>,
+            file_name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<EmailMediaBinaryAttachmentType>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                content_type: content_type.into(),
+                file_name: file_name.into(),
+                password: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `password`.
+        pub fn password(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.password = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EmailMediaBinaryAttachmentType`
@@ -1575,6 +2451,7 @@ pub mod types {
     }
     ///`EmailMediaBinaryImage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMediaBinaryImage {
         pub content: ::std::string::String,
@@ -1588,6 +2465,20 @@ pub mod types {
     impl EmailMediaBinaryImage {
         pub fn builder() -> builder::EmailMediaBinaryImage {
             Default::default()
+        }
+        /// With the required fields (`content`, `content_type`, `file_name`, `type_`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<::std::string::String>,
+            content_type: impl ::std::convert::Into<::std::string::String>,
+            file_name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<EmailMediaBinaryImageType>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                content_type: content_type.into(),
+                file_name: file_name.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`EmailMediaBinaryImageType`
@@ -1662,6 +2553,7 @@ pub mod types {
     }
     ///`EmailMediaInlineImageBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMediaInlineImageBase {
         #[serde(rename = "type")]
@@ -1671,9 +2563,14 @@ pub mod types {
         pub fn builder() -> builder::EmailMediaInlineImageBase {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { type_: type_.into() }
+        }
     }
     ///`EmailMediaUploadedReference`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMediaUploadedReference {
         #[serde(rename = "contentId")]
@@ -1684,6 +2581,16 @@ pub mod types {
     impl EmailMediaUploadedReference {
         pub fn builder() -> builder::EmailMediaUploadedReference {
             Default::default()
+        }
+        /// With the required fields (`content_id`, `type_`); set the others with the setters.
+        pub fn new(
+            content_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<EmailMediaUploadedReferenceType>,
+        ) -> Self {
+            Self {
+                content_id: content_id.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`EmailMediaUploadedReferenceType`
@@ -1741,6 +2648,7 @@ pub mod types {
     }
     ///`EmailMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMessage {
         pub content: EmailMessageContent,
@@ -1766,9 +2674,70 @@ pub mod types {
         pub fn builder() -> builder::EmailMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<EmailMessageContent>,
+            destinations: impl ::std::convert::Into<
+                ::std::vec::Vec<EmailGroupDestination>,
+            >,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                ips: ::std::option::Option::None,
+                options: ::std::option::Option::None,
+                placeholders_masking: ::std::default::Default::default(),
+                sender: ::std::option::Option::None,
+                storage: ::std::option::Option::None,
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ips`.
+        pub fn ips(mut self, value: impl ::std::convert::Into<EmailIps>) -> Self {
+            self.ips = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<EmailMessageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `placeholders_masking`.
+        pub fn placeholders_masking(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<PlaceholderMasking>>,
+        ) -> Self {
+            self.placeholders_masking = value.into();
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `storage`.
+        pub fn storage(
+            mut self,
+            value: impl ::std::convert::Into<EmailStorage>,
+        ) -> Self {
+            self.storage = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(mut self, value: impl ::std::convert::Into<Webhooks>) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMessageContent {
         #[serde(
@@ -1804,7 +2773,7 @@ pub mod types {
         )]
         pub optout_landing_page_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subject: ::std::option::Option<EmailMessageContentSubject>,
+        pub subject: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "templateId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1840,76 +2809,130 @@ pub mod types {
         pub fn builder() -> builder::EmailMessageContent {
             Default::default()
         }
-    }
-    ///`EmailMessageContentSubject`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailMessageContentSubject(::std::string::String);
-    impl ::std::ops::Deref for EmailMessageContentSubject {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailMessageContentSubject> for ::std::string::String {
-        fn from(value: EmailMessageContentSubject) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailMessageContentSubject {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                amp_html: ::std::option::Option::None,
+                attachments: ::std::default::Default::default(),
+                default_placeholders: ::std::option::Option::None,
+                headers: ::std::option::Option::None,
+                html: ::std::option::Option::None,
+                inline_images: ::std::default::Default::default(),
+                landing_page_placeholders: ::std::option::Option::None,
+                optout_landing_page_id: ::std::option::Option::None,
+                subject: ::std::option::Option::None,
+                template_id: ::std::option::Option::None,
+                template_language_version: defaults::email_message_content_template_language_version(),
+                text: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailMessageContentSubject {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `amp_html`.
+        pub fn amp_html(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.amp_html = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EmailMessageContentSubject {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `attachments`.
+        pub fn attachments(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EmailMediaAttachment>>,
+        ) -> Self {
+            self.attachments = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailMessageContentSubject {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `default_placeholders`.
+        pub fn default_placeholders(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.default_placeholders = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `headers`.
+        pub fn headers(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.headers = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `html`.
+        pub fn html(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.html = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `inline_images`.
+        pub fn inline_images(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EmailMediaInlineImage>>,
+        ) -> Self {
+            self.inline_images = value.into();
+            self
+        }
+        /// Sets `landing_page_placeholders`.
+        pub fn landing_page_placeholders(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page_placeholders = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `optout_landing_page_id`.
+        pub fn optout_landing_page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.optout_landing_page_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subject`.
+        pub fn subject(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subject = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_id`.
+        pub fn template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_language_version`.
+        pub fn template_language_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_language_version = value.into();
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EmailMessageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMessageOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            EmailMessageOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1927,66 +2950,48 @@ pub mod types {
         pub fn builder() -> builder::EmailMessageOptions {
             Default::default()
         }
-    }
-    ///`EmailMessageOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailMessageOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for EmailMessageOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailMessageOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: EmailMessageOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailMessageOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailMessageOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EmailMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMessageRequestOptions {
         #[serde(
@@ -2003,9 +3008,42 @@ pub mod types {
         pub fn builder() -> builder::EmailMessageRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                client_priority: ::std::option::Option::None,
+                schedule: ::std::option::Option::None,
+                tracking: ::std::option::Option::None,
+            }
+        }
+        /// Sets `client_priority`.
+        pub fn client_priority(
+            mut self,
+            value: impl ::std::convert::Into<ClientPriority>,
+        ) -> Self {
+            self.client_priority = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<EmailRequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking`.
+        pub fn tracking(
+            mut self,
+            value: impl ::std::convert::Into<EmailUrlOptions>,
+        ) -> Self {
+            self.tracking = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailRequest {
         pub messages: ::std::vec::Vec<EmailMessage>,
@@ -2016,16 +3054,34 @@ pub mod types {
         pub fn builder() -> builder::EmailRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<EmailMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<EmailMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailRequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailRequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<EmailRequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2036,66 +3092,33 @@ pub mod types {
         pub fn builder() -> builder::EmailRequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`EmailRequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailRequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for EmailRequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailRequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: EmailRequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailRequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailRequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailRequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailRequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EmailResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailResponse {
         #[serde(
@@ -2109,9 +3132,29 @@ pub mod types {
         pub fn builder() -> builder::EmailResponse {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailStorage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailStorage {
         #[serde(
@@ -2129,9 +3172,27 @@ pub mod types {
         pub fn builder() -> builder::EmailStorage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                skip_active: ::std::option::Option::None,
+                skip_passive: ::std::option::Option::None,
+            }
+        }
+        /// Sets `skip_active`.
+        pub fn skip_active(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.skip_active = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `skip_passive`.
+        pub fn skip_passive(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.skip_passive = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailTemplate {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -2178,9 +3239,112 @@ pub mod types {
         pub fn builder() -> builder::EmailTemplate {
             Default::default()
         }
+        /// With the required fields (`html`, `id`, `is_html_editable`); set the others with the setters.
+        pub fn new(
+            html: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<i64>,
+            is_html_editable: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                attachments: ::std::default::Default::default(),
+                created_at: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                html: html.into(),
+                id: id.into(),
+                image_preview_url: ::std::option::Option::None,
+                is_html_editable: is_html_editable.into(),
+                landing_page_id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                preheader: ::std::option::Option::None,
+                reply_to: ::std::option::Option::None,
+                subject: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `attachments`.
+        pub fn attachments(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Attachment>>,
+        ) -> Self {
+            self.attachments = value.into();
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_preview_url`.
+        pub fn image_preview_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_preview_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page_id`.
+        pub fn landing_page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preheader`.
+        pub fn preheader(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preheader = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reply_to`.
+        pub fn reply_to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reply_to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subject`.
+        pub fn subject(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subject = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailTemplateListItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailTemplateListItem {
         #[serde(
@@ -2206,9 +3370,52 @@ pub mod types {
         pub fn builder() -> builder::EmailTemplateListItem {
             Default::default()
         }
+        /// With the required fields (`id`); set the others with the setters.
+        pub fn new(id: impl ::std::convert::Into<i64>) -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                id: id.into(),
+                image_preview_url: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_preview_url`.
+        pub fn image_preview_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_preview_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailTemplateListPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailTemplateListPage {
         pub paging: PageInfo,
@@ -2218,9 +3425,20 @@ pub mod types {
         pub fn builder() -> builder::EmailTemplateListPage {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<EmailTemplateListItem>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`EmailToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailToDestination {
         pub destination: ::std::string::String,
@@ -2228,7 +3446,7 @@ pub mod types {
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<EmailToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub placeholders: ::std::option::Option<::std::string::String>,
     }
@@ -2236,64 +3454,36 @@ pub mod types {
         pub fn builder() -> builder::EmailToDestination {
             Default::default()
         }
-    }
-    ///`EmailToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for EmailToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailToDestinationMessageId> for ::std::string::String {
-        fn from(value: EmailToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`destination`); set the others with the setters.
+        pub fn new(
+            destination: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                destination: destination.into(),
+                message_id: ::std::option::Option::None,
+                placeholders: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EmailToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `placeholders`.
+        pub fn placeholders(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.placeholders = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EmailUnificationLog`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailUnificationLog {
         #[serde(
@@ -2345,9 +3535,120 @@ pub mod types {
         pub fn builder() -> builder::EmailUnificationLog {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailUrlOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailUrlOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2388,9 +3689,51 @@ pub mod types {
         pub fn builder() -> builder::EmailUrlOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                track: ::std::option::Option::None,
+                track_clicks: ::std::option::Option::None,
+                track_opens: ::std::option::Option::None,
+                tracking_pixel_position: defaults::email_url_options_tracking_pixel_position(),
+                tracking_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `track`.
+        pub fn track(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `track_clicks`.
+        pub fn track_clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_clicks = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `track_opens`.
+        pub fn track_opens(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_opens = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_pixel_position`.
+        pub fn tracking_pixel_position(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_pixel_position = value.into();
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Error`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Error {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2416,9 +3759,60 @@ pub mod types {
         pub fn builder() -> builder::Error {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`GetAllIpPoolsPaginatedResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetAllIpPoolsPaginatedResponse {
         pub paging: PageInfo,
@@ -2428,9 +3822,20 @@ pub mod types {
         pub fn builder() -> builder::GetAllIpPoolsPaginatedResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<IpPoolDetailResponse>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`GetAllIpsPaginatedResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetAllIpsPaginatedResponse {
         pub paging: PageInfo,
@@ -2440,67 +3845,20 @@ pub mod types {
         pub fn builder() -> builder::GetAllIpsPaginatedResponse {
             Default::default()
         }
-    }
-    ///`GetIpPoolsName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetIpPoolsName(::std::string::String);
-    impl ::std::ops::Deref for GetIpPoolsName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetIpPoolsName> for ::std::string::String {
-        fn from(value: GetIpPoolsName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetIpPoolsName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<IpDetailResponse>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetIpPoolsName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetIpPoolsName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetIpPoolsName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`GetValidation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetValidation {
         #[serde(rename = "bulkValidationDate")]
@@ -2525,7 +3883,7 @@ pub mod types {
         #[serde(rename = "roleBased")]
         pub role_based: bool,
         #[serde(rename = "validMailbox")]
-        pub valid_mailbox: GetValidationValidMailbox,
+        pub valid_mailbox: ::std::string::String,
         #[serde(rename = "validSyntax")]
         pub valid_syntax: bool,
         #[serde(
@@ -2538,9 +3896,68 @@ pub mod types {
         pub fn builder() -> builder::GetValidation {
             Default::default()
         }
+        /// With the required fields (`bulk_validation_date`, `catch_all`, `destination`, `disposable`, `risk`, `role_based`, `valid_mailbox`, `valid_syntax`); set the others with the setters.
+        pub fn new(
+            bulk_validation_date: impl ::std::convert::Into<crate::DateTime>,
+            catch_all: impl ::std::convert::Into<bool>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            disposable: impl ::std::convert::Into<bool>,
+            risk: impl ::std::convert::Into<ApiRisk>,
+            role_based: impl ::std::convert::Into<bool>,
+            valid_mailbox: impl ::std::convert::Into<::std::string::String>,
+            valid_syntax: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                bulk_validation_date: bulk_validation_date.into(),
+                catch_all: catch_all.into(),
+                destination: destination.into(),
+                detailed_reasons: ::std::option::Option::None,
+                did_you_mean: ::std::option::Option::None,
+                disposable: disposable.into(),
+                reason: ::std::option::Option::None,
+                risk: risk.into(),
+                role_based: role_based.into(),
+                valid_mailbox: valid_mailbox.into(),
+                valid_syntax: valid_syntax.into(),
+                validation_request_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `detailed_reasons`.
+        pub fn detailed_reasons(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.detailed_reasons = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `did_you_mean`.
+        pub fn did_you_mean(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.did_you_mean = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<ValidationReason>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validation_request_id`.
+        pub fn validation_request_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.validation_request_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`GetValidationPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetValidationPageResponse {
         pub paging: CursorPageInfo45c84344,
@@ -2550,239 +3967,20 @@ pub mod types {
         pub fn builder() -> builder::GetValidationPageResponse {
             Default::default()
         }
-    }
-    ///`GetValidationValidMailbox`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetValidationValidMailbox(::std::string::String);
-    impl ::std::ops::Deref for GetValidationValidMailbox {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetValidationValidMailbox> for ::std::string::String {
-        fn from(value: GetValidationValidMailbox) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetValidationValidMailbox {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(true|false|unknown)$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(true|false|unknown)$\"".into());
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<CursorPageInfo45c84344>,
+            results: impl ::std::convert::Into<::std::vec::Vec<GetValidation>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetValidationValidMailbox {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetValidationValidMailbox {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetValidationValidMailbox {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetValidationsDestinationItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetValidationsDestinationItem(::std::string::String);
-    impl ::std::ops::Deref for GetValidationsDestinationItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetValidationsDestinationItem> for ::std::string::String {
-        fn from(value: GetValidationsDestinationItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetValidationsDestinationItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 320usize {
-                return Err("longer than 320 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetValidationsDestinationItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetValidationsDestinationItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetValidationsDestinationItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetValidationsValidMailbox`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetValidationsValidMailbox(::std::string::String);
-    impl ::std::ops::Deref for GetValidationsValidMailbox {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetValidationsValidMailbox> for ::std::string::String {
-        fn from(value: GetValidationsValidMailbox) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetValidationsValidMailbox {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(true|false|unknown)$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(true|false|unknown)$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetValidationsValidMailbox {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetValidationsValidMailbox {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetValidationsValidMailbox {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetValidationsValidationRequestId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetValidationsValidationRequestId(::std::string::String);
-    impl ::std::ops::Deref for GetValidationsValidationRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetValidationsValidationRequestId>
-    for ::std::string::String {
-        fn from(value: GetValidationsValidationRequestId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetValidationsValidationRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetValidationsValidationRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetValidationsValidationRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetValidationsValidationRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`IpDetailResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IpDetailResponse {
         pub id: ::std::string::String,
@@ -2795,9 +3993,26 @@ pub mod types {
         pub fn builder() -> builder::IpDetailResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `ip`, `ip_addresses`, `pools`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            ip: impl ::std::convert::Into<::std::string::String>,
+            ip_addresses: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            pools: impl ::std::convert::Into<::std::vec::Vec<IpPoolResponse>>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                ip: ip.into(),
+                ip_addresses: ip_addresses.into(),
+                pools: pools.into(),
+            }
+        }
     }
     ///`IpDomainResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IpDomainResponse {
         pub id: ::std::num::NonZeroU64,
@@ -2808,9 +4023,22 @@ pub mod types {
         pub fn builder() -> builder::IpDomainResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `name`, `pools`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::num::NonZeroU64>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            pools: impl ::std::convert::Into<::std::vec::Vec<DomainIpApiPool>>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                name: name.into(),
+                pools: pools.into(),
+            }
+        }
     }
     ///`IpPoolAssignIpApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IpPoolAssignIpApiRequest {
         #[serde(rename = "ipId")]
@@ -2820,78 +4048,30 @@ pub mod types {
         pub fn builder() -> builder::IpPoolAssignIpApiRequest {
             Default::default()
         }
+        /// With the required fields (`ip_id`); set the others with the setters.
+        pub fn new(ip_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { ip_id: ip_id.into() }
+        }
     }
     ///`IpPoolCreateApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IpPoolCreateApiRequest {
-        pub name: IpPoolCreateApiRequestName,
+        pub name: ::std::string::String,
     }
     impl IpPoolCreateApiRequest {
         pub fn builder() -> builder::IpPoolCreateApiRequest {
             Default::default()
         }
-    }
-    ///`IpPoolCreateApiRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IpPoolCreateApiRequestName(::std::string::String);
-    impl ::std::ops::Deref for IpPoolCreateApiRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IpPoolCreateApiRequestName> for ::std::string::String {
-        fn from(value: IpPoolCreateApiRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IpPoolCreateApiRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IpPoolCreateApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IpPoolCreateApiRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IpPoolCreateApiRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { name: name.into() }
         }
     }
     ///`IpPoolDetailResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IpPoolDetailResponse {
         pub id: ::std::string::String,
@@ -2902,9 +4082,22 @@ pub mod types {
         pub fn builder() -> builder::IpPoolDetailResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `ips`, `name`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            ips: impl ::std::convert::Into<::std::vec::Vec<IpResponse>>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                ips: ips.into(),
+                name: name.into(),
+            }
+        }
     }
     ///`IpPoolResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IpPoolResponse {
         pub id: ::std::string::String,
@@ -2914,9 +4107,20 @@ pub mod types {
         pub fn builder() -> builder::IpPoolResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `name`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                name: name.into(),
+            }
+        }
     }
     ///`IpResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IpResponse {
         pub id: ::std::string::String,
@@ -2928,9 +4132,24 @@ pub mod types {
         pub fn builder() -> builder::IpResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `ip`, `ip_addresses`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            ip: impl ::std::convert::Into<::std::string::String>,
+            ip_addresses: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                ip: ip.into(),
+                ip_addresses: ip_addresses.into(),
+            }
+        }
     }
     ///`LogResponseEmailUnificationLog`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseEmailUnificationLog {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2942,9 +4161,33 @@ pub mod types {
         pub fn builder() -> builder::LogResponseEmailUnificationLog {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EmailUnificationLog>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`MessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryReporting {
         #[serde(
@@ -2961,9 +4204,39 @@ pub mod types {
         pub fn builder() -> builder::MessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2988,6 +4261,56 @@ pub mod types {
     impl MessageError {
         pub fn builder() -> builder::MessageError {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageErrorGroup>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageErrorGroup`
@@ -3136,6 +4459,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3149,6 +4473,29 @@ pub mod types {
     impl MessagePrice {
         pub fn builder() -> builder::MessagePrice {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -3183,6 +4530,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3201,9 +4549,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3229,9 +4619,63 @@ pub mod types {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -3245,9 +4689,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`Paging`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Paging {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3269,9 +4728,39 @@ pub mod types {
         pub fn builder() -> builder::Paging {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                page: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                total_pages: ::std::option::Option::None,
+                total_results: ::std::option::Option::None,
+            }
+        }
+        /// Sets `page`.
+        pub fn page(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.page = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_pages`.
+        pub fn total_pages(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.total_pages = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_results`.
+        pub fn total_results(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.total_results = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PlaceholderMasking`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PlaceholderMasking {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3297,139 +4786,102 @@ pub mod types {
         pub fn builder() -> builder::PlaceholderMasking {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                delimiter: ::std::option::Option::None,
+                mask_char: defaults::placeholder_masking_mask_char(),
+                name: name.into(),
+                side: defaults::placeholder_masking_side(),
+                skip_chars: ::std::default::Default::default(),
+                visible_chars: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `delimiter`.
+        pub fn delimiter(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.delimiter = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mask_char`.
+        pub fn mask_char(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mask_char = value.into();
+            self
+        }
+        /// Sets `side`.
+        pub fn side(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.side = value.into();
+            self
+        }
+        /// Sets `skip_chars`.
+        pub fn skip_chars(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.skip_chars = value.into();
+            self
+        }
+        /// Sets `visible_chars`.
+        pub fn visible_chars(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.visible_chars = value.into();
+            self
+        }
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Price`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Price {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3444,9 +4896,33 @@ pub mod types {
         pub fn builder() -> builder::Price {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseDetails {
         #[serde(rename = "messageId")]
@@ -3458,9 +4934,22 @@ pub mod types {
         pub fn builder() -> builder::ResponseDetails {
             Default::default()
         }
+        /// With the required fields (`message_id`, `status`, `to`); set the others with the setters.
+        pub fn new(
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<SingleMessageStatus>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                message_id: message_id.into(),
+                status: status.into(),
+                to: to.into(),
+            }
+        }
     }
     ///`SendMimeRequestSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendMimeRequestSchema {
         #[serde(
@@ -3524,9 +5013,126 @@ pub mod types {
         pub fn builder() -> builder::SendMimeRequestSchema {
             Default::default()
         }
+        /// With the required fields (`mime_message`); set the others with the setters.
+        pub fn new(
+            mime_message: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                client_priority: defaults::send_mime_request_schema_client_priority(),
+                destinations: ::std::default::Default::default(),
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                intermediate_report: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                mime_message: mime_message.into(),
+                notify_content_type: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                tracking_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `client_priority`.
+        pub fn client_priority(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.client_priority = value.into();
+            self
+        }
+        /// Sets `destinations`.
+        pub fn destinations(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.destinations = value.into();
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_content_type`.
+        pub fn notify_content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SendResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendResponse {
         #[serde(
@@ -3540,9 +5146,27 @@ pub mod types {
         pub fn builder() -> builder::SendResponse {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<ResponseDetails>>,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SingleMessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SingleMessageStatus {
         pub description: ::std::string::String,
@@ -3557,9 +5181,26 @@ pub mod types {
         pub fn builder() -> builder::SingleMessageStatus {
             Default::default()
         }
+        /// With the required fields (`description`, `group_id`, `group_name`, `id`, `name`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            group_id: impl ::std::convert::Into<i32>,
+            group_name: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<i32>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                group_id: group_id.into(),
+                group_name: group_name.into(),
+                id: id.into(),
+                name: name.into(),
+            }
+        }
     }
     ///`Status`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Status {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3585,9 +5226,63 @@ pub mod types {
         pub fn builder() -> builder::Status {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SuppressionInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SuppressionInfo {
         #[serde(rename = "createdDate")]
@@ -3604,9 +5299,26 @@ pub mod types {
         pub fn builder() -> builder::SuppressionInfo {
             Default::default()
         }
+        /// With the required fields (`created_date`, `domain_name`, `email_address`, `reason`, `type_`); set the others with the setters.
+        pub fn new(
+            created_date: impl ::std::convert::Into<crate::DateTime>,
+            domain_name: impl ::std::convert::Into<::std::string::String>,
+            email_address: impl ::std::convert::Into<::std::string::String>,
+            reason: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                created_date: created_date.into(),
+                domain_name: domain_name.into(),
+                email_address: email_address.into(),
+                reason: reason.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`SuppressionInfoPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SuppressionInfoPageResponse {
         pub paging: ApiPageDetails,
@@ -3616,9 +5328,20 @@ pub mod types {
         pub fn builder() -> builder::SuppressionInfoPageResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<ApiPageDetails>,
+            results: impl ::std::convert::Into<::std::vec::Vec<SuppressionInfo>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`TrackingEventRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TrackingEventRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3632,9 +5355,33 @@ pub mod types {
         pub fn builder() -> builder::TrackingEventRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                clicks: ::std::option::Option::None,
+                open: ::std::option::Option::None,
+                unsubscribe: ::std::option::Option::None,
+            }
+        }
+        /// Sets `clicks`.
+        pub fn clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.clicks = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `open`.
+        pub fn open(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.open = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unsubscribe`.
+        pub fn unsubscribe(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.unsubscribe = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TrackingResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TrackingResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3648,9 +5395,33 @@ pub mod types {
         pub fn builder() -> builder::TrackingResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                clicks: ::std::option::Option::None,
+                opens: ::std::option::Option::None,
+                unsubscribe: ::std::option::Option::None,
+            }
+        }
+        /// Sets `clicks`.
+        pub fn clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.clicks = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `opens`.
+        pub fn opens(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.opens = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unsubscribe`.
+        pub fn unsubscribe(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.unsubscribe = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UploadBinaryResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UploadBinaryResult {
         #[serde(
@@ -3663,76 +5434,39 @@ pub mod types {
         pub fn builder() -> builder::UploadBinaryResult {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                uploaded_content_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `uploaded_content_id`.
+        pub fn uploaded_content_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.uploaded_content_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidationDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidationDestination {
-        pub destination: ValidationDestinationDestination,
+        pub destination: ::std::string::String,
     }
     impl ValidationDestination {
         pub fn builder() -> builder::ValidationDestination {
             Default::default()
         }
-    }
-    ///`ValidationDestinationDestination`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ValidationDestinationDestination(::std::string::String);
-    impl ::std::ops::Deref for ValidationDestinationDestination {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ValidationDestinationDestination>
-    for ::std::string::String {
-        fn from(value: ValidationDestinationDestination) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ValidationDestinationDestination {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 320usize {
-                return Err("longer than 320 characters".into());
+        /// With the required fields (`destination`); set the others with the setters.
+        pub fn new(
+            destination: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                destination: destination.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ValidationDestinationDestination {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ValidationDestinationDestination {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ValidationDestinationDestination {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ValidationReason`
@@ -3813,6 +5547,7 @@ pub mod types {
     }
     ///`ValidationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidationRequest {
         pub to: ::std::string::String,
@@ -3821,9 +5556,14 @@ pub mod types {
         pub fn builder() -> builder::ValidationRequest {
             Default::default()
         }
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { to: to.into() }
+        }
     }
     ///`ValidationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidationResponse {
         #[serde(rename = "catchAll")]
@@ -3854,9 +5594,57 @@ pub mod types {
         pub fn builder() -> builder::ValidationResponse {
             Default::default()
         }
+        /// With the required fields (`catch_all`, `disposable`, `risk`, `role_based`, `to`, `valid_mailbox`, `valid_syntax`); set the others with the setters.
+        pub fn new(
+            catch_all: impl ::std::convert::Into<bool>,
+            disposable: impl ::std::convert::Into<bool>,
+            risk: impl ::std::convert::Into<ApiRisk>,
+            role_based: impl ::std::convert::Into<bool>,
+            to: impl ::std::convert::Into<::std::string::String>,
+            valid_mailbox: impl ::std::convert::Into<::std::string::String>,
+            valid_syntax: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                catch_all: catch_all.into(),
+                detailed_reasons: ::std::option::Option::None,
+                did_you_mean: ::std::option::Option::None,
+                disposable: disposable.into(),
+                reason: ::std::option::Option::None,
+                risk: risk.into(),
+                role_based: role_based.into(),
+                to: to.into(),
+                valid_mailbox: valid_mailbox.into(),
+                valid_syntax: valid_syntax.into(),
+            }
+        }
+        /// Sets `detailed_reasons`.
+        pub fn detailed_reasons(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.detailed_reasons = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `did_you_mean`.
+        pub fn did_you_mean(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.did_you_mean = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<ValidationReason>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -3869,6 +5657,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -3938,13 +5741,14 @@ pub mod types {
     }
     ///`Webhooks`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhooks {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<WebhooksCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3957,60 +5761,37 @@ pub mod types {
         pub fn builder() -> builder::Webhooks {
             Default::default()
         }
-    }
-    ///`WebhooksCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebhooksCallbackData(::std::string::String);
-    impl ::std::ops::Deref for WebhooksCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhooksCallbackData> for ::std::string::String {
-        fn from(value: WebhooksCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhooksCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhooksCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<MessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -4026,7 +5807,7 @@ pub mod types {
                 ::std::string::String,
             >,
             domain_name: ::std::result::Result<
-                super::AddDomainRequestDomainName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
@@ -4084,7 +5865,7 @@ pub mod types {
             }
             pub fn domain_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddDomainRequestDomainName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.domain_name = value
@@ -4349,7 +6130,7 @@ pub mod types {
                 ::std::string::String,
             >,
             validation_request_id: ::std::result::Result<
-                ::std::option::Option<super::ApiBulkRequestValidationRequestId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -4378,9 +6159,7 @@ pub mod types {
             }
             pub fn validation_request_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ApiBulkRequestValidationRequestId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.validation_request_id = value
@@ -8033,7 +9812,7 @@ pub mod types {
                 ::std::string::String,
             >,
             subject: ::std::result::Result<
-                ::std::option::Option<super::EmailMessageContentSubject>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             template_id: ::std::result::Result<
@@ -8176,9 +9955,7 @@ pub mod types {
             }
             pub fn subject<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EmailMessageContentSubject>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subject = value
@@ -8270,7 +10047,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EmailMessageOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<super::EmailMessageOptionsCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -8299,9 +10076,7 @@ pub mod types {
         impl EmailMessageOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EmailMessageOptionsCampaignReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -8540,7 +10315,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EmailRequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::EmailRequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -8559,9 +10334,7 @@ pub mod types {
         impl EmailRequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EmailRequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -9197,7 +10970,7 @@ pub mod types {
                 ::std::string::String,
             >,
             message_id: ::std::result::Result<
-                ::std::option::Option<super::EmailToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             placeholders: ::std::result::Result<
@@ -9229,9 +11002,7 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EmailToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -9964,7 +11735,7 @@ pub mod types {
             risk: ::std::result::Result<super::ApiRisk, ::std::string::String>,
             role_based: ::std::result::Result<bool, ::std::string::String>,
             valid_mailbox: ::std::result::Result<
-                super::GetValidationValidMailbox,
+                ::std::string::String,
                 ::std::string::String,
             >,
             valid_syntax: ::std::result::Result<bool, ::std::string::String>,
@@ -10112,7 +11883,7 @@ pub mod types {
             }
             pub fn valid_mailbox<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GetValidationValidMailbox>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.valid_mailbox = value
@@ -10463,10 +12234,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct IpPoolCreateApiRequest {
-            name: ::std::result::Result<
-                super::IpPoolCreateApiRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for IpPoolCreateApiRequest {
             fn default() -> Self {
@@ -10478,7 +12246,7 @@ pub mod types {
         impl IpPoolCreateApiRequest {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IpPoolCreateApiRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -11634,11 +13402,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -11653,9 +13421,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -11669,9 +13435,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -12834,7 +14598,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ValidationDestination {
             destination: ::std::result::Result<
-                super::ValidationDestinationDestination,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -12848,7 +14612,7 @@ pub mod types {
         impl ValidationDestination {
             pub fn destination<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ValidationDestinationDestination>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destination = value
@@ -13182,7 +14946,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Webhooks {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::WebhooksCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -13206,9 +14970,7 @@ pub mod types {
         impl Webhooks {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebhooksCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -13979,12 +15741,14 @@ pub mod builder {
     pub struct SendEmailMessagesApi<'a> {
         client: &'a super::Client,
         body: Result<types::builder::EmailRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendEmailMessagesApi<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -14011,7 +15775,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/4/messages`
         pub async fn send(self) -> Result<ResponseValue<types::EmailResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::EmailRequest::try_from(v).map_err(|e| e.to_string())
@@ -14044,6 +15808,9 @@ pub mod builder {
                     &super::operations::SEND_EMAIL_MESSAGES_API,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14068,6 +15835,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::upload_binary_content`]
 
@@ -14079,6 +15852,7 @@ pub mod builder {
         x_media_type: Result<::std::string::String, String>,
         x_validity_period_minutes: Result<Option<::std::string::String>, String>,
         body: Result<reqwest::Body, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UploadBinaryContent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14088,6 +15862,7 @@ pub mod builder {
                 x_media_type: Err("x_media_type was not initialized".to_string()),
                 x_validity_period_minutes: Ok(None),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn x_content_id<V>(mut self, value: V) -> Self
@@ -14148,6 +15923,7 @@ pub mod builder {
                 x_media_type,
                 x_validity_period_minutes,
                 body,
+                call_timeout,
             } = self;
             let x_content_id = x_content_id
                 .map_err(|e| crate::call::invalid_request(
@@ -14234,6 +16010,9 @@ pub mod builder {
                     &super::operations::UPLOAD_BINARY_CONTENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14258,6 +16037,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_mime_email`]
 
@@ -14266,12 +16051,14 @@ pub mod builder {
     pub struct SendMimeEmail<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SendMimeRequestSchema, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendMimeEmail<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -14302,7 +16089,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/4/mime`
         pub async fn send(self) -> Result<ResponseValue<types::SendResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SendMimeRequestSchema::try_from(v).map_err(|e| e.to_string())
@@ -14335,6 +16122,9 @@ pub mod builder {
                     &super::operations::SEND_MIME_EMAIL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14353,6 +16143,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_scheduled_emails`]
 
@@ -14361,12 +16157,14 @@ pub mod builder {
     pub struct GetScheduledEmails<'a> {
         client: &'a super::Client,
         bulk_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetScheduledEmails<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 bulk_id: Err("bulk_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -14385,7 +16183,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BulkScheduleResponse>, Error> {
-            let Self { client, bulk_id } = self;
+            let Self { client, bulk_id, call_timeout } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SCHEDULED_EMAILS,
@@ -14415,6 +16213,9 @@ pub mod builder {
                     &super::operations::GET_SCHEDULED_EMAILS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14436,6 +16237,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::reschedule_emails`]
 
@@ -14445,6 +16252,7 @@ pub mod builder {
         client: &'a super::Client,
         bulk_id: Result<::std::string::String, String>,
         body: Result<types::builder::BulkRescheduleRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RescheduleEmails<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14452,6 +16260,7 @@ pub mod builder {
                 client: client,
                 bulk_id: Err("bulk_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -14496,7 +16305,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BulkRescheduleResponse>, Error> {
-            let Self { client, bulk_id, body } = self;
+            let Self { client, bulk_id, body, call_timeout } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RESCHEDULE_EMAILS,
@@ -14535,6 +16344,9 @@ pub mod builder {
                     &super::operations::RESCHEDULE_EMAILS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14553,6 +16365,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_scheduled_email_statuses`]
 
@@ -14561,12 +16379,14 @@ pub mod builder {
     pub struct GetScheduledEmailStatuses<'a> {
         client: &'a super::Client,
         bulk_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetScheduledEmailStatuses<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 bulk_id: Err("bulk_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -14585,7 +16405,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
-            let Self { client, bulk_id } = self;
+            let Self { client, bulk_id, call_timeout } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
@@ -14615,6 +16435,9 @@ pub mod builder {
                     &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14639,6 +16462,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_scheduled_email_statuses`]
 
@@ -14648,6 +16477,7 @@ pub mod builder {
         client: &'a super::Client,
         bulk_id: Result<::std::string::String, String>,
         body: Result<types::builder::BulkUpdateStatusRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateScheduledEmailStatuses<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14655,6 +16485,7 @@ pub mod builder {
                 client: client,
                 bulk_id: Err("bulk_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -14699,7 +16530,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BulkUpdateStatusResponse>, Error> {
-            let Self { client, bulk_id, body } = self;
+            let Self { client, bulk_id, body, call_timeout } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
@@ -14739,6 +16570,9 @@ pub mod builder {
                     &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14763,6 +16597,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_email_message_logs`]
 
@@ -14786,6 +16626,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEmailMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14804,6 +16645,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -14986,6 +16828,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -15097,6 +16940,9 @@ pub mod builder {
                     &super::operations::GET_EMAIL_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15121,6 +16967,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_email_message_delivery_reports`]
 
@@ -15134,6 +16986,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundEmailMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15145,6 +16998,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -15234,6 +17088,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -15301,6 +17156,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15325,6 +17183,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_email_logs`]
 
@@ -15343,6 +17207,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         to: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEmailLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15359,6 +17224,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 to: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -15516,6 +17382,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 to,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -15615,6 +17482,9 @@ pub mod builder {
                     &super::operations::GET_EMAIL_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15632,6 +17502,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_email_delivery_reports`]
 
@@ -15645,6 +17521,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i64>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEmailDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15656,6 +17533,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -15745,6 +17623,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -15812,6 +17691,9 @@ pub mod builder {
                     &super::operations::GET_EMAIL_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15836,6 +17718,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::validate_email_addresses`]
 
@@ -15844,12 +17732,14 @@ pub mod builder {
     pub struct ValidateEmailAddresses<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ValidationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ValidateEmailAddresses<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -15880,7 +17770,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ValidationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ValidationRequest::try_from(v).map_err(|e| e.to_string())
@@ -15913,6 +17803,9 @@ pub mod builder {
                     &super::operations::VALIDATE_EMAIL_ADDRESSES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15937,6 +17830,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_validations`]
 
@@ -15946,22 +17845,17 @@ pub mod builder {
         client: &'a super::Client,
         catch_all: Result<Option<bool>, String>,
         cursor: Result<Option<::std::string::String>, String>,
-        destination: Result<
-            Option<::std::vec::Vec<types::GetValidationsDestinationItem>>,
-            String,
-        >,
+        destination: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         disposable: Result<Option<bool>, String>,
         risk: Result<Option<types::ApiRisk>, String>,
         role_based: Result<Option<bool>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
-        valid_mailbox: Result<Option<types::GetValidationsValidMailbox>, String>,
+        valid_mailbox: Result<Option<::std::string::String>, String>,
         valid_syntax: Result<Option<bool>, String>,
         validated_date_from: Result<Option<crate::DateTime>, String>,
         validated_date_to: Result<Option<crate::DateTime>, String>,
-        validation_request_id: Result<
-            Option<types::GetValidationsValidationRequestId>,
-            String,
-        >,
+        validation_request_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetValidations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15979,6 +17873,7 @@ pub mod builder {
                 validated_date_from: Ok(None),
                 validated_date_to: Ok(None),
                 validation_request_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn catch_all<V>(mut self, value: V) -> Self
@@ -16006,15 +17901,13 @@ pub mod builder {
         }
         pub fn destination<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                ::std::vec::Vec<types::GetValidationsDestinationItem>,
-            >,
+            V: std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
         {
             self.destination = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < GetValidationsDestinationItem >` for destination failed"
+                    "conversion to `:: std :: vec :: Vec < :: std :: string :: String >` for destination failed"
                         .to_string()
                 });
             self
@@ -16064,13 +17957,13 @@ pub mod builder {
         }
         pub fn valid_mailbox<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetValidationsValidMailbox>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.valid_mailbox = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetValidationsValidMailbox` for valid_mailbox failed"
+                    "conversion to `:: std :: string :: String` for valid_mailbox failed"
                         .to_string()
                 });
             self
@@ -16113,13 +18006,13 @@ pub mod builder {
         }
         pub fn validation_request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetValidationsValidationRequestId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.validation_request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetValidationsValidationRequestId` for validation_request_id failed"
+                    "conversion to `:: std :: string :: String` for validation_request_id failed"
                         .to_string()
                 });
             self
@@ -16142,6 +18035,7 @@ pub mod builder {
                 validated_date_from,
                 validated_date_to,
                 validation_request_id,
+                call_timeout,
             } = self;
             let catch_all = catch_all
                 .map_err(|e| crate::call::invalid_request(
@@ -16255,6 +18149,9 @@ pub mod builder {
                     &super::operations::GET_VALIDATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16273,6 +18170,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::request_validations`]
 
@@ -16281,12 +18184,14 @@ pub mod builder {
     pub struct RequestValidations<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ApiBulkRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RequestValidations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -16315,7 +18220,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/2/validations`
         pub async fn send(self) -> Result<ResponseValue<types::BulkResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ApiBulkRequest::try_from(v).map_err(|e| e.to_string())
@@ -16348,6 +18253,9 @@ pub mod builder {
                     &super::operations::REQUEST_VALIDATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16369,6 +18277,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_all_domains`]
 
@@ -16378,6 +18292,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<u64>, String>,
         size: Result<Option<::std::num::NonZeroU64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAllDomains<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16385,6 +18300,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -16414,7 +18330,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AllDomainsResponse>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ALL_DOMAINS,
@@ -16450,6 +18366,9 @@ pub mod builder {
                     &super::operations::GET_ALL_DOMAINS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16468,6 +18387,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_domain`]
 
@@ -16476,12 +18401,14 @@ pub mod builder {
     pub struct AddDomain<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AddDomainRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddDomain<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -16510,7 +18437,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/1/domains`
         pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AddDomainRequest::try_from(v).map_err(|e| e.to_string())
@@ -16543,6 +18470,9 @@ pub mod builder {
                     &super::operations::ADD_DOMAIN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16557,6 +18487,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::ADD_DOMAIN, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_domain_details`]
 
@@ -16565,12 +18501,14 @@ pub mod builder {
     pub struct GetDomainDetails<'a> {
         client: &'a super::Client,
         domain_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetDomainDetails<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 domain_name: Err("domain_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain_name<V>(mut self, value: V) -> Self
@@ -16587,7 +18525,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/email/1/domains/{domainName}`
         pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
-            let Self { client, domain_name } = self;
+            let Self { client, domain_name, call_timeout } = self;
             let domain_name = domain_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_DOMAIN_DETAILS,
@@ -16619,6 +18557,9 @@ pub mod builder {
                     &super::operations::GET_DOMAIN_DETAILS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16640,6 +18581,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_domain`]
 
@@ -16648,12 +18595,14 @@ pub mod builder {
     pub struct DeleteDomain<'a> {
         client: &'a super::Client,
         domain_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteDomain<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 domain_name: Err("domain_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain_name<V>(mut self, value: V) -> Self
@@ -16670,7 +18619,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/email/1/domains/{domainName}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, domain_name } = self;
+            let Self { client, domain_name, call_timeout } = self;
             let domain_name = domain_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_DOMAIN,
@@ -16702,6 +18651,9 @@ pub mod builder {
                     &super::operations::DELETE_DOMAIN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16719,6 +18671,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_tracking_events`]
 
@@ -16728,6 +18686,7 @@ pub mod builder {
         client: &'a super::Client,
         domain_name: Result<::std::string::String, String>,
         body: Result<types::builder::TrackingEventRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateTrackingEvents<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16735,6 +18694,7 @@ pub mod builder {
                 client: client,
                 domain_name: Err("domain_name was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain_name<V>(mut self, value: V) -> Self
@@ -16777,7 +18737,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/email/1/domains/{domainName}/tracking`
         pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
-            let Self { client, domain_name, body } = self;
+            let Self { client, domain_name, body, call_timeout } = self;
             let domain_name = domain_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_TRACKING_EVENTS,
@@ -16818,6 +18778,9 @@ pub mod builder {
                     &super::operations::UPDATE_TRACKING_EVENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16842,6 +18805,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::verify_domain`]
 
@@ -16850,12 +18819,14 @@ pub mod builder {
     pub struct VerifyDomain<'a> {
         client: &'a super::Client,
         domain_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VerifyDomain<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 domain_name: Err("domain_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain_name<V>(mut self, value: V) -> Self
@@ -16872,7 +18843,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/1/domains/{domainName}/verify`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_name } = self;
+            let Self { client, domain_name, call_timeout } = self;
             let domain_name = domain_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VERIFY_DOMAIN,
@@ -16904,6 +18875,9 @@ pub mod builder {
                     &super::operations::VERIFY_DOMAIN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16918,6 +18892,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::get_suppressions`]
@@ -16934,6 +18914,7 @@ pub mod builder {
         recipient_domain: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::num::NonZeroU64>, String>,
         type_: Result<types::ApiSuppressionType, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSuppressions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16947,6 +18928,7 @@ pub mod builder {
                 recipient_domain: Ok(None),
                 size: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn created_date_from<V>(mut self, value: V) -> Self
@@ -17061,6 +19043,7 @@ pub mod builder {
                 recipient_domain,
                 size,
                 type_,
+                call_timeout,
             } = self;
             let created_date_from = created_date_from
                 .map_err(|e| crate::call::invalid_request(
@@ -17150,6 +19133,9 @@ pub mod builder {
                     &super::operations::GET_SUPPRESSIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17168,6 +19154,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_suppressions`]
 
@@ -17176,12 +19168,14 @@ pub mod builder {
     pub struct AddSuppressions<'a> {
         client: &'a super::Client,
         body: Result<types::builder::AddSuppressionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddSuppressions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -17212,7 +19206,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/1/suppressions`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::AddSuppressionRequest::try_from(v).map_err(|e| e.to_string())
@@ -17245,6 +19239,9 @@ pub mod builder {
                     &super::operations::ADD_SUPPRESSIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17260,6 +19257,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_suppressions`]
 
@@ -17268,12 +19271,14 @@ pub mod builder {
     pub struct DeleteSuppressions<'a> {
         client: &'a super::Client,
         body: Result<types::builder::DeleteSuppressionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteSuppressions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -17304,7 +19309,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/email/1/suppressions`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::DeleteSuppressionRequest::try_from(v)
@@ -17338,6 +19343,9 @@ pub mod builder {
                     &super::operations::DELETE_SUPPRESSIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17356,6 +19364,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_domains`]
 
@@ -17365,6 +19379,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<u64>, String>,
         size: Result<Option<::std::num::NonZeroU64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetDomains<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -17372,6 +19387,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -17401,7 +19417,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::DomainInfoPageResponse>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_DOMAINS,
@@ -17437,6 +19453,9 @@ pub mod builder {
                     &super::operations::GET_DOMAINS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17453,6 +19472,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_all_ips`]
 
@@ -17460,16 +19485,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAllIps<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAllIps<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/email/1/ip-management/ips`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::IpDetailResponse>>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/email/1/ip-management/ips", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -17493,6 +19522,9 @@ pub mod builder {
                     &super::operations::GET_ALL_IPS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17509,6 +19541,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::commission_ip`]
 
@@ -17516,14 +19554,18 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CommissionIp<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CommissionIp<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `POST` request to `/email/1/ip-management/ips/commission`
         pub async fn send(self) -> Result<ResponseValue<types::IpResponse>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!(
                 "{}/email/1/ip-management/ips/commission", client.baseurl,
             );
@@ -17549,6 +19591,9 @@ pub mod builder {
                     &super::operations::COMMISSION_IP,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17566,6 +19611,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_ip_details`]
 
@@ -17574,12 +19625,14 @@ pub mod builder {
     pub struct GetIpDetails<'a> {
         client: &'a super::Client,
         ip_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetIpDetails<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 ip_id: Err("ip_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn ip_id<V>(mut self, value: V) -> Self
@@ -17598,7 +19651,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IpDetailResponse>, Error> {
-            let Self { client, ip_id } = self;
+            let Self { client, ip_id, call_timeout } = self;
             let ip_id = ip_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_IP_DETAILS,
@@ -17630,6 +19683,9 @@ pub mod builder {
                     &super::operations::GET_IP_DETAILS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17647,6 +19703,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::decommission_ip`]
 
@@ -17655,12 +19717,14 @@ pub mod builder {
     pub struct DecommissionIp<'a> {
         client: &'a super::Client,
         ip_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DecommissionIp<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 ip_id: Err("ip_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn ip_id<V>(mut self, value: V) -> Self
@@ -17677,7 +19741,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/ips/{ipId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, ip_id } = self;
+            let Self { client, ip_id, call_timeout } = self;
             let ip_id = ip_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DECOMMISSION_IP,
@@ -17709,6 +19773,9 @@ pub mod builder {
                     &super::operations::DECOMMISSION_IP,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17724,6 +19791,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_ip_pools`]
 
@@ -17731,24 +19804,27 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetIpPools<'a> {
         client: &'a super::Client,
-        name: Result<Option<types::GetIpPoolsName>, String>,
+        name: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetIpPools<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 name: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetIpPoolsName>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.name = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetIpPoolsName` for name failed".to_string()
+                    "conversion to `:: std :: string :: String` for name failed"
+                        .to_string()
                 });
             self
         }
@@ -17756,7 +19832,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::IpPoolDetailResponse>>, Error> {
-            let Self { client, name } = self;
+            let Self { client, name, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_IP_POOLS,
@@ -17786,6 +19862,9 @@ pub mod builder {
                     &super::operations::GET_IP_POOLS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17803,6 +19882,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_ip_pool`]
 
@@ -17811,12 +19896,14 @@ pub mod builder {
     pub struct CreateIpPool<'a> {
         client: &'a super::Client,
         body: Result<types::builder::IpPoolCreateApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateIpPool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -17847,7 +19934,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/1/ip-management/pools`
         pub async fn send(self) -> Result<ResponseValue<types::IpPoolResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::IpPoolCreateApiRequest::try_from(v).map_err(|e| e.to_string())
@@ -17880,6 +19967,9 @@ pub mod builder {
                     &super::operations::CREATE_IP_POOL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17897,6 +19987,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_ip_pool`]
 
@@ -17905,12 +20001,14 @@ pub mod builder {
     pub struct GetIpPool<'a> {
         client: &'a super::Client,
         pool_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetIpPool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 pool_id: Err("pool_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pool_id<V>(mut self, value: V) -> Self
@@ -17929,7 +20027,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IpPoolDetailResponse>, Error> {
-            let Self { client, pool_id } = self;
+            let Self { client, pool_id, call_timeout } = self;
             let pool_id = pool_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_IP_POOL,
@@ -17961,6 +20059,9 @@ pub mod builder {
                     &super::operations::GET_IP_POOL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17977,6 +20078,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_ip_pool`]
 
@@ -17986,6 +20093,7 @@ pub mod builder {
         client: &'a super::Client,
         pool_id: Result<::std::string::String, String>,
         body: Result<types::builder::IpPoolCreateApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateIpPool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -17993,6 +20101,7 @@ pub mod builder {
                 client: client,
                 pool_id: Err("pool_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pool_id<V>(mut self, value: V) -> Self
@@ -18035,7 +20144,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/email/1/ip-management/pools/{poolId}`
         pub async fn send(self) -> Result<ResponseValue<types::IpPoolResponse>, Error> {
-            let Self { client, pool_id, body } = self;
+            let Self { client, pool_id, body, call_timeout } = self;
             let pool_id = pool_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_IP_POOL,
@@ -18076,6 +20185,9 @@ pub mod builder {
                     &super::operations::UPDATE_IP_POOL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18093,6 +20205,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_ip_pool`]
 
@@ -18101,12 +20219,14 @@ pub mod builder {
     pub struct DeleteIpPool<'a> {
         client: &'a super::Client,
         pool_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteIpPool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 pool_id: Err("pool_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pool_id<V>(mut self, value: V) -> Self
@@ -18123,7 +20243,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/pools/{poolId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, pool_id } = self;
+            let Self { client, pool_id, call_timeout } = self;
             let pool_id = pool_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_IP_POOL,
@@ -18155,6 +20275,9 @@ pub mod builder {
                     &super::operations::DELETE_IP_POOL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18170,6 +20293,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::assign_ip_to_pool`]
 
@@ -18179,6 +20308,7 @@ pub mod builder {
         client: &'a super::Client,
         pool_id: Result<::std::string::String, String>,
         body: Result<types::builder::IpPoolAssignIpApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AssignIpToPool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18186,6 +20316,7 @@ pub mod builder {
                 client: client,
                 pool_id: Err("pool_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pool_id<V>(mut self, value: V) -> Self
@@ -18228,7 +20359,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/1/ip-management/pools/{poolId}/ips`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, pool_id, body } = self;
+            let Self { client, pool_id, body, call_timeout } = self;
             let pool_id = pool_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ASSIGN_IP_TO_POOL,
@@ -18270,6 +20401,9 @@ pub mod builder {
                     &super::operations::ASSIGN_IP_TO_POOL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18288,6 +20422,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::remove_ip_from_pool`]
 
@@ -18297,6 +20437,7 @@ pub mod builder {
         client: &'a super::Client,
         pool_id: Result<::std::string::String, String>,
         ip_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RemoveIpFromPool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18304,6 +20445,7 @@ pub mod builder {
                 client: client,
                 pool_id: Err("pool_id was not initialized".to_string()),
                 ip_id: Err("ip_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pool_id<V>(mut self, value: V) -> Self
@@ -18332,7 +20474,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/pools/{poolId}/ips/{ipId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, pool_id, ip_id } = self;
+            let Self { client, pool_id, ip_id, call_timeout } = self;
             let pool_id = pool_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REMOVE_IP_FROM_POOL,
@@ -18369,6 +20511,9 @@ pub mod builder {
                     &super::operations::REMOVE_IP_FROM_POOL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18390,6 +20535,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_all_ips_paginated`]
 
@@ -18399,6 +20550,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAllIpsPaginated<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18406,6 +20558,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -18432,7 +20585,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetAllIpsPaginatedResponse>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ALL_IPS_PAGINATED,
@@ -18468,6 +20621,9 @@ pub mod builder {
                     &super::operations::GET_ALL_IPS_PAGINATED,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18492,6 +20648,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_all_ip_pools_paginated`]
 
@@ -18501,6 +20663,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAllIpPoolsPaginated<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18508,6 +20671,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -18534,7 +20698,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetAllIpPoolsPaginatedResponse>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ALL_IP_POOLS_PAGINATED,
@@ -18572,6 +20736,9 @@ pub mod builder {
                     &super::operations::GET_ALL_IP_POOLS_PAGINATED,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18596,6 +20763,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_ip_domain`]
 
@@ -18604,12 +20777,14 @@ pub mod builder {
     pub struct GetIpDomain<'a> {
         client: &'a super::Client,
         domain_id: Result<::std::num::NonZeroU64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetIpDomain<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 domain_id: Err("domain_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain_id<V>(mut self, value: V) -> Self
@@ -18628,7 +20803,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IpDomainResponse>, Error> {
-            let Self { client, domain_id } = self;
+            let Self { client, domain_id, call_timeout } = self;
             let domain_id = domain_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_IP_DOMAIN,
@@ -18660,6 +20835,9 @@ pub mod builder {
                     &super::operations::GET_IP_DOMAIN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18677,6 +20855,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::assign_pool_to_domain`]
 
@@ -18686,6 +20870,7 @@ pub mod builder {
         client: &'a super::Client,
         domain_id: Result<::std::num::NonZeroU64, String>,
         body: Result<types::builder::DomainIpPoolAssignApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AssignPoolToDomain<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18693,6 +20878,7 @@ pub mod builder {
                 client: client,
                 domain_id: Err("domain_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain_id<V>(mut self, value: V) -> Self
@@ -18736,7 +20922,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/email/1/ip-management/domains/{domainId}/pools`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_id, body } = self;
+            let Self { client, domain_id, body, call_timeout } = self;
             let domain_id = domain_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ASSIGN_POOL_TO_DOMAIN,
@@ -18778,6 +20964,9 @@ pub mod builder {
                     &super::operations::ASSIGN_POOL_TO_DOMAIN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18796,6 +20985,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_domain_pool_priority`]
 
@@ -18806,6 +21001,7 @@ pub mod builder {
         domain_id: Result<::std::num::NonZeroU64, String>,
         pool_id: Result<::std::string::String, String>,
         body: Result<types::builder::DomainIpPoolUpdateApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateDomainPoolPriority<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18814,6 +21010,7 @@ pub mod builder {
                 domain_id: Err("domain_id was not initialized".to_string()),
                 pool_id: Err("pool_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain_id<V>(mut self, value: V) -> Self
@@ -18869,7 +21066,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/email/1/ip-management/domains/{domainId}/pools/{poolId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_id, pool_id, body } = self;
+            let Self { client, domain_id, pool_id, body, call_timeout } = self;
             let domain_id = domain_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
@@ -18916,6 +21113,9 @@ pub mod builder {
                     &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18934,6 +21134,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::remove_ip_pool_from_domain`]
 
@@ -18943,6 +21149,7 @@ pub mod builder {
         client: &'a super::Client,
         domain_id: Result<::std::num::NonZeroU64, String>,
         pool_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RemoveIpPoolFromDomain<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18950,6 +21157,7 @@ pub mod builder {
                 client: client,
                 domain_id: Err("domain_id was not initialized".to_string()),
                 pool_id: Err("pool_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain_id<V>(mut self, value: V) -> Self
@@ -18978,7 +21186,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/domains/{domainId}/pools/{poolId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_id, pool_id } = self;
+            let Self { client, domain_id, pool_id, call_timeout } = self;
             let domain_id = domain_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
@@ -19015,6 +21223,9 @@ pub mod builder {
                     &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19033,6 +21244,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_email_templates`]
 
@@ -19042,6 +21259,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEmailTemplates<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19049,6 +21267,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -19078,7 +21297,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EmailTemplateListPage>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_EMAIL_TEMPLATES,
@@ -19114,6 +21333,9 @@ pub mod builder {
                     &super::operations::GET_EMAIL_TEMPLATES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19135,6 +21357,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_email_template`]
 
@@ -19143,12 +21371,14 @@ pub mod builder {
     pub struct GetEmailTemplate<'a> {
         client: &'a super::Client,
         template_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEmailTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 template_id: Err("template_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn template_id<V>(mut self, value: V) -> Self
@@ -19162,7 +21392,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/email/1/templates/{templateId}`
         pub async fn send(self) -> Result<ResponseValue<types::EmailTemplate>, Error> {
-            let Self { client, template_id } = self;
+            let Self { client, template_id, call_timeout } = self;
             let template_id = template_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_EMAIL_TEMPLATE,
@@ -19194,6 +21424,9 @@ pub mod builder {
                     &super::operations::GET_EMAIL_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19215,6 +21448,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_email_template`]
 
@@ -19223,12 +21462,14 @@ pub mod builder {
     pub struct DeleteEmailTemplate<'a> {
         client: &'a super::Client,
         template_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteEmailTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 template_id: Err("template_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn template_id<V>(mut self, value: V) -> Self
@@ -19247,7 +21488,7 @@ pub mod builder {
             ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
             Error,
         > {
-            let Self { client, template_id } = self;
+            let Self { client, template_id, call_timeout } = self;
             let template_id = template_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_EMAIL_TEMPLATE,
@@ -19279,6 +21520,9 @@ pub mod builder {
                     &super::operations::DELETE_EMAIL_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19303,6 +21547,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_email_template_attachments`]
 
@@ -19311,12 +21561,14 @@ pub mod builder {
     pub struct GetEmailTemplateAttachments<'a> {
         client: &'a super::Client,
         template_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEmailTemplateAttachments<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 template_id: Err("template_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn template_id<V>(mut self, value: V) -> Self
@@ -19330,7 +21582,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/email/1/templates/{templateId}/attachments`
         pub async fn send(self) -> Result<ResponseValue<types::AttachmentList>, Error> {
-            let Self { client, template_id } = self;
+            let Self { client, template_id, call_timeout } = self;
             let template_id = template_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
@@ -19362,6 +21614,9 @@ pub mod builder {
                     &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19386,6 +21641,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_email_template_attachment`]
 
@@ -19395,6 +21656,7 @@ pub mod builder {
         client: &'a super::Client,
         template_id: Result<i64, String>,
         attachment_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteEmailTemplateAttachment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19402,6 +21664,7 @@ pub mod builder {
                 client: client,
                 template_id: Err("template_id was not initialized".to_string()),
                 attachment_id: Err("attachment_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn template_id<V>(mut self, value: V) -> Self
@@ -19432,7 +21695,7 @@ pub mod builder {
             ResponseValue<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
             Error,
         > {
-            let Self { client, template_id, attachment_id } = self;
+            let Self { client, template_id, attachment_id, call_timeout } = self;
             let template_id = template_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
@@ -19469,6 +21732,9 @@ pub mod builder {
                     &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19493,6 +21759,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -19507,6 +21779,7 @@ pub mod multipart {
     use crate::{ByteStream, Error, ResponseValue};
     /// The form of `send-fully-featured-email` (POST /email/3/send): one field per part. [`SendFullyFeaturedEmailForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct SendFullyFeaturedEmailForm {
         /// The part `from` (optional).
         pub from: ::std::option::Option<::std::string::String>,
@@ -19584,20 +21857,22 @@ pub mod multipart {
         pub skip_active_storage: ::std::option::Option<bool>,
     }
     impl SendFullyFeaturedEmailForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(to: ::std::vec::Vec<::std::string::String>) -> Self {
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(
+            to: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
             Self {
                 from: ::std::option::Option::None,
-                to,
-                cc: ::std::vec::Vec::new(),
-                bcc: ::std::vec::Vec::new(),
+                to: to.into(),
+                cc: ::std::default::Default::default(),
+                bcc: ::std::default::Default::default(),
                 subject: ::std::option::Option::None,
                 text: ::std::option::Option::None,
                 html: ::std::option::Option::None,
                 amp_html: ::std::option::Option::None,
                 template_id: ::std::option::Option::None,
-                attachment: ::std::vec::Vec::new(),
-                inline_image: ::std::vec::Vec::new(),
+                attachment: ::std::default::Default::default(),
+                inline_image: ::std::default::Default::default(),
                 intermediate_report: ::std::option::Option::None,
                 notify_url: ::std::option::Option::None,
                 notify_content_type: ::std::option::Option::None,
@@ -19625,6 +21900,282 @@ pub mod multipart {
                 skip_passive_storage: ::std::option::Option::None,
                 skip_active_storage: ::std::option::Option::None,
             }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `cc`.
+        pub fn cc(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.cc = value.into();
+            self
+        }
+        /// Sets `bcc`.
+        pub fn bcc(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.bcc = value.into();
+            self
+        }
+        /// Sets `subject`.
+        pub fn subject(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subject = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `html`.
+        pub fn html(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.html = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `amp_html`.
+        pub fn amp_html(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.amp_html = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_id`.
+        pub fn template_id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `attachment`.
+        pub fn attachment(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<crate::FilePart>>,
+        ) -> Self {
+            self.attachment = value.into();
+            self
+        }
+        /// Sets `inline_image`.
+        pub fn inline_image(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<crate::FilePart>>,
+        ) -> Self {
+            self.inline_image = value.into();
+            self
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_content_type`.
+        pub fn notify_content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `track`.
+        pub fn track(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `track_clicks`.
+        pub fn track_clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_clicks = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `track_opens`.
+        pub fn track_opens(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_opens = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_pixel_position`.
+        pub fn tracking_pixel_position(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_pixel_position = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reply_to`.
+        pub fn reply_to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reply_to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `default_placeholders`.
+        pub fn default_placeholders(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.default_placeholders = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preserve_recipients`.
+        pub fn preserve_recipients(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.preserve_recipients = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page_placeholders`.
+        pub fn landing_page_placeholders(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page_placeholders = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page_id`.
+        pub fn landing_page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_language_version`.
+        pub fn template_language_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_language_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `client_priority`.
+        pub fn client_priority(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.client_priority = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `headers`.
+        pub fn headers(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.headers = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ip_pool_id`.
+        pub fn ip_pool_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ip_pool_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `skip_passive_storage`.
+        pub fn skip_passive_storage(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.skip_passive_storage = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `skip_active_storage`.
+        pub fn skip_active_storage(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.skip_active_storage = ::std::option::Option::Some(value.into());
+            self
         }
     }
     impl crate::Form for SendFullyFeaturedEmailForm {
@@ -19923,6 +22474,7 @@ pub mod multipart {
     }
     /// The form of `create-email-template` (POST /email/1/templates): one field per part. [`CreateEmailTemplateForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct CreateEmailTemplateForm {
         /// The part `name` (optional).
         pub name: ::std::option::Option<::std::string::String>,
@@ -19942,18 +22494,74 @@ pub mod multipart {
         pub landing_page: ::std::option::Option<::std::string::String>,
     }
     impl CreateEmailTemplateForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(html: ::std::string::String) -> Self {
+        /// With the required fields (`html`); set the others with the setters.
+        pub fn new(html: impl ::std::convert::Into<::std::string::String>) -> Self {
             Self {
                 name: ::std::option::Option::None,
                 from: ::std::option::Option::None,
                 reply_to: ::std::option::Option::None,
                 subject: ::std::option::Option::None,
                 preheader: ::std::option::Option::None,
-                html,
+                html: html.into(),
                 attachments: ::std::option::Option::None,
                 landing_page: ::std::option::Option::None,
             }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reply_to`.
+        pub fn reply_to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reply_to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subject`.
+        pub fn subject(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subject = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preheader`.
+        pub fn preheader(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preheader = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `attachments`.
+        pub fn attachments(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.attachments = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page`.
+        pub fn landing_page(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page = ::std::option::Option::Some(value.into());
+            self
         }
     }
     impl crate::Form for CreateEmailTemplateForm {
@@ -20064,6 +22672,7 @@ pub mod multipart {
     }
     /// The form of `update-email-template` (PUT /email/1/templates/{templateId}): one field per part. [`UpdateEmailTemplateForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct UpdateEmailTemplateForm {
         /// The part `name` (optional).
         pub name: ::std::option::Option<::std::string::String>,
@@ -20083,18 +22692,74 @@ pub mod multipart {
         pub landing_page: ::std::option::Option<::std::string::String>,
     }
     impl UpdateEmailTemplateForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(html: ::std::string::String) -> Self {
+        /// With the required fields (`html`); set the others with the setters.
+        pub fn new(html: impl ::std::convert::Into<::std::string::String>) -> Self {
             Self {
                 name: ::std::option::Option::None,
                 from: ::std::option::Option::None,
                 reply_to: ::std::option::Option::None,
                 subject: ::std::option::Option::None,
                 preheader: ::std::option::Option::None,
-                html,
+                html: html.into(),
                 attachments: ::std::option::Option::None,
                 landing_page: ::std::option::Option::None,
             }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reply_to`.
+        pub fn reply_to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reply_to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subject`.
+        pub fn subject(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subject = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preheader`.
+        pub fn preheader(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preheader = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `attachments`.
+        pub fn attachments(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.attachments = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page`.
+        pub fn landing_page(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page = ::std::option::Option::Some(value.into());
+            self
         }
     }
     impl crate::Form for UpdateEmailTemplateForm {
@@ -20221,6 +22886,7 @@ pub mod multipart {
     }
     /// The form of `patch-email-template` (PATCH /email/1/templates/{templateId}): one field per part. [`PatchEmailTemplateForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct PatchEmailTemplateForm {
         /// The part `name` (optional).
         pub name: ::std::option::Option<::std::string::String>,
@@ -20240,18 +22906,74 @@ pub mod multipart {
         pub landing_page: ::std::option::Option<::std::string::String>,
     }
     impl PatchEmailTemplateForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(html: ::std::string::String) -> Self {
+        /// With the required fields (`html`); set the others with the setters.
+        pub fn new(html: impl ::std::convert::Into<::std::string::String>) -> Self {
             Self {
                 name: ::std::option::Option::None,
                 from: ::std::option::Option::None,
                 reply_to: ::std::option::Option::None,
                 subject: ::std::option::Option::None,
                 preheader: ::std::option::Option::None,
-                html,
+                html: html.into(),
                 attachments: ::std::option::Option::None,
                 landing_page: ::std::option::Option::None,
             }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reply_to`.
+        pub fn reply_to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reply_to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subject`.
+        pub fn subject(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subject = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preheader`.
+        pub fn preheader(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preheader = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `attachments`.
+        pub fn attachments(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.attachments = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page`.
+        pub fn landing_page(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page = ::std::option::Option::Some(value.into());
+            self
         }
     }
     impl crate::Form for PatchEmailTemplateForm {
@@ -20378,16 +23100,25 @@ pub mod multipart {
     }
     /// The form of `generate-email-template-preview` (POST /email/1/templates/{templateId}/preview): one field per part. [`GenerateEmailTemplatePreviewForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct GenerateEmailTemplatePreviewForm {
         /// The part `placeholders` (optional).
         pub placeholders: ::std::option::Option<::serde_json::Value>,
     }
     impl GenerateEmailTemplatePreviewForm {
-        /// The form with its required parts; the others unset.
+        /// With every field empty; set those needed with the setters.
         pub fn new() -> Self {
             Self {
                 placeholders: ::std::option::Option::None,
             }
+        }
+        /// Sets `placeholders`.
+        pub fn placeholders(
+            mut self,
+            value: impl ::std::convert::Into<::serde_json::Value>,
+        ) -> Self {
+            self.placeholders = ::std::option::Option::Some(value.into());
+            self
         }
     }
     impl crate::Form for GenerateEmailTemplatePreviewForm {
@@ -20463,6 +23194,7 @@ pub mod multipart {
     }
     /// The form of `upload-email-template-attachment` (POST /email/1/templates/{templateId}/attachments): one field per part. [`UploadEmailTemplateAttachmentForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct UploadEmailTemplateAttachmentForm {
         /// The part `contentType` (required).
         pub content_type: ::std::string::String,
@@ -20472,16 +23204,16 @@ pub mod multipart {
         pub data: ::std::string::String,
     }
     impl UploadEmailTemplateAttachmentForm {
-        /// The form with its required parts; the others unset.
+        /// With the required fields (`content_type`, `file_name`, `data`); set the others with the setters.
         pub fn new(
-            content_type: ::std::string::String,
-            file_name: ::std::string::String,
-            data: ::std::string::String,
+            content_type: impl ::std::convert::Into<::std::string::String>,
+            file_name: impl ::std::convert::Into<::std::string::String>,
+            data: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             Self {
-                content_type,
-                file_name,
-                data,
+                content_type: content_type.into(),
+                file_name: file_name.into(),
+                data: data.into(),
             }
         }
     }

@@ -17,6 +17,7 @@ pub static SEND_EMAIL_MESSAGES_API: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "email:message:send", "email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`upload-binary-content`: POST /email/1/content
@@ -33,6 +34,7 @@ pub static UPLOAD_BINARY_CONTENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-fully-featured-email`: POST /email/3/send
@@ -49,6 +51,7 @@ pub static SEND_FULLY_FEATURED_EMAIL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "email:message:send", "email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-mime-email`: POST /email/4/mime
@@ -65,6 +68,7 @@ pub static SEND_MIME_EMAIL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "email:message:send", "email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-scheduled-emails`: GET /email/1/bulks
@@ -81,6 +85,7 @@ pub static GET_SCHEDULED_EMAILS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`reschedule-emails`: PUT /email/1/bulks
@@ -97,6 +102,7 @@ pub static RESCHEDULE_EMAILS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-scheduled-email-statuses`: GET /email/1/bulks/status
@@ -113,6 +119,7 @@ pub static GET_SCHEDULED_EMAIL_STATUSES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-scheduled-email-statuses`: PUT /email/1/bulks/status
@@ -129,6 +136,7 @@ pub static UPDATE_SCHEDULED_EMAIL_STATUSES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-email-message-logs`: GET /email/4/logs
@@ -145,6 +153,7 @@ pub static GET_EMAIL_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-outbound-email-message-delivery-reports`: GET /email/4/reports
@@ -161,6 +170,7 @@ pub static GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "email:message:send", "email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-email-logs`: GET /email/1/logs
@@ -177,6 +187,7 @@ pub static GET_EMAIL_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:logs:read", "email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-email-delivery-reports`: GET /email/1/reports
@@ -193,6 +204,7 @@ pub static GET_EMAIL_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "email:message:send", "email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`validate-email-addresses`: POST /email/2/validation
@@ -209,6 +221,7 @@ pub static VALIDATE_EMAIL_ADDRESSES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-validations`: GET /email/2/validations
@@ -225,6 +238,7 @@ pub static GET_VALIDATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`request-validations`: POST /email/2/validations
@@ -241,6 +255,7 @@ pub static REQUEST_VALIDATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-all-domains`: GET /email/1/domains
@@ -257,6 +272,7 @@ pub static GET_ALL_DOMAINS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`add-domain`: POST /email/1/domains
@@ -273,6 +289,7 @@ pub static ADD_DOMAIN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-domain-details`: GET /email/1/domains/{domainName}
@@ -289,6 +306,7 @@ pub static GET_DOMAIN_DETAILS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-domain`: DELETE /email/1/domains/{domainName}
@@ -305,6 +323,7 @@ pub static DELETE_DOMAIN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-tracking-events`: PUT /email/1/domains/{domainName}/tracking
@@ -321,6 +340,7 @@ pub static UPDATE_TRACKING_EVENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`verify-domain`: POST /email/1/domains/{domainName}/verify
@@ -337,6 +357,7 @@ pub static VERIFY_DOMAIN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-suppressions`: GET /email/1/suppressions
@@ -353,6 +374,7 @@ pub static GET_SUPPRESSIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`add-suppressions`: POST /email/1/suppressions
@@ -369,6 +391,7 @@ pub static ADD_SUPPRESSIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-suppressions`: DELETE /email/1/suppressions
@@ -385,6 +408,7 @@ pub static DELETE_SUPPRESSIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-domains`: GET /email/1/suppressions/domains
@@ -401,6 +425,7 @@ pub static GET_DOMAINS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-all-ips`: GET /email/1/ip-management/ips
@@ -417,6 +442,7 @@ pub static GET_ALL_IPS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`commission-ip`: POST /email/1/ip-management/ips/commission
@@ -433,6 +459,7 @@ pub static COMMISSION_IP: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-ip-details`: GET /email/1/ip-management/ips/{ipId}
@@ -449,6 +476,7 @@ pub static GET_IP_DETAILS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`decommission-ip`: DELETE /email/1/ip-management/ips/{ipId}
@@ -465,6 +493,7 @@ pub static DECOMMISSION_IP: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-ip-pools`: GET /email/1/ip-management/pools
@@ -481,6 +510,7 @@ pub static GET_IP_POOLS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-ip-pool`: POST /email/1/ip-management/pools
@@ -497,6 +527,7 @@ pub static CREATE_IP_POOL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-ip-pool`: GET /email/1/ip-management/pools/{poolId}
@@ -513,6 +544,7 @@ pub static GET_IP_POOL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-ip-pool`: PUT /email/1/ip-management/pools/{poolId}
@@ -529,6 +561,7 @@ pub static UPDATE_IP_POOL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-ip-pool`: DELETE /email/1/ip-management/pools/{poolId}
@@ -545,6 +578,7 @@ pub static DELETE_IP_POOL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`assign-ip-to-pool`: POST /email/1/ip-management/pools/{poolId}/ips
@@ -561,6 +595,7 @@ pub static ASSIGN_IP_TO_POOL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-ip-from-pool`: DELETE /email/1/ip-management/pools/{poolId}/ips/{ipId}
@@ -577,6 +612,7 @@ pub static REMOVE_IP_FROM_POOL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-all-ips-paginated`: GET /email/1/ip-management/paginated/ips
@@ -593,6 +629,7 @@ pub static GET_ALL_IPS_PAGINATED: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-all-ip-pools-paginated`: GET /email/1/ip-management/paginated/pools
@@ -609,6 +646,7 @@ pub static GET_ALL_IP_POOLS_PAGINATED: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-ip-domain`: GET /email/1/ip-management/domains/{domainId}
@@ -625,6 +663,7 @@ pub static GET_IP_DOMAIN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`assign-pool-to-domain`: POST /email/1/ip-management/domains/{domainId}/pools
@@ -641,6 +680,7 @@ pub static ASSIGN_POOL_TO_DOMAIN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-domain-pool-priority`: PUT /email/1/ip-management/domains/{domainId}/pools/{poolId}
@@ -657,6 +697,7 @@ pub static UPDATE_DOMAIN_POOL_PRIORITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-ip-pool-from-domain`: DELETE /email/1/ip-management/domains/{domainId}/pools/{poolId}
@@ -673,6 +714,7 @@ pub static REMOVE_IP_POOL_FROM_DOMAIN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-email-templates`: GET /email/1/templates
@@ -689,6 +731,7 @@ pub static GET_EMAIL_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-email-template`: POST /email/1/templates
@@ -705,6 +748,7 @@ pub static CREATE_EMAIL_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-email-template`: GET /email/1/templates/{templateId}
@@ -721,6 +765,7 @@ pub static GET_EMAIL_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-email-template`: PUT /email/1/templates/{templateId}
@@ -737,6 +782,7 @@ pub static UPDATE_EMAIL_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-email-template`: DELETE /email/1/templates/{templateId}
@@ -753,6 +799,7 @@ pub static DELETE_EMAIL_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-email-template`: PATCH /email/1/templates/{templateId}
@@ -769,6 +816,7 @@ pub static PATCH_EMAIL_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`generate-email-template-preview`: POST /email/1/templates/{templateId}/preview
@@ -785,6 +833,7 @@ pub static GENERATE_EMAIL_TEMPLATE_PREVIEW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-email-template-attachments`: GET /email/1/templates/{templateId}/attachments
@@ -801,6 +850,7 @@ pub static GET_EMAIL_TEMPLATE_ATTACHMENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`upload-email-template-attachment`: POST /email/1/templates/{templateId}/attachments
@@ -817,6 +867,7 @@ pub static UPLOAD_EMAIL_TEMPLATE_ATTACHMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-email-template-attachment`: DELETE /email/1/templates/{templateId}/attachments/{attachmentId}
@@ -833,6 +884,7 @@ pub static DELETE_EMAIL_TEMPLATE_ATTACHMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["email:manage", "email:templates:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

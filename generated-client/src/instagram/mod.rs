@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -37,18 +38,37 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                next_cursor: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_cursor`.
+        pub fn next_cursor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_cursor = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DefaultMessageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultMessageOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            DefaultMessageOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -66,62 +86,43 @@ pub mod types {
         pub fn builder() -> builder::DefaultMessageOptions {
             Default::default()
         }
-    }
-    ///`DefaultMessageOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DefaultMessageOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for DefaultMessageOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DefaultMessageOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: DefaultMessageOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DefaultMessageOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for DefaultMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DefaultMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DefaultMessageOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DeliveryDay`
@@ -202,6 +203,7 @@ pub mod types {
     }
     ///`DeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
@@ -261,9 +263,129 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -273,9 +395,24 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -285,9 +422,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -300,9 +448,30 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`GenericInstagramDmTemplateElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GenericInstagramDmTemplateElement {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -318,126 +487,54 @@ pub mod types {
         )]
         pub image_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subtitle: ::std::option::Option<GenericInstagramDmTemplateElementSubtitle>,
-        pub title: GenericInstagramDmTemplateElementTitle,
+        pub subtitle: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
     }
     impl GenericInstagramDmTemplateElement {
         pub fn builder() -> builder::GenericInstagramDmTemplateElement {
             Default::default()
         }
-    }
-    ///`GenericInstagramDmTemplateElementSubtitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GenericInstagramDmTemplateElementSubtitle(::std::string::String);
-    impl ::std::ops::Deref for GenericInstagramDmTemplateElementSubtitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GenericInstagramDmTemplateElementSubtitle>
-    for ::std::string::String {
-        fn from(value: GenericInstagramDmTemplateElementSubtitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GenericInstagramDmTemplateElementSubtitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
+        /// With the required fields (`title`); set the others with the setters.
+        pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                default_action: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                subtitle: ::std::option::Option::None,
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for GenericInstagramDmTemplateElementSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<InstagramDmButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GenericInstagramDmTemplateElementSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `default_action`.
+        pub fn default_action(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmDefaultAction>,
+        ) -> Self {
+            self.default_action = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GenericInstagramDmTemplateElementSubtitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`GenericInstagramDmTemplateElementTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GenericInstagramDmTemplateElementTitle(::std::string::String);
-    impl ::std::ops::Deref for GenericInstagramDmTemplateElementTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GenericInstagramDmTemplateElementTitle>
-    for ::std::string::String {
-        fn from(value: GenericInstagramDmTemplateElementTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GenericInstagramDmTemplateElementTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GenericInstagramDmTemplateElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GenericInstagramDmTemplateElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GenericInstagramDmTemplateElementTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `subtitle`.
+        pub fn subtitle(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtitle = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InstagramDmButton`
@@ -460,6 +557,7 @@ pub mod types {
     }
     ///`InstagramDmButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmButtonBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -468,6 +566,20 @@ pub mod types {
     impl InstagramDmButtonBase {
         pub fn builder() -> builder::InstagramDmButtonBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmButtonType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InstagramDmButtonType`
@@ -528,6 +640,7 @@ pub mod types {
     }
     ///`InstagramDmDefaultAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmDefaultAction {
         pub url: ::std::string::String,
@@ -536,9 +649,14 @@ pub mod types {
         pub fn builder() -> builder::InstagramDmDefaultAction {
             Default::default()
         }
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { url: url.into() }
+        }
     }
     ///`InstagramDmMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmMessage {
         pub content: InstagramDmOutboundContent,
@@ -553,9 +671,37 @@ pub mod types {
         pub fn builder() -> builder::InstagramDmMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<InstagramDmOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<DefaultMessageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(mut self, value: impl ::std::convert::Into<Webhooks>) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`InstagramDmMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -565,9 +711,24 @@ pub mod types {
         pub fn builder() -> builder::InstagramDmMessageRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`InstagramDmOutboundCarouselContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmOutboundCarouselContent {
         pub elements: ::std::vec::Vec<GenericInstagramDmTemplateElement>,
@@ -577,6 +738,18 @@ pub mod types {
     impl InstagramDmOutboundCarouselContent {
         pub fn builder() -> builder::InstagramDmOutboundCarouselContent {
             Default::default()
+        }
+        /// With the required fields (`elements`, `type_`); set the others with the setters.
+        pub fn new(
+            elements: impl ::std::convert::Into<
+                ::std::vec::Vec<GenericInstagramDmTemplateElement>,
+            >,
+            type_: impl ::std::convert::Into<InstagramDmOutboundCarouselContentType>,
+        ) -> Self {
+            Self {
+                elements: elements.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`InstagramDmOutboundCarouselContentType`
@@ -672,6 +845,7 @@ pub mod types {
     }
     ///`InstagramDmOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmOutboundContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -680,6 +854,20 @@ pub mod types {
     impl InstagramDmOutboundContentBase {
         pub fn builder() -> builder::InstagramDmOutboundContentBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmOutboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InstagramDmOutboundContentType`
@@ -749,15 +937,26 @@ pub mod types {
     }
     ///`InstagramDmOutboundImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmOutboundImageContent {
         #[serde(rename = "type")]
         pub type_: InstagramDmOutboundImageContentType,
-        pub url: InstagramDmOutboundImageContentUrl,
+        pub url: ::std::string::String,
     }
     impl InstagramDmOutboundImageContent {
         pub fn builder() -> builder::InstagramDmOutboundImageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmOutboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`InstagramDmOutboundImageContentType`
@@ -817,65 +1016,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`InstagramDmOutboundImageContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InstagramDmOutboundImageContentUrl(::std::string::String);
-    impl ::std::ops::Deref for InstagramDmOutboundImageContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InstagramDmOutboundImageContentUrl>
-    for ::std::string::String {
-        fn from(value: InstagramDmOutboundImageContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InstagramDmOutboundImageContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InstagramDmOutboundImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InstagramDmOutboundImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InstagramDmOutboundImageContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`InstagramDmOutboundRichCardContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmOutboundRichCardContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -891,8 +1034,8 @@ pub mod types {
         )]
         pub image_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subtitle: ::std::option::Option<InstagramDmOutboundRichCardContentSubtitle>,
-        pub title: InstagramDmOutboundRichCardContentTitle,
+        pub subtitle: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: InstagramDmOutboundRichCardContentType,
     }
@@ -900,119 +1043,51 @@ pub mod types {
         pub fn builder() -> builder::InstagramDmOutboundRichCardContent {
             Default::default()
         }
-    }
-    ///`InstagramDmOutboundRichCardContentSubtitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InstagramDmOutboundRichCardContentSubtitle(::std::string::String);
-    impl ::std::ops::Deref for InstagramDmOutboundRichCardContentSubtitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InstagramDmOutboundRichCardContentSubtitle>
-    for ::std::string::String {
-        fn from(value: InstagramDmOutboundRichCardContentSubtitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InstagramDmOutboundRichCardContentSubtitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
+        /// With the required fields (`title`, `type_`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<InstagramDmOutboundRichCardContentType>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                default_action: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                subtitle: ::std::option::Option::None,
+                title: title.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for InstagramDmOutboundRichCardContentSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<InstagramDmButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InstagramDmOutboundRichCardContentSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `default_action`.
+        pub fn default_action(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmDefaultAction>,
+        ) -> Self {
+            self.default_action = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InstagramDmOutboundRichCardContentSubtitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`InstagramDmOutboundRichCardContentTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InstagramDmOutboundRichCardContentTitle(::std::string::String);
-    impl ::std::ops::Deref for InstagramDmOutboundRichCardContentTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InstagramDmOutboundRichCardContentTitle>
-    for ::std::string::String {
-        fn from(value: InstagramDmOutboundRichCardContentTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InstagramDmOutboundRichCardContentTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InstagramDmOutboundRichCardContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InstagramDmOutboundRichCardContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InstagramDmOutboundRichCardContentTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `subtitle`.
+        pub fn subtitle(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtitle = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InstagramDmOutboundRichCardContentType`
@@ -1074,9 +1149,10 @@ pub mod types {
     }
     ///`InstagramDmOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmOutboundTextContent {
-        pub text: InstagramDmOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: InstagramDmOutboundTextContentType,
     }
@@ -1084,62 +1160,15 @@ pub mod types {
         pub fn builder() -> builder::InstagramDmOutboundTextContent {
             Default::default()
         }
-    }
-    ///`InstagramDmOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InstagramDmOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for InstagramDmOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InstagramDmOutboundTextContentText>
-    for ::std::string::String {
-        fn from(value: InstagramDmOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InstagramDmOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<InstagramDmOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InstagramDmOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InstagramDmOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InstagramDmOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`InstagramDmOutboundTextContentType`
@@ -1201,6 +1230,7 @@ pub mod types {
     }
     ///`InstagramDmRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmRequest {
         pub messages: ::std::vec::Vec<InstagramDmMessage>,
@@ -1211,9 +1241,27 @@ pub mod types {
         pub fn builder() -> builder::InstagramDmRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<InstagramDmMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogInstagramDmOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogInstagramDmOutboundContent {
         #[serde(
@@ -1265,9 +1313,120 @@ pub mod types {
         pub fn builder() -> builder::LogInstagramDmOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogResponseLogInstagramDmOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogInstagramDmOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1279,9 +1438,35 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogInstagramDmOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<LogInstagramDmOutboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`MessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryReporting {
         #[serde(
@@ -1298,9 +1483,39 @@ pub mod types {
         pub fn builder() -> builder::MessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1325,6 +1540,56 @@ pub mod types {
     impl MessageError {
         pub fn builder() -> builder::MessageError {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageErrorGroup>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageErrorGroup`
@@ -1473,6 +1738,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1486,6 +1752,29 @@ pub mod types {
     impl MessagePrice {
         pub fn builder() -> builder::MessagePrice {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -1520,6 +1809,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1538,9 +1828,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1566,139 +1898,107 @@ pub mod types {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PostbackInstagramDmButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PostbackInstagramDmButton {
         pub postback: ::std::string::String,
@@ -1709,6 +2009,18 @@ pub mod types {
     impl PostbackInstagramDmButton {
         pub fn builder() -> builder::PostbackInstagramDmButton {
             Default::default()
+        }
+        /// With the required fields (`postback`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            postback: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PostbackInstagramDmButtonType>,
+        ) -> Self {
+            Self {
+                postback: postback.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`PostbackInstagramDmButtonType`
@@ -1770,13 +2082,14 @@ pub mod types {
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1792,66 +2105,42 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseEnvelopeMessageResponseMessageResponseDetails {
         #[serde(
@@ -1865,9 +2154,29 @@ pub mod types {
         pub fn builder() -> builder::ResponseEnvelopeMessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -1880,6 +2189,21 @@ pub mod types {
     impl SendingSpeedLimit {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -1949,77 +2273,39 @@ pub mod types {
     }
     ///`ToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToDestination {
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl ToDestination {
         pub fn builder() -> builder::ToDestination {
             Default::default()
         }
-    }
-    ///`ToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for ToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToDestinationMessageId> for ::std::string::String {
-        fn from(value: ToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UrlInstagramDmButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlInstagramDmButton {
         pub title: ::std::string::String,
@@ -2030,6 +2316,18 @@ pub mod types {
     impl UrlInstagramDmButton {
         pub fn builder() -> builder::UrlInstagramDmButton {
             Default::default()
+        }
+        /// With the required fields (`title`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UrlInstagramDmButtonType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                title: title.into(),
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`UrlInstagramDmButtonType`
@@ -2090,6 +2388,7 @@ pub mod types {
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -2102,6 +2401,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -2171,13 +2485,14 @@ pub mod types {
     }
     ///`Webhooks`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhooks {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<WebhooksCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2190,60 +2505,37 @@ pub mod types {
         pub fn builder() -> builder::Webhooks {
             Default::default()
         }
-    }
-    ///`WebhooksCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebhooksCallbackData(::std::string::String);
-    impl ::std::ops::Deref for WebhooksCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhooksCallbackData> for ::std::string::String {
-        fn from(value: WebhooksCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhooksCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhooksCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<MessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -2315,7 +2607,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DefaultMessageOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<super::DefaultMessageOptionsCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -2344,11 +2636,7 @@ pub mod types {
         impl DefaultMessageOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::DefaultMessageOptionsCampaignReferenceId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -2915,13 +3203,10 @@ pub mod types {
                 ::std::string::String,
             >,
             subtitle: ::std::result::Result<
-                ::std::option::Option<super::GenericInstagramDmTemplateElementSubtitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::GenericInstagramDmTemplateElementTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for GenericInstagramDmTemplateElement {
             fn default() -> Self {
@@ -2977,11 +3262,7 @@ pub mod types {
             }
             pub fn subtitle<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::GenericInstagramDmTemplateElementSubtitle,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subtitle = value
@@ -2993,9 +3274,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::GenericInstagramDmTemplateElementTitle,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -3406,10 +3685,7 @@ pub mod types {
                 super::InstagramDmOutboundImageContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::InstagramDmOutboundImageContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for InstagramDmOutboundImageContent {
             fn default() -> Self {
@@ -3434,7 +3710,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InstagramDmOutboundImageContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -3481,13 +3757,10 @@ pub mod types {
                 ::std::string::String,
             >,
             subtitle: ::std::result::Result<
-                ::std::option::Option<super::InstagramDmOutboundRichCardContentSubtitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::InstagramDmOutboundRichCardContentTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::InstagramDmOutboundRichCardContentType,
                 ::std::string::String,
@@ -3548,11 +3821,7 @@ pub mod types {
             }
             pub fn subtitle<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::InstagramDmOutboundRichCardContentSubtitle,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subtitle = value
@@ -3564,9 +3833,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::InstagramDmOutboundRichCardContentTitle,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -3622,10 +3889,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct InstagramDmOutboundTextContent {
-            text: ::std::result::Result<
-                super::InstagramDmOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::InstagramDmOutboundTextContentType,
                 ::std::string::String,
@@ -3642,7 +3906,7 @@ pub mod types {
         impl InstagramDmOutboundTextContent {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InstagramDmOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -4635,11 +4899,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -4654,9 +4918,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -4670,9 +4932,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -4787,7 +5047,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -4811,9 +5071,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -5014,7 +5272,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ToDestination {
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -5030,9 +5288,7 @@ pub mod types {
         impl ToDestination {
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -5216,7 +5472,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Webhooks {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::WebhooksCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -5240,9 +5496,7 @@ pub mod types {
         impl Webhooks {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebhooksCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -5463,12 +5717,14 @@ pub mod builder {
     pub struct SendInstagramMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::InstagramDmRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendInstagramMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -5502,7 +5758,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::InstagramDmRequest::try_from(v).map_err(|e| e.to_string())
@@ -5535,6 +5791,9 @@ pub mod builder {
                     &super::operations::SEND_INSTAGRAM_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5559,6 +5818,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_instagram_message_delivery_reports`]
 
@@ -5572,6 +5837,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundInstagramMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5583,6 +5849,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -5670,6 +5937,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -5737,6 +6005,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_INSTAGRAM_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5761,6 +6032,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_instagram_message_logs`]
 
@@ -5784,6 +6061,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundInstagramMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5802,6 +6080,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -5987,6 +6266,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -6098,6 +6378,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_INSTAGRAM_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6121,6 +6404,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static SEND_INSTAGRAM_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "instagram:message:send", "instagram:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-instagram-message-delivery-reports`: GET /instagram/1/reports
@@ -33,6 +34,7 @@ pub static GET_OUTBOUND_INSTAGRAM_MESSAGE_DELIVERY_REPORTS: Operation = Operatio
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "instagram:message:send", "instagram:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-instagram-message-logs`: GET /instagram/1/logs
@@ -49,6 +51,7 @@ pub static GET_OUTBOUND_INSTAGRAM_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["instagram:logs:read", "instagram:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,9 +23,10 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AddChannelButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddChannelButton {
-        pub name: AddChannelButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: AddChannelButtonType,
     }
@@ -33,60 +34,15 @@ pub mod types {
         pub fn builder() -> builder::AddChannelButton {
             Default::default()
         }
-    }
-    ///`AddChannelButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddChannelButtonName(::std::string::String);
-    impl ::std::ops::Deref for AddChannelButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddChannelButtonName> for ::std::string::String {
-        fn from(value: AddChannelButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddChannelButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AddChannelButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddChannelButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddChannelButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddChannelButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`AddChannelButtonType`
@@ -147,6 +103,7 @@ pub mod types {
     }
     ///`AddChannelGeneralButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddChannelGeneralButton {
         #[serde(rename = "type")]
@@ -155,6 +112,12 @@ pub mod types {
     impl AddChannelGeneralButton {
         pub fn builder() -> builder::AddChannelGeneralButton {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AddChannelGeneralButtonType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`AddChannelGeneralButtonType`
@@ -215,6 +178,7 @@ pub mod types {
     }
     ///`AddChannelTextAndImageButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddChannelTextAndImageButton {
         #[serde(rename = "type")]
@@ -223,6 +187,12 @@ pub mod types {
     impl AddChannelTextAndImageButton {
         pub fn builder() -> builder::AddChannelTextAndImageButton {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AddChannelTextAndImageButtonType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`AddChannelTextAndImageButtonType`
@@ -284,6 +254,7 @@ pub mod types {
     }
     ///`AdvancedMessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedMessageDeliveryReporting {
         #[serde(
@@ -305,16 +276,57 @@ pub mod types {
         pub fn builder() -> builder::AdvancedMessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                receive_triggered_failover_reports: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `receive_triggered_failover_reports`.
+        pub fn receive_triggered_failover_reports(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.receive_triggered_failover_reports = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AdvancedWebhooks`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedWebhooks {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<AdvancedWebhooksCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -327,265 +339,117 @@ pub mod types {
         pub fn builder() -> builder::AdvancedWebhooks {
             Default::default()
         }
-    }
-    ///`AdvancedWebhooksCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AdvancedWebhooksCallbackData(::std::string::String);
-    impl ::std::ops::Deref for AdvancedWebhooksCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AdvancedWebhooksCallbackData> for ::std::string::String {
-        fn from(value: AdvancedWebhooksCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AdvancedWebhooksCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AdvancedWebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AdvancedWebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AdvancedWebhooksCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedMessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppLinkButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppLinkButton {
-        pub name: AppLinkButtonName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<AppLinkButtonSchemeAndroid>,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<AppLinkButtonSchemeIos>,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: AppLinkButtonType,
         #[serde(
             rename = "urlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_mobile: ::std::option::Option<AppLinkButtonUrlMobile>,
+        pub url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<AppLinkButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl AppLinkButton {
         pub fn builder() -> builder::AppLinkButton {
             Default::default()
         }
-    }
-    ///`AppLinkButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkButtonName(::std::string::String);
-    impl ::std::ops::Deref for AppLinkButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkButtonName> for ::std::string::String {
-        fn from(value: AppLinkButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppLinkButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                type_: type_.into(),
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppLinkButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`AppLinkButtonSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkButtonSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for AppLinkButtonSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkButtonSchemeAndroid> for ::std::string::String {
-        fn from(value: AppLinkButtonSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkButtonSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppLinkButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkButtonSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppLinkButtonSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkButtonSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for AppLinkButtonSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkButtonSchemeIos> for ::std::string::String {
-        fn from(value: AppLinkButtonSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkButtonSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppLinkButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkButtonSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppLinkButtonType`
@@ -644,330 +508,84 @@ pub mod types {
             value.parse()
         }
     }
-    ///`AppLinkButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for AppLinkButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkButtonUrlMobile> for ::std::string::String {
-        fn from(value: AppLinkButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppLinkButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppLinkButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for AppLinkButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkButtonUrlPc> for ::std::string::String {
-        fn from(value: AppLinkButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppLinkButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AppLinkGeneralButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppLinkGeneralButton {
-        pub name: AppLinkGeneralButtonName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<AppLinkGeneralButtonSchemeAndroid>,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<AppLinkGeneralButtonSchemeIos>,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: AppLinkGeneralButtonType,
         #[serde(
             rename = "urlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_mobile: ::std::option::Option<AppLinkGeneralButtonUrlMobile>,
+        pub url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<AppLinkGeneralButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl AppLinkGeneralButton {
         pub fn builder() -> builder::AppLinkGeneralButton {
             Default::default()
         }
-    }
-    ///`AppLinkGeneralButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkGeneralButtonName(::std::string::String);
-    impl ::std::ops::Deref for AppLinkGeneralButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkGeneralButtonName> for ::std::string::String {
-        fn from(value: AppLinkGeneralButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkGeneralButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppLinkGeneralButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                type_: type_.into(),
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppLinkGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkGeneralButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`AppLinkGeneralButtonSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkGeneralButtonSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for AppLinkGeneralButtonSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkGeneralButtonSchemeAndroid>
-    for ::std::string::String {
-        fn from(value: AppLinkGeneralButtonSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkGeneralButtonSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkGeneralButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppLinkGeneralButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkGeneralButtonSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppLinkGeneralButtonSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkGeneralButtonSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for AppLinkGeneralButtonSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkGeneralButtonSchemeIos> for ::std::string::String {
-        fn from(value: AppLinkGeneralButtonSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkGeneralButtonSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkGeneralButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppLinkGeneralButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkGeneralButtonSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppLinkGeneralButtonType`
@@ -1026,335 +644,84 @@ pub mod types {
             value.parse()
         }
     }
-    ///`AppLinkGeneralButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkGeneralButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for AppLinkGeneralButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkGeneralButtonUrlMobile> for ::std::string::String {
-        fn from(value: AppLinkGeneralButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkGeneralButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkGeneralButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppLinkGeneralButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkGeneralButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppLinkGeneralButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkGeneralButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for AppLinkGeneralButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkGeneralButtonUrlPc> for ::std::string::String {
-        fn from(value: AppLinkGeneralButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkGeneralButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkGeneralButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppLinkGeneralButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkGeneralButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AppLinkTextAndImageButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppLinkTextAndImageButton {
-        pub name: AppLinkTextAndImageButtonName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<
-            AppLinkTextAndImageButtonSchemeAndroid,
-        >,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<AppLinkTextAndImageButtonSchemeIos>,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: AppLinkTextAndImageButtonType,
         #[serde(
             rename = "urlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_mobile: ::std::option::Option<AppLinkTextAndImageButtonUrlMobile>,
+        pub url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<AppLinkTextAndImageButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl AppLinkTextAndImageButton {
         pub fn builder() -> builder::AppLinkTextAndImageButton {
             Default::default()
         }
-    }
-    ///`AppLinkTextAndImageButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkTextAndImageButtonName(::std::string::String);
-    impl ::std::ops::Deref for AppLinkTextAndImageButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkTextAndImageButtonName> for ::std::string::String {
-        fn from(value: AppLinkTextAndImageButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkTextAndImageButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AppLinkTextAndImageButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                type_: type_.into(),
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppLinkTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkTextAndImageButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`AppLinkTextAndImageButtonSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkTextAndImageButtonSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for AppLinkTextAndImageButtonSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkTextAndImageButtonSchemeAndroid>
-    for ::std::string::String {
-        fn from(value: AppLinkTextAndImageButtonSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkTextAndImageButtonSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkTextAndImageButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppLinkTextAndImageButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkTextAndImageButtonSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppLinkTextAndImageButtonSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkTextAndImageButtonSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for AppLinkTextAndImageButtonSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkTextAndImageButtonSchemeIos>
-    for ::std::string::String {
-        fn from(value: AppLinkTextAndImageButtonSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkTextAndImageButtonSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkTextAndImageButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppLinkTextAndImageButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkTextAndImageButtonSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppLinkTextAndImageButtonType`
@@ -1414,130 +781,12 @@ pub mod types {
             value.parse()
         }
     }
-    ///`AppLinkTextAndImageButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkTextAndImageButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for AppLinkTextAndImageButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkTextAndImageButtonUrlMobile>
-    for ::std::string::String {
-        fn from(value: AppLinkTextAndImageButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkTextAndImageButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkTextAndImageButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppLinkTextAndImageButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkTextAndImageButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppLinkTextAndImageButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppLinkTextAndImageButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for AppLinkTextAndImageButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppLinkTextAndImageButtonUrlPc> for ::std::string::String {
-        fn from(value: AppLinkTextAndImageButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppLinkTextAndImageButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppLinkTextAndImageButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppLinkTextAndImageButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppLinkTextAndImageButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`BotKeywordButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BotKeywordButton {
-        pub name: BotKeywordButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: BotKeywordButtonType,
     }
@@ -1545,60 +794,15 @@ pub mod types {
         pub fn builder() -> builder::BotKeywordButton {
             Default::default()
         }
-    }
-    ///`BotKeywordButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotKeywordButtonName(::std::string::String);
-    impl ::std::ops::Deref for BotKeywordButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotKeywordButtonName> for ::std::string::String {
-        fn from(value: BotKeywordButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotKeywordButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<BotKeywordButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BotKeywordButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotKeywordButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotKeywordButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`BotKeywordButtonType`
@@ -1659,9 +863,10 @@ pub mod types {
     }
     ///`BotKeywordGeneralButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BotKeywordGeneralButton {
-        pub name: BotKeywordGeneralButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: BotKeywordGeneralButtonType,
     }
@@ -1669,63 +874,15 @@ pub mod types {
         pub fn builder() -> builder::BotKeywordGeneralButton {
             Default::default()
         }
-    }
-    ///`BotKeywordGeneralButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotKeywordGeneralButtonName(::std::string::String);
-    impl ::std::ops::Deref for BotKeywordGeneralButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotKeywordGeneralButtonName> for ::std::string::String {
-        fn from(value: BotKeywordGeneralButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotKeywordGeneralButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<BotKeywordGeneralButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BotKeywordGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BotKeywordGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotKeywordGeneralButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`BotKeywordGeneralButtonType`
@@ -1786,9 +943,10 @@ pub mod types {
     }
     ///`BotKeywordTextAndImageButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BotKeywordTextAndImageButton {
-        pub name: BotKeywordTextAndImageButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: BotKeywordTextAndImageButtonType,
     }
@@ -1796,65 +954,15 @@ pub mod types {
         pub fn builder() -> builder::BotKeywordTextAndImageButton {
             Default::default()
         }
-    }
-    ///`BotKeywordTextAndImageButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BotKeywordTextAndImageButtonName(::std::string::String);
-    impl ::std::ops::Deref for BotKeywordTextAndImageButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BotKeywordTextAndImageButtonName>
-    for ::std::string::String {
-        fn from(value: BotKeywordTextAndImageButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BotKeywordTextAndImageButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<BotKeywordTextAndImageButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BotKeywordTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BotKeywordTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BotKeywordTextAndImageButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`BotKeywordTextAndImageButtonType`
@@ -1946,6 +1054,7 @@ pub mod types {
     }
     ///`BrandMessagesTemplateContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandMessagesTemplateContentBase {
         #[serde(rename = "type")]
@@ -1954,6 +1063,12 @@ pub mod types {
     impl BrandMessagesTemplateContentBase {
         pub fn builder() -> builder::BrandMessagesTemplateContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<BrandMessagesTemplateTypes>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`BrandMessagesTemplateTypes`
@@ -2022,11 +1137,12 @@ pub mod types {
     }
     ///`BusinessFormGeneralButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BusinessFormGeneralButton {
         #[serde(rename = "businessFormId")]
         pub business_form_id: i32,
-        pub name: BusinessFormGeneralButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: BusinessFormGeneralButtonType,
     }
@@ -2034,64 +1150,17 @@ pub mod types {
         pub fn builder() -> builder::BusinessFormGeneralButton {
             Default::default()
         }
-    }
-    ///`BusinessFormGeneralButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BusinessFormGeneralButtonName(::std::string::String);
-    impl ::std::ops::Deref for BusinessFormGeneralButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BusinessFormGeneralButtonName> for ::std::string::String {
-        fn from(value: BusinessFormGeneralButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BusinessFormGeneralButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`business_form_id`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            business_form_id: impl ::std::convert::Into<i32>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<BusinessFormGeneralButtonType>,
+        ) -> Self {
+            Self {
+                business_form_id: business_form_id.into(),
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BusinessFormGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BusinessFormGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BusinessFormGeneralButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`BusinessFormGeneralButtonType`
@@ -2153,11 +1222,12 @@ pub mod types {
     }
     ///`BusinessFormTextAndImageButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BusinessFormTextAndImageButton {
         #[serde(rename = "businessFormId")]
         pub business_form_id: i32,
-        pub name: BusinessFormTextAndImageButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: BusinessFormTextAndImageButtonType,
     }
@@ -2165,65 +1235,17 @@ pub mod types {
         pub fn builder() -> builder::BusinessFormTextAndImageButton {
             Default::default()
         }
-    }
-    ///`BusinessFormTextAndImageButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BusinessFormTextAndImageButtonName(::std::string::String);
-    impl ::std::ops::Deref for BusinessFormTextAndImageButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BusinessFormTextAndImageButtonName>
-    for ::std::string::String {
-        fn from(value: BusinessFormTextAndImageButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BusinessFormTextAndImageButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`business_form_id`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            business_form_id: impl ::std::convert::Into<i32>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<BusinessFormTextAndImageButtonType>,
+        ) -> Self {
+            Self {
+                business_form_id: business_form_id.into(),
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BusinessFormTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BusinessFormTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BusinessFormTextAndImageButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`BusinessFormTextAndImageButtonType`
@@ -2333,6 +1355,7 @@ pub mod types {
     }
     ///`ButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ButtonBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2341,6 +1364,17 @@ pub mod types {
     impl ButtonBase {
         pub fn builder() -> builder::ButtonBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ButtonType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ButtonType`
@@ -2421,83 +1455,43 @@ pub mod types {
     }
     ///`CarouselCommerceFreeFormElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselCommerceFreeFormElement {
         #[serde(
             rename = "additionalContent",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub additional_content: ::std::option::Option<
-            CarouselCommerceFreeFormElementAdditionalContent,
-        >,
+        pub additional_content: ::std::option::Option<::std::string::String>,
         pub attachment: CarouselCommerceFreeFormElementAttachment,
     }
     impl CarouselCommerceFreeFormElement {
         pub fn builder() -> builder::CarouselCommerceFreeFormElement {
             Default::default()
         }
-    }
-    ///`CarouselCommerceFreeFormElementAdditionalContent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CarouselCommerceFreeFormElementAdditionalContent(::std::string::String);
-    impl ::std::ops::Deref for CarouselCommerceFreeFormElementAdditionalContent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CarouselCommerceFreeFormElementAdditionalContent>
-    for ::std::string::String {
-        fn from(value: CarouselCommerceFreeFormElementAdditionalContent) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CarouselCommerceFreeFormElementAdditionalContent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
+        /// With the required fields (`attachment`); set the others with the setters.
+        pub fn new(
+            attachment: impl ::std::convert::Into<
+                CarouselCommerceFreeFormElementAttachment,
+            >,
+        ) -> Self {
+            Self {
+                additional_content: ::std::option::Option::None,
+                attachment: attachment.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for CarouselCommerceFreeFormElementAdditionalContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CarouselCommerceFreeFormElementAdditionalContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for CarouselCommerceFreeFormElementAdditionalContent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `additional_content`.
+        pub fn additional_content(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.additional_content = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CarouselCommerceFreeFormElementAttachment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselCommerceFreeFormElementAttachment {
         pub buttons: ::std::vec::Vec<RichContentFreeFormButton>,
@@ -2511,9 +1505,40 @@ pub mod types {
         pub fn builder() -> builder::CarouselCommerceFreeFormElementAttachment {
             Default::default()
         }
+        /// With the required fields (`buttons`, `image`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<
+                ::std::vec::Vec<RichContentFreeFormButton>,
+            >,
+            image: impl ::std::convert::Into<Image>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                commerce: ::std::option::Option::None,
+                coupon: ::std::option::Option::None,
+                image: image.into(),
+            }
+        }
+        /// Sets `commerce`.
+        pub fn commerce(
+            mut self,
+            value: impl ::std::convert::Into<CommerceFreeForm>,
+        ) -> Self {
+            self.commerce = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<ShortDescriptionCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CarouselCommerceHead`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselCommerceHead {
         pub content: ::std::string::String,
@@ -2548,22 +1573,91 @@ pub mod types {
         pub fn builder() -> builder::CarouselCommerceHead {
             Default::default()
         }
+        /// With the required fields (`content`, `header`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<::std::string::String>,
+            header: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                header: header.into(),
+                image_url: ::std::option::Option::None,
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
+            }
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CarouselFreeFormElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselFreeFormElement {
         pub attachment: CarouselFreeFormElementAttachment,
-        pub header: CarouselFreeFormElementHeader,
-        pub message: CarouselFreeFormElementMessage,
+        pub header: ::std::string::String,
+        pub message: ::std::string::String,
     }
     impl CarouselFreeFormElement {
         pub fn builder() -> builder::CarouselFreeFormElement {
             Default::default()
         }
+        /// With the required fields (`attachment`, `header`, `message`); set the others with the setters.
+        pub fn new(
+            attachment: impl ::std::convert::Into<CarouselFreeFormElementAttachment>,
+            header: impl ::std::convert::Into<::std::string::String>,
+            message: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                attachment: attachment.into(),
+                header: header.into(),
+                message: message.into(),
+            }
+        }
     }
     ///`CarouselFreeFormElementAttachment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselFreeFormElementAttachment {
         pub buttons: ::std::vec::Vec<RichContentFreeFormButton>,
@@ -2575,125 +1669,35 @@ pub mod types {
         pub fn builder() -> builder::CarouselFreeFormElementAttachment {
             Default::default()
         }
-    }
-    ///`CarouselFreeFormElementHeader`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CarouselFreeFormElementHeader(::std::string::String);
-    impl ::std::ops::Deref for CarouselFreeFormElementHeader {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CarouselFreeFormElementHeader> for ::std::string::String {
-        fn from(value: CarouselFreeFormElementHeader) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CarouselFreeFormElementHeader {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`buttons`, `image`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<
+                ::std::vec::Vec<RichContentFreeFormButton>,
+            >,
+            image: impl ::std::convert::Into<Image>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                coupon: ::std::option::Option::None,
+                image: image.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CarouselFreeFormElementHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CarouselFreeFormElementHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CarouselFreeFormElementHeader {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CarouselFreeFormElementMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CarouselFreeFormElementMessage(::std::string::String);
-    impl ::std::ops::Deref for CarouselFreeFormElementMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CarouselFreeFormElementMessage> for ::std::string::String {
-        fn from(value: CarouselFreeFormElementMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CarouselFreeFormElementMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 180usize {
-                return Err("longer than 180 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CarouselFreeFormElementMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CarouselFreeFormElementMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CarouselFreeFormElementMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<ShortDescriptionCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CarouselFreeFormHead`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselFreeFormHead {
-        pub content: CarouselFreeFormHeadContent,
-        pub header: CarouselFreeFormHeadHeader,
+        pub content: ::std::string::String,
+        pub header: ::std::string::String,
         pub image: Image,
         #[serde(
             rename = "schemeAndroid",
@@ -2720,119 +1724,58 @@ pub mod types {
         pub fn builder() -> builder::CarouselFreeFormHead {
             Default::default()
         }
-    }
-    ///`CarouselFreeFormHeadContent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CarouselFreeFormHeadContent(::std::string::String);
-    impl ::std::ops::Deref for CarouselFreeFormHeadContent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CarouselFreeFormHeadContent> for ::std::string::String {
-        fn from(value: CarouselFreeFormHeadContent) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CarouselFreeFormHeadContent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`content`, `header`, `image`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<::std::string::String>,
+            header: impl ::std::convert::Into<::std::string::String>,
+            image: impl ::std::convert::Into<Image>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                header: header.into(),
+                image: image.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CarouselFreeFormHeadContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CarouselFreeFormHeadContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CarouselFreeFormHeadContent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`CarouselFreeFormHeadHeader`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CarouselFreeFormHeadHeader(::std::string::String);
-    impl ::std::ops::Deref for CarouselFreeFormHeadHeader {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CarouselFreeFormHeadHeader> for ::std::string::String {
-        fn from(value: CarouselFreeFormHeadHeader) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CarouselFreeFormHeadHeader {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CarouselFreeFormHeadHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CarouselFreeFormHeadHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CarouselFreeFormHeadHeader {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CarouselTail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselTail {
         #[serde(
@@ -2857,22 +1800,58 @@ pub mod types {
         pub fn builder() -> builder::CarouselTail {
             Default::default()
         }
+        /// With the required fields (`url_mobile`); set the others with the setters.
+        pub fn new(
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
+            }
+        }
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ChatbotSwitchButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ChatbotSwitchButton {
         #[serde(
             rename = "chatEvent",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub chat_event: ::std::option::Option<ChatbotSwitchButtonChatEvent>,
+        pub chat_event: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "chatExtra",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub chat_extra: ::std::option::Option<ChatbotSwitchButtonChatExtra>,
-        pub name: ChatbotSwitchButtonName,
+        pub chat_extra: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ChatbotSwitchButtonType,
     }
@@ -2880,172 +1859,33 @@ pub mod types {
         pub fn builder() -> builder::ChatbotSwitchButton {
             Default::default()
         }
-    }
-    ///`ChatbotSwitchButtonChatEvent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ChatbotSwitchButtonChatEvent(::std::string::String);
-    impl ::std::ops::Deref for ChatbotSwitchButtonChatEvent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ChatbotSwitchButtonChatEvent> for ::std::string::String {
-        fn from(value: ChatbotSwitchButtonChatEvent) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ChatbotSwitchButtonChatEvent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ChatbotSwitchButtonType>,
+        ) -> Self {
+            Self {
+                chat_event: ::std::option::Option::None,
+                chat_extra: ::std::option::Option::None,
+                name: name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ChatbotSwitchButtonChatEvent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `chat_event`.
+        pub fn chat_event(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.chat_event = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ChatbotSwitchButtonChatEvent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ChatbotSwitchButtonChatEvent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ChatbotSwitchButtonChatExtra`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ChatbotSwitchButtonChatExtra(::std::string::String);
-    impl ::std::ops::Deref for ChatbotSwitchButtonChatExtra {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ChatbotSwitchButtonChatExtra> for ::std::string::String {
-        fn from(value: ChatbotSwitchButtonChatExtra) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ChatbotSwitchButtonChatExtra {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ChatbotSwitchButtonChatExtra {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ChatbotSwitchButtonChatExtra {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ChatbotSwitchButtonChatExtra {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ChatbotSwitchButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ChatbotSwitchButtonName(::std::string::String);
-    impl ::std::ops::Deref for ChatbotSwitchButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ChatbotSwitchButtonName> for ::std::string::String {
-        fn from(value: ChatbotSwitchButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ChatbotSwitchButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ChatbotSwitchButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ChatbotSwitchButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ChatbotSwitchButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `chat_extra`.
+        pub fn chat_extra(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.chat_extra = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ChatbotSwitchButtonType`
@@ -3166,6 +2006,7 @@ pub mod types {
     }
     ///`CommerceFreeForm`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CommerceFreeForm {
         #[serde(
@@ -3185,73 +2026,44 @@ pub mod types {
         pub discount_rate: ::std::option::Option<i32>,
         #[serde(rename = "regularPrice")]
         pub regular_price: i32,
-        pub title: CommerceFreeFormTitle,
+        pub title: ::std::string::String,
     }
     impl CommerceFreeForm {
         pub fn builder() -> builder::CommerceFreeForm {
             Default::default()
         }
-    }
-    ///`CommerceFreeFormTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CommerceFreeFormTitle(::std::string::String);
-    impl ::std::ops::Deref for CommerceFreeFormTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CommerceFreeFormTitle> for ::std::string::String {
-        fn from(value: CommerceFreeFormTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CommerceFreeFormTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
+        /// With the required fields (`regular_price`, `title`); set the others with the setters.
+        pub fn new(
+            regular_price: impl ::std::convert::Into<i32>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                discount_fixed: ::std::option::Option::None,
+                discount_price: ::std::option::Option::None,
+                discount_rate: ::std::option::Option::None,
+                regular_price: regular_price.into(),
+                title: title.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CommerceFreeFormTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `discount_fixed`.
+        pub fn discount_fixed(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.discount_fixed = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CommerceFreeFormTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `discount_price`.
+        pub fn discount_price(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.discount_price = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CommerceFreeFormTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `discount_rate`.
+        pub fn discount_rate(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.discount_rate = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Coupon`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Coupon {
         pub description: ::std::string::String,
@@ -3277,6 +2089,45 @@ pub mod types {
     impl Coupon {
         pub fn builder() -> builder::Coupon {
             Default::default()
+        }
+        /// With the required fields (`description`, `title`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<CouponTitleContent>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                title: title.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
+            }
+        }
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CouponTitleContent`
@@ -3362,6 +2213,7 @@ pub mod types {
     }
     ///`CouponTitleContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CouponTitleContentBase {
         #[serde(rename = "type")]
@@ -3370,6 +2222,10 @@ pub mod types {
     impl CouponTitleContentBase {
         pub fn builder() -> builder::CouponTitleContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<CouponTitleContentType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`CouponTitleContentType`
@@ -3444,18 +2300,19 @@ pub mod types {
     }
     ///`CreateTemplateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateTemplateRequest {
         #[serde(rename = "isAdult", default)]
         pub is_adult: bool,
-        pub name: CreateTemplateRequestName,
+        pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sender: ::std::option::Option<CreateTemplateRequestSender>,
+        pub sender: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "senderGroup",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub sender_group: ::std::option::Option<CreateTemplateRequestSenderGroup>,
+        pub sender_group: ::std::option::Option<::std::string::String>,
         #[serde(rename = "templateContent")]
         pub template_content: BrandMessagesTemplateContent,
     }
@@ -3463,185 +2320,44 @@ pub mod types {
         pub fn builder() -> builder::CreateTemplateRequest {
             Default::default()
         }
-    }
-    ///`CreateTemplateRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateTemplateRequestName(::std::string::String);
-    impl ::std::ops::Deref for CreateTemplateRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateTemplateRequestName> for ::std::string::String {
-        fn from(value: CreateTemplateRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateTemplateRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`name`, `template_content`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            template_content: impl ::std::convert::Into<BrandMessagesTemplateContent>,
+        ) -> Self {
+            Self {
+                is_adult: ::std::default::Default::default(),
+                name: name.into(),
+                sender: ::std::option::Option::None,
+                sender_group: ::std::option::Option::None,
+                template_content: template_content.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateTemplateRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `is_adult`.
+        pub fn is_adult(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_adult = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateTemplateRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateTemplateRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateTemplateRequestSender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateTemplateRequestSender(::std::string::String);
-    impl ::std::ops::Deref for CreateTemplateRequestSender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateTemplateRequestSender> for ::std::string::String {
-        fn from(value: CreateTemplateRequestSender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateTemplateRequestSender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateTemplateRequestSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateTemplateRequestSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateTemplateRequestSender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateTemplateRequestSenderGroup`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateTemplateRequestSenderGroup(::std::string::String);
-    impl ::std::ops::Deref for CreateTemplateRequestSenderGroup {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateTemplateRequestSenderGroup>
-    for ::std::string::String {
-        fn from(value: CreateTemplateRequestSenderGroup) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateTemplateRequestSenderGroup {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateTemplateRequestSenderGroup {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateTemplateRequestSenderGroup {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateTemplateRequestSenderGroup {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender_group`.
+        pub fn sender_group(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_group = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CreateTemplateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateTemplateResponse {
         #[serde(rename = "templateCode")]
@@ -3651,9 +2367,18 @@ pub mod types {
         pub fn builder() -> builder::CreateTemplateResponse {
             Default::default()
         }
+        /// With the required fields (`template_code`); set the others with the setters.
+        pub fn new(
+            template_code: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                template_code: template_code.into(),
+            }
+        }
     }
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3668,9 +2393,30 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                next_cursor: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_cursor`.
+        pub fn next_cursor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_cursor = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DefaultMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3682,9 +2428,30 @@ pub mod types {
         pub fn builder() -> builder::DefaultMessageRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+                tracking: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking`.
+        pub fn tracking(mut self, value: impl ::std::convert::Into<UrlOptions>) -> Self {
+            self.tracking = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DefaultSmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultSmsFailover {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3701,6 +2468,39 @@ pub mod types {
     impl DefaultSmsFailover {
         pub fn builder() -> builder::DefaultSmsFailover {
             Default::default()
+        }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                regional: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DeliveryDay`
@@ -3781,6 +2581,7 @@ pub mod types {
     }
     ///`DeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
@@ -3840,9 +2641,129 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3852,9 +2773,24 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -3864,9 +2800,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -3879,12 +2826,33 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryTrackingButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTrackingButton {
-        pub name: DeliveryTrackingButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: DeliveryTrackingButtonType,
     }
@@ -3892,60 +2860,15 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTrackingButton {
             Default::default()
         }
-    }
-    ///`DeliveryTrackingButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DeliveryTrackingButtonName(::std::string::String);
-    impl ::std::ops::Deref for DeliveryTrackingButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeliveryTrackingButtonName> for ::std::string::String {
-        fn from(value: DeliveryTrackingButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeliveryTrackingButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<DeliveryTrackingButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeliveryTrackingButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeliveryTrackingButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeliveryTrackingButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`DeliveryTrackingButtonType`
@@ -4006,6 +2929,7 @@ pub mod types {
     }
     ///`FailoverDestinationPair`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FailoverDestinationPair {
         pub failover: ::std::string::String,
@@ -4015,13 +2939,24 @@ pub mod types {
         pub fn builder() -> builder::FailoverDestinationPair {
             Default::default()
         }
+        /// With the required fields (`failover`, `initial`); set the others with the setters.
+        pub fn new(
+            failover: impl ::std::convert::Into<::std::string::String>,
+            initial: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                failover: failover.into(),
+                initial: initial.into(),
+            }
+        }
     }
     ///`FreeCouponTitleContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FreeCouponTitleContent {
         #[serde(rename = "couponTitleParameter")]
-        pub coupon_title_parameter: FreeCouponTitleContentCouponTitleParameter,
+        pub coupon_title_parameter: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: FreeCouponTitleContentType,
     }
@@ -4029,13 +2964,24 @@ pub mod types {
         pub fn builder() -> builder::FreeCouponTitleContent {
             Default::default()
         }
+        /// With the required fields (`coupon_title_parameter`, `type_`); set the others with the setters.
+        pub fn new(
+            coupon_title_parameter: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<FreeCouponTitleContentType>,
+        ) -> Self {
+            Self {
+                coupon_title_parameter: coupon_title_parameter.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`FreeCouponTitleContent58b7723d`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FreeCouponTitleContent58b7723d {
         #[serde(rename = "couponTitle")]
-        pub coupon_title: FreeCouponTitleContent58b7723dCouponTitle,
+        pub coupon_title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: FreeCouponTitleContent58b7723dType,
     }
@@ -4043,65 +2989,15 @@ pub mod types {
         pub fn builder() -> builder::FreeCouponTitleContent58b7723d {
             Default::default()
         }
-    }
-    ///`FreeCouponTitleContent58b7723dCouponTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FreeCouponTitleContent58b7723dCouponTitle(::std::string::String);
-    impl ::std::ops::Deref for FreeCouponTitleContent58b7723dCouponTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FreeCouponTitleContent58b7723dCouponTitle>
-    for ::std::string::String {
-        fn from(value: FreeCouponTitleContent58b7723dCouponTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FreeCouponTitleContent58b7723dCouponTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 7usize {
-                return Err("longer than 7 characters".into());
+        /// With the required fields (`coupon_title`, `type_`); set the others with the setters.
+        pub fn new(
+            coupon_title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<FreeCouponTitleContent58b7723dType>,
+        ) -> Self {
+            Self {
+                coupon_title: coupon_title.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FreeCouponTitleContent58b7723dCouponTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FreeCouponTitleContent58b7723dCouponTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FreeCouponTitleContent58b7723dCouponTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`FreeCouponTitleContent58b7723dType`
@@ -4159,66 +3055,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`FreeCouponTitleContentCouponTitleParameter`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FreeCouponTitleContentCouponTitleParameter(::std::string::String);
-    impl ::std::ops::Deref for FreeCouponTitleContentCouponTitleParameter {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FreeCouponTitleContentCouponTitleParameter>
-    for ::std::string::String {
-        fn from(value: FreeCouponTitleContentCouponTitleParameter) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FreeCouponTitleContentCouponTitleParameter {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 7usize {
-                return Err("longer than 7 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FreeCouponTitleContentCouponTitleParameter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FreeCouponTitleContentCouponTitleParameter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FreeCouponTitleContentCouponTitleParameter {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`FreeCouponTitleContentType`
@@ -4279,129 +3115,35 @@ pub mod types {
     }
     ///`FreeFormVideo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FreeFormVideo {
         #[serde(
             rename = "thumbnailUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub thumbnail_url: ::std::option::Option<FreeFormVideoThumbnailUrl>,
+        pub thumbnail_url: ::std::option::Option<::std::string::String>,
         #[serde(rename = "videoUrl")]
-        pub video_url: FreeFormVideoVideoUrl,
+        pub video_url: ::std::string::String,
     }
     impl FreeFormVideo {
         pub fn builder() -> builder::FreeFormVideo {
             Default::default()
         }
-    }
-    ///`FreeFormVideoThumbnailUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FreeFormVideoThumbnailUrl(::std::string::String);
-    impl ::std::ops::Deref for FreeFormVideoThumbnailUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FreeFormVideoThumbnailUrl> for ::std::string::String {
-        fn from(value: FreeFormVideoThumbnailUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FreeFormVideoThumbnailUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`video_url`); set the others with the setters.
+        pub fn new(video_url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                thumbnail_url: ::std::option::Option::None,
+                video_url: video_url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for FreeFormVideoThumbnailUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FreeFormVideoThumbnailUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FreeFormVideoThumbnailUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`FreeFormVideoVideoUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FreeFormVideoVideoUrl(::std::string::String);
-    impl ::std::ops::Deref for FreeFormVideoVideoUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FreeFormVideoVideoUrl> for ::std::string::String {
-        fn from(value: FreeFormVideoVideoUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FreeFormVideoVideoUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FreeFormVideoVideoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FreeFormVideoVideoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FreeFormVideoVideoUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GeneralButton`
@@ -4448,6 +3190,7 @@ pub mod types {
     }
     ///`GeneralButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GeneralButtonBase {
         #[serde(rename = "type")]
@@ -4456,6 +3199,10 @@ pub mod types {
     impl GeneralButtonBase {
         pub fn builder() -> builder::GeneralButtonBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<GeneralButtonType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`GeneralButtonType`
@@ -4532,624 +3279,76 @@ pub mod types {
     }
     ///`GeneralTemplateCoupon`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GeneralTemplateCoupon {
-        pub description: GeneralTemplateCouponDescription,
+        pub description: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<GeneralTemplateCouponSchemeAndroid>,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<GeneralTemplateCouponSchemeIos>,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
         pub title: CouponTitleContent58b7723d,
         #[serde(rename = "urlMobile")]
-        pub url_mobile: GeneralTemplateCouponUrlMobile,
+        pub url_mobile: ::std::string::String,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<GeneralTemplateCouponUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl GeneralTemplateCoupon {
         pub fn builder() -> builder::GeneralTemplateCoupon {
             Default::default()
         }
-    }
-    ///`GeneralTemplateCouponDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GeneralTemplateCouponDescription(::std::string::String);
-    impl ::std::ops::Deref for GeneralTemplateCouponDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GeneralTemplateCouponDescription>
-    for ::std::string::String {
-        fn from(value: GeneralTemplateCouponDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GeneralTemplateCouponDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 12usize {
-                return Err("longer than 12 characters".into());
+        /// With the required fields (`description`, `title`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<CouponTitleContent58b7723d>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                title: title.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for GeneralTemplateCouponDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GeneralTemplateCouponDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GeneralTemplateCouponDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GeneralTemplateCouponSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GeneralTemplateCouponSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for GeneralTemplateCouponSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GeneralTemplateCouponSchemeAndroid>
-    for ::std::string::String {
-        fn from(value: GeneralTemplateCouponSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GeneralTemplateCouponSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GeneralTemplateCouponSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GeneralTemplateCouponSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GeneralTemplateCouponSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GeneralTemplateCouponSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GeneralTemplateCouponSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for GeneralTemplateCouponSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GeneralTemplateCouponSchemeIos> for ::std::string::String {
-        fn from(value: GeneralTemplateCouponSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GeneralTemplateCouponSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GeneralTemplateCouponSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GeneralTemplateCouponSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GeneralTemplateCouponSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GeneralTemplateCouponUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GeneralTemplateCouponUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for GeneralTemplateCouponUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GeneralTemplateCouponUrlMobile> for ::std::string::String {
-        fn from(value: GeneralTemplateCouponUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GeneralTemplateCouponUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GeneralTemplateCouponUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GeneralTemplateCouponUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GeneralTemplateCouponUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GeneralTemplateCouponUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GeneralTemplateCouponUrlPc(::std::string::String);
-    impl ::std::ops::Deref for GeneralTemplateCouponUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GeneralTemplateCouponUrlPc> for ::std::string::String {
-        fn from(value: GeneralTemplateCouponUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GeneralTemplateCouponUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GeneralTemplateCouponUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GeneralTemplateCouponUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GeneralTemplateCouponUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetBrandMessageTemplateSender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetBrandMessageTemplateSender(::std::string::String);
-    impl ::std::ops::Deref for GetBrandMessageTemplateSender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetBrandMessageTemplateSender> for ::std::string::String {
-        fn from(value: GetBrandMessageTemplateSender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetBrandMessageTemplateSender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetBrandMessageTemplateSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetBrandMessageTemplateSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetBrandMessageTemplateSender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetBrandMessageTemplateSenderGroup`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetBrandMessageTemplateSenderGroup(::std::string::String);
-    impl ::std::ops::Deref for GetBrandMessageTemplateSenderGroup {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetBrandMessageTemplateSenderGroup>
-    for ::std::string::String {
-        fn from(value: GetBrandMessageTemplateSenderGroup) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetBrandMessageTemplateSenderGroup {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetBrandMessageTemplateSenderGroup {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetBrandMessageTemplateSenderGroup {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetBrandMessageTemplateSenderGroup {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetBrandMessageTemplateTemplateCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetBrandMessageTemplateTemplateCode(::std::string::String);
-    impl ::std::ops::Deref for GetBrandMessageTemplateTemplateCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetBrandMessageTemplateTemplateCode>
-    for ::std::string::String {
-        fn from(value: GetBrandMessageTemplateTemplateCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetBrandMessageTemplateTemplateCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetBrandMessageTemplateTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetBrandMessageTemplateTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetBrandMessageTemplateTemplateCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetBrandMessageTemplatesSenderGroupKey`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetBrandMessageTemplatesSenderGroupKey(::std::string::String);
-    impl ::std::ops::Deref for GetBrandMessageTemplatesSenderGroupKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetBrandMessageTemplatesSenderGroupKey>
-    for ::std::string::String {
-        fn from(value: GetBrandMessageTemplatesSenderGroupKey) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetBrandMessageTemplatesSenderGroupKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetBrandMessageTemplatesSenderGroupKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetBrandMessageTemplatesSenderGroupKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetBrandMessageTemplatesSenderGroupKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetBrandMessageTemplatesSenderKey`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetBrandMessageTemplatesSenderKey(::std::string::String);
-    impl ::std::ops::Deref for GetBrandMessageTemplatesSenderKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetBrandMessageTemplatesSenderKey>
-    for ::std::string::String {
-        fn from(value: GetBrandMessageTemplatesSenderKey) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetBrandMessageTemplatesSenderKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetBrandMessageTemplatesSenderKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetBrandMessageTemplatesSenderKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetBrandMessageTemplatesSenderKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GetTemplateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetTemplateResponse {
         pub name: ::std::string::String,
@@ -5160,200 +3359,78 @@ pub mod types {
         pub fn builder() -> builder::GetTemplateResponse {
             Default::default()
         }
+        /// With the required fields (`name`, `template_content`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            template_content: impl ::std::convert::Into<BrandMessagesTemplateContent>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                template_content: template_content.into(),
+            }
+        }
     }
     ///`Image`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Image {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub link: ::std::option::Option<ImageLink>,
-        pub url: ImageUrl,
+        pub link: ::std::option::Option<::std::string::String>,
+        pub url: ::std::string::String,
     }
     impl Image {
         pub fn builder() -> builder::Image {
             Default::default()
         }
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                link: ::std::option::Option::None,
+                url: url.into(),
+            }
+        }
+        /// Sets `link`.
+        pub fn link(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.link = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Image58b7723d`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Image58b7723d {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub link: ::std::option::Option<Image58b7723dLink>,
-        pub url: Image58b7723dUrl,
+        pub link: ::std::option::Option<::std::string::String>,
+        pub url: ::std::string::String,
     }
     impl Image58b7723d {
         pub fn builder() -> builder::Image58b7723d {
             Default::default()
         }
-    }
-    ///`Image58b7723dLink`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct Image58b7723dLink(::std::string::String);
-    impl ::std::ops::Deref for Image58b7723dLink {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<Image58b7723dLink> for ::std::string::String {
-        fn from(value: Image58b7723dLink) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for Image58b7723dLink {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                link: ::std::option::Option::None,
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for Image58b7723dLink {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Image58b7723dLink {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Image58b7723dLink {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`Image58b7723dUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct Image58b7723dUrl(::std::string::String);
-    impl ::std::ops::Deref for Image58b7723dUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<Image58b7723dUrl> for ::std::string::String {
-        fn from(value: Image58b7723dUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for Image58b7723dUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Image58b7723dUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Image58b7723dUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Image58b7723dUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ImageLink`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ImageLink(::std::string::String);
-    impl ::std::ops::Deref for ImageLink {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ImageLink> for ::std::string::String {
-        fn from(value: ImageLink) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ImageLink {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 250usize {
-                return Err("longer than 250 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ImageLink {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageLink {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ImageLink {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `link`.
+        pub fn link(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.link = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ImageTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ImageTemplate {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -5361,7 +3438,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<GeneralTemplateCoupon>,
         pub image: Image58b7723d,
-        pub text: ImageTemplateText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ImageTemplateType,
     }
@@ -5369,63 +3446,35 @@ pub mod types {
         pub fn builder() -> builder::ImageTemplate {
             Default::default()
         }
-    }
-    ///`ImageTemplateText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ImageTemplateText(::std::string::String);
-    impl ::std::ops::Deref for ImageTemplateText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ImageTemplateText> for ::std::string::String {
-        fn from(value: ImageTemplateText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ImageTemplateText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1300usize {
-                return Err("longer than 1300 characters".into());
+        /// With the required fields (`image`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            image: impl ::std::convert::Into<Image58b7723d>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ImageTemplateType>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                coupon: ::std::option::Option::None,
+                image: image.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ImageTemplateText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TextAndImageButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageTemplateText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ImageTemplateText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<GeneralTemplateCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ImageTemplateType`
@@ -5484,63 +3533,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ImageUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ImageUrl(::std::string::String);
-    impl ::std::ops::Deref for ImageUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ImageUrl> for ::std::string::String {
-        fn from(value: ImageUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ImageUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 250usize {
-                return Err("longer than 250 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ImageUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ImageWideTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ImageWideTemplate {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -5548,7 +3543,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<WideAndVideoTemplateCoupon>,
         pub image: Image58b7723d,
-        pub text: ImageWideTemplateText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ImageWideTemplateType,
     }
@@ -5556,63 +3551,35 @@ pub mod types {
         pub fn builder() -> builder::ImageWideTemplate {
             Default::default()
         }
-    }
-    ///`ImageWideTemplateText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ImageWideTemplateText(::std::string::String);
-    impl ::std::ops::Deref for ImageWideTemplateText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ImageWideTemplateText> for ::std::string::String {
-        fn from(value: ImageWideTemplateText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ImageWideTemplateText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 76usize {
-                return Err("longer than 76 characters".into());
+        /// With the required fields (`image`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            image: impl ::std::convert::Into<Image58b7723d>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ImageWideTemplateType>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                coupon: ::std::option::Option::None,
+                image: image.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ImageWideTemplateText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<GeneralButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageWideTemplateText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ImageWideTemplateText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<WideAndVideoTemplateCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ImageWideTemplateType`
@@ -5673,6 +3640,7 @@ pub mod types {
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
@@ -5692,9 +3660,36 @@ pub mod types {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
         }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                telemarketer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `telemarketer_id`.
+        pub fn telemarketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.telemarketer_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ItemListElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ItemListElement {
         #[serde(
@@ -5708,7 +3703,7 @@ pub mod types {
         )]
         pub scheme_ios: ::std::option::Option<::std::string::String>,
         pub title: ::std::string::String,
-        pub url: ItemListElementUrl,
+        pub url: ::std::string::String,
         #[serde(rename = "urlMobile")]
         pub url_mobile: ::std::string::String,
         #[serde(
@@ -5721,71 +3716,56 @@ pub mod types {
         pub fn builder() -> builder::ItemListElement {
             Default::default()
         }
-    }
-    ///`ItemListElementUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ItemListElementUrl(::std::string::String);
-    impl ::std::ops::Deref for ItemListElementUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ItemListElementUrl> for ::std::string::String {
-        fn from(value: ItemListElementUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ItemListElementUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 250usize {
-                return Err("longer than 250 characters".into());
+        /// With the required fields (`title`, `url`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            url: impl ::std::convert::Into<::std::string::String>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                title: title.into(),
+                url: url.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ItemListElementUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ItemListElementUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ItemListElementUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ItemListTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ItemListTemplate {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub buttons: ::std::vec::Vec<GeneralButton>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<WideAndVideoTemplateCoupon>,
-        pub header: ItemListTemplateHeader,
+        pub header: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ItemListTemplateType,
         pub wide: MainItemListElement,
@@ -5796,63 +3776,37 @@ pub mod types {
         pub fn builder() -> builder::ItemListTemplate {
             Default::default()
         }
-    }
-    ///`ItemListTemplateHeader`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ItemListTemplateHeader(::std::string::String);
-    impl ::std::ops::Deref for ItemListTemplateHeader {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ItemListTemplateHeader> for ::std::string::String {
-        fn from(value: ItemListTemplateHeader) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ItemListTemplateHeader {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`header`, `type_`, `wide`, `wide_list`); set the others with the setters.
+        pub fn new(
+            header: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ItemListTemplateType>,
+            wide: impl ::std::convert::Into<MainItemListElement>,
+            wide_list: impl ::std::convert::Into<::std::vec::Vec<SubItemListElement>>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                coupon: ::std::option::Option::None,
+                header: header.into(),
+                type_: type_.into(),
+                wide: wide.into(),
+                wide_list: wide_list.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ItemListTemplateHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<GeneralButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ItemListTemplateHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ItemListTemplateHeader {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<WideAndVideoTemplateCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ItemListTemplateType`
@@ -5913,6 +3867,7 @@ pub mod types {
     }
     ///`KakaoAlimMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimMessage {
         pub content: KakaoAlimOutboundContent,
@@ -5927,9 +3882,37 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<KakaoAlimOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MsisdnMessageFailoverOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(mut self, value: impl ::std::convert::Into<Webhooks>) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KakaoAlimMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5940,6 +3923,29 @@ pub mod types {
     impl KakaoAlimMessageRequestOptions {
         pub fn builder() -> builder::KakaoAlimMessageRequestOptions {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                priority: ::std::option::Option::None,
+                schedule: ::std::option::Option::None,
+            }
+        }
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<ClientPriority>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoAlimOutboundContent`
@@ -5967,6 +3973,7 @@ pub mod types {
     }
     ///`KakaoAlimOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimOutboundContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -5975,6 +3982,20 @@ pub mod types {
     impl KakaoAlimOutboundContentBase {
         pub fn builder() -> builder::KakaoAlimOutboundContentBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<KakaoAlimOutboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoAlimOutboundContentType`
@@ -6036,6 +4057,7 @@ pub mod types {
     }
     ///`KakaoAlimOutboundTemplateContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimOutboundTemplateContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6046,10 +4068,10 @@ pub mod types {
         )]
         pub group_key: ::std::option::Option<::std::string::String>,
         #[serde(rename = "templateCode")]
-        pub template_code: KakaoAlimOutboundTemplateContentTemplateCode,
-        pub text: KakaoAlimOutboundTemplateContentText,
+        pub template_code: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<KakaoAlimOutboundTemplateContentTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: KakaoAlimOutboundContentType,
     }
@@ -6057,181 +4079,49 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimOutboundTemplateContent {
             Default::default()
         }
-    }
-    ///`KakaoAlimOutboundTemplateContentTemplateCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimOutboundTemplateContentTemplateCode(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimOutboundTemplateContentTemplateCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimOutboundTemplateContentTemplateCode>
-    for ::std::string::String {
-        fn from(value: KakaoAlimOutboundTemplateContentTemplateCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimOutboundTemplateContentTemplateCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
+        /// With the required fields (`template_code`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            template_code: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoAlimOutboundContentType>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                group_key: ::std::option::Option::None,
+                template_code: template_code.into(),
+                text: text.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimOutboundTemplateContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Button>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimOutboundTemplateContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `group_key`.
+        pub fn group_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_key = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoAlimOutboundTemplateContentTemplateCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimOutboundTemplateContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimOutboundTemplateContentText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimOutboundTemplateContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimOutboundTemplateContentText>
-    for ::std::string::String {
-        fn from(value: KakaoAlimOutboundTemplateContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimOutboundTemplateContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimOutboundTemplateContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimOutboundTemplateContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimOutboundTemplateContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimOutboundTemplateContentTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimOutboundTemplateContentTitle(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimOutboundTemplateContentTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimOutboundTemplateContentTitle>
-    for ::std::string::String {
-        fn from(value: KakaoAlimOutboundTemplateContentTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimOutboundTemplateContentTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimOutboundTemplateContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimOutboundTemplateContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimOutboundTemplateContentTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoAlimRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimRequest {
         pub messages: ::std::vec::Vec<KakaoAlimMessage>,
@@ -6242,9 +4132,27 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<KakaoAlimMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<KakaoAlimMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KakaoChinguMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguMessage {
         pub content: KakaoChinguOutboundContent,
@@ -6259,9 +4167,40 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<KakaoChinguOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<KakaoMessageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedWebhooks>,
+        ) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KakaoChinguOutboundCarouselCommerceFreeFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundCarouselCommerceFreeFormContent {
         pub elements: ::std::vec::Vec<CarouselCommerceFreeFormElement>,
@@ -6275,6 +4214,35 @@ pub mod types {
     impl KakaoChinguOutboundCarouselCommerceFreeFormContent {
         pub fn builder() -> builder::KakaoChinguOutboundCarouselCommerceFreeFormContent {
             Default::default()
+        }
+        /// With the required fields (`elements`, `type_`); set the others with the setters.
+        pub fn new(
+            elements: impl ::std::convert::Into<
+                ::std::vec::Vec<CarouselCommerceFreeFormElement>,
+            >,
+            type_: impl ::std::convert::Into<
+                KakaoChinguOutboundCarouselCommerceFreeFormContentType,
+            >,
+        ) -> Self {
+            Self {
+                elements: elements.into(),
+                head: ::std::option::Option::None,
+                tail: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `head`.
+        pub fn head(
+            mut self,
+            value: impl ::std::convert::Into<CarouselCommerceHead>,
+        ) -> Self {
+            self.head = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tail`.
+        pub fn tail(mut self, value: impl ::std::convert::Into<CarouselTail>) -> Self {
+            self.tail = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguOutboundCarouselCommerceFreeFormContentType`
@@ -6339,6 +4307,7 @@ pub mod types {
     }
     ///`KakaoChinguOutboundCarouselFreeFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundCarouselFreeFormContent {
         pub elements: ::std::vec::Vec<CarouselFreeFormElement>,
@@ -6352,6 +4321,35 @@ pub mod types {
     impl KakaoChinguOutboundCarouselFreeFormContent {
         pub fn builder() -> builder::KakaoChinguOutboundCarouselFreeFormContent {
             Default::default()
+        }
+        /// With the required fields (`elements`, `type_`); set the others with the setters.
+        pub fn new(
+            elements: impl ::std::convert::Into<
+                ::std::vec::Vec<CarouselFreeFormElement>,
+            >,
+            type_: impl ::std::convert::Into<
+                KakaoChinguOutboundCarouselFreeFormContentType,
+            >,
+        ) -> Self {
+            Self {
+                elements: elements.into(),
+                head: ::std::option::Option::None,
+                tail: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `head`.
+        pub fn head(
+            mut self,
+            value: impl ::std::convert::Into<CarouselFreeFormHead>,
+        ) -> Self {
+            self.head = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tail`.
+        pub fn tail(mut self, value: impl ::std::convert::Into<CarouselTail>) -> Self {
+            self.tail = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguOutboundCarouselFreeFormContentType`
@@ -6414,15 +4412,14 @@ pub mod types {
     }
     ///`KakaoChinguOutboundCommerceFreeFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundCommerceFreeFormContent {
         #[serde(
             rename = "additionalContent",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub additional_content: ::std::option::Option<
-            KakaoChinguOutboundCommerceFreeFormContentAdditionalContent,
-        >,
+        pub additional_content: ::std::option::Option<::std::string::String>,
         pub buttons: ::std::vec::Vec<RichContentFreeFormButton>,
         pub commerce: CommerceFreeForm,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6435,71 +4432,41 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundCommerceFreeFormContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundCommerceFreeFormContentAdditionalContent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundCommerceFreeFormContentAdditionalContent(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for KakaoChinguOutboundCommerceFreeFormContentAdditionalContent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        KakaoChinguOutboundCommerceFreeFormContentAdditionalContent,
-    > for ::std::string::String {
-        fn from(
-            value: KakaoChinguOutboundCommerceFreeFormContentAdditionalContent,
+        /// With the required fields (`buttons`, `commerce`, `image`, `type_`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<
+                ::std::vec::Vec<RichContentFreeFormButton>,
+            >,
+            commerce: impl ::std::convert::Into<CommerceFreeForm>,
+            image: impl ::std::convert::Into<Image>,
+            type_: impl ::std::convert::Into<
+                KakaoChinguOutboundCommerceFreeFormContentType,
+            >,
         ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for KakaoChinguOutboundCommerceFreeFormContentAdditionalContent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 34usize {
-                return Err("longer than 34 characters".into());
+            Self {
+                additional_content: ::std::option::Option::None,
+                buttons: buttons.into(),
+                commerce: commerce.into(),
+                coupon: ::std::option::Option::None,
+                image: image.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundCommerceFreeFormContentAdditionalContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `additional_content`.
+        pub fn additional_content(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.additional_content = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundCommerceFreeFormContentAdditionalContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundCommerceFreeFormContentAdditionalContent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<ShortDescriptionCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguOutboundCommerceFreeFormContentType`
@@ -6654,6 +4621,7 @@ pub mod types {
     }
     ///`KakaoChinguOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundContentBase {
         #[serde(rename = "type")]
@@ -6662,6 +4630,12 @@ pub mod types {
     impl KakaoChinguOutboundContentBase {
         pub fn builder() -> builder::KakaoChinguOutboundContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<KakaoChinguOutboundContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`KakaoChinguOutboundContentType`
@@ -6765,6 +4739,7 @@ pub mod types {
     }
     ///`KakaoChinguOutboundImageFreeFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundImageFreeFormContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6772,7 +4747,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<Coupon>,
         pub image: Image,
-        pub text: KakaoChinguOutboundImageFreeFormContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguOutboundImageFreeFormContentType,
     }
@@ -6780,62 +4755,32 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundImageFreeFormContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundImageFreeFormContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundImageFreeFormContentText(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguOutboundImageFreeFormContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundImageFreeFormContentText>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundImageFreeFormContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundImageFreeFormContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1300usize {
-                return Err("longer than 1300 characters".into());
+        /// With the required fields (`image`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            image: impl ::std::convert::Into<Image>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoChinguOutboundImageFreeFormContentType>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                coupon: ::std::option::Option::None,
+                image: image.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguOutboundImageFreeFormContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TextAndImageFreeFormButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundImageFreeFormContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguOutboundImageFreeFormContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(mut self, value: impl ::std::convert::Into<Coupon>) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguOutboundImageFreeFormContentType`
@@ -6897,6 +4842,7 @@ pub mod types {
     }
     ///`KakaoChinguOutboundImageVariableContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundImageVariableContent {
         #[serde(
@@ -6935,7 +4881,7 @@ pub mod types {
             ::std::string::String,
         >,
         #[serde(rename = "templateCode")]
-        pub template_code: KakaoChinguOutboundImageVariableContentTemplateCode,
+        pub template_code: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguOutboundImageVariableContentType,
     }
@@ -6943,66 +4889,64 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundImageVariableContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundImageVariableContentTemplateCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundImageVariableContentTemplateCode(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for KakaoChinguOutboundImageVariableContentTemplateCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundImageVariableContentTemplateCode>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundImageVariableContentTemplateCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundImageVariableContentTemplateCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`template_code`, `type_`); set the others with the setters.
+        pub fn new(
+            template_code: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoChinguOutboundImageVariableContentType>,
+        ) -> Self {
+            Self {
+                button_data: ::std::default::Default::default(),
+                coupon_data: ::std::default::Default::default(),
+                image_data: ::std::default::Default::default(),
+                message_data: ::std::default::Default::default(),
+                template_code: template_code.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundImageVariableContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_data`.
+        pub fn button_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.button_data = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundImageVariableContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `coupon_data`.
+        pub fn coupon_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.coupon_data = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundImageVariableContentTemplateCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `image_data`.
+        pub fn image_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+            >,
+        ) -> Self {
+            self.image_data = value.into();
+            self
+        }
+        /// Sets `message_data`.
+        pub fn message_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.message_data = value.into();
+            self
         }
     }
     ///`KakaoChinguOutboundImageVariableContentType`
@@ -7064,6 +5008,7 @@ pub mod types {
     }
     ///`KakaoChinguOutboundImageWideFreeFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundImageWideFreeFormContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7071,7 +5016,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<LongDescriptionCoupon>,
         pub image: Image,
-        pub text: KakaoChinguOutboundImageWideFreeFormContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguOutboundImageWideFreeFormContentType,
     }
@@ -7079,64 +5024,37 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundImageWideFreeFormContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundImageWideFreeFormContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundImageWideFreeFormContentText(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguOutboundImageWideFreeFormContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundImageWideFreeFormContentText>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundImageWideFreeFormContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundImageWideFreeFormContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 76usize {
-                return Err("longer than 76 characters".into());
+        /// With the required fields (`image`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            image: impl ::std::convert::Into<Image>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                KakaoChinguOutboundImageWideFreeFormContentType,
+            >,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                coupon: ::std::option::Option::None,
+                image: image.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundImageWideFreeFormContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RichContentFreeFormButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundImageWideFreeFormContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundImageWideFreeFormContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<LongDescriptionCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguOutboundImageWideFreeFormContentType`
@@ -7199,6 +5117,7 @@ pub mod types {
     }
     ///`KakaoChinguOutboundImageWideVariableContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundImageWideVariableContent {
         #[serde(
@@ -7237,7 +5156,7 @@ pub mod types {
             ::std::string::String,
         >,
         #[serde(rename = "templateCode")]
-        pub template_code: KakaoChinguOutboundImageWideVariableContentTemplateCode,
+        pub template_code: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguOutboundImageWideVariableContentType,
     }
@@ -7245,67 +5164,66 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundImageWideVariableContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundImageWideVariableContentTemplateCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundImageWideVariableContentTemplateCode(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for KakaoChinguOutboundImageWideVariableContentTemplateCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundImageWideVariableContentTemplateCode>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundImageWideVariableContentTemplateCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for KakaoChinguOutboundImageWideVariableContentTemplateCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`template_code`, `type_`); set the others with the setters.
+        pub fn new(
+            template_code: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                KakaoChinguOutboundImageWideVariableContentType,
+            >,
+        ) -> Self {
+            Self {
+                button_data: ::std::default::Default::default(),
+                coupon_data: ::std::default::Default::default(),
+                image_data: ::std::default::Default::default(),
+                message_data: ::std::default::Default::default(),
+                template_code: template_code.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundImageWideVariableContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_data`.
+        pub fn button_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.button_data = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundImageWideVariableContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `coupon_data`.
+        pub fn coupon_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.coupon_data = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundImageWideVariableContentTemplateCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `image_data`.
+        pub fn image_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+            >,
+        ) -> Self {
+            self.image_data = value.into();
+            self
+        }
+        /// Sets `message_data`.
+        pub fn message_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.message_data = value.into();
+            self
         }
     }
     ///`KakaoChinguOutboundImageWideVariableContentType`
@@ -7368,13 +5286,14 @@ pub mod types {
     }
     ///`KakaoChinguOutboundItemListFreeFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundItemListFreeFormContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub buttons: ::std::vec::Vec<RichContentFreeFormButton>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<LongDescriptionCoupon>,
-        pub header: KakaoChinguOutboundItemListFreeFormContentHeader,
+        pub header: ::std::string::String,
         #[serde(rename = "itemList")]
         pub item_list: ::std::vec::Vec<ItemListElement>,
         #[serde(rename = "type")]
@@ -7384,67 +5303,37 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundItemListFreeFormContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundItemListFreeFormContentHeader`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundItemListFreeFormContentHeader(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguOutboundItemListFreeFormContentHeader {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundItemListFreeFormContentHeader>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundItemListFreeFormContentHeader) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundItemListFreeFormContentHeader {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`header`, `item_list`, `type_`); set the others with the setters.
+        pub fn new(
+            header: impl ::std::convert::Into<::std::string::String>,
+            item_list: impl ::std::convert::Into<::std::vec::Vec<ItemListElement>>,
+            type_: impl ::std::convert::Into<
+                KakaoChinguOutboundItemListFreeFormContentType,
+            >,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                coupon: ::std::option::Option::None,
+                header: header.into(),
+                item_list: item_list.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundItemListFreeFormContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RichContentFreeFormButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundItemListFreeFormContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundItemListFreeFormContentHeader {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<LongDescriptionCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguOutboundItemListFreeFormContentType`
@@ -7507,6 +5396,7 @@ pub mod types {
     }
     ///`KakaoChinguOutboundItemListVariableContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundItemListVariableContent {
         #[serde(
@@ -7545,7 +5435,7 @@ pub mod types {
             ::std::string::String,
         >,
         #[serde(rename = "templateCode")]
-        pub template_code: KakaoChinguOutboundItemListVariableContentTemplateCode,
+        pub template_code: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguOutboundItemListVariableContentType,
     }
@@ -7553,66 +5443,66 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundItemListVariableContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundItemListVariableContentTemplateCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundItemListVariableContentTemplateCode(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for KakaoChinguOutboundItemListVariableContentTemplateCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundItemListVariableContentTemplateCode>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundItemListVariableContentTemplateCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundItemListVariableContentTemplateCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`template_code`, `type_`); set the others with the setters.
+        pub fn new(
+            template_code: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                KakaoChinguOutboundItemListVariableContentType,
+            >,
+        ) -> Self {
+            Self {
+                button_data: ::std::default::Default::default(),
+                coupon_data: ::std::default::Default::default(),
+                image_data: ::std::default::Default::default(),
+                message_data: ::std::default::Default::default(),
+                template_code: template_code.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundItemListVariableContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_data`.
+        pub fn button_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.button_data = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundItemListVariableContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `coupon_data`.
+        pub fn coupon_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.coupon_data = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundItemListVariableContentTemplateCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `image_data`.
+        pub fn image_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+            >,
+        ) -> Self {
+            self.image_data = value.into();
+            self
+        }
+        /// Sets `message_data`.
+        pub fn message_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.message_data = value.into();
+            self
         }
     }
     ///`KakaoChinguOutboundItemListVariableContentType`
@@ -7675,20 +5565,17 @@ pub mod types {
     }
     ///`KakaoChinguOutboundPremiumVideoFreeFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundPremiumVideoFreeFormContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub button: ::std::option::Option<RichContentFreeFormButton>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub content: ::std::option::Option<
-            KakaoChinguOutboundPremiumVideoFreeFormContentContent,
-        >,
+        pub content: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<LongDescriptionCoupon>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub header: ::std::option::Option<
-            KakaoChinguOutboundPremiumVideoFreeFormContentHeader,
-        >,
+        pub header: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: KakaoChinguOutboundPremiumVideoFreeFormContentType,
         pub video: FreeFormVideo,
@@ -7697,127 +5584,53 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundPremiumVideoFreeFormContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundPremiumVideoFreeFormContentContent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundPremiumVideoFreeFormContentContent(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for KakaoChinguOutboundPremiumVideoFreeFormContentContent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundPremiumVideoFreeFormContentContent>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundPremiumVideoFreeFormContentContent) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundPremiumVideoFreeFormContentContent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 76usize {
-                return Err("longer than 76 characters".into());
+        /// With the required fields (`type_`, `video`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                KakaoChinguOutboundPremiumVideoFreeFormContentType,
+            >,
+            video: impl ::std::convert::Into<FreeFormVideo>,
+        ) -> Self {
+            Self {
+                button: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                coupon: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                type_: type_.into(),
+                video: video.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundPremiumVideoFreeFormContentContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button`.
+        pub fn button(
+            mut self,
+            value: impl ::std::convert::Into<RichContentFreeFormButton>,
+        ) -> Self {
+            self.button = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundPremiumVideoFreeFormContentContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundPremiumVideoFreeFormContentContent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<LongDescriptionCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`KakaoChinguOutboundPremiumVideoFreeFormContentHeader`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundPremiumVideoFreeFormContentHeader(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for KakaoChinguOutboundPremiumVideoFreeFormContentHeader {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundPremiumVideoFreeFormContentHeader>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundPremiumVideoFreeFormContentHeader) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundPremiumVideoFreeFormContentHeader {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundPremiumVideoFreeFormContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundPremiumVideoFreeFormContentHeader {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundPremiumVideoFreeFormContentHeader {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguOutboundPremiumVideoFreeFormContentType`
@@ -7880,13 +5693,14 @@ pub mod types {
     }
     ///`KakaoChinguOutboundTextFreeFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundTextFreeFormContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub buttons: ::std::vec::Vec<TextAndImageFreeFormButton>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<Coupon>,
-        pub text: KakaoChinguOutboundTextFreeFormContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguOutboundTextFreeFormContentType,
     }
@@ -7894,62 +5708,30 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundTextFreeFormContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundTextFreeFormContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundTextFreeFormContentText(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguOutboundTextFreeFormContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundTextFreeFormContentText>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundTextFreeFormContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundTextFreeFormContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1300usize {
-                return Err("longer than 1300 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoChinguOutboundTextFreeFormContentType>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                coupon: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguOutboundTextFreeFormContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TextAndImageFreeFormButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundTextFreeFormContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguOutboundTextFreeFormContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(mut self, value: impl ::std::convert::Into<Coupon>) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguOutboundTextFreeFormContentType`
@@ -8011,6 +5793,7 @@ pub mod types {
     }
     ///`KakaoChinguOutboundTextVariableContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguOutboundTextVariableContent {
         #[serde(
@@ -8041,7 +5824,7 @@ pub mod types {
             ::std::string::String,
         >,
         #[serde(rename = "templateCode")]
-        pub template_code: KakaoChinguOutboundTextVariableContentTemplateCode,
+        pub template_code: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguOutboundTextVariableContentType,
     }
@@ -8049,64 +5832,48 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguOutboundTextVariableContent {
             Default::default()
         }
-    }
-    ///`KakaoChinguOutboundTextVariableContentTemplateCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguOutboundTextVariableContentTemplateCode(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguOutboundTextVariableContentTemplateCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguOutboundTextVariableContentTemplateCode>
-    for ::std::string::String {
-        fn from(value: KakaoChinguOutboundTextVariableContentTemplateCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguOutboundTextVariableContentTemplateCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`template_code`, `type_`); set the others with the setters.
+        pub fn new(
+            template_code: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoChinguOutboundTextVariableContentType>,
+        ) -> Self {
+            Self {
+                button_data: ::std::default::Default::default(),
+                coupon_data: ::std::default::Default::default(),
+                message_data: ::std::default::Default::default(),
+                template_code: template_code.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoChinguOutboundTextVariableContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_data`.
+        pub fn button_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.button_data = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguOutboundTextVariableContentTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `coupon_data`.
+        pub fn coupon_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.coupon_data = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoChinguOutboundTextVariableContentTemplateCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_data`.
+        pub fn message_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.message_data = value.into();
+            self
         }
     }
     ///`KakaoChinguOutboundTextVariableContentType`
@@ -8168,6 +5935,7 @@ pub mod types {
     }
     ///`KakaoChinguRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguRequest {
         pub messages: ::std::vec::Vec<KakaoChinguMessage>,
@@ -8178,18 +5946,34 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<KakaoChinguMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<DefaultMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KakaoMessageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoMessageOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            KakaoMessageOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -8214,62 +5998,61 @@ pub mod types {
         pub fn builder() -> builder::KakaoMessageOptions {
             Default::default()
         }
-    }
-    ///`KakaoMessageOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoMessageOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for KakaoMessageOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoMessageOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: KakaoMessageOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoMessageOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                targeting: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoMessageOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<DefaultSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `targeting`.
+        pub fn targeting(
+            mut self,
+            value: impl ::std::convert::Into<KakaoTargeting>,
+        ) -> Self {
+            self.targeting = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamButton`
@@ -8310,6 +6093,7 @@ pub mod types {
     }
     ///`KakaoSangdamButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamButtonBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -8318,6 +6102,20 @@ pub mod types {
     impl KakaoSangdamButtonBase {
         pub fn builder() -> builder::KakaoSangdamButtonBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<KakaoSangdamButtonType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamButtonType`
@@ -8390,11 +6188,12 @@ pub mod types {
     }
     ///`KakaoSangdamChatbotSwitchButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamChatbotSwitchButton {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub event: ::std::option::Option<KakaoSangdamChatbotSwitchButtonEvent>,
-        pub name: KakaoSangdamChatbotSwitchButtonName,
+        pub event: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoSangdamChatbotSwitchButtonType,
     }
@@ -8402,124 +6201,24 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamChatbotSwitchButton {
             Default::default()
         }
-    }
-    ///`KakaoSangdamChatbotSwitchButtonEvent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamChatbotSwitchButtonEvent(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamChatbotSwitchButtonEvent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamChatbotSwitchButtonEvent>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamChatbotSwitchButtonEvent) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamChatbotSwitchButtonEvent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoSangdamChatbotSwitchButtonType>,
+        ) -> Self {
+            Self {
+                event: ::std::option::Option::None,
+                name: name.into(),
+                type_: type_.into(),
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("[A-Za-z0-9_]{1,100}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"[A-Za-z0-9_]{1,100}\"".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamChatbotSwitchButtonEvent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamChatbotSwitchButtonEvent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamChatbotSwitchButtonEvent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoSangdamChatbotSwitchButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamChatbotSwitchButtonName(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamChatbotSwitchButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamChatbotSwitchButtonName>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamChatbotSwitchButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamChatbotSwitchButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamChatbotSwitchButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamChatbotSwitchButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamChatbotSwitchButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `event`.
+        pub fn event(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.event = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamChatbotSwitchButtonType`
@@ -8581,6 +6280,7 @@ pub mod types {
     }
     ///`KakaoSangdamMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamMessage {
         pub content: KakaoSangdamOutboundContent,
@@ -8595,9 +6295,37 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<KakaoSangdamOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnMessageFailoverOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(mut self, value: impl ::std::convert::Into<Webhooks>) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KakaoSangdamMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8607,9 +6335,24 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamMessageRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KakaoSangdamOpenApplicationButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamOpenApplicationButton {
         #[serde(
@@ -8622,7 +6365,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub fallback_url_pc: ::std::option::Option<::std::string::String>,
-        pub name: KakaoSangdamOpenApplicationButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "schemeAndroid")]
         pub scheme_android: ::std::string::String,
         #[serde(rename = "schemeIos")]
@@ -8634,62 +6377,37 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamOpenApplicationButton {
             Default::default()
         }
-    }
-    ///`KakaoSangdamOpenApplicationButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamOpenApplicationButtonName(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamOpenApplicationButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamOpenApplicationButtonName>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamOpenApplicationButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamOpenApplicationButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `scheme_android`, `scheme_ios`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            scheme_android: impl ::std::convert::Into<::std::string::String>,
+            scheme_ios: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoSangdamOpenApplicationButtonType>,
+        ) -> Self {
+            Self {
+                fallback_url_mobile: ::std::option::Option::None,
+                fallback_url_pc: ::std::option::Option::None,
+                name: name.into(),
+                scheme_android: scheme_android.into(),
+                scheme_ios: scheme_ios.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamOpenApplicationButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `fallback_url_mobile`.
+        pub fn fallback_url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.fallback_url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamOpenApplicationButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamOpenApplicationButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `fallback_url_pc`.
+        pub fn fallback_url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.fallback_url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamOpenApplicationButtonType`
@@ -8751,9 +6469,10 @@ pub mod types {
     }
     ///`KakaoSangdamOpenUrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamOpenUrlButton {
-        pub name: KakaoSangdamOpenUrlButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoSangdamOpenUrlButtonType,
         #[serde(rename = "urlMobile")]
@@ -8765,61 +6484,19 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamOpenUrlButton {
             Default::default()
         }
-    }
-    ///`KakaoSangdamOpenUrlButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamOpenUrlButtonName(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamOpenUrlButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamOpenUrlButtonName> for ::std::string::String {
-        fn from(value: KakaoSangdamOpenUrlButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamOpenUrlButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `type_`, `url_mobile`, `url_pc`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoSangdamOpenUrlButtonType>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+            url_pc: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: url_pc.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamOpenUrlButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamOpenUrlButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamOpenUrlButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoSangdamOpenUrlButtonType`
@@ -8881,10 +6558,11 @@ pub mod types {
     }
     ///`KakaoSangdamOutboundButtonListContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamOutboundButtonListContent {
         pub buttons: ::std::vec::Vec<KakaoSangdamButton>,
-        pub text: KakaoSangdamOutboundButtonListContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoSangdamOutboundButtonListContentType,
     }
@@ -8892,62 +6570,17 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamOutboundButtonListContent {
             Default::default()
         }
-    }
-    ///`KakaoSangdamOutboundButtonListContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamOutboundButtonListContentText(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamOutboundButtonListContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamOutboundButtonListContentText>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamOutboundButtonListContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamOutboundButtonListContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`buttons`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<::std::vec::Vec<KakaoSangdamButton>>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoSangdamOutboundButtonListContentType>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamOutboundButtonListContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamOutboundButtonListContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamOutboundButtonListContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoSangdamOutboundButtonListContentType`
@@ -9043,6 +6676,7 @@ pub mod types {
     }
     ///`KakaoSangdamOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamOutboundContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -9051,6 +6685,20 @@ pub mod types {
     impl KakaoSangdamOutboundContentBase {
         pub fn builder() -> builder::KakaoSangdamOutboundContentBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<KakaoSangdamOutboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamOutboundContentType`
@@ -9120,15 +6768,26 @@ pub mod types {
     }
     ///`KakaoSangdamOutboundImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamOutboundImageContent {
         #[serde(rename = "type")]
         pub type_: KakaoSangdamOutboundImageContentType,
-        pub url: KakaoSangdamOutboundImageContentUrl,
+        pub url: ::std::string::String,
     }
     impl KakaoSangdamOutboundImageContent {
         pub fn builder() -> builder::KakaoSangdamOutboundImageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<KakaoSangdamOutboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`KakaoSangdamOutboundImageContentType`
@@ -9188,65 +6847,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`KakaoSangdamOutboundImageContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamOutboundImageContentUrl(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamOutboundImageContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamOutboundImageContentUrl>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamOutboundImageContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamOutboundImageContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamOutboundImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamOutboundImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamOutboundImageContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`KakaoSangdamOutboundTerminateSessionContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamOutboundTerminateSessionContent {
         #[serde(rename = "type")]
@@ -9255,6 +6858,14 @@ pub mod types {
     impl KakaoSangdamOutboundTerminateSessionContent {
         pub fn builder() -> builder::KakaoSangdamOutboundTerminateSessionContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                KakaoSangdamOutboundTerminateSessionContentType,
+            >,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`KakaoSangdamOutboundTerminateSessionContentType`
@@ -9317,9 +6928,10 @@ pub mod types {
     }
     ///`KakaoSangdamOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamOutboundTextContent {
-        pub text: KakaoSangdamOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoSangdamOutboundTextContentType,
     }
@@ -9327,62 +6939,15 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamOutboundTextContent {
             Default::default()
         }
-    }
-    ///`KakaoSangdamOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamOutboundTextContentText>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoSangdamOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoSangdamOutboundTextContentType`
@@ -9444,11 +7009,12 @@ pub mod types {
     }
     ///`KakaoSangdamReplyButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamReplyButton {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub extra: ::std::option::Option<KakaoSangdamReplyButtonExtra>,
-        pub name: KakaoSangdamReplyButtonName,
+        pub extra: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoSangdamReplyButtonType,
     }
@@ -9456,116 +7022,24 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamReplyButton {
             Default::default()
         }
-    }
-    ///`KakaoSangdamReplyButtonExtra`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamReplyButtonExtra(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamReplyButtonExtra {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamReplyButtonExtra> for ::std::string::String {
-        fn from(value: KakaoSangdamReplyButtonExtra) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamReplyButtonExtra {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoSangdamReplyButtonType>,
+        ) -> Self {
+            Self {
+                extra: ::std::option::Option::None,
+                name: name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamReplyButtonExtra {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamReplyButtonExtra {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamReplyButtonExtra {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoSangdamReplyButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamReplyButtonName(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamReplyButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamReplyButtonName> for ::std::string::String {
-        fn from(value: KakaoSangdamReplyButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamReplyButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamReplyButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KakaoSangdamReplyButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamReplyButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `extra`.
+        pub fn extra(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.extra = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamReplyButtonType`
@@ -9626,11 +7100,12 @@ pub mod types {
     }
     ///`KakaoSangdamReplyWithTextButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamReplyWithTextButton {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub extra: ::std::option::Option<KakaoSangdamReplyWithTextButtonExtra>,
-        pub name: KakaoSangdamReplyWithTextButtonName,
+        pub extra: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoSangdamReplyWithTextButtonType,
     }
@@ -9638,119 +7113,24 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamReplyWithTextButton {
             Default::default()
         }
-    }
-    ///`KakaoSangdamReplyWithTextButtonExtra`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamReplyWithTextButtonExtra(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamReplyWithTextButtonExtra {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamReplyWithTextButtonExtra>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamReplyWithTextButtonExtra) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamReplyWithTextButtonExtra {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoSangdamReplyWithTextButtonType>,
+        ) -> Self {
+            Self {
+                extra: ::std::option::Option::None,
+                name: name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamReplyWithTextButtonExtra {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamReplyWithTextButtonExtra {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamReplyWithTextButtonExtra {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoSangdamReplyWithTextButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamReplyWithTextButtonName(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamReplyWithTextButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamReplyWithTextButtonName>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamReplyWithTextButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamReplyWithTextButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamReplyWithTextButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamReplyWithTextButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamReplyWithTextButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `extra`.
+        pub fn extra(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.extra = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamReplyWithTextButtonType`
@@ -9812,6 +7192,7 @@ pub mod types {
     }
     ///`KakaoSangdamRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamRequest {
         pub messages: ::std::vec::Vec<KakaoSangdamMessage>,
@@ -9821,6 +7202,23 @@ pub mod types {
     impl KakaoSangdamRequest {
         pub fn builder() -> builder::KakaoSangdamRequest {
             Default::default()
+        }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<KakaoSangdamMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<KakaoSangdamMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoTargeting`
@@ -9890,6 +7288,7 @@ pub mod types {
     }
     ///`LogKakaoAlimOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogKakaoAlimOutboundContent {
         #[serde(
@@ -9941,9 +7340,120 @@ pub mod types {
         pub fn builder() -> builder::LogKakaoAlimOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<KakaoAlimOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogKakaoChinguOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogKakaoChinguOutboundContent {
         #[serde(
@@ -9995,9 +7505,120 @@ pub mod types {
         pub fn builder() -> builder::LogKakaoChinguOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<KakaoChinguOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogKakaoSangdamOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogKakaoSangdamOutboundContent {
         #[serde(
@@ -10049,9 +7670,120 @@ pub mod types {
         pub fn builder() -> builder::LogKakaoSangdamOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<KakaoSangdamOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogResponseLogKakaoAlimOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogKakaoAlimOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10063,9 +7795,35 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogKakaoAlimOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<LogKakaoAlimOutboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`LogResponseLogKakaoChinguOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogKakaoChinguOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10077,9 +7835,35 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogKakaoChinguOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<LogKakaoChinguOutboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`LogResponseLogKakaoSangdamOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogKakaoSangdamOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10091,12 +7875,38 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogKakaoSangdamOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<LogKakaoSangdamOutboundContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`LongDescriptionCoupon`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LongDescriptionCoupon {
-        pub description: LongDescriptionCouponDescription,
+        pub description: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -10120,454 +7930,122 @@ pub mod types {
         pub fn builder() -> builder::LongDescriptionCoupon {
             Default::default()
         }
-    }
-    ///`LongDescriptionCouponDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LongDescriptionCouponDescription(::std::string::String);
-    impl ::std::ops::Deref for LongDescriptionCouponDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LongDescriptionCouponDescription>
-    for ::std::string::String {
-        fn from(value: LongDescriptionCouponDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LongDescriptionCouponDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 18usize {
-                return Err("longer than 18 characters".into());
+        /// With the required fields (`description`, `title`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<CouponTitleContent>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                title: title.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for LongDescriptionCouponDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LongDescriptionCouponDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LongDescriptionCouponDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MainItemListElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MainItemListElement {
         #[serde(rename = "imageUrl")]
-        pub image_url: MainItemListElementImageUrl,
+        pub image_url: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<MainItemListElementSchemeAndroid>,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<MainItemListElementSchemeIos>,
-        pub title: MainItemListElementTitle,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
         #[serde(rename = "urlMobile")]
-        pub url_mobile: MainItemListElementUrlMobile,
+        pub url_mobile: ::std::string::String,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<MainItemListElementUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl MainItemListElement {
         pub fn builder() -> builder::MainItemListElement {
             Default::default()
         }
-    }
-    ///`MainItemListElementImageUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MainItemListElementImageUrl(::std::string::String);
-    impl ::std::ops::Deref for MainItemListElementImageUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MainItemListElementImageUrl> for ::std::string::String {
-        fn from(value: MainItemListElementImageUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MainItemListElementImageUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`image_url`, `title`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            image_url: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                image_url: image_url.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                title: title.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MainItemListElementImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MainItemListElementImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MainItemListElementImageUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MainItemListElementSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MainItemListElementSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for MainItemListElementSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MainItemListElementSchemeAndroid>
-    for ::std::string::String {
-        fn from(value: MainItemListElementSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MainItemListElementSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MainItemListElementSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MainItemListElementSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MainItemListElementSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MainItemListElementSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MainItemListElementSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for MainItemListElementSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MainItemListElementSchemeIos> for ::std::string::String {
-        fn from(value: MainItemListElementSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MainItemListElementSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MainItemListElementSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MainItemListElementSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MainItemListElementSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MainItemListElementTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MainItemListElementTitle(::std::string::String);
-    impl ::std::ops::Deref for MainItemListElementTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MainItemListElementTitle> for ::std::string::String {
-        fn from(value: MainItemListElementTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MainItemListElementTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MainItemListElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MainItemListElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MainItemListElementTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MainItemListElementUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MainItemListElementUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for MainItemListElementUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MainItemListElementUrlMobile> for ::std::string::String {
-        fn from(value: MainItemListElementUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MainItemListElementUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MainItemListElementUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MainItemListElementUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MainItemListElementUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MainItemListElementUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MainItemListElementUrlPc(::std::string::String);
-    impl ::std::ops::Deref for MainItemListElementUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MainItemListElementUrlPc> for ::std::string::String {
-        fn from(value: MainItemListElementUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MainItemListElementUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MainItemListElementUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MainItemListElementUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MainItemListElementUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageDeliveryButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryButton {
-        pub name: MessageDeliveryButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MessageDeliveryButtonType,
     }
@@ -10575,60 +8053,15 @@ pub mod types {
         pub fn builder() -> builder::MessageDeliveryButton {
             Default::default()
         }
-    }
-    ///`MessageDeliveryButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessageDeliveryButtonName(::std::string::String);
-    impl ::std::ops::Deref for MessageDeliveryButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageDeliveryButtonName> for ::std::string::String {
-        fn from(value: MessageDeliveryButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageDeliveryButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessageDeliveryButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageDeliveryButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageDeliveryButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageDeliveryButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessageDeliveryButtonType`
@@ -10689,9 +8122,10 @@ pub mod types {
     }
     ///`MessageDeliveryGeneralButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryGeneralButton {
-        pub name: MessageDeliveryGeneralButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MessageDeliveryGeneralButtonType,
     }
@@ -10699,65 +8133,15 @@ pub mod types {
         pub fn builder() -> builder::MessageDeliveryGeneralButton {
             Default::default()
         }
-    }
-    ///`MessageDeliveryGeneralButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessageDeliveryGeneralButtonName(::std::string::String);
-    impl ::std::ops::Deref for MessageDeliveryGeneralButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageDeliveryGeneralButtonName>
-    for ::std::string::String {
-        fn from(value: MessageDeliveryGeneralButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageDeliveryGeneralButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessageDeliveryGeneralButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageDeliveryGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessageDeliveryGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageDeliveryGeneralButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessageDeliveryGeneralButtonType`
@@ -10819,6 +8203,7 @@ pub mod types {
     }
     ///`MessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryReporting {
         #[serde(
@@ -10835,12 +8220,42 @@ pub mod types {
         pub fn builder() -> builder::MessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageDeliveryTextAndImageButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryTextAndImageButton {
-        pub name: MessageDeliveryTextAndImageButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MessageDeliveryTextAndImageButtonType,
     }
@@ -10848,65 +8263,15 @@ pub mod types {
         pub fn builder() -> builder::MessageDeliveryTextAndImageButton {
             Default::default()
         }
-    }
-    ///`MessageDeliveryTextAndImageButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessageDeliveryTextAndImageButtonName(::std::string::String);
-    impl ::std::ops::Deref for MessageDeliveryTextAndImageButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageDeliveryTextAndImageButtonName>
-    for ::std::string::String {
-        fn from(value: MessageDeliveryTextAndImageButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageDeliveryTextAndImageButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessageDeliveryTextAndImageButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageDeliveryTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessageDeliveryTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageDeliveryTextAndImageButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessageDeliveryTextAndImageButtonType`
@@ -10968,6 +8333,7 @@ pub mod types {
     }
     ///`MessageError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10992,6 +8358,56 @@ pub mod types {
     impl MessageError {
         pub fn builder() -> builder::MessageError {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageErrorGroup>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageErrorGroup`
@@ -11140,6 +8556,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11153,6 +8570,29 @@ pub mod types {
     impl MessagePrice {
         pub fn builder() -> builder::MessagePrice {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -11187,6 +8627,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11205,9 +8646,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11233,9 +8716,63 @@ pub mod types {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ModifiedTemplateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ModifiedTemplateResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -11245,18 +8782,31 @@ pub mod types {
         pub fn builder() -> builder::ModifiedTemplateResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateResult>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`MsisdnMessageFailoverOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MsisdnMessageFailoverOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            MsisdnMessageFailoverOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -11279,77 +8829,64 @@ pub mod types {
         pub fn builder() -> builder::MsisdnMessageFailoverOptions {
             Default::default()
         }
-    }
-    ///`MsisdnMessageFailoverOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MsisdnMessageFailoverOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for MsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MsisdnMessageFailoverOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: MsisdnMessageFailoverOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MsisdnMessageFailoverOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<DefaultSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NonMsisdnMessageFailoverOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnMessageFailoverOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -11372,68 +8909,57 @@ pub mod types {
         pub fn builder() -> builder::NonMsisdnMessageFailoverOptions {
             Default::default()
         }
-    }
-    ///`NonMsisdnMessageFailoverOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonMsisdnMessageFailoverOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonMsisdnMessageFailoverOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: NonMsisdnMessageFailoverOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NonMsisdnSmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnSmsFailover {
         #[serde(
@@ -11457,9 +8983,52 @@ pub mod types {
         pub fn builder() -> builder::NonMsisdnSmsFailover {
             Default::default()
         }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                destination_matching: ::std::default::Default::default(),
+                regional: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination_matching`.
+        pub fn destination_matching(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FailoverDestinationPair>>,
+        ) -> Self {
+            self.destination_matching = value.into();
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PercentageDiscountCouponTitleContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PercentageDiscountCouponTitleContent {
         #[serde(rename = "couponTitleParameter")]
@@ -11471,9 +9040,20 @@ pub mod types {
         pub fn builder() -> builder::PercentageDiscountCouponTitleContent {
             Default::default()
         }
+        /// With the required fields (`coupon_title_parameter`, `type_`); set the others with the setters.
+        pub fn new(
+            coupon_title_parameter: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            type_: impl ::std::convert::Into<PercentageDiscountCouponTitleContentType>,
+        ) -> Self {
+            Self {
+                coupon_title_parameter: coupon_title_parameter.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`PercentageDiscountCouponTitleContent58b7723d`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PercentageDiscountCouponTitleContent58b7723d {
         #[serde(rename = "couponTitle")]
@@ -11484,6 +9064,18 @@ pub mod types {
     impl PercentageDiscountCouponTitleContent58b7723d {
         pub fn builder() -> builder::PercentageDiscountCouponTitleContent58b7723d {
             Default::default()
+        }
+        /// With the required fields (`coupon_title`, `type_`); set the others with the setters.
+        pub fn new(
+            coupon_title: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            type_: impl ::std::convert::Into<
+                PercentageDiscountCouponTitleContent58b7723dType,
+            >,
+        ) -> Self {
+            Self {
+                coupon_title: coupon_title.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`PercentageDiscountCouponTitleContent58b7723dType`
@@ -11607,136 +9199,51 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PriceDiscountCouponTitleContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PriceDiscountCouponTitleContent {
         #[serde(rename = "couponTitleParameter")]
@@ -11748,9 +9255,20 @@ pub mod types {
         pub fn builder() -> builder::PriceDiscountCouponTitleContent {
             Default::default()
         }
+        /// With the required fields (`coupon_title_parameter`, `type_`); set the others with the setters.
+        pub fn new(
+            coupon_title_parameter: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            type_: impl ::std::convert::Into<PriceDiscountCouponTitleContentType>,
+        ) -> Self {
+            Self {
+                coupon_title_parameter: coupon_title_parameter.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`PriceDiscountCouponTitleContent58b7723d`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PriceDiscountCouponTitleContent58b7723d {
         #[serde(rename = "couponTitle")]
@@ -11761,6 +9279,16 @@ pub mod types {
     impl PriceDiscountCouponTitleContent58b7723d {
         pub fn builder() -> builder::PriceDiscountCouponTitleContent58b7723d {
             Default::default()
+        }
+        /// With the required fields (`coupon_title`, `type_`); set the others with the setters.
+        pub fn new(
+            coupon_title: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            type_: impl ::std::convert::Into<PriceDiscountCouponTitleContent58b7723dType>,
+        ) -> Self {
+            Self {
+                coupon_title: coupon_title.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`PriceDiscountCouponTitleContent58b7723dType`
@@ -11935,6 +9463,7 @@ pub mod types {
     }
     ///`RegionalOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
@@ -11957,16 +9486,49 @@ pub mod types {
         pub fn builder() -> builder::RegionalOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+                south_korea: ::std::option::Option::None,
+                turkey_iys: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `south_korea`.
+        pub fn south_korea(
+            mut self,
+            value: impl ::std::convert::Into<SouthKoreaOptions>,
+        ) -> Self {
+            self.south_korea = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `turkey_iys`.
+        pub fn turkey_iys(
+            mut self,
+            value: impl ::std::convert::Into<TurkeyIysOptions>,
+        ) -> Self {
+            self.turkey_iys = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -11982,66 +9544,42 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseEnvelopeMessageResponseMessageResponseDetails {
         #[serde(
@@ -12055,9 +9593,29 @@ pub mod types {
         pub fn builder() -> builder::ResponseEnvelopeMessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RichContentFreeFormAddChannelButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RichContentFreeFormAddChannelButton {
         #[serde(rename = "type")]
@@ -12066,6 +9624,12 @@ pub mod types {
     impl RichContentFreeFormAddChannelButton {
         pub fn builder() -> builder::RichContentFreeFormAddChannelButton {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<RichContentFreeFormAddChannelButtonType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`RichContentFreeFormAddChannelButtonType`
@@ -12127,219 +9691,82 @@ pub mod types {
     }
     ///`RichContentFreeFormAppLinkButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RichContentFreeFormAppLinkButton {
-        pub name: RichContentFreeFormAppLinkButtonName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<
-            RichContentFreeFormAppLinkButtonSchemeAndroid,
-        >,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<RichContentFreeFormAppLinkButtonSchemeIos>,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: RichContentFreeFormAppLinkButtonType,
         #[serde(
             rename = "urlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_mobile: ::std::option::Option<RichContentFreeFormAppLinkButtonUrlMobile>,
+        pub url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<RichContentFreeFormAppLinkButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl RichContentFreeFormAppLinkButton {
         pub fn builder() -> builder::RichContentFreeFormAppLinkButton {
             Default::default()
         }
-    }
-    ///`RichContentFreeFormAppLinkButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormAppLinkButtonName(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormAppLinkButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormAppLinkButtonName>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormAppLinkButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormAppLinkButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RichContentFreeFormAppLinkButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                type_: type_.into(),
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormAppLinkButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormAppLinkButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormAppLinkButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`RichContentFreeFormAppLinkButtonSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormAppLinkButtonSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormAppLinkButtonSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormAppLinkButtonSchemeAndroid>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormAppLinkButtonSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormAppLinkButtonSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RichContentFreeFormAppLinkButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormAppLinkButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RichContentFreeFormAppLinkButtonSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RichContentFreeFormAppLinkButtonSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormAppLinkButtonSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormAppLinkButtonSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormAppLinkButtonSchemeIos>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormAppLinkButtonSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormAppLinkButtonSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormAppLinkButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormAppLinkButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormAppLinkButtonSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RichContentFreeFormAppLinkButtonType`
@@ -12399,131 +9826,12 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RichContentFreeFormAppLinkButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormAppLinkButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormAppLinkButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormAppLinkButtonUrlMobile>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormAppLinkButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormAppLinkButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormAppLinkButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormAppLinkButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormAppLinkButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RichContentFreeFormAppLinkButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormAppLinkButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormAppLinkButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormAppLinkButtonUrlPc>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormAppLinkButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormAppLinkButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormAppLinkButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormAppLinkButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormAppLinkButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RichContentFreeFormBotKeywordButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RichContentFreeFormBotKeywordButton {
-        pub name: RichContentFreeFormBotKeywordButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RichContentFreeFormBotKeywordButtonType,
     }
@@ -12531,65 +9839,15 @@ pub mod types {
         pub fn builder() -> builder::RichContentFreeFormBotKeywordButton {
             Default::default()
         }
-    }
-    ///`RichContentFreeFormBotKeywordButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormBotKeywordButtonName(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormBotKeywordButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormBotKeywordButtonName>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormBotKeywordButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormBotKeywordButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RichContentFreeFormBotKeywordButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormBotKeywordButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormBotKeywordButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormBotKeywordButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RichContentFreeFormBotKeywordButtonType`
@@ -12651,11 +9909,12 @@ pub mod types {
     }
     ///`RichContentFreeFormBusinessFormButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RichContentFreeFormBusinessFormButton {
         #[serde(rename = "businessFormKey")]
         pub business_form_key: ::std::string::String,
-        pub name: RichContentFreeFormBusinessFormButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RichContentFreeFormBusinessFormButtonType,
     }
@@ -12663,65 +9922,17 @@ pub mod types {
         pub fn builder() -> builder::RichContentFreeFormBusinessFormButton {
             Default::default()
         }
-    }
-    ///`RichContentFreeFormBusinessFormButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormBusinessFormButtonName(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormBusinessFormButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormBusinessFormButtonName>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormBusinessFormButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormBusinessFormButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`business_form_key`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            business_form_key: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RichContentFreeFormBusinessFormButtonType>,
+        ) -> Self {
+            Self {
+                business_form_key: business_form_key.into(),
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormBusinessFormButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormBusinessFormButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormBusinessFormButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RichContentFreeFormBusinessFormButtonType`
@@ -12831,6 +10042,7 @@ pub mod types {
     }
     ///`RichContentFreeFormButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RichContentFreeFormButtonBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -12839,6 +10051,20 @@ pub mod types {
     impl RichContentFreeFormButtonBase {
         pub fn builder() -> builder::RichContentFreeFormButtonBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<RichContentFreeFormButtonType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RichContentFreeFormButtonTarget`
@@ -12973,9 +10199,10 @@ pub mod types {
     }
     ///`RichContentFreeFormMessageDeliveryButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RichContentFreeFormMessageDeliveryButton {
-        pub name: RichContentFreeFormMessageDeliveryButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RichContentFreeFormMessageDeliveryButtonType,
     }
@@ -12983,66 +10210,17 @@ pub mod types {
         pub fn builder() -> builder::RichContentFreeFormMessageDeliveryButton {
             Default::default()
         }
-    }
-    ///`RichContentFreeFormMessageDeliveryButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormMessageDeliveryButtonName(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormMessageDeliveryButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormMessageDeliveryButtonName>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormMessageDeliveryButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormMessageDeliveryButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                RichContentFreeFormMessageDeliveryButtonType,
+            >,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormMessageDeliveryButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormMessageDeliveryButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RichContentFreeFormMessageDeliveryButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RichContentFreeFormMessageDeliveryButtonType`
@@ -13104,84 +10282,55 @@ pub mod types {
     }
     ///`RichContentFreeFormUrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RichContentFreeFormUrlButton {
-        pub name: RichContentFreeFormUrlButtonName,
+        pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target: ::std::option::Option<RichContentFreeFormButtonTarget>,
         #[serde(rename = "type")]
         pub type_: RichContentFreeFormUrlButtonType,
         #[serde(rename = "urlMobile")]
-        pub url_mobile: RichContentFreeFormUrlButtonUrlMobile,
+        pub url_mobile: ::std::string::String,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<RichContentFreeFormUrlButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl RichContentFreeFormUrlButton {
         pub fn builder() -> builder::RichContentFreeFormUrlButton {
             Default::default()
         }
-    }
-    ///`RichContentFreeFormUrlButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormUrlButtonName(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormUrlButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormUrlButtonName>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormUrlButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormUrlButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`name`, `type_`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RichContentFreeFormUrlButtonType>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                target: ::std::option::Option::None,
+                type_: type_.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormUrlButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `target`.
+        pub fn target(
+            mut self,
+            value: impl ::std::convert::Into<RichContentFreeFormButtonTarget>,
+        ) -> Self {
+            self.target = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormUrlButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormUrlButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RichContentFreeFormUrlButtonType`
@@ -13241,128 +10390,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RichContentFreeFormUrlButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormUrlButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormUrlButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormUrlButtonUrlMobile>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormUrlButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormUrlButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormUrlButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormUrlButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormUrlButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RichContentFreeFormUrlButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RichContentFreeFormUrlButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for RichContentFreeFormUrlButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RichContentFreeFormUrlButtonUrlPc>
-    for ::std::string::String {
-        fn from(value: RichContentFreeFormUrlButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RichContentFreeFormUrlButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RichContentFreeFormUrlButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RichContentFreeFormUrlButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RichContentFreeFormUrlButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -13376,9 +10406,25 @@ pub mod types {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
         }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ShippingDiscountCouponTitleContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ShippingDiscountCouponTitleContent {
         #[serde(rename = "type")]
@@ -13387,6 +10433,12 @@ pub mod types {
     impl ShippingDiscountCouponTitleContent {
         pub fn builder() -> builder::ShippingDiscountCouponTitleContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ShippingDiscountCouponTitleContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`ShippingDiscountCouponTitleContentType`
@@ -13448,9 +10500,10 @@ pub mod types {
     }
     ///`ShortDescriptionCoupon`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ShortDescriptionCoupon {
-        pub description: ShortDescriptionCouponDescription,
+        pub description: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -13474,69 +10527,49 @@ pub mod types {
         pub fn builder() -> builder::ShortDescriptionCoupon {
             Default::default()
         }
-    }
-    ///`ShortDescriptionCouponDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ShortDescriptionCouponDescription(::std::string::String);
-    impl ::std::ops::Deref for ShortDescriptionCouponDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ShortDescriptionCouponDescription>
-    for ::std::string::String {
-        fn from(value: ShortDescriptionCouponDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ShortDescriptionCouponDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 12usize {
-                return Err("longer than 12 characters".into());
+        /// With the required fields (`description`, `title`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<CouponTitleContent>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                title: title.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ShortDescriptionCouponDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ShortDescriptionCouponDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ShortDescriptionCouponDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SouthKoreaOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptions {
         #[serde(
@@ -13545,66 +10578,31 @@ pub mod types {
         )]
         pub reseller_code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<SouthKoreaOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl SouthKoreaOptions {
         pub fn builder() -> builder::SouthKoreaOptions {
             Default::default()
         }
-    }
-    ///`SouthKoreaOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SouthKoreaOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for SouthKoreaOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SouthKoreaOptionsTitle> for ::std::string::String {
-        fn from(value: SouthKoreaOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SouthKoreaOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reseller_code: ::std::option::Option::None,
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reseller_code`.
+        pub fn reseller_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.reseller_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SouthKoreaOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -13674,386 +10672,77 @@ pub mod types {
     }
     ///`SubItemListElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SubItemListElement {
         #[serde(rename = "imageUrl")]
-        pub image_url: SubItemListElementImageUrl,
+        pub image_url: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<SubItemListElementSchemeAndroid>,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<SubItemListElementSchemeIos>,
-        pub title: SubItemListElementTitle,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
         #[serde(rename = "urlMobile")]
-        pub url_mobile: SubItemListElementUrlMobile,
+        pub url_mobile: ::std::string::String,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<SubItemListElementUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl SubItemListElement {
         pub fn builder() -> builder::SubItemListElement {
             Default::default()
         }
-    }
-    ///`SubItemListElementImageUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SubItemListElementImageUrl(::std::string::String);
-    impl ::std::ops::Deref for SubItemListElementImageUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SubItemListElementImageUrl> for ::std::string::String {
-        fn from(value: SubItemListElementImageUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SubItemListElementImageUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`image_url`, `title`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            image_url: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                image_url: image_url.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                title: title.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SubItemListElementImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SubItemListElementImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SubItemListElementImageUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SubItemListElementSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SubItemListElementSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for SubItemListElementSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SubItemListElementSchemeAndroid>
-    for ::std::string::String {
-        fn from(value: SubItemListElementSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SubItemListElementSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SubItemListElementSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SubItemListElementSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SubItemListElementSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SubItemListElementSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SubItemListElementSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for SubItemListElementSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SubItemListElementSchemeIos> for ::std::string::String {
-        fn from(value: SubItemListElementSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SubItemListElementSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SubItemListElementSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SubItemListElementSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SubItemListElementSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SubItemListElementTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SubItemListElementTitle(::std::string::String);
-    impl ::std::ops::Deref for SubItemListElementTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SubItemListElementTitle> for ::std::string::String {
-        fn from(value: SubItemListElementTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SubItemListElementTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SubItemListElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SubItemListElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SubItemListElementTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SubItemListElementUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SubItemListElementUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for SubItemListElementUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SubItemListElementUrlMobile> for ::std::string::String {
-        fn from(value: SubItemListElementUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SubItemListElementUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SubItemListElementUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SubItemListElementUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SubItemListElementUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SubItemListElementUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SubItemListElementUrlPc(::std::string::String);
-    impl ::std::ops::Deref for SubItemListElementUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SubItemListElementUrlPc> for ::std::string::String {
-        fn from(value: SubItemListElementUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SubItemListElementUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SubItemListElementUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SubItemListElementUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SubItemListElementUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TemplateResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateResult {
         #[serde(rename = "templateCode")]
@@ -14062,6 +10751,14 @@ pub mod types {
     impl TemplateResult {
         pub fn builder() -> builder::TemplateResult {
             Default::default()
+        }
+        /// With the required fields (`template_code`); set the others with the setters.
+        pub fn new(
+            template_code: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                template_code: template_code.into(),
+            }
         }
     }
     ///`TextAndImageButton`
@@ -14108,6 +10805,7 @@ pub mod types {
     }
     ///`TextAndImageButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextAndImageButtonBase {
         #[serde(rename = "type")]
@@ -14116,6 +10814,10 @@ pub mod types {
     impl TextAndImageButtonBase {
         pub fn builder() -> builder::TextAndImageButtonBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<TextAndImageButtonType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`TextAndImageButtonType`
@@ -14192,6 +10894,7 @@ pub mod types {
     }
     ///`TextAndImageFreeFormAddChannelButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextAndImageFreeFormAddChannelButton {
         #[serde(rename = "type")]
@@ -14200,6 +10903,12 @@ pub mod types {
     impl TextAndImageFreeFormAddChannelButton {
         pub fn builder() -> builder::TextAndImageFreeFormAddChannelButton {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<TextAndImageFreeFormAddChannelButtonType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`TextAndImageFreeFormAddChannelButtonType`
@@ -14261,223 +10970,82 @@ pub mod types {
     }
     ///`TextAndImageFreeFormAppLinkButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextAndImageFreeFormAppLinkButton {
-        pub name: TextAndImageFreeFormAppLinkButtonName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<
-            TextAndImageFreeFormAppLinkButtonSchemeAndroid,
-        >,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<
-            TextAndImageFreeFormAppLinkButtonSchemeIos,
-        >,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: TextAndImageFreeFormAppLinkButtonType,
         #[serde(
             rename = "urlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_mobile: ::std::option::Option<
-            TextAndImageFreeFormAppLinkButtonUrlMobile,
-        >,
+        pub url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<TextAndImageFreeFormAppLinkButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl TextAndImageFreeFormAppLinkButton {
         pub fn builder() -> builder::TextAndImageFreeFormAppLinkButton {
             Default::default()
         }
-    }
-    ///`TextAndImageFreeFormAppLinkButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormAppLinkButtonName(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormAppLinkButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormAppLinkButtonName>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormAppLinkButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormAppLinkButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TextAndImageFreeFormAppLinkButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                type_: type_.into(),
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormAppLinkButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormAppLinkButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormAppLinkButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`TextAndImageFreeFormAppLinkButtonSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormAppLinkButtonSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormAppLinkButtonSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormAppLinkButtonSchemeAndroid>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormAppLinkButtonSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormAppLinkButtonSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TextAndImageFreeFormAppLinkButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormAppLinkButtonSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TextAndImageFreeFormAppLinkButtonSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TextAndImageFreeFormAppLinkButtonSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormAppLinkButtonSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormAppLinkButtonSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormAppLinkButtonSchemeIos>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormAppLinkButtonSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormAppLinkButtonSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormAppLinkButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormAppLinkButtonSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormAppLinkButtonSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TextAndImageFreeFormAppLinkButtonType`
@@ -14537,131 +11105,12 @@ pub mod types {
             value.parse()
         }
     }
-    ///`TextAndImageFreeFormAppLinkButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormAppLinkButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormAppLinkButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormAppLinkButtonUrlMobile>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormAppLinkButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormAppLinkButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormAppLinkButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormAppLinkButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormAppLinkButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TextAndImageFreeFormAppLinkButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormAppLinkButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormAppLinkButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormAppLinkButtonUrlPc>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormAppLinkButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormAppLinkButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormAppLinkButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormAppLinkButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormAppLinkButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`TextAndImageFreeFormBotKeywordButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextAndImageFreeFormBotKeywordButton {
-        pub name: TextAndImageFreeFormBotKeywordButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TextAndImageFreeFormBotKeywordButtonType,
     }
@@ -14669,65 +11118,15 @@ pub mod types {
         pub fn builder() -> builder::TextAndImageFreeFormBotKeywordButton {
             Default::default()
         }
-    }
-    ///`TextAndImageFreeFormBotKeywordButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormBotKeywordButtonName(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormBotKeywordButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormBotKeywordButtonName>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormBotKeywordButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormBotKeywordButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TextAndImageFreeFormBotKeywordButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormBotKeywordButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormBotKeywordButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormBotKeywordButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`TextAndImageFreeFormBotKeywordButtonType`
@@ -14789,11 +11188,12 @@ pub mod types {
     }
     ///`TextAndImageFreeFormBusinessFormButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextAndImageFreeFormBusinessFormButton {
         #[serde(rename = "businessFormKey")]
         pub business_form_key: ::std::string::String,
-        pub name: TextAndImageFreeFormBusinessFormButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TextAndImageFreeFormBusinessFormButtonType,
     }
@@ -14801,65 +11201,17 @@ pub mod types {
         pub fn builder() -> builder::TextAndImageFreeFormBusinessFormButton {
             Default::default()
         }
-    }
-    ///`TextAndImageFreeFormBusinessFormButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormBusinessFormButtonName(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormBusinessFormButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormBusinessFormButtonName>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormBusinessFormButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormBusinessFormButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`business_form_key`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            business_form_key: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TextAndImageFreeFormBusinessFormButtonType>,
+        ) -> Self {
+            Self {
+                business_form_key: business_form_key.into(),
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormBusinessFormButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormBusinessFormButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormBusinessFormButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`TextAndImageFreeFormBusinessFormButtonType`
@@ -14969,6 +11321,7 @@ pub mod types {
     }
     ///`TextAndImageFreeFormButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextAndImageFreeFormButtonBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -14977,6 +11330,20 @@ pub mod types {
     impl TextAndImageFreeFormButtonBase {
         pub fn builder() -> builder::TextAndImageFreeFormButtonBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<TextAndImageFreeFormButtonType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TextAndImageFreeFormButtonTarget`
@@ -15111,9 +11478,10 @@ pub mod types {
     }
     ///`TextAndImageFreeFormMessageDeliveryButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextAndImageFreeFormMessageDeliveryButton {
-        pub name: TextAndImageFreeFormMessageDeliveryButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TextAndImageFreeFormMessageDeliveryButtonType,
     }
@@ -15121,67 +11489,17 @@ pub mod types {
         pub fn builder() -> builder::TextAndImageFreeFormMessageDeliveryButton {
             Default::default()
         }
-    }
-    ///`TextAndImageFreeFormMessageDeliveryButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormMessageDeliveryButtonName(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormMessageDeliveryButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormMessageDeliveryButtonName>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormMessageDeliveryButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormMessageDeliveryButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                TextAndImageFreeFormMessageDeliveryButtonType,
+            >,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TextAndImageFreeFormMessageDeliveryButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormMessageDeliveryButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TextAndImageFreeFormMessageDeliveryButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`TextAndImageFreeFormMessageDeliveryButtonType`
@@ -15244,84 +11562,55 @@ pub mod types {
     }
     ///`TextAndImageFreeFormUrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextAndImageFreeFormUrlButton {
-        pub name: TextAndImageFreeFormUrlButtonName,
+        pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target: ::std::option::Option<TextAndImageFreeFormButtonTarget>,
         #[serde(rename = "type")]
         pub type_: TextAndImageFreeFormUrlButtonType,
         #[serde(rename = "urlMobile")]
-        pub url_mobile: TextAndImageFreeFormUrlButtonUrlMobile,
+        pub url_mobile: ::std::string::String,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<TextAndImageFreeFormUrlButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl TextAndImageFreeFormUrlButton {
         pub fn builder() -> builder::TextAndImageFreeFormUrlButton {
             Default::default()
         }
-    }
-    ///`TextAndImageFreeFormUrlButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormUrlButtonName(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormUrlButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormUrlButtonName>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormUrlButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormUrlButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`name`, `type_`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TextAndImageFreeFormUrlButtonType>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                target: ::std::option::Option::None,
+                type_: type_.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormUrlButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `target`.
+        pub fn target(
+            mut self,
+            value: impl ::std::convert::Into<TextAndImageFreeFormButtonTarget>,
+        ) -> Self {
+            self.target = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormUrlButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormUrlButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TextAndImageFreeFormUrlButtonType`
@@ -15381,135 +11670,16 @@ pub mod types {
             value.parse()
         }
     }
-    ///`TextAndImageFreeFormUrlButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormUrlButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormUrlButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormUrlButtonUrlMobile>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormUrlButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormUrlButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormUrlButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormUrlButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormUrlButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TextAndImageFreeFormUrlButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextAndImageFreeFormUrlButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for TextAndImageFreeFormUrlButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextAndImageFreeFormUrlButtonUrlPc>
-    for ::std::string::String {
-        fn from(value: TextAndImageFreeFormUrlButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextAndImageFreeFormUrlButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TextAndImageFreeFormUrlButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextAndImageFreeFormUrlButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextAndImageFreeFormUrlButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`TextTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextTemplate {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub buttons: ::std::vec::Vec<TextAndImageButton>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub coupon: ::std::option::Option<GeneralTemplateCoupon>,
-        pub text: TextTemplateText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TextTemplateType,
     }
@@ -15517,63 +11687,33 @@ pub mod types {
         pub fn builder() -> builder::TextTemplate {
             Default::default()
         }
-    }
-    ///`TextTemplateText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextTemplateText(::std::string::String);
-    impl ::std::ops::Deref for TextTemplateText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextTemplateText> for ::std::string::String {
-        fn from(value: TextTemplateText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextTemplateText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1300usize {
-                return Err("longer than 1300 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TextTemplateType>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                coupon: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TextTemplateText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TextAndImageButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TextTemplateText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextTemplateText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `coupon`.
+        pub fn coupon(
+            mut self,
+            value: impl ::std::convert::Into<GeneralTemplateCoupon>,
+        ) -> Self {
+            self.coupon = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TextTemplateType`
@@ -15634,77 +11774,39 @@ pub mod types {
     }
     ///`ToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToDestination {
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl ToDestination {
         pub fn builder() -> builder::ToDestination {
             Default::default()
         }
-    }
-    ///`ToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for ToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToDestinationMessageId> for ::std::string::String {
-        fn from(value: ToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TurkeyIysOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TurkeyIysOptions {
         #[serde(
@@ -15719,13 +11821,26 @@ pub mod types {
         pub fn builder() -> builder::TurkeyIysOptions {
             Default::default()
         }
+        /// With the required fields (`recipient_type`); set the others with the setters.
+        pub fn new(recipient_type: impl ::std::convert::Into<RecipientType>) -> Self {
+            Self {
+                brand_code: ::std::option::Option::None,
+                recipient_type: recipient_type.into(),
+            }
+        }
+        /// Sets `brand_code`.
+        pub fn brand_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.brand_code = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpCouponTitleContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpCouponTitleContent {
         #[serde(rename = "couponTitleParameter")]
-        pub coupon_title_parameter: UpCouponTitleContentCouponTitleParameter,
+        pub coupon_title_parameter: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: UpCouponTitleContentType,
     }
@@ -15733,13 +11848,24 @@ pub mod types {
         pub fn builder() -> builder::UpCouponTitleContent {
             Default::default()
         }
+        /// With the required fields (`coupon_title_parameter`, `type_`); set the others with the setters.
+        pub fn new(
+            coupon_title_parameter: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UpCouponTitleContentType>,
+        ) -> Self {
+            Self {
+                coupon_title_parameter: coupon_title_parameter.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`UpCouponTitleContent58b7723d`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpCouponTitleContent58b7723d {
         #[serde(rename = "couponTitle")]
-        pub coupon_title: UpCouponTitleContent58b7723dCouponTitle,
+        pub coupon_title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: UpCouponTitleContent58b7723dType,
     }
@@ -15747,65 +11873,15 @@ pub mod types {
         pub fn builder() -> builder::UpCouponTitleContent58b7723d {
             Default::default()
         }
-    }
-    ///`UpCouponTitleContent58b7723dCouponTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpCouponTitleContent58b7723dCouponTitle(::std::string::String);
-    impl ::std::ops::Deref for UpCouponTitleContent58b7723dCouponTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpCouponTitleContent58b7723dCouponTitle>
-    for ::std::string::String {
-        fn from(value: UpCouponTitleContent58b7723dCouponTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpCouponTitleContent58b7723dCouponTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 7usize {
-                return Err("longer than 7 characters".into());
+        /// With the required fields (`coupon_title`, `type_`); set the others with the setters.
+        pub fn new(
+            coupon_title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UpCouponTitleContent58b7723dType>,
+        ) -> Self {
+            Self {
+                coupon_title: coupon_title.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpCouponTitleContent58b7723dCouponTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpCouponTitleContent58b7723dCouponTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpCouponTitleContent58b7723dCouponTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`UpCouponTitleContent58b7723dType`
@@ -15863,66 +11939,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`UpCouponTitleContentCouponTitleParameter`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpCouponTitleContentCouponTitleParameter(::std::string::String);
-    impl ::std::ops::Deref for UpCouponTitleContentCouponTitleParameter {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpCouponTitleContentCouponTitleParameter>
-    for ::std::string::String {
-        fn from(value: UpCouponTitleContentCouponTitleParameter) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpCouponTitleContentCouponTitleParameter {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 7usize {
-                return Err("longer than 7 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpCouponTitleContentCouponTitleParameter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpCouponTitleContentCouponTitleParameter {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpCouponTitleContentCouponTitleParameter {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`UpCouponTitleContentType`
@@ -15983,134 +11999,55 @@ pub mod types {
     }
     ///`UrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlButton {
-        pub name: UrlButtonName,
+        pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub target: ::std::option::Option<UrlButtonTarget>,
+        pub target: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: UrlButtonType,
         #[serde(rename = "urlMobile")]
-        pub url_mobile: UrlButtonUrlMobile,
+        pub url_mobile: ::std::string::String,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<UrlButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl UrlButton {
         pub fn builder() -> builder::UrlButton {
             Default::default()
         }
-    }
-    ///`UrlButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlButtonName(::std::string::String);
-    impl ::std::ops::Deref for UrlButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlButtonName> for ::std::string::String {
-        fn from(value: UrlButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `type_`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UrlButtonType>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                target: ::std::option::Option::None,
+                type_: type_.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `target`.
+        pub fn target(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.target = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UrlButtonTarget`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlButtonTarget(::std::string::String);
-    impl ::std::ops::Deref for UrlButtonTarget {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlButtonTarget> for ::std::string::String {
-        fn from(value: UrlButtonTarget) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlButtonTarget {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3usize {
-                return Err("longer than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlButtonTarget {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlButtonTarget {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlButtonTarget {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UrlButtonType`
@@ -16169,198 +12106,56 @@ pub mod types {
             value.parse()
         }
     }
-    ///`UrlButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for UrlButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlButtonUrlMobile> for ::std::string::String {
-        fn from(value: UrlButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UrlButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for UrlButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlButtonUrlPc> for ::std::string::String {
-        fn from(value: UrlButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`UrlGeneralButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlGeneralButton {
-        pub name: UrlGeneralButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: UrlGeneralButtonType,
         #[serde(
             rename = "urlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_mobile: ::std::option::Option<UrlGeneralButtonUrlMobile>,
+        pub url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<UrlGeneralButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl UrlGeneralButton {
         pub fn builder() -> builder::UrlGeneralButton {
             Default::default()
         }
-    }
-    ///`UrlGeneralButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlGeneralButtonName(::std::string::String);
-    impl ::std::ops::Deref for UrlGeneralButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlGeneralButtonName> for ::std::string::String {
-        fn from(value: UrlGeneralButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlGeneralButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 8usize {
-                return Err("longer than 8 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UrlGeneralButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlGeneralButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlGeneralButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UrlGeneralButtonType`
@@ -16419,124 +12214,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`UrlGeneralButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlGeneralButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for UrlGeneralButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlGeneralButtonUrlMobile> for ::std::string::String {
-        fn from(value: UrlGeneralButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlGeneralButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlGeneralButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlGeneralButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlGeneralButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UrlGeneralButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlGeneralButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for UrlGeneralButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlGeneralButtonUrlPc> for ::std::string::String {
-        fn from(value: UrlGeneralButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlGeneralButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlGeneralButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlGeneralButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlGeneralButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`UrlOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlOptions {
         #[serde(
@@ -16571,86 +12251,101 @@ pub mod types {
         pub fn builder() -> builder::UrlOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_domain: ::std::option::Option::None,
+                remove_protocol: ::std::default::Default::default(),
+                shorten_url: defaults::default_bool::<true>(),
+                track_clicks: defaults::default_bool::<true>(),
+                tracking_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `custom_domain`.
+        pub fn custom_domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.custom_domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `remove_protocol`.
+        pub fn remove_protocol(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.remove_protocol = value.into();
+            self
+        }
+        /// Sets `shorten_url`.
+        pub fn shorten_url(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shorten_url = value.into();
+            self
+        }
+        /// Sets `track_clicks`.
+        pub fn track_clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_clicks = value.into();
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UrlTextAndImageButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlTextAndImageButton {
-        pub name: UrlTextAndImageButtonName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: UrlTextAndImageButtonType,
         #[serde(
             rename = "urlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_mobile: ::std::option::Option<UrlTextAndImageButtonUrlMobile>,
+        pub url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<UrlTextAndImageButtonUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl UrlTextAndImageButton {
         pub fn builder() -> builder::UrlTextAndImageButton {
             Default::default()
         }
-    }
-    ///`UrlTextAndImageButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlTextAndImageButtonName(::std::string::String);
-    impl ::std::ops::Deref for UrlTextAndImageButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlTextAndImageButtonName> for ::std::string::String {
-        fn from(value: UrlTextAndImageButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlTextAndImageButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 14usize {
-                return Err("longer than 14 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UrlTextAndImageButtonType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
+                url_mobile: ::std::option::Option::None,
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `url_mobile`.
+        pub fn url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlTextAndImageButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlTextAndImageButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UrlTextAndImageButtonType`
@@ -16709,125 +12404,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`UrlTextAndImageButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlTextAndImageButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for UrlTextAndImageButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlTextAndImageButtonUrlMobile> for ::std::string::String {
-        fn from(value: UrlTextAndImageButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlTextAndImageButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlTextAndImageButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UrlTextAndImageButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlTextAndImageButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UrlTextAndImageButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UrlTextAndImageButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for UrlTextAndImageButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UrlTextAndImageButtonUrlPc> for ::std::string::String {
-        fn from(value: UrlTextAndImageButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UrlTextAndImageButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UrlTextAndImageButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UrlTextAndImageButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UrlTextAndImageButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -16840,6 +12419,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -16909,13 +12503,14 @@ pub mod types {
     }
     ///`Webhooks`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhooks {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<WebhooksCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -16928,401 +12523,113 @@ pub mod types {
         pub fn builder() -> builder::Webhooks {
             Default::default()
         }
-    }
-    ///`WebhooksCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebhooksCallbackData(::std::string::String);
-    impl ::std::ops::Deref for WebhooksCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhooksCallbackData> for ::std::string::String {
-        fn from(value: WebhooksCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhooksCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhooksCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<MessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WideAndVideoTemplateCoupon`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WideAndVideoTemplateCoupon {
-        pub description: WideAndVideoTemplateCouponDescription,
+        pub description: ::std::string::String,
         #[serde(
             rename = "schemeAndroid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_android: ::std::option::Option<
-            WideAndVideoTemplateCouponSchemeAndroid,
-        >,
+        pub scheme_android: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "schemeIos",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub scheme_ios: ::std::option::Option<WideAndVideoTemplateCouponSchemeIos>,
+        pub scheme_ios: ::std::option::Option<::std::string::String>,
         pub title: CouponTitleContent58b7723d,
         #[serde(rename = "urlMobile")]
-        pub url_mobile: WideAndVideoTemplateCouponUrlMobile,
+        pub url_mobile: ::std::string::String,
         #[serde(
             rename = "urlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_pc: ::std::option::Option<WideAndVideoTemplateCouponUrlPc>,
+        pub url_pc: ::std::option::Option<::std::string::String>,
     }
     impl WideAndVideoTemplateCoupon {
         pub fn builder() -> builder::WideAndVideoTemplateCoupon {
             Default::default()
         }
-    }
-    ///`WideAndVideoTemplateCouponDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WideAndVideoTemplateCouponDescription(::std::string::String);
-    impl ::std::ops::Deref for WideAndVideoTemplateCouponDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WideAndVideoTemplateCouponDescription>
-    for ::std::string::String {
-        fn from(value: WideAndVideoTemplateCouponDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WideAndVideoTemplateCouponDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 18usize {
-                return Err("longer than 18 characters".into());
+        /// With the required fields (`description`, `title`, `url_mobile`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<CouponTitleContent58b7723d>,
+            url_mobile: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                scheme_android: ::std::option::Option::None,
+                scheme_ios: ::std::option::Option::None,
+                title: title.into(),
+                url_mobile: url_mobile.into(),
+                url_pc: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WideAndVideoTemplateCouponDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_android`.
+        pub fn scheme_android(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_android = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WideAndVideoTemplateCouponDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scheme_ios`.
+        pub fn scheme_ios(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scheme_ios = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WideAndVideoTemplateCouponDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WideAndVideoTemplateCouponSchemeAndroid`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WideAndVideoTemplateCouponSchemeAndroid(::std::string::String);
-    impl ::std::ops::Deref for WideAndVideoTemplateCouponSchemeAndroid {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WideAndVideoTemplateCouponSchemeAndroid>
-    for ::std::string::String {
-        fn from(value: WideAndVideoTemplateCouponSchemeAndroid) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WideAndVideoTemplateCouponSchemeAndroid {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WideAndVideoTemplateCouponSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WideAndVideoTemplateCouponSchemeAndroid {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WideAndVideoTemplateCouponSchemeAndroid {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WideAndVideoTemplateCouponSchemeIos`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WideAndVideoTemplateCouponSchemeIos(::std::string::String);
-    impl ::std::ops::Deref for WideAndVideoTemplateCouponSchemeIos {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WideAndVideoTemplateCouponSchemeIos>
-    for ::std::string::String {
-        fn from(value: WideAndVideoTemplateCouponSchemeIos) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WideAndVideoTemplateCouponSchemeIos {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WideAndVideoTemplateCouponSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WideAndVideoTemplateCouponSchemeIos {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WideAndVideoTemplateCouponSchemeIos {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WideAndVideoTemplateCouponUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WideAndVideoTemplateCouponUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for WideAndVideoTemplateCouponUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WideAndVideoTemplateCouponUrlMobile>
-    for ::std::string::String {
-        fn from(value: WideAndVideoTemplateCouponUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WideAndVideoTemplateCouponUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WideAndVideoTemplateCouponUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WideAndVideoTemplateCouponUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WideAndVideoTemplateCouponUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WideAndVideoTemplateCouponUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WideAndVideoTemplateCouponUrlPc(::std::string::String);
-    impl ::std::ops::Deref for WideAndVideoTemplateCouponUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WideAndVideoTemplateCouponUrlPc>
-    for ::std::string::String {
-        fn from(value: WideAndVideoTemplateCouponUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WideAndVideoTemplateCouponUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WideAndVideoTemplateCouponUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WideAndVideoTemplateCouponUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WideAndVideoTemplateCouponUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_pc`.
+        pub fn url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_pc = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
         pub struct AddChannelButton {
-            name: ::std::result::Result<
-                super::AddChannelButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::AddChannelButtonType,
                 ::std::string::String,
@@ -17339,7 +12646,7 @@ pub mod types {
         impl AddChannelButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddChannelButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -17581,7 +12888,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AdvancedWebhooks {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::AdvancedWebhooksCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -17605,9 +12912,7 @@ pub mod types {
         impl AdvancedWebhooks {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AdvancedWebhooksCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -17667,13 +12972,13 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AppLinkButton {
-            name: ::std::result::Result<super::AppLinkButtonName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<super::AppLinkButtonSchemeAndroid>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::AppLinkButtonSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -17681,11 +12986,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                ::std::option::Option<super::AppLinkButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::AppLinkButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -17704,7 +13009,7 @@ pub mod types {
         impl AppLinkButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppLinkButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -17716,9 +13021,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkButtonSchemeAndroid>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -17732,9 +13035,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkButtonSchemeIos>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -17758,9 +13059,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkButtonUrlMobile>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -17772,9 +13071,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -17814,16 +13111,13 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AppLinkGeneralButton {
-            name: ::std::result::Result<
-                super::AppLinkGeneralButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<super::AppLinkGeneralButtonSchemeAndroid>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::AppLinkGeneralButtonSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -17831,11 +13125,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                ::std::option::Option<super::AppLinkGeneralButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::AppLinkGeneralButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -17854,7 +13148,7 @@ pub mod types {
         impl AppLinkGeneralButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppLinkGeneralButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -17866,9 +13160,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkGeneralButtonSchemeAndroid>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -17882,9 +13174,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkGeneralButtonSchemeIos>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -17908,9 +13198,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkGeneralButtonUrlMobile>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -17922,9 +13210,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkGeneralButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -17965,16 +13251,13 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AppLinkTextAndImageButton {
-            name: ::std::result::Result<
-                super::AppLinkTextAndImageButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<super::AppLinkTextAndImageButtonSchemeAndroid>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::AppLinkTextAndImageButtonSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -17982,11 +13265,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                ::std::option::Option<super::AppLinkTextAndImageButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::AppLinkTextAndImageButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18005,7 +13288,7 @@ pub mod types {
         impl AppLinkTextAndImageButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppLinkTextAndImageButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18017,9 +13300,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkTextAndImageButtonSchemeAndroid>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -18033,9 +13314,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkTextAndImageButtonSchemeIos>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -18059,9 +13338,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkTextAndImageButtonUrlMobile>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -18073,9 +13350,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppLinkTextAndImageButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -18117,10 +13392,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct BotKeywordButton {
-            name: ::std::result::Result<
-                super::BotKeywordButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::BotKeywordButtonType,
                 ::std::string::String,
@@ -18137,7 +13409,7 @@ pub mod types {
         impl BotKeywordButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BotKeywordButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18181,10 +13453,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct BotKeywordGeneralButton {
-            name: ::std::result::Result<
-                super::BotKeywordGeneralButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::BotKeywordGeneralButtonType,
                 ::std::string::String,
@@ -18201,7 +13470,7 @@ pub mod types {
         impl BotKeywordGeneralButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BotKeywordGeneralButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18247,10 +13516,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct BotKeywordTextAndImageButton {
-            name: ::std::result::Result<
-                super::BotKeywordTextAndImageButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::BotKeywordTextAndImageButtonType,
                 ::std::string::String,
@@ -18267,7 +13533,7 @@ pub mod types {
         impl BotKeywordTextAndImageButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BotKeywordTextAndImageButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18357,10 +13623,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct BusinessFormGeneralButton {
             business_form_id: ::std::result::Result<i32, ::std::string::String>,
-            name: ::std::result::Result<
-                super::BusinessFormGeneralButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::BusinessFormGeneralButtonType,
                 ::std::string::String,
@@ -18394,7 +13657,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BusinessFormGeneralButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18443,10 +13706,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct BusinessFormTextAndImageButton {
             business_form_id: ::std::result::Result<i32, ::std::string::String>,
-            name: ::std::result::Result<
-                super::BusinessFormTextAndImageButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::BusinessFormTextAndImageButtonType,
                 ::std::string::String,
@@ -18480,7 +13740,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BusinessFormTextAndImageButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18570,9 +13830,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CarouselCommerceFreeFormElement {
             additional_content: ::std::result::Result<
-                ::std::option::Option<
-                    super::CarouselCommerceFreeFormElementAdditionalContent,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             attachment: ::std::result::Result<
@@ -18591,11 +13849,7 @@ pub mod types {
         impl CarouselCommerceFreeFormElement {
             pub fn additional_content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CarouselCommerceFreeFormElementAdditionalContent,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.additional_content = value
@@ -18912,14 +14166,8 @@ pub mod types {
                 super::CarouselFreeFormElementAttachment,
                 ::std::string::String,
             >,
-            header: ::std::result::Result<
-                super::CarouselFreeFormElementHeader,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<
-                super::CarouselFreeFormElementMessage,
-                ::std::string::String,
-            >,
+            header: ::std::result::Result<::std::string::String, ::std::string::String>,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CarouselFreeFormElement {
             fn default() -> Self {
@@ -18945,7 +14193,7 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CarouselFreeFormElementHeader>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
@@ -18957,7 +14205,7 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CarouselFreeFormElementMessage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
@@ -19079,14 +14327,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CarouselFreeFormHead {
-            content: ::std::result::Result<
-                super::CarouselFreeFormHeadContent,
-                ::std::string::String,
-            >,
-            header: ::std::result::Result<
-                super::CarouselFreeFormHeadHeader,
-                ::std::string::String,
-            >,
+            content: ::std::result::Result<::std::string::String, ::std::string::String>,
+            header: ::std::result::Result<::std::string::String, ::std::string::String>,
             image: ::std::result::Result<super::Image, ::std::string::String>,
             scheme_android: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -19121,7 +14363,7 @@ pub mod types {
         impl CarouselFreeFormHead {
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CarouselFreeFormHeadContent>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
@@ -19133,7 +14375,7 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CarouselFreeFormHeadHeader>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
@@ -19343,17 +14585,14 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ChatbotSwitchButton {
             chat_event: ::std::result::Result<
-                ::std::option::Option<super::ChatbotSwitchButtonChatEvent>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             chat_extra: ::std::result::Result<
-                ::std::option::Option<super::ChatbotSwitchButtonChatExtra>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::ChatbotSwitchButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ChatbotSwitchButtonType,
                 ::std::string::String,
@@ -19372,9 +14611,7 @@ pub mod types {
         impl ChatbotSwitchButton {
             pub fn chat_event<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ChatbotSwitchButtonChatEvent>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.chat_event = value
@@ -19386,9 +14623,7 @@ pub mod types {
             }
             pub fn chat_extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ChatbotSwitchButtonChatExtra>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.chat_extra = value
@@ -19400,7 +14635,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ChatbotSwitchButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -19462,10 +14697,7 @@ pub mod types {
                 ::std::string::String,
             >,
             regular_price: ::std::result::Result<i32, ::std::string::String>,
-            title: ::std::result::Result<
-                super::CommerceFreeFormTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CommerceFreeForm {
             fn default() -> Self {
@@ -19535,7 +14767,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CommerceFreeFormTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -19759,16 +14991,13 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateTemplateRequest {
             is_adult: ::std::result::Result<bool, ::std::string::String>,
-            name: ::std::result::Result<
-                super::CreateTemplateRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             sender: ::std::result::Result<
-                ::std::option::Option<super::CreateTemplateRequestSender>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             sender_group: ::std::result::Result<
-                ::std::option::Option<super::CreateTemplateRequestSenderGroup>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             template_content: ::std::result::Result<
@@ -19804,7 +15033,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateTemplateRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -19816,9 +15045,7 @@ pub mod types {
             }
             pub fn sender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CreateTemplateRequestSender>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender = value
@@ -19830,9 +15057,7 @@ pub mod types {
             }
             pub fn sender_group<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CreateTemplateRequestSenderGroup>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender_group = value
@@ -20640,10 +15865,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct DeliveryTrackingButton {
-            name: ::std::result::Result<
-                super::DeliveryTrackingButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::DeliveryTrackingButtonType,
                 ::std::string::String,
@@ -20660,7 +15882,7 @@ pub mod types {
         impl DeliveryTrackingButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeliveryTrackingButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20770,7 +15992,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FreeCouponTitleContent {
             coupon_title_parameter: ::std::result::Result<
-                super::FreeCouponTitleContentCouponTitleParameter,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -20791,9 +16013,7 @@ pub mod types {
         impl FreeCouponTitleContent {
             pub fn coupon_title_parameter<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::FreeCouponTitleContentCouponTitleParameter,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.coupon_title_parameter = value
@@ -20842,7 +16062,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FreeCouponTitleContent58b7723d {
             coupon_title: ::std::result::Result<
-                super::FreeCouponTitleContent58b7723dCouponTitle,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -20861,9 +16081,7 @@ pub mod types {
         impl FreeCouponTitleContent58b7723d {
             pub fn coupon_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::FreeCouponTitleContent58b7723dCouponTitle,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.coupon_title = value
@@ -20910,11 +16128,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FreeFormVideo {
             thumbnail_url: ::std::result::Result<
-                ::std::option::Option<super::FreeFormVideoThumbnailUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             video_url: ::std::result::Result<
-                super::FreeFormVideoVideoUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -20929,9 +16147,7 @@ pub mod types {
         impl FreeFormVideo {
             pub fn thumbnail_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::FreeFormVideoThumbnailUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.thumbnail_url = value
@@ -20943,7 +16159,7 @@ pub mod types {
             }
             pub fn video_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FreeFormVideoVideoUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.video_url = value
@@ -21017,15 +16233,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GeneralTemplateCoupon {
             description: ::std::result::Result<
-                super::GeneralTemplateCouponDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<super::GeneralTemplateCouponSchemeAndroid>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::GeneralTemplateCouponSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -21033,11 +16249,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                super::GeneralTemplateCouponUrlMobile,
+                ::std::string::String,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::GeneralTemplateCouponUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -21056,7 +16272,7 @@ pub mod types {
         impl GeneralTemplateCoupon {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GeneralTemplateCouponDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -21068,9 +16284,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GeneralTemplateCouponSchemeAndroid>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -21084,9 +16298,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GeneralTemplateCouponSchemeIos>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -21110,7 +16322,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GeneralTemplateCouponUrlMobile>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -21122,9 +16334,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GeneralTemplateCouponUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -21233,10 +16443,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Image {
             link: ::std::result::Result<
-                ::std::option::Option<super::ImageLink>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<super::ImageUrl, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Image {
             fn default() -> Self {
@@ -21249,7 +16459,7 @@ pub mod types {
         impl Image {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ImageLink>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
@@ -21261,7 +16471,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ImageUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -21294,10 +16504,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Image58b7723d {
             link: ::std::result::Result<
-                ::std::option::Option<super::Image58b7723dLink>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<super::Image58b7723dUrl, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Image58b7723d {
             fn default() -> Self {
@@ -21310,9 +16520,7 @@ pub mod types {
         impl Image58b7723d {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::Image58b7723dLink>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
@@ -21324,7 +16532,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Image58b7723dUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -21365,7 +16573,7 @@ pub mod types {
                 ::std::string::String,
             >,
             image: ::std::result::Result<super::Image58b7723d, ::std::string::String>,
-            text: ::std::result::Result<super::ImageTemplateText, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ImageTemplateType,
                 ::std::string::String,
@@ -21423,7 +16631,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ImageTemplateText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -21482,10 +16690,7 @@ pub mod types {
                 ::std::string::String,
             >,
             image: ::std::result::Result<super::Image58b7723d, ::std::string::String>,
-            text: ::std::result::Result<
-                super::ImageWideTemplateText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ImageWideTemplateType,
                 ::std::string::String,
@@ -21543,7 +16748,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ImageWideTemplateText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -21693,7 +16898,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<::std::string::String, ::std::string::String>,
-            url: ::std::result::Result<super::ItemListElementUrl, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
             url_mobile: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -21756,7 +16961,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ItemListElementUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -21828,10 +17033,7 @@ pub mod types {
                 ::std::option::Option<super::WideAndVideoTemplateCoupon>,
                 ::std::string::String,
             >,
-            header: ::std::result::Result<
-                super::ItemListTemplateHeader,
-                ::std::string::String,
-            >,
+            header: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ItemListTemplateType,
                 ::std::string::String,
@@ -21886,7 +17088,7 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ItemListTemplateHeader>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
@@ -22204,15 +17406,12 @@ pub mod types {
                 ::std::string::String,
             >,
             template_code: ::std::result::Result<
-                super::KakaoAlimOutboundTemplateContentTemplateCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::KakaoAlimOutboundTemplateContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             title: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimOutboundTemplateContentTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -22261,9 +17460,7 @@ pub mod types {
             }
             pub fn template_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoAlimOutboundTemplateContentTemplateCode,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_code = value
@@ -22275,7 +17472,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoAlimOutboundTemplateContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -22287,9 +17484,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimOutboundTemplateContentTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -22756,9 +17951,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoChinguOutboundCommerceFreeFormContent {
             additional_content: ::std::result::Result<
-                ::std::option::Option<
-                    super::KakaoChinguOutboundCommerceFreeFormContentAdditionalContent,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             buttons: ::std::result::Result<
@@ -22794,11 +17987,7 @@ pub mod types {
         impl KakaoChinguOutboundCommerceFreeFormContent {
             pub fn additional_content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::KakaoChinguOutboundCommerceFreeFormContentAdditionalContent,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.additional_content = value
@@ -22960,10 +18149,7 @@ pub mod types {
                 ::std::string::String,
             >,
             image: ::std::result::Result<super::Image, ::std::string::String>,
-            text: ::std::result::Result<
-                super::KakaoChinguOutboundImageFreeFormContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoChinguOutboundImageFreeFormContentType,
                 ::std::string::String,
@@ -23021,9 +18207,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguOutboundImageFreeFormContentText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -23108,7 +18292,7 @@ pub mod types {
                 ::std::string::String,
             >,
             template_code: ::std::result::Result<
-                super::KakaoChinguOutboundImageVariableContentTemplateCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -23203,9 +18387,7 @@ pub mod types {
             }
             pub fn template_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguOutboundImageVariableContentTemplateCode,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_code = value
@@ -23270,10 +18452,7 @@ pub mod types {
                 ::std::string::String,
             >,
             image: ::std::result::Result<super::Image, ::std::string::String>,
-            text: ::std::result::Result<
-                super::KakaoChinguOutboundImageWideFreeFormContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoChinguOutboundImageWideFreeFormContentType,
                 ::std::string::String,
@@ -23333,9 +18512,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguOutboundImageWideFreeFormContentText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -23420,7 +18597,7 @@ pub mod types {
                 ::std::string::String,
             >,
             template_code: ::std::result::Result<
-                super::KakaoChinguOutboundImageWideVariableContentTemplateCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -23515,9 +18692,7 @@ pub mod types {
             }
             pub fn template_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguOutboundImageWideVariableContentTemplateCode,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_code = value
@@ -23581,10 +18756,7 @@ pub mod types {
                 ::std::option::Option<super::LongDescriptionCoupon>,
                 ::std::string::String,
             >,
-            header: ::std::result::Result<
-                super::KakaoChinguOutboundItemListFreeFormContentHeader,
-                ::std::string::String,
-            >,
+            header: ::std::result::Result<::std::string::String, ::std::string::String>,
             item_list: ::std::result::Result<
                 ::std::vec::Vec<super::ItemListElement>,
                 ::std::string::String,
@@ -23636,9 +18808,7 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguOutboundItemListFreeFormContentHeader,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
@@ -23735,7 +18905,7 @@ pub mod types {
                 ::std::string::String,
             >,
             template_code: ::std::result::Result<
-                super::KakaoChinguOutboundItemListVariableContentTemplateCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -23830,9 +19000,7 @@ pub mod types {
             }
             pub fn template_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguOutboundItemListVariableContentTemplateCode,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_code = value
@@ -23893,9 +19061,7 @@ pub mod types {
                 ::std::string::String,
             >,
             content: ::std::result::Result<
-                ::std::option::Option<
-                    super::KakaoChinguOutboundPremiumVideoFreeFormContentContent,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             coupon: ::std::result::Result<
@@ -23903,9 +19069,7 @@ pub mod types {
                 ::std::string::String,
             >,
             header: ::std::result::Result<
-                ::std::option::Option<
-                    super::KakaoChinguOutboundPremiumVideoFreeFormContentHeader,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -23943,11 +19107,7 @@ pub mod types {
             }
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::KakaoChinguOutboundPremiumVideoFreeFormContentContent,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
@@ -23973,11 +19133,7 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::KakaoChinguOutboundPremiumVideoFreeFormContentHeader,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
@@ -24055,10 +19211,7 @@ pub mod types {
                 ::std::option::Option<super::Coupon>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::KakaoChinguOutboundTextFreeFormContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoChinguOutboundTextFreeFormContentType,
                 ::std::string::String,
@@ -24103,9 +19256,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguOutboundTextFreeFormContentText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -24179,7 +19330,7 @@ pub mod types {
                 ::std::string::String,
             >,
             template_code: ::std::result::Result<
-                super::KakaoChinguOutboundTextVariableContentTemplateCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -24254,9 +19405,7 @@ pub mod types {
             }
             pub fn template_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguOutboundTextVariableContentTemplateCode,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_code = value
@@ -24377,7 +19526,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoMessageOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<super::KakaoMessageOptionsCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -24416,9 +19565,7 @@ pub mod types {
         impl KakaoMessageOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoMessageOptionsCampaignReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -24575,13 +19722,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoSangdamChatbotSwitchButton {
             event: ::std::result::Result<
-                ::std::option::Option<super::KakaoSangdamChatbotSwitchButtonEvent>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::KakaoSangdamChatbotSwitchButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoSangdamChatbotSwitchButtonType,
                 ::std::string::String,
@@ -24599,9 +19743,7 @@ pub mod types {
         impl KakaoSangdamChatbotSwitchButton {
             pub fn event<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoSangdamChatbotSwitchButtonEvent>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.event = value
@@ -24613,7 +19755,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoSangdamChatbotSwitchButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24837,10 +19979,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::KakaoSangdamOpenApplicationButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             scheme_android: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -24899,7 +20038,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoSangdamOpenApplicationButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24979,10 +20118,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct KakaoSangdamOpenUrlButton {
-            name: ::std::result::Result<
-                super::KakaoSangdamOpenUrlButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoSangdamOpenUrlButtonType,
                 ::std::string::String,
@@ -25006,7 +20142,7 @@ pub mod types {
         impl KakaoSangdamOpenUrlButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoSangdamOpenUrlButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -25084,10 +20220,7 @@ pub mod types {
                 ::std::vec::Vec<super::KakaoSangdamButton>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::KakaoSangdamOutboundButtonListContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoSangdamOutboundButtonListContentType,
                 ::std::string::String,
@@ -25117,9 +20250,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoSangdamOutboundButtonListContentText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -25218,10 +20349,7 @@ pub mod types {
                 super::KakaoSangdamOutboundImageContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::KakaoSangdamOutboundImageContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for KakaoSangdamOutboundImageContent {
             fn default() -> Self {
@@ -25246,7 +20374,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoSangdamOutboundImageContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -25325,10 +20453,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct KakaoSangdamOutboundTextContent {
-            text: ::std::result::Result<
-                super::KakaoSangdamOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoSangdamOutboundTextContentType,
                 ::std::string::String,
@@ -25345,7 +20470,7 @@ pub mod types {
         impl KakaoSangdamOutboundTextContent {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoSangdamOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -25392,13 +20517,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoSangdamReplyButton {
             extra: ::std::result::Result<
-                ::std::option::Option<super::KakaoSangdamReplyButtonExtra>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::KakaoSangdamReplyButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoSangdamReplyButtonType,
                 ::std::string::String,
@@ -25416,9 +20538,7 @@ pub mod types {
         impl KakaoSangdamReplyButton {
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoSangdamReplyButtonExtra>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25430,7 +20550,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoSangdamReplyButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -25479,13 +20599,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoSangdamReplyWithTextButton {
             extra: ::std::result::Result<
-                ::std::option::Option<super::KakaoSangdamReplyWithTextButtonExtra>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::KakaoSangdamReplyWithTextButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::KakaoSangdamReplyWithTextButtonType,
                 ::std::string::String,
@@ -25503,9 +20620,7 @@ pub mod types {
         impl KakaoSangdamReplyWithTextButton {
             pub fn extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoSangdamReplyWithTextButtonExtra>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.extra = value
@@ -25517,7 +20632,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoSangdamReplyWithTextButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26674,7 +21789,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct LongDescriptionCoupon {
             description: ::std::result::Result<
-                super::LongDescriptionCouponDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             scheme_android: ::std::result::Result<
@@ -26713,7 +21828,7 @@ pub mod types {
         impl LongDescriptionCoupon {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::LongDescriptionCouponDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -26818,27 +21933,24 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MainItemListElement {
             image_url: ::std::result::Result<
-                super::MainItemListElementImageUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<super::MainItemListElementSchemeAndroid>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::MainItemListElementSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::MainItemListElementTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             url_mobile: ::std::result::Result<
-                super::MainItemListElementUrlMobile,
+                ::std::string::String,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::MainItemListElementUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -26857,7 +21969,7 @@ pub mod types {
         impl MainItemListElement {
             pub fn image_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MainItemListElementImageUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image_url = value
@@ -26869,9 +21981,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MainItemListElementSchemeAndroid>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -26885,9 +21995,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MainItemListElementSchemeIos>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -26899,7 +22007,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MainItemListElementTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -26911,7 +22019,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MainItemListElementUrlMobile>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -26923,9 +22031,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MainItemListElementUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -26966,10 +22072,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct MessageDeliveryButton {
-            name: ::std::result::Result<
-                super::MessageDeliveryButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::MessageDeliveryButtonType,
                 ::std::string::String,
@@ -26986,7 +22089,7 @@ pub mod types {
         impl MessageDeliveryButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessageDeliveryButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -27032,10 +22135,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct MessageDeliveryGeneralButton {
-            name: ::std::result::Result<
-                super::MessageDeliveryGeneralButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::MessageDeliveryGeneralButtonType,
                 ::std::string::String,
@@ -27052,7 +22152,7 @@ pub mod types {
         impl MessageDeliveryGeneralButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessageDeliveryGeneralButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -27185,10 +22285,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct MessageDeliveryTextAndImageButton {
-            name: ::std::result::Result<
-                super::MessageDeliveryTextAndImageButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::MessageDeliveryTextAndImageButtonType,
                 ::std::string::String,
@@ -27205,7 +22302,7 @@ pub mod types {
         impl MessageDeliveryTextAndImageButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessageDeliveryTextAndImageButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -27741,9 +22838,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MsisdnMessageFailoverOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<
-                    super::MsisdnMessageFailoverOptionsCampaignReferenceId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -27777,11 +22872,7 @@ pub mod types {
         impl MsisdnMessageFailoverOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MsisdnMessageFailoverOptionsCampaignReferenceId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -27880,9 +22971,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct NonMsisdnMessageFailoverOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<
-                    super::NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -27916,11 +23005,7 @@ pub mod types {
         impl NonMsisdnMessageFailoverOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -28286,11 +23371,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -28305,9 +23390,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -28321,9 +23404,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -28583,7 +23664,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -28607,9 +23688,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -28791,18 +23870,13 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RichContentFreeFormAppLinkButton {
-            name: ::std::result::Result<
-                super::RichContentFreeFormAppLinkButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<
-                    super::RichContentFreeFormAppLinkButtonSchemeAndroid,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::RichContentFreeFormAppLinkButtonSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -28810,11 +23884,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                ::std::option::Option<super::RichContentFreeFormAppLinkButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::RichContentFreeFormAppLinkButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -28833,7 +23907,7 @@ pub mod types {
         impl RichContentFreeFormAppLinkButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RichContentFreeFormAppLinkButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -28845,11 +23919,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::RichContentFreeFormAppLinkButtonSchemeAndroid,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -28863,11 +23933,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::RichContentFreeFormAppLinkButtonSchemeIos,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -28891,11 +23957,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::RichContentFreeFormAppLinkButtonUrlMobile,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -28907,9 +23969,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RichContentFreeFormAppLinkButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -28951,10 +24011,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RichContentFreeFormBotKeywordButton {
-            name: ::std::result::Result<
-                super::RichContentFreeFormBotKeywordButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RichContentFreeFormBotKeywordButtonType,
                 ::std::string::String,
@@ -28971,9 +24028,7 @@ pub mod types {
         impl RichContentFreeFormBotKeywordButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RichContentFreeFormBotKeywordButtonName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -29025,10 +24080,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::RichContentFreeFormBusinessFormButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RichContentFreeFormBusinessFormButtonType,
                 ::std::string::String,
@@ -29062,9 +24114,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RichContentFreeFormBusinessFormButtonName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -29159,10 +24209,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RichContentFreeFormMessageDeliveryButton {
-            name: ::std::result::Result<
-                super::RichContentFreeFormMessageDeliveryButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RichContentFreeFormMessageDeliveryButtonType,
                 ::std::string::String,
@@ -29179,9 +24226,7 @@ pub mod types {
         impl RichContentFreeFormMessageDeliveryButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RichContentFreeFormMessageDeliveryButtonName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -29229,10 +24274,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RichContentFreeFormUrlButton {
-            name: ::std::result::Result<
-                super::RichContentFreeFormUrlButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             target: ::std::result::Result<
                 ::std::option::Option<super::RichContentFreeFormButtonTarget>,
                 ::std::string::String,
@@ -29242,11 +24284,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                super::RichContentFreeFormUrlButtonUrlMobile,
+                ::std::string::String,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::RichContentFreeFormUrlButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -29264,7 +24306,7 @@ pub mod types {
         impl RichContentFreeFormUrlButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RichContentFreeFormUrlButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -29302,7 +24344,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RichContentFreeFormUrlButtonUrlMobile>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -29314,9 +24356,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RichContentFreeFormUrlButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -29465,7 +24505,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ShortDescriptionCoupon {
             description: ::std::result::Result<
-                super::ShortDescriptionCouponDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             scheme_android: ::std::result::Result<
@@ -29504,7 +24544,7 @@ pub mod types {
         impl ShortDescriptionCoupon {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ShortDescriptionCouponDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -29613,7 +24653,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::SouthKoreaOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -29640,9 +24680,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SouthKoreaOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -29675,27 +24713,24 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SubItemListElement {
             image_url: ::std::result::Result<
-                super::SubItemListElementImageUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<super::SubItemListElementSchemeAndroid>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::SubItemListElementSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::SubItemListElementTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             url_mobile: ::std::result::Result<
-                super::SubItemListElementUrlMobile,
+                ::std::string::String,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::SubItemListElementUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -29714,7 +24749,7 @@ pub mod types {
         impl SubItemListElement {
             pub fn image_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SubItemListElementImageUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image_url = value
@@ -29726,9 +24761,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SubItemListElementSchemeAndroid>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -29742,9 +24775,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SubItemListElementSchemeIos>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -29756,7 +24787,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SubItemListElementTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -29768,7 +24799,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SubItemListElementUrlMobile>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -29780,9 +24811,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SubItemListElementUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -29955,18 +24984,13 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TextAndImageFreeFormAppLinkButton {
-            name: ::std::result::Result<
-                super::TextAndImageFreeFormAppLinkButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<
-                    super::TextAndImageFreeFormAppLinkButtonSchemeAndroid,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::TextAndImageFreeFormAppLinkButtonSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -29974,11 +24998,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                ::std::option::Option<super::TextAndImageFreeFormAppLinkButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::TextAndImageFreeFormAppLinkButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -29997,7 +25021,7 @@ pub mod types {
         impl TextAndImageFreeFormAppLinkButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TextAndImageFreeFormAppLinkButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -30009,11 +25033,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TextAndImageFreeFormAppLinkButtonSchemeAndroid,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -30027,11 +25047,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TextAndImageFreeFormAppLinkButtonSchemeIos,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -30055,11 +25071,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TextAndImageFreeFormAppLinkButtonUrlMobile,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -30071,9 +25083,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TextAndImageFreeFormAppLinkButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -30115,10 +25125,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TextAndImageFreeFormBotKeywordButton {
-            name: ::std::result::Result<
-                super::TextAndImageFreeFormBotKeywordButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::TextAndImageFreeFormBotKeywordButtonType,
                 ::std::string::String,
@@ -30135,9 +25142,7 @@ pub mod types {
         impl TextAndImageFreeFormBotKeywordButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TextAndImageFreeFormBotKeywordButtonName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -30189,10 +25194,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::TextAndImageFreeFormBusinessFormButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::TextAndImageFreeFormBusinessFormButtonType,
                 ::std::string::String,
@@ -30226,9 +25228,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TextAndImageFreeFormBusinessFormButtonName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -30323,10 +25323,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TextAndImageFreeFormMessageDeliveryButton {
-            name: ::std::result::Result<
-                super::TextAndImageFreeFormMessageDeliveryButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::TextAndImageFreeFormMessageDeliveryButtonType,
                 ::std::string::String,
@@ -30343,9 +25340,7 @@ pub mod types {
         impl TextAndImageFreeFormMessageDeliveryButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TextAndImageFreeFormMessageDeliveryButtonName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -30393,10 +25388,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TextAndImageFreeFormUrlButton {
-            name: ::std::result::Result<
-                super::TextAndImageFreeFormUrlButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             target: ::std::result::Result<
                 ::std::option::Option<super::TextAndImageFreeFormButtonTarget>,
                 ::std::string::String,
@@ -30406,11 +25398,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                super::TextAndImageFreeFormUrlButtonUrlMobile,
+                ::std::string::String,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::TextAndImageFreeFormUrlButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -30428,7 +25420,7 @@ pub mod types {
         impl TextAndImageFreeFormUrlButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TextAndImageFreeFormUrlButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -30466,9 +25458,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TextAndImageFreeFormUrlButtonUrlMobile,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -30480,9 +25470,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TextAndImageFreeFormUrlButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -30530,7 +25518,7 @@ pub mod types {
                 ::std::option::Option<super::GeneralTemplateCoupon>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<super::TextTemplateText, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<super::TextTemplateType, ::std::string::String>,
         }
         impl ::std::default::Default for TextTemplate {
@@ -30572,7 +25560,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TextTemplateText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -30621,7 +25609,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ToDestination {
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -30637,9 +25625,7 @@ pub mod types {
         impl ToDestination {
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -30750,7 +25736,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UpCouponTitleContent {
             coupon_title_parameter: ::std::result::Result<
-                super::UpCouponTitleContentCouponTitleParameter,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -30771,9 +25757,7 @@ pub mod types {
         impl UpCouponTitleContent {
             pub fn coupon_title_parameter<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::UpCouponTitleContentCouponTitleParameter,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.coupon_title_parameter = value
@@ -30821,7 +25805,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UpCouponTitleContent58b7723d {
             coupon_title: ::std::result::Result<
-                super::UpCouponTitleContent58b7723dCouponTitle,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -30840,9 +25824,7 @@ pub mod types {
         impl UpCouponTitleContent58b7723d {
             pub fn coupon_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::UpCouponTitleContent58b7723dCouponTitle,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.coupon_title = value
@@ -30888,18 +25870,18 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UrlButton {
-            name: ::std::result::Result<super::UrlButtonName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             target: ::std::result::Result<
-                ::std::option::Option<super::UrlButtonTarget>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<super::UrlButtonType, ::std::string::String>,
             url_mobile: ::std::result::Result<
-                super::UrlButtonUrlMobile,
+                ::std::string::String,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::UrlButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -30917,7 +25899,7 @@ pub mod types {
         impl UrlButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UrlButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -30929,9 +25911,7 @@ pub mod types {
             }
             pub fn target<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UrlButtonTarget>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.target = value
@@ -30955,7 +25935,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UrlButtonUrlMobile>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -30967,7 +25947,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::UrlButtonUrlPc>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -31005,20 +25985,17 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UrlGeneralButton {
-            name: ::std::result::Result<
-                super::UrlGeneralButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::UrlGeneralButtonType,
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                ::std::option::Option<super::UrlGeneralButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::UrlGeneralButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -31035,7 +26012,7 @@ pub mod types {
         impl UrlGeneralButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UrlGeneralButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -31059,9 +26036,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UrlGeneralButtonUrlMobile>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -31073,9 +26048,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UrlGeneralButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -31225,20 +26198,17 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UrlTextAndImageButton {
-            name: ::std::result::Result<
-                super::UrlTextAndImageButtonName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::UrlTextAndImageButtonType,
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                ::std::option::Option<super::UrlTextAndImageButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::UrlTextAndImageButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -31255,7 +26225,7 @@ pub mod types {
         impl UrlTextAndImageButton {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UrlTextAndImageButtonName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -31279,9 +26249,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UrlTextAndImageButtonUrlMobile>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -31293,9 +26261,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UrlTextAndImageButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -31397,7 +26363,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Webhooks {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::WebhooksCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -31421,9 +26387,7 @@ pub mod types {
         impl Webhooks {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebhooksCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -31484,15 +26448,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct WideAndVideoTemplateCoupon {
             description: ::std::result::Result<
-                super::WideAndVideoTemplateCouponDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             scheme_android: ::std::result::Result<
-                ::std::option::Option<super::WideAndVideoTemplateCouponSchemeAndroid>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scheme_ios: ::std::result::Result<
-                ::std::option::Option<super::WideAndVideoTemplateCouponSchemeIos>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -31500,11 +26464,11 @@ pub mod types {
                 ::std::string::String,
             >,
             url_mobile: ::std::result::Result<
-                super::WideAndVideoTemplateCouponUrlMobile,
+                ::std::string::String,
                 ::std::string::String,
             >,
             url_pc: ::std::result::Result<
-                ::std::option::Option<super::WideAndVideoTemplateCouponUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -31523,7 +26487,7 @@ pub mod types {
         impl WideAndVideoTemplateCoupon {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WideAndVideoTemplateCouponDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -31535,9 +26499,7 @@ pub mod types {
             }
             pub fn scheme_android<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WideAndVideoTemplateCouponSchemeAndroid>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_android = value
@@ -31551,9 +26513,7 @@ pub mod types {
             }
             pub fn scheme_ios<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WideAndVideoTemplateCouponSchemeIos>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scheme_ios = value
@@ -31577,7 +26537,7 @@ pub mod types {
             }
             pub fn url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WideAndVideoTemplateCouponUrlMobile>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_mobile = value
@@ -31589,9 +26549,7 @@ pub mod types {
             }
             pub fn url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WideAndVideoTemplateCouponUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_pc = value
@@ -31963,12 +26921,14 @@ pub mod builder {
     pub struct SendKakaoAlimMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::KakaoAlimRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendKakaoAlimMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -32002,7 +26962,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::KakaoAlimRequest::try_from(v).map_err(|e| e.to_string())
@@ -32035,6 +26995,9 @@ pub mod builder {
                     &super::operations::SEND_KAKAO_ALIM_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32059,6 +27022,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_kakao_alim_message_delivery_reports`]
 
@@ -32072,6 +27041,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundKakaoAlimMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32083,6 +27053,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -32170,6 +27141,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -32237,6 +27209,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_KAKAO_ALIM_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32261,6 +27236,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_kakao_alim_message_logs`]
 
@@ -32284,6 +27265,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundKakaoAlimMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32302,6 +27284,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -32487,6 +27470,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -32598,6 +27582,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_KAKAO_ALIM_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32622,6 +27609,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_kakao_sangdam_message`]
 
@@ -32630,12 +27623,14 @@ pub mod builder {
     pub struct SendKakaoSangdamMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::KakaoSangdamRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendKakaoSangdamMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -32669,7 +27664,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::KakaoSangdamRequest::try_from(v).map_err(|e| e.to_string())
@@ -32702,6 +27697,9 @@ pub mod builder {
                     &super::operations::SEND_KAKAO_SANGDAM_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32726,6 +27724,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_kakao_sangdam_message_delivery_reports`]
 
@@ -32739,6 +27743,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundKakaoSangdamMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32750,6 +27755,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -32837,6 +27843,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -32904,6 +27911,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_KAKAO_SANGDAM_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -32928,6 +27938,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_kakao_sangdam_message_logs`]
 
@@ -32951,6 +27967,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundKakaoSangdamMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32969,6 +27986,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -33154,6 +28172,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -33265,6 +28284,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_KAKAO_SANGDAM_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33289,6 +28311,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_kakao_chingu_message`]
 
@@ -33297,12 +28325,14 @@ pub mod builder {
     pub struct SendKakaoChinguMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::KakaoChinguRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendKakaoChinguMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -33336,7 +28366,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::KakaoChinguRequest::try_from(v).map_err(|e| e.to_string())
@@ -33369,6 +28399,9 @@ pub mod builder {
                     &super::operations::SEND_KAKAO_CHINGU_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33393,6 +28426,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_kakao_chingu_message_delivery_reports`]
 
@@ -33406,6 +28445,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundKakaoChinguMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33417,6 +28457,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -33504,6 +28545,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -33571,6 +28613,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_KAKAO_CHINGU_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33595,6 +28640,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_kakao_chingu_message_logs`]
 
@@ -33618,6 +28669,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundKakaoChinguMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33636,6 +28688,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -33821,6 +28874,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -33932,6 +28986,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_KAKAO_CHINGU_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33956,6 +29013,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brand_message_templates`]
 
@@ -33964,13 +29027,11 @@ pub mod builder {
     pub struct GetBrandMessageTemplates<'a> {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
-        sender_group_key: Result<
-            Option<types::GetBrandMessageTemplatesSenderGroupKey>,
-            String,
-        >,
-        sender_key: Result<Option<types::GetBrandMessageTemplatesSenderKey>, String>,
+        sender_group_key: Result<Option<::std::string::String>, String>,
+        sender_key: Result<Option<::std::string::String>, String>,
         since: Result<Option<crate::DateTime>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrandMessageTemplates<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33981,6 +29042,7 @@ pub mod builder {
                 sender_key: Ok(None),
                 since: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -33995,26 +29057,26 @@ pub mod builder {
         }
         pub fn sender_group_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetBrandMessageTemplatesSenderGroupKey>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.sender_group_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetBrandMessageTemplatesSenderGroupKey` for sender_group_key failed"
+                    "conversion to `:: std :: string :: String` for sender_group_key failed"
                         .to_string()
                 });
             self
         }
         pub fn sender_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetBrandMessageTemplatesSenderKey>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.sender_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetBrandMessageTemplatesSenderKey` for sender_key failed"
+                    "conversion to `:: std :: string :: String` for sender_key failed"
                         .to_string()
                 });
             self
@@ -34048,7 +29110,15 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ModifiedTemplateResponse>, Error> {
-            let Self { client, page, sender_group_key, sender_key, since, size } = self;
+            let Self {
+                client,
+                page,
+                sender_group_key,
+                sender_key,
+                since,
+                size,
+                call_timeout,
+            } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BRAND_MESSAGE_TEMPLATES,
@@ -34107,6 +29177,9 @@ pub mod builder {
                     &super::operations::GET_BRAND_MESSAGE_TEMPLATES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34131,6 +29204,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_brand_message_template`]
 
@@ -34139,12 +29218,14 @@ pub mod builder {
     pub struct CreateBrandMessageTemplate<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateTemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateBrandMessageTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -34177,7 +29258,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreateTemplateResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateTemplateRequest::try_from(v).map_err(|e| e.to_string())
@@ -34210,6 +29291,9 @@ pub mod builder {
                     &super::operations::CREATE_BRAND_MESSAGE_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34234,6 +29318,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brand_message_template`]
 
@@ -34241,9 +29331,10 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetBrandMessageTemplate<'a> {
         client: &'a super::Client,
-        sender: Result<Option<types::GetBrandMessageTemplateSender>, String>,
-        sender_group: Result<Option<types::GetBrandMessageTemplateSenderGroup>, String>,
-        template_code: Result<types::GetBrandMessageTemplateTemplateCode, String>,
+        sender: Result<Option<::std::string::String>, String>,
+        sender_group: Result<Option<::std::string::String>, String>,
+        template_code: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrandMessageTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34252,42 +29343,43 @@ pub mod builder {
                 sender: Ok(None),
                 sender_group: Ok(None),
                 template_code: Err("template_code was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetBrandMessageTemplateSender>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.sender = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetBrandMessageTemplateSender` for sender failed"
+                    "conversion to `:: std :: string :: String` for sender failed"
                         .to_string()
                 });
             self
         }
         pub fn sender_group<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetBrandMessageTemplateSenderGroup>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.sender_group = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetBrandMessageTemplateSenderGroup` for sender_group failed"
+                    "conversion to `:: std :: string :: String` for sender_group failed"
                         .to_string()
                 });
             self
         }
         pub fn template_code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetBrandMessageTemplateTemplateCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.template_code = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetBrandMessageTemplateTemplateCode` for template_code failed"
+                    "conversion to `:: std :: string :: String` for template_code failed"
                         .to_string()
                 });
             self
@@ -34296,7 +29388,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetTemplateResponse>, Error> {
-            let Self { client, sender, sender_group, template_code } = self;
+            let Self { client, sender, sender_group, template_code, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BRAND_MESSAGE_TEMPLATE,
@@ -34342,6 +29434,9 @@ pub mod builder {
                     &super::operations::GET_BRAND_MESSAGE_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34366,6 +29461,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_brand_message_template`]
 
@@ -34375,6 +29476,7 @@ pub mod builder {
         client: &'a super::Client,
         template_code: Result<::std::string::String, String>,
         body: Result<types::builder::CreateTemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateBrandMessageTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34382,6 +29484,7 @@ pub mod builder {
                 client: client,
                 template_code: Err("template_code was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn template_code<V>(mut self, value: V) -> Self
@@ -34424,7 +29527,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/kakao-brand-messages/1/templates/{templateCode}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, template_code, body } = self;
+            let Self { client, template_code, body, call_timeout } = self;
             let template_code = template_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_BRAND_MESSAGE_TEMPLATE,
@@ -34465,6 +29568,9 @@ pub mod builder {
                     &super::operations::UPDATE_BRAND_MESSAGE_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34482,6 +29588,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static SEND_KAKAO_ALIM_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "kakao:message:send", "kakao:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-kakao-alim-message-delivery-reports`: GET /kakao-alim/1/reports
@@ -33,6 +34,7 @@ pub static GET_OUTBOUND_KAKAO_ALIM_MESSAGE_DELIVERY_REPORTS: Operation = Operati
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "kakao:message:send", "kakao:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-kakao-alim-message-logs`: GET /kakao-alim/1/logs
@@ -49,6 +51,7 @@ pub static GET_OUTBOUND_KAKAO_ALIM_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["kakao:logs:read", "kakao:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`send-kakao-sangdam-message`: POST /kakao-sangdam/1/messages
@@ -65,6 +68,7 @@ pub static SEND_KAKAO_SANGDAM_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "kakao:message:send", "kakao:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-kakao-sangdam-message-delivery-reports`: GET /kakao-sangdam/1/reports
@@ -81,6 +85,7 @@ pub static GET_OUTBOUND_KAKAO_SANGDAM_MESSAGE_DELIVERY_REPORTS: Operation = Oper
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "kakao:message:send", "kakao:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-kakao-sangdam-message-logs`: GET /kakao-sangdam/1/logs
@@ -97,6 +102,7 @@ pub static GET_OUTBOUND_KAKAO_SANGDAM_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["kakao:logs:read", "kakao:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`send-kakao-chingu-message`: POST /kakao-chingu/1/messages
@@ -113,6 +119,7 @@ pub static SEND_KAKAO_CHINGU_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "kakao:message:send", "kakao:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-kakao-chingu-message-delivery-reports`: GET /kakao-chingu/1/reports
@@ -129,6 +136,7 @@ pub static GET_OUTBOUND_KAKAO_CHINGU_MESSAGE_DELIVERY_REPORTS: Operation = Opera
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "kakao:message:send", "kakao:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-kakao-chingu-message-logs`: GET /kakao-chingu/1/logs
@@ -145,6 +153,7 @@ pub static GET_OUTBOUND_KAKAO_CHINGU_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["kakao:logs:read", "kakao:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-brand-message-templates`: GET /kakao-brand-messages/1/templates
@@ -161,6 +170,7 @@ pub static GET_BRAND_MESSAGE_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["kakao:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-brand-message-template`: POST /kakao-brand-messages/1/templates
@@ -177,6 +187,7 @@ pub static CREATE_BRAND_MESSAGE_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["kakao:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-brand-message-template`: GET /kakao-brand-messages/1/templates/single
@@ -193,6 +204,7 @@ pub static GET_BRAND_MESSAGE_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["kakao:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-brand-message-template`: PUT /kakao-brand-messages/1/templates/{templateCode}
@@ -209,6 +221,7 @@ pub static UPDATE_BRAND_MESSAGE_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["kakao:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

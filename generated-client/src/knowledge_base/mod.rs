@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`ArticleDetailResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ArticleDetailResponse {
         pub breadcrumb: ::std::vec::Vec<::std::string::String>,
@@ -92,9 +93,127 @@ pub mod types {
         pub fn builder() -> builder::ArticleDetailResponse {
             Default::default()
         }
+        /// With the required fields (`breadcrumb`, `category`, `content`, `created_at`, `id`, `last_updated_at`, `like_count`, `links`, `name`, `scope`, `status`, `tags`, `view_count`, `visibility`); set the others with the setters.
+        pub fn new(
+            breadcrumb: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            category: impl ::std::convert::Into<CategoryResponse>,
+            content: impl ::std::convert::Into<::std::string::String>,
+            created_at: impl ::std::convert::Into<crate::DateTime>,
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            last_updated_at: impl ::std::convert::Into<crate::DateTime>,
+            like_count: impl ::std::convert::Into<i32>,
+            links: impl ::std::convert::Into<::std::vec::Vec<ArticleLinkDetailResponse>>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            scope: impl ::std::convert::Into<ContentScope>,
+            status: impl ::std::convert::Into<WorkflowStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<TagSimpleResponse>>,
+            view_count: impl ::std::convert::Into<i32>,
+            visibility: impl ::std::convert::Into<ContentVisibility>,
+        ) -> Self {
+            Self {
+                breadcrumb: breadcrumb.into(),
+                category: category.into(),
+                comments_count: ::std::option::Option::None,
+                content: content.into(),
+                created_at: created_at.into(),
+                created_by: ::std::option::Option::None,
+                folder: ::std::option::Option::None,
+                id: id.into(),
+                last_published_at: ::std::option::Option::None,
+                last_published_by: ::std::option::Option::None,
+                last_updated_at: last_updated_at.into(),
+                last_updated_by: ::std::option::Option::None,
+                like_count: like_count.into(),
+                liked_by_user: ::std::option::Option::None,
+                links: links.into(),
+                name: name.into(),
+                public_content_url: ::std::option::Option::None,
+                scope: scope.into(),
+                source: ::std::option::Option::None,
+                status: status.into(),
+                subscribed_by_user: ::std::option::Option::None,
+                tags: tags.into(),
+                view_count: view_count.into(),
+                visibility: visibility.into(),
+            }
+        }
+        /// Sets `comments_count`.
+        pub fn comments_count(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.comments_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_by`.
+        pub fn created_by(mut self, value: impl ::std::convert::Into<UserData>) -> Self {
+            self.created_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `folder`.
+        pub fn folder(
+            mut self,
+            value: impl ::std::convert::Into<FolderResponse>,
+        ) -> Self {
+            self.folder = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_published_at`.
+        pub fn last_published_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_published_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_published_by`.
+        pub fn last_published_by(
+            mut self,
+            value: impl ::std::convert::Into<UserData>,
+        ) -> Self {
+            self.last_published_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_updated_by`.
+        pub fn last_updated_by(
+            mut self,
+            value: impl ::std::convert::Into<UserData>,
+        ) -> Self {
+            self.last_updated_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `liked_by_user`.
+        pub fn liked_by_user(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.liked_by_user = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `public_content_url`.
+        pub fn public_content_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.public_content_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<ContentSource>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subscribed_by_user`.
+        pub fn subscribed_by_user(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.subscribed_by_user = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ArticleLinkDetailResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ArticleLinkDetailResponse {
         pub id: ::uuid::Uuid,
@@ -106,9 +225,22 @@ pub mod types {
         pub fn builder() -> builder::ArticleLinkDetailResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<InternalType>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                name: name.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`ArticleListItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ArticleListItemResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -128,9 +260,48 @@ pub mod types {
         pub fn builder() -> builder::ArticleListItemResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `last_updated_at`, `name`, `scope`, `status`, `tags`, `visibility`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            last_updated_at: impl ::std::convert::Into<crate::DateTime>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            scope: impl ::std::convert::Into<ContentScope>,
+            status: impl ::std::convert::Into<WorkflowStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+            visibility: impl ::std::convert::Into<ContentVisibility>,
+        ) -> Self {
+            Self {
+                breadcrumb: ::std::default::Default::default(),
+                id: id.into(),
+                last_updated_at: last_updated_at.into(),
+                name: name.into(),
+                scope: scope.into(),
+                source: ::std::option::Option::None,
+                status: status.into(),
+                tags: tags.into(),
+                visibility: visibility.into(),
+            }
+        }
+        /// Sets `breadcrumb`.
+        pub fn breadcrumb(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.breadcrumb = value.into();
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<ContentSource>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ArticleRefResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ArticleRefResponse {
         pub id: ::uuid::Uuid,
@@ -139,9 +310,14 @@ pub mod types {
         pub fn builder() -> builder::ArticleRefResponse {
             Default::default()
         }
+        /// With the required fields (`id`); set the others with the setters.
+        pub fn new(id: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            Self { id: id.into() }
+        }
     }
     ///`ArticleVersionDetailResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ArticleVersionDetailResponse {
         #[serde(rename = "attachmentsAdded")]
@@ -170,9 +346,40 @@ pub mod types {
         pub fn builder() -> builder::ArticleVersionDetailResponse {
             Default::default()
         }
+        /// With the required fields (`attachments_added`, `attachments_removed`, `author`, `content_modified`, `id`, `name_modified`, `tags_added`, `tags_removed`, `version_timestamp`, `visibility`, `workflow_status`, `workflow_status_modified`); set the others with the setters.
+        pub fn new(
+            attachments_added: impl ::std::convert::Into<i32>,
+            attachments_removed: impl ::std::convert::Into<i32>,
+            author: impl ::std::convert::Into<UserData>,
+            content_modified: impl ::std::convert::Into<bool>,
+            id: impl ::std::convert::Into<i64>,
+            name_modified: impl ::std::convert::Into<bool>,
+            tags_added: impl ::std::convert::Into<i32>,
+            tags_removed: impl ::std::convert::Into<i32>,
+            version_timestamp: impl ::std::convert::Into<crate::DateTime>,
+            visibility: impl ::std::convert::Into<ContentVisibility>,
+            workflow_status: impl ::std::convert::Into<WorkflowStatus>,
+            workflow_status_modified: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                attachments_added: attachments_added.into(),
+                attachments_removed: attachments_removed.into(),
+                author: author.into(),
+                content_modified: content_modified.into(),
+                id: id.into(),
+                name_modified: name_modified.into(),
+                tags_added: tags_added.into(),
+                tags_removed: tags_removed.into(),
+                version_timestamp: version_timestamp.into(),
+                visibility: visibility.into(),
+                workflow_status: workflow_status.into(),
+                workflow_status_modified: workflow_status_modified.into(),
+            }
+        }
     }
     ///`AttachmentDetailResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AttachmentDetailResponse {
         #[serde(rename = "contentType")]
@@ -194,9 +401,37 @@ pub mod types {
         pub fn builder() -> builder::AttachmentDetailResponse {
             Default::default()
         }
+        /// With the required fields (`content_type`, `download_public_url`, `id`, `name`, `scope`, `size_in_bytes`); set the others with the setters.
+        pub fn new(
+            content_type: impl ::std::convert::Into<::std::string::String>,
+            download_public_url: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            scope: impl ::std::convert::Into<ContentScope>,
+            size_in_bytes: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                content_type: content_type.into(),
+                download_public_url: download_public_url.into(),
+                id: id.into(),
+                name: name.into(),
+                public_content_url: ::std::option::Option::None,
+                scope: scope.into(),
+                size_in_bytes: size_in_bytes.into(),
+            }
+        }
+        /// Sets `public_content_url`.
+        pub fn public_content_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.public_content_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AttachmentLinkedArticleResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AttachmentLinkedArticleResponse {
         #[serde(rename = "articleId")]
@@ -206,9 +441,16 @@ pub mod types {
         pub fn builder() -> builder::AttachmentLinkedArticleResponse {
             Default::default()
         }
+        /// With the required fields (`article_id`); set the others with the setters.
+        pub fn new(article_id: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            Self {
+                article_id: article_id.into(),
+            }
+        }
     }
     ///`CatalogRecordListItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CatalogRecordListItemResponse {
         #[serde(
@@ -243,9 +485,77 @@ pub mod types {
         pub fn builder() -> builder::CatalogRecordListItemResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `name`, `scope`, `tags`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            scope: impl ::std::convert::Into<ContentScope>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+            type_: impl ::std::convert::Into<InternalType>,
+        ) -> Self {
+            Self {
+                content_source: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                id: id.into(),
+                name: name.into(),
+                scope: scope.into(),
+                size_in_bytes: ::std::option::Option::None,
+                tags: tags.into(),
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+                visibility: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_source`.
+        pub fn content_source(
+            mut self,
+            value: impl ::std::convert::Into<ContentSource>,
+        ) -> Self {
+            self.content_source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size_in_bytes`.
+        pub fn size_in_bytes(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.size_in_bytes = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `visibility`.
+        pub fn visibility(
+            mut self,
+            value: impl ::std::convert::Into<ContentVisibility>,
+        ) -> Self {
+            self.visibility = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CategoryItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CategoryItemResponse {
         pub id: ::uuid::Uuid,
@@ -256,9 +566,22 @@ pub mod types {
         pub fn builder() -> builder::CategoryItemResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `name`, `visibility`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            visibility: impl ::std::convert::Into<ContentVisibility>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                name: name.into(),
+                visibility: visibility.into(),
+            }
+        }
     }
     ///`CategoryResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CategoryResponse {
         pub id: ::uuid::Uuid,
@@ -268,77 +591,36 @@ pub mod types {
         pub fn builder() -> builder::CategoryResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `name`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                name: name.into(),
+            }
+        }
     }
     ///`CommentCreateUpdateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CommentCreateUpdateRequest {
-        pub content: CommentCreateUpdateRequestContent,
+        pub content: ::std::string::String,
     }
     impl CommentCreateUpdateRequest {
         pub fn builder() -> builder::CommentCreateUpdateRequest {
             Default::default()
         }
-    }
-    ///`CommentCreateUpdateRequestContent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CommentCreateUpdateRequestContent(::std::string::String);
-    impl ::std::ops::Deref for CommentCreateUpdateRequestContent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CommentCreateUpdateRequestContent>
-    for ::std::string::String {
-        fn from(value: CommentCreateUpdateRequestContent) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CommentCreateUpdateRequestContent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CommentCreateUpdateRequestContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CommentCreateUpdateRequestContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CommentCreateUpdateRequestContent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`content`); set the others with the setters.
+        pub fn new(content: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { content: content.into() }
         }
     }
     ///`CommentListItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CommentListItemResponse {
         pub content: ::std::string::String,
@@ -369,9 +651,50 @@ pub mod types {
         pub fn builder() -> builder::CommentListItemResponse {
             Default::default()
         }
+        /// With the required fields (`content`, `created_at`, `created_by`, `id`, `last_content_updated_at`, `last_content_updated_by`, `last_updated_at`, `resolved`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<::std::string::String>,
+            created_at: impl ::std::convert::Into<crate::DateTime>,
+            created_by: impl ::std::convert::Into<UserData>,
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            last_content_updated_at: impl ::std::convert::Into<crate::DateTime>,
+            last_content_updated_by: impl ::std::convert::Into<UserData>,
+            last_updated_at: impl ::std::convert::Into<crate::DateTime>,
+            resolved: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                created_at: created_at.into(),
+                created_by: created_by.into(),
+                id: id.into(),
+                last_content_updated_at: last_content_updated_at.into(),
+                last_content_updated_by: last_content_updated_by.into(),
+                last_resolved_at: ::std::option::Option::None,
+                last_solver: ::std::option::Option::None,
+                last_updated_at: last_updated_at.into(),
+                resolved: resolved.into(),
+            }
+        }
+        /// Sets `last_resolved_at`.
+        pub fn last_resolved_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_resolved_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_solver`.
+        pub fn last_solver(
+            mut self,
+            value: impl ::std::convert::Into<UserData>,
+        ) -> Self {
+            self.last_solver = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CommentRefResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CommentRefResponse {
         pub id: ::uuid::Uuid,
@@ -379,6 +702,10 @@ pub mod types {
     impl CommentRefResponse {
         pub fn builder() -> builder::CommentRefResponse {
             Default::default()
+        }
+        /// With the required fields (`id`); set the others with the setters.
+        pub fn new(id: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            Self { id: id.into() }
         }
     }
     ///`ContentScope`
@@ -567,6 +894,7 @@ pub mod types {
     }
     ///`CreateTreeNodeRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateTreeNodeRequest {
         pub name: ::std::string::String,
@@ -582,9 +910,33 @@ pub mod types {
         pub fn builder() -> builder::CreateTreeNodeRequest {
             Default::default()
         }
+        /// With the required fields (`name`, `position`, `target_id`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            position: impl ::std::convert::Into<Position>,
+            target_id: impl ::std::convert::Into<::uuid::Uuid>,
+            type_: impl ::std::convert::Into<TreeNodeType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                position: position.into(),
+                target_id: target_id.into(),
+                type_: type_.into(),
+                visibility: ::std::option::Option::None,
+            }
+        }
+        /// Sets `visibility`.
+        pub fn visibility(
+            mut self,
+            value: impl ::std::convert::Into<ContentVisibility>,
+        ) -> Self {
+            self.visibility = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CreateUpdateArticleRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateUpdateArticleRequest {
         #[serde(rename = "categoryId")]
@@ -596,7 +948,7 @@ pub mod types {
         )]
         pub folder_id: ::std::option::Option<::uuid::Uuid>,
         pub links: ::std::vec::Vec<::uuid::Uuid>,
-        pub name: CreateUpdateArticleRequestName,
+        pub name: ::std::string::String,
         pub status: WorkflowStatus,
         pub tags: ::std::vec::Vec<::std::string::String>,
     }
@@ -604,68 +956,37 @@ pub mod types {
         pub fn builder() -> builder::CreateUpdateArticleRequest {
             Default::default()
         }
-    }
-    ///`CreateUpdateArticleRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateUpdateArticleRequestName(::std::string::String);
-    impl ::std::ops::Deref for CreateUpdateArticleRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateUpdateArticleRequestName> for ::std::string::String {
-        fn from(value: CreateUpdateArticleRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateUpdateArticleRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`category_id`, `content`, `links`, `name`, `status`, `tags`); set the others with the setters.
+        pub fn new(
+            category_id: impl ::std::convert::Into<::uuid::Uuid>,
+            content: impl ::std::convert::Into<::std::string::String>,
+            links: impl ::std::convert::Into<::std::vec::Vec<::uuid::Uuid>>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<WorkflowStatus>,
+            tags: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                category_id: category_id.into(),
+                content: content.into(),
+                folder_id: ::std::option::Option::None,
+                links: links.into(),
+                name: name.into(),
+                status: status.into(),
+                tags: tags.into(),
             }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateUpdateArticleRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateUpdateArticleRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateUpdateArticleRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `folder_id`.
+        pub fn folder_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.folder_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FolderItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FolderItemResponse {
         #[serde(rename = "breadCrumbList")]
@@ -677,9 +998,24 @@ pub mod types {
         pub fn builder() -> builder::FolderItemResponse {
             Default::default()
         }
+        /// With the required fields (`bread_crumb_list`, `id`, `name`); set the others with the setters.
+        pub fn new(
+            bread_crumb_list: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                bread_crumb_list: bread_crumb_list.into(),
+                id: id.into(),
+                name: name.into(),
+            }
+        }
     }
     ///`FolderResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FolderResponse {
         pub id: ::uuid::Uuid,
@@ -688,6 +1024,16 @@ pub mod types {
     impl FolderResponse {
         pub fn builder() -> builder::FolderResponse {
             Default::default()
+        }
+        /// With the required fields (`id`, `name`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                name: name.into(),
+            }
         }
     }
     ///`InternalType`
@@ -752,6 +1098,7 @@ pub mod types {
     }
     ///`MoveTreeNodeRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoveTreeNodeRequest {
         pub position: Position,
@@ -762,9 +1109,20 @@ pub mod types {
         pub fn builder() -> builder::MoveTreeNodeRequest {
             Default::default()
         }
+        /// With the required fields (`position`, `target_node_id`); set the others with the setters.
+        pub fn new(
+            position: impl ::std::convert::Into<Position>,
+            target_node_id: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            Self {
+                position: position.into(),
+                target_node_id: target_node_id.into(),
+            }
+        }
     }
     ///`PageArticleListItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageArticleListItemResponse {
         pub paging: PageInfo,
@@ -774,9 +1132,20 @@ pub mod types {
         pub fn builder() -> builder::PageArticleListItemResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<ArticleListItemResponse>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`PageArticleVersionDetailResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageArticleVersionDetailResponse {
         pub paging: PageInfo,
@@ -786,9 +1155,22 @@ pub mod types {
         pub fn builder() -> builder::PageArticleVersionDetailResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<
+                ::std::vec::Vec<ArticleVersionDetailResponse>,
+            >,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`PageCatalogRecordListItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageCatalogRecordListItemResponse {
         pub paging: PageInfo,
@@ -798,9 +1180,22 @@ pub mod types {
         pub fn builder() -> builder::PageCatalogRecordListItemResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<
+                ::std::vec::Vec<CatalogRecordListItemResponse>,
+            >,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`PageCategoryItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageCategoryItemResponse {
         pub paging: PageInfo,
@@ -810,9 +1205,20 @@ pub mod types {
         pub fn builder() -> builder::PageCategoryItemResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<CategoryItemResponse>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`PageFolderItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageFolderItemResponse {
         pub paging: PageInfo,
@@ -822,9 +1228,20 @@ pub mod types {
         pub fn builder() -> builder::PageFolderItemResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<FolderItemResponse>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -838,9 +1255,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PageTagListItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageTagListItemResponse {
         pub paging: PageInfo,
@@ -850,9 +1282,20 @@ pub mod types {
         pub fn builder() -> builder::PageTagListItemResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<TagListItemResponse>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`PageTreeNodeResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageTreeNodeResponse {
         pub paging: PageInfo,
@@ -861,6 +1304,16 @@ pub mod types {
     impl PageTreeNodeResponse {
         pub fn builder() -> builder::PageTreeNodeResponse {
             Default::default()
+        }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<TreeNodeResponse>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
         }
     }
     ///`Position`
@@ -925,6 +1378,7 @@ pub mod types {
     }
     ///`SearchCriteria`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SearchCriteria {
         #[serde(
@@ -945,77 +1399,51 @@ pub mod types {
         pub fn builder() -> builder::SearchCriteria {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                filter: ::std::default::Default::default(),
+                search_exp: ::std::option::Option::None,
+            }
+        }
+        /// Sets `filter`.
+        pub fn filter(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.filter = value.into();
+            self
+        }
+        /// Sets `search_exp`.
+        pub fn search_exp(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.search_exp = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TagCreateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TagCreateRequest {
-        pub name: TagCreateRequestName,
+        pub name: ::std::string::String,
     }
     impl TagCreateRequest {
         pub fn builder() -> builder::TagCreateRequest {
             Default::default()
         }
-    }
-    ///`TagCreateRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TagCreateRequestName(::std::string::String);
-    impl ::std::ops::Deref for TagCreateRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TagCreateRequestName> for ::std::string::String {
-        fn from(value: TagCreateRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TagCreateRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[^,]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[^,]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TagCreateRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TagCreateRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TagCreateRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { name: name.into() }
         }
     }
     ///`TagListItemResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TagListItemResponse {
         #[serde(rename = "createdAt")]
@@ -1031,9 +1459,26 @@ pub mod types {
         pub fn builder() -> builder::TagListItemResponse {
             Default::default()
         }
+        /// With the required fields (`created_at`, `id`, `last_updated_at`, `name`, `references_count`); set the others with the setters.
+        pub fn new(
+            created_at: impl ::std::convert::Into<crate::DateTime>,
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            last_updated_at: impl ::std::convert::Into<crate::DateTime>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            references_count: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                created_at: created_at.into(),
+                id: id.into(),
+                last_updated_at: last_updated_at.into(),
+                name: name.into(),
+                references_count: references_count.into(),
+            }
+        }
     }
     ///`TagRefResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TagRefResponse {
         pub id: ::uuid::Uuid,
@@ -1042,9 +1487,14 @@ pub mod types {
         pub fn builder() -> builder::TagRefResponse {
             Default::default()
         }
+        /// With the required fields (`id`); set the others with the setters.
+        pub fn new(id: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            Self { id: id.into() }
+        }
     }
     ///`TagSimpleResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TagSimpleResponse {
         pub id: ::uuid::Uuid,
@@ -1054,77 +1504,36 @@ pub mod types {
         pub fn builder() -> builder::TagSimpleResponse {
             Default::default()
         }
+        /// With the required fields (`id`, `name`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                name: name.into(),
+            }
+        }
     }
     ///`TagUpdateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TagUpdateRequest {
-        pub name: TagUpdateRequestName,
+        pub name: ::std::string::String,
     }
     impl TagUpdateRequest {
         pub fn builder() -> builder::TagUpdateRequest {
             Default::default()
         }
-    }
-    ///`TagUpdateRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TagUpdateRequestName(::std::string::String);
-    impl ::std::ops::Deref for TagUpdateRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TagUpdateRequestName> for ::std::string::String {
-        fn from(value: TagUpdateRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TagUpdateRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[^,]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[^,]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TagUpdateRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TagUpdateRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TagUpdateRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { name: name.into() }
         }
     }
     ///`TreeNodeResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TreeNodeResponse {
         #[serde(rename = "articleCount")]
@@ -1157,6 +1566,61 @@ pub mod types {
     impl TreeNodeResponse {
         pub fn builder() -> builder::TreeNodeResponse {
             Default::default()
+        }
+        /// With the required fields (`article_count`, `id`, `name`, `parent_id`, `position`, `root`, `scope`, `type_`); set the others with the setters.
+        pub fn new(
+            article_count: impl ::std::convert::Into<i32>,
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            parent_id: impl ::std::convert::Into<::uuid::Uuid>,
+            position: impl ::std::convert::Into<i32>,
+            root: impl ::std::convert::Into<bool>,
+            scope: impl ::std::convert::Into<ContentScope>,
+            type_: impl ::std::convert::Into<TreeNodeType>,
+        ) -> Self {
+            Self {
+                article_count: article_count.into(),
+                child_list: ::std::default::Default::default(),
+                has_children: ::std::option::Option::None,
+                id: id.into(),
+                name: name.into(),
+                parent_id: parent_id.into(),
+                position: position.into(),
+                root: root.into(),
+                scope: scope.into(),
+                source: ::std::option::Option::None,
+                type_: type_.into(),
+                visibility: ::std::option::Option::None,
+            }
+        }
+        /// Sets `child_list`.
+        pub fn child_list(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TreeNodeResponse>>,
+        ) -> Self {
+            self.child_list = value.into();
+            self
+        }
+        /// Sets `has_children`.
+        pub fn has_children(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.has_children = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `source`.
+        pub fn source(
+            mut self,
+            value: impl ::std::convert::Into<ContentSource>,
+        ) -> Self {
+            self.source = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `visibility`.
+        pub fn visibility(
+            mut self,
+            value: impl ::std::convert::Into<ContentVisibility>,
+        ) -> Self {
+            self.visibility = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TreeNodeType`
@@ -1225,6 +1689,7 @@ pub mod types {
     }
     ///`UpdateArticleStatusRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateArticleStatusRequest {
         pub status: WorkflowStatus,
@@ -1233,9 +1698,14 @@ pub mod types {
         pub fn builder() -> builder::UpdateArticleStatusRequest {
             Default::default()
         }
+        /// With the required fields (`status`); set the others with the setters.
+        pub fn new(status: impl ::std::convert::Into<WorkflowStatus>) -> Self {
+            Self { status: status.into() }
+        }
     }
     ///`UpdateTreeNodeRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateTreeNodeRequest {
         pub name: ::std::string::String,
@@ -1244,9 +1714,14 @@ pub mod types {
         pub fn builder() -> builder::UpdateTreeNodeRequest {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { name: name.into() }
+        }
     }
     ///`UserData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UserData {
         #[serde(rename = "encryptUserId")]
@@ -1259,6 +1734,18 @@ pub mod types {
     impl UserData {
         pub fn builder() -> builder::UserData {
             Default::default()
+        }
+        /// With the required fields (`encrypt_user_id`, `first_name`, `last_name`); set the others with the setters.
+        pub fn new(
+            encrypt_user_id: impl ::std::convert::Into<::std::string::String>,
+            first_name: impl ::std::convert::Into<::std::string::String>,
+            last_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                encrypt_user_id: encrypt_user_id.into(),
+                first_name: first_name.into(),
+                last_name: last_name.into(),
+            }
         }
     }
     ///`WorkflowStatus`
@@ -2909,10 +3396,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CommentCreateUpdateRequest {
-            content: ::std::result::Result<
-                super::CommentCreateUpdateRequestContent,
-                ::std::string::String,
-            >,
+            content: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CommentCreateUpdateRequest {
             fn default() -> Self {
@@ -2924,7 +3408,7 @@ pub mod types {
         impl CommentCreateUpdateRequest {
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CommentCreateUpdateRequestContent>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
@@ -3326,10 +3810,7 @@ pub mod types {
                 ::std::vec::Vec<::uuid::Uuid>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::CreateUpdateArticleRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             status: ::std::result::Result<super::WorkflowStatus, ::std::string::String>,
             tags: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -3400,7 +3881,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateUpdateArticleRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -4274,10 +4755,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TagCreateRequest {
-            name: ::std::result::Result<
-                super::TagCreateRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for TagCreateRequest {
             fn default() -> Self {
@@ -4289,7 +4767,7 @@ pub mod types {
         impl TagCreateRequest {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TagCreateRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -4523,10 +5001,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TagUpdateRequest {
-            name: ::std::result::Result<
-                super::TagUpdateRequestName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for TagUpdateRequest {
             fn default() -> Self {
@@ -4538,7 +5013,7 @@ pub mod types {
         impl TagUpdateRequest {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TagUpdateRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -5405,6 +5880,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         body: Result<types::builder::SearchCriteria, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SearchKnowledgeBase<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5413,6 +5889,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -5466,7 +5943,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageCatalogRecordListItemResponse>, Error> {
-            let Self { client, page, size, body } = self;
+            let Self { client, page, size, body, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SEARCH_KNOWLEDGE_BASE,
@@ -5511,6 +5988,9 @@ pub mod builder {
                     &super::operations::SEARCH_KNOWLEDGE_BASE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5535,6 +6015,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_articles`]
 
@@ -5548,6 +6034,7 @@ pub mod builder {
         sort: Result<Option<::std::string::String>, String>,
         status: Result<Option<types::WorkflowStatus>, String>,
         tag: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetArticles<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5559,6 +6046,7 @@ pub mod builder {
                 sort: Ok(None),
                 status: Ok(None),
                 tag: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -5639,7 +6127,16 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageArticleListItemResponse>, Error> {
-            let Self { client, page, search_exp, size, sort, status, tag } = self;
+            let Self {
+                client,
+                page,
+                search_exp,
+                size,
+                sort,
+                status,
+                tag,
+                call_timeout,
+            } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ARTICLES,
@@ -5699,6 +6196,9 @@ pub mod builder {
                     &super::operations::GET_ARTICLES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5716,6 +6216,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_article`]
 
@@ -5724,12 +6230,14 @@ pub mod builder {
     pub struct CreateArticle<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateUpdateArticleRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateArticle<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -5763,7 +6271,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateUpdateArticleRequest::try_from(v)
@@ -5797,6 +6305,9 @@ pub mod builder {
                     &super::operations::CREATE_ARTICLE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5814,6 +6325,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_article`]
 
@@ -5823,6 +6340,7 @@ pub mod builder {
         client: &'a super::Client,
         article_id: Result<::uuid::Uuid, String>,
         record_view: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetArticle<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5830,6 +6348,7 @@ pub mod builder {
                 client: client,
                 article_id: Err("article_id was not initialized".to_string()),
                 record_view: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -5857,7 +6376,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ArticleDetailResponse>, Error> {
-            let Self { client, article_id, record_view } = self;
+            let Self { client, article_id, record_view, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ARTICLE,
@@ -5895,6 +6414,9 @@ pub mod builder {
                     &super::operations::GET_ARTICLE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5911,6 +6433,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_article`]
 
@@ -5920,6 +6448,7 @@ pub mod builder {
         client: &'a super::Client,
         article_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::CreateUpdateArticleRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateArticle<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5927,6 +6456,7 @@ pub mod builder {
                 client: client,
                 article_id: Err("article_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -5971,7 +6501,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
-            let Self { client, article_id, body } = self;
+            let Self { client, article_id, body, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_ARTICLE,
@@ -6013,6 +6543,9 @@ pub mod builder {
                     &super::operations::UPDATE_ARTICLE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6030,6 +6563,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_article`]
 
@@ -6038,12 +6577,14 @@ pub mod builder {
     pub struct DeleteArticle<'a> {
         client: &'a super::Client,
         article_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteArticle<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 article_id: Err("article_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -6059,7 +6600,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/articles/{articleId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, article_id } = self;
+            let Self { client, article_id, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_ARTICLE,
@@ -6091,6 +6632,9 @@ pub mod builder {
                     &super::operations::DELETE_ARTICLE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6106,6 +6650,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_article_status`]
 
@@ -6115,6 +6665,7 @@ pub mod builder {
         client: &'a super::Client,
         article_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::UpdateArticleStatusRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateArticleStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6122,6 +6673,7 @@ pub mod builder {
                 client: client,
                 article_id: Err("article_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -6166,7 +6718,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
-            let Self { client, article_id, body } = self;
+            let Self { client, article_id, body, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_ARTICLE_STATUS,
@@ -6208,6 +6760,9 @@ pub mod builder {
                     &super::operations::UPDATE_ARTICLE_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6232,6 +6787,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_article_versions`]
 
@@ -6243,6 +6804,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         sort: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetArticleVersions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6252,6 +6814,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -6305,7 +6868,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageArticleVersionDetailResponse>, Error> {
-            let Self { client, article_id, page, size, sort } = self;
+            let Self { client, article_id, page, size, sort, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ARTICLE_VERSIONS,
@@ -6355,6 +6918,9 @@ pub mod builder {
                     &super::operations::GET_ARTICLE_VERSIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6376,6 +6942,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_article_comments`]
 
@@ -6384,12 +6956,14 @@ pub mod builder {
     pub struct GetArticleComments<'a> {
         client: &'a super::Client,
         article_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetArticleComments<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 article_id: Err("article_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -6410,7 +6984,7 @@ pub mod builder {
             ResponseValue<::std::vec::Vec<types::CommentListItemResponse>>,
             Error,
         > {
-            let Self { client, article_id } = self;
+            let Self { client, article_id, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ARTICLE_COMMENTS,
@@ -6442,6 +7016,9 @@ pub mod builder {
                     &super::operations::GET_ARTICLE_COMMENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6463,6 +7040,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_article_comment`]
 
@@ -6472,6 +7055,7 @@ pub mod builder {
         client: &'a super::Client,
         article_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::CommentCreateUpdateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateArticleComment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6479,6 +7063,7 @@ pub mod builder {
                 client: client,
                 article_id: Err("article_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -6523,7 +7108,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CommentRefResponse>, Error> {
-            let Self { client, article_id, body } = self;
+            let Self { client, article_id, body, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_ARTICLE_COMMENT,
@@ -6565,6 +7150,9 @@ pub mod builder {
                     &super::operations::CREATE_ARTICLE_COMMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6589,6 +7177,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_article_comment`]
 
@@ -6599,6 +7193,7 @@ pub mod builder {
         article_id: Result<::uuid::Uuid, String>,
         comment_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::CommentCreateUpdateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateArticleComment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6607,6 +7202,7 @@ pub mod builder {
                 article_id: Err("article_id was not initialized".to_string()),
                 comment_id: Err("comment_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -6662,7 +7258,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CommentRefResponse>, Error> {
-            let Self { client, article_id, comment_id, body } = self;
+            let Self { client, article_id, comment_id, body, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_ARTICLE_COMMENT,
@@ -6710,6 +7306,9 @@ pub mod builder {
                     &super::operations::UPDATE_ARTICLE_COMMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6734,6 +7333,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_article_comment`]
 
@@ -6743,6 +7348,7 @@ pub mod builder {
         client: &'a super::Client,
         article_id: Result<::uuid::Uuid, String>,
         comment_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteArticleComment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6750,6 +7356,7 @@ pub mod builder {
                 client: client,
                 article_id: Err("article_id was not initialized".to_string()),
                 comment_id: Err("comment_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn article_id<V>(mut self, value: V) -> Self
@@ -6776,7 +7383,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/articles/{articleId}/comments/{commentId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, article_id, comment_id } = self;
+            let Self { client, article_id, comment_id, call_timeout } = self;
             let article_id = article_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_ARTICLE_COMMENT,
@@ -6814,6 +7421,9 @@ pub mod builder {
                     &super::operations::DELETE_ARTICLE_COMMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6832,6 +7442,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_categories`]
 
@@ -6844,6 +7460,7 @@ pub mod builder {
         scope: Result<Option<types::ContentScope>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         sort: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCategories<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6854,6 +7471,7 @@ pub mod builder {
                 scope: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -6921,7 +7539,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageCategoryItemResponse>, Error> {
-            let Self { client, name, page, scope, size, sort } = self;
+            let Self { client, name, page, scope, size, sort, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CATEGORIES,
@@ -6975,6 +7593,9 @@ pub mod builder {
                     &super::operations::GET_CATEGORIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6992,6 +7613,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_folders`]
 
@@ -7004,6 +7631,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         sort: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetFolders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7014,6 +7642,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn category_id<V>(mut self, value: V) -> Self
@@ -7081,7 +7710,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageFolderItemResponse>, Error> {
-            let Self { client, category_id, name, page, size, sort } = self;
+            let Self { client, category_id, name, page, size, sort, call_timeout } = self;
             let category_id = category_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_FOLDERS,
@@ -7135,6 +7764,9 @@ pub mod builder {
                     &super::operations::GET_FOLDERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -7151,6 +7783,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_content_tree_categories`]
 
@@ -7162,6 +7800,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         sort: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetContentTreeCategories<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7171,6 +7810,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn expanded_to_node_id<V>(mut self, value: V) -> Self
@@ -7226,7 +7866,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageTreeNodeResponse>, Error> {
-            let Self { client, expanded_to_node_id, page, size, sort } = self;
+            let Self { client, expanded_to_node_id, page, size, sort, call_timeout } = self;
             let expanded_to_node_id = expanded_to_node_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONTENT_TREE_CATEGORIES,
@@ -7281,6 +7921,9 @@ pub mod builder {
                     &super::operations::GET_CONTENT_TREE_CATEGORIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -7305,6 +7948,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_content_tree_node`]
 
@@ -7313,12 +7962,14 @@ pub mod builder {
     pub struct CreateContentTreeNode<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateTreeNodeRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateContentTreeNode<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -7351,7 +8002,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TreeNodeResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateTreeNodeRequest::try_from(v).map_err(|e| e.to_string())
@@ -7384,6 +8035,9 @@ pub mod builder {
                     &super::operations::CREATE_CONTENT_TREE_NODE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -7408,6 +8062,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::move_content_tree_node`]
 
@@ -7417,6 +8077,7 @@ pub mod builder {
         client: &'a super::Client,
         node_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::MoveTreeNodeRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> MoveContentTreeNode<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7424,6 +8085,7 @@ pub mod builder {
                 client: client,
                 node_id: Err("node_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn node_id<V>(mut self, value: V) -> Self
@@ -7463,7 +8125,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/knowledge-base/1/content-tree/nodes/{nodeId}/move`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, node_id, body } = self;
+            let Self { client, node_id, body, call_timeout } = self;
             let node_id = node_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::MOVE_CONTENT_TREE_NODE,
@@ -7504,6 +8166,9 @@ pub mod builder {
                     &super::operations::MOVE_CONTENT_TREE_NODE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -7522,6 +8187,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_content_tree_node`]
 
@@ -7530,12 +8201,14 @@ pub mod builder {
     pub struct GetContentTreeNode<'a> {
         client: &'a super::Client,
         node_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetContentTreeNode<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 node_id: Err("node_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn node_id<V>(mut self, value: V) -> Self
@@ -7553,7 +8226,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::TreeNodeResponse>>, Error> {
-            let Self { client, node_id } = self;
+            let Self { client, node_id, call_timeout } = self;
             let node_id = node_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONTENT_TREE_NODE,
@@ -7585,6 +8258,9 @@ pub mod builder {
                     &super::operations::GET_CONTENT_TREE_NODE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -7609,6 +8285,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_content_tree_node`]
 
@@ -7618,6 +8300,7 @@ pub mod builder {
         client: &'a super::Client,
         node_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::UpdateTreeNodeRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateContentTreeNode<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7625,6 +8308,7 @@ pub mod builder {
                 client: client,
                 node_id: Err("node_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn node_id<V>(mut self, value: V) -> Self
@@ -7668,7 +8352,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TreeNodeResponse>, Error> {
-            let Self { client, node_id, body } = self;
+            let Self { client, node_id, body, call_timeout } = self;
             let node_id = node_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONTENT_TREE_NODE,
@@ -7709,6 +8393,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONTENT_TREE_NODE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -7733,6 +8420,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_content_tree_node`]
 
@@ -7741,12 +8434,14 @@ pub mod builder {
     pub struct DeleteContentTreeNode<'a> {
         client: &'a super::Client,
         node_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteContentTreeNode<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 node_id: Err("node_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn node_id<V>(mut self, value: V) -> Self
@@ -7762,7 +8457,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/content-tree/nodes/{nodeId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, node_id } = self;
+            let Self { client, node_id, call_timeout } = self;
             let node_id = node_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONTENT_TREE_NODE,
@@ -7794,6 +8489,9 @@ pub mod builder {
                     &super::operations::DELETE_CONTENT_TREE_NODE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -7812,6 +8510,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_knowledge_base_tags`]
 
@@ -7823,6 +8527,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         sort: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetKnowledgeBaseTags<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7832,6 +8537,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -7887,7 +8593,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageTagListItemResponse>, Error> {
-            let Self { client, name, page, size, sort } = self;
+            let Self { client, name, page, size, sort, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_KNOWLEDGE_BASE_TAGS,
@@ -7935,6 +8641,9 @@ pub mod builder {
                     &super::operations::GET_KNOWLEDGE_BASE_TAGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -7959,6 +8668,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_knowledge_base_tag`]
 
@@ -7967,12 +8682,14 @@ pub mod builder {
     pub struct CreateKnowledgeBaseTag<'a> {
         client: &'a super::Client,
         body: Result<types::builder::TagCreateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateKnowledgeBaseTag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -8001,7 +8718,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/knowledge-base/1/tags`
         pub async fn send(self) -> Result<ResponseValue<types::TagRefResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::TagCreateRequest::try_from(v).map_err(|e| e.to_string())
@@ -8034,6 +8751,9 @@ pub mod builder {
                     &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -8058,6 +8778,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_knowledge_base_tag`]
 
@@ -8066,12 +8792,14 @@ pub mod builder {
     pub struct GetKnowledgeBaseTag<'a> {
         client: &'a super::Client,
         tag_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetKnowledgeBaseTag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 tag_id: Err("tag_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn tag_id<V>(mut self, value: V) -> Self
@@ -8089,7 +8817,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TagListItemResponse>, Error> {
-            let Self { client, tag_id } = self;
+            let Self { client, tag_id, call_timeout } = self;
             let tag_id = tag_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_KNOWLEDGE_BASE_TAG,
@@ -8121,6 +8849,9 @@ pub mod builder {
                     &super::operations::GET_KNOWLEDGE_BASE_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -8145,6 +8876,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_knowledge_base_tag`]
 
@@ -8154,6 +8891,7 @@ pub mod builder {
         client: &'a super::Client,
         tag_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::TagUpdateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateKnowledgeBaseTag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8161,6 +8899,7 @@ pub mod builder {
                 client: client,
                 tag_id: Err("tag_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn tag_id<V>(mut self, value: V) -> Self
@@ -8200,7 +8939,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/knowledge-base/1/tags/{tagId}`
         pub async fn send(self) -> Result<ResponseValue<types::TagRefResponse>, Error> {
-            let Self { client, tag_id, body } = self;
+            let Self { client, tag_id, body, call_timeout } = self;
             let tag_id = tag_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
@@ -8241,6 +8980,9 @@ pub mod builder {
                     &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -8265,6 +9007,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_attachment_details`]
 
@@ -8273,12 +9021,14 @@ pub mod builder {
     pub struct GetAttachmentDetails<'a> {
         client: &'a super::Client,
         attachment_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAttachmentDetails<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 attachment_id: Err("attachment_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn attachment_id<V>(mut self, value: V) -> Self
@@ -8297,7 +9047,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AttachmentDetailResponse>, Error> {
-            let Self { client, attachment_id } = self;
+            let Self { client, attachment_id, call_timeout } = self;
             let attachment_id = attachment_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ATTACHMENT_DETAILS,
@@ -8329,6 +9079,9 @@ pub mod builder {
                     &super::operations::GET_ATTACHMENT_DETAILS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -8353,6 +9106,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_attachment`]
 
@@ -8361,12 +9120,14 @@ pub mod builder {
     pub struct DeleteAttachment<'a> {
         client: &'a super::Client,
         attachment_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteAttachment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 attachment_id: Err("attachment_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn attachment_id<V>(mut self, value: V) -> Self
@@ -8383,7 +9144,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/attachments/{attachmentId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, attachment_id } = self;
+            let Self { client, attachment_id, call_timeout } = self;
             let attachment_id = attachment_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_ATTACHMENT,
@@ -8415,6 +9176,9 @@ pub mod builder {
                     &super::operations::DELETE_ATTACHMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -8430,6 +9194,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_attachment_linked_article`]
 
@@ -8438,12 +9208,14 @@ pub mod builder {
     pub struct GetAttachmentLinkedArticle<'a> {
         client: &'a super::Client,
         attachment_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAttachmentLinkedArticle<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 attachment_id: Err("attachment_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn attachment_id<V>(mut self, value: V) -> Self
@@ -8462,7 +9234,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AttachmentLinkedArticleResponse>, Error> {
-            let Self { client, attachment_id } = self;
+            let Self { client, attachment_id, call_timeout } = self;
             let attachment_id = attachment_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
@@ -8494,6 +9266,9 @@ pub mod builder {
                     &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -8518,6 +9293,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -8532,14 +9313,15 @@ pub mod multipart {
     use crate::{ByteStream, Error, ResponseValue};
     /// The form of `upload-attachment` (POST /knowledge-base/1/attachments): one field per part. [`UploadAttachmentForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct UploadAttachmentForm {
         /// The part `file` (required).
         pub file: crate::FilePart,
     }
     impl UploadAttachmentForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(file: crate::FilePart) -> Self {
-            Self { file }
+        /// With the required fields (`file`); set the others with the setters.
+        pub fn new(file: impl ::std::convert::Into<crate::FilePart>) -> Self {
+            Self { file: file.into() }
         }
     }
     impl crate::Form for UploadAttachmentForm {

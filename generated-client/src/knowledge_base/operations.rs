@@ -17,6 +17,7 @@ pub static SEARCH_KNOWLEDGE_BASE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-articles`: GET /knowledge-base/1/articles
@@ -33,6 +34,7 @@ pub static GET_ARTICLES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-article`: POST /knowledge-base/1/articles
@@ -49,6 +51,7 @@ pub static CREATE_ARTICLE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-article`: GET /knowledge-base/1/articles/{articleId}
@@ -65,6 +68,7 @@ pub static GET_ARTICLE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-article`: PUT /knowledge-base/1/articles/{articleId}
@@ -81,6 +85,7 @@ pub static UPDATE_ARTICLE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-article`: DELETE /knowledge-base/1/articles/{articleId}
@@ -97,6 +102,7 @@ pub static DELETE_ARTICLE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-article-status`: PATCH /knowledge-base/1/articles/{articleId}/status
@@ -113,6 +119,7 @@ pub static UPDATE_ARTICLE_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-article-versions`: GET /knowledge-base/1/articles/{articleId}/history
@@ -129,6 +136,7 @@ pub static GET_ARTICLE_VERSIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-article-comments`: GET /knowledge-base/1/articles/{articleId}/comments
@@ -145,6 +153,7 @@ pub static GET_ARTICLE_COMMENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-article-comment`: POST /knowledge-base/1/articles/{articleId}/comments
@@ -161,6 +170,7 @@ pub static CREATE_ARTICLE_COMMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-article-comment`: PUT /knowledge-base/1/articles/{articleId}/comments/{commentId}
@@ -177,6 +187,7 @@ pub static UPDATE_ARTICLE_COMMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-article-comment`: DELETE /knowledge-base/1/articles/{articleId}/comments/{commentId}
@@ -193,6 +204,7 @@ pub static DELETE_ARTICLE_COMMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-categories`: GET /knowledge-base/1/categories
@@ -209,6 +221,7 @@ pub static GET_CATEGORIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-folders`: GET /knowledge-base/1/folders
@@ -225,6 +238,7 @@ pub static GET_FOLDERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-content-tree-categories`: GET /knowledge-base/1/content-tree/nodes/categories
@@ -241,6 +255,7 @@ pub static GET_CONTENT_TREE_CATEGORIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-content-tree-node`: POST /knowledge-base/1/content-tree/nodes
@@ -257,6 +272,7 @@ pub static CREATE_CONTENT_TREE_NODE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`move-content-tree-node`: POST /knowledge-base/1/content-tree/nodes/{nodeId}/move
@@ -273,6 +289,7 @@ pub static MOVE_CONTENT_TREE_NODE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-content-tree-node`: GET /knowledge-base/1/content-tree/nodes/{nodeId}
@@ -289,6 +306,7 @@ pub static GET_CONTENT_TREE_NODE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-content-tree-node`: PUT /knowledge-base/1/content-tree/nodes/{nodeId}
@@ -305,6 +323,7 @@ pub static UPDATE_CONTENT_TREE_NODE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-content-tree-node`: DELETE /knowledge-base/1/content-tree/nodes/{nodeId}
@@ -321,6 +340,7 @@ pub static DELETE_CONTENT_TREE_NODE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-knowledge-base-tags`: GET /knowledge-base/1/tags
@@ -337,6 +357,7 @@ pub static GET_KNOWLEDGE_BASE_TAGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-knowledge-base-tag`: POST /knowledge-base/1/tags
@@ -353,6 +374,7 @@ pub static CREATE_KNOWLEDGE_BASE_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-knowledge-base-tag`: GET /knowledge-base/1/tags/{tagId}
@@ -369,6 +391,7 @@ pub static GET_KNOWLEDGE_BASE_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-knowledge-base-tag`: PUT /knowledge-base/1/tags/{tagId}
@@ -385,6 +408,7 @@ pub static UPDATE_KNOWLEDGE_BASE_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-attachment-details`: GET /knowledge-base/1/attachments/{attachmentId}
@@ -401,6 +425,7 @@ pub static GET_ATTACHMENT_DETAILS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-attachment`: DELETE /knowledge-base/1/attachments/{attachmentId}
@@ -417,6 +442,7 @@ pub static DELETE_ATTACHMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-attachment-linked-article`: GET /knowledge-base/1/attachments/{attachmentId}/linked-article
@@ -433,6 +459,7 @@ pub static GET_ATTACHMENT_LINKED_ARTICLE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:read", "knowledge-base:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`upload-attachment`: POST /knowledge-base/1/attachments
@@ -449,6 +476,7 @@ pub static UPLOAD_ATTACHMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["knowledge-base:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

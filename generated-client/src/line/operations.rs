@@ -17,6 +17,7 @@ pub static SEND_LINE_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "line:message:send", "line:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-line-message-delivery-reports`: GET /line/1/reports
@@ -33,6 +34,7 @@ pub static GET_OUTBOUND_LINE_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "line:message:send", "line:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -142,6 +142,7 @@ pub mod builder {
         client: &'a super::Client,
         widget_id: Result<::uuid::Uuid, String>,
         session_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> InvalidateCustomerSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -149,6 +150,7 @@ pub mod builder {
                 client: client,
                 widget_id: Err("widget_id was not initialized".to_string()),
                 session_id: Err("session_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn widget_id<V>(mut self, value: V) -> Self
@@ -176,7 +178,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/livechat/1/widgets/{widgetId}/sessions/{sessionId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, widget_id, session_id } = self;
+            let Self { client, widget_id, session_id, call_timeout } = self;
             let widget_id = widget_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::INVALIDATE_CUSTOMER_SESSION,
@@ -213,6 +215,9 @@ pub mod builder {
                     &super::operations::INVALIDATE_CUSTOMER_SESSION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -230,6 +235,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static INVALIDATE_CUSTOMER_SESSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["live-chat:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

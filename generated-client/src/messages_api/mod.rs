@@ -187,6 +187,7 @@ pub mod types {
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -196,9 +197,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -210,6 +222,26 @@ pub mod types {
     impl DeliveryTimeWindow {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
+        }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InboundDlrChannel`
@@ -598,6 +630,7 @@ pub mod types {
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
@@ -616,6 +649,32 @@ pub mod types {
     impl IndiaDltOptions {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
+        }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                telemarketer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `telemarketer_id`.
+        pub fn telemarketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.telemarketer_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageDestination`
@@ -714,6 +773,7 @@ pub mod types {
     }
     ///`MessageOrderingOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageOrderingOptions {
         #[serde(rename = "respectOrder", default = "defaults::default_bool::<true>")]
@@ -732,6 +792,26 @@ pub mod types {
     impl MessageOrderingOptions {
         pub fn builder() -> builder::MessageOrderingOptions {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                respect_order: defaults::default_bool::<true>(),
+                stop_on_failure: defaults::default_bool::<true>(),
+            }
+        }
+        /// Sets `respect_order`.
+        pub fn respect_order(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.respect_order = value.into();
+            self
+        }
+        /// Sets `stop_on_failure`.
+        pub fn stop_on_failure(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.stop_on_failure = value.into();
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -766,6 +846,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -784,9 +865,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -811,6 +934,59 @@ pub mod types {
     impl MessageStatus {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiBaseFailover`
@@ -878,6 +1054,7 @@ pub mod types {
     }
     ///`MessagesApiCarouselTemplateButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiCarouselTemplateButtonBase {
         #[serde(rename = "type")]
@@ -886,6 +1063,12 @@ pub mod types {
     impl MessagesApiCarouselTemplateButtonBase {
         pub fn builder() -> builder::MessagesApiCarouselTemplateButtonBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiCarouselTemplateButtonType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiCarouselTemplateButtonType`
@@ -951,6 +1134,7 @@ pub mod types {
     }
     ///`MessagesApiCarouselTemplateOpenUrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiCarouselTemplateOpenUrlButton {
         pub suffix: ::std::string::String,
@@ -960,6 +1144,18 @@ pub mod types {
     impl MessagesApiCarouselTemplateOpenUrlButton {
         pub fn builder() -> builder::MessagesApiCarouselTemplateOpenUrlButton {
             Default::default()
+        }
+        /// With the required fields (`suffix`, `type_`); set the others with the setters.
+        pub fn new(
+            suffix: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                MessagesApiCarouselTemplateOpenUrlButtonType,
+            >,
+        ) -> Self {
+            Self {
+                suffix: suffix.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiCarouselTemplateOpenUrlButtonType`
@@ -1017,6 +1213,7 @@ pub mod types {
     }
     ///`MessagesApiCarouselTemplatePhoneNumberButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiCarouselTemplatePhoneNumberButton {
         #[serde(rename = "type")]
@@ -1025,6 +1222,14 @@ pub mod types {
     impl MessagesApiCarouselTemplatePhoneNumberButton {
         pub fn builder() -> builder::MessagesApiCarouselTemplatePhoneNumberButton {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiCarouselTemplatePhoneNumberButtonType,
+            >,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiCarouselTemplatePhoneNumberButtonType`
@@ -1083,6 +1288,7 @@ pub mod types {
     }
     ///`MessagesApiCarouselTemplateQuickReplyButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiCarouselTemplateQuickReplyButton {
         #[serde(rename = "postbackData")]
@@ -1093,6 +1299,18 @@ pub mod types {
     impl MessagesApiCarouselTemplateQuickReplyButton {
         pub fn builder() -> builder::MessagesApiCarouselTemplateQuickReplyButton {
             Default::default()
+        }
+        /// With the required fields (`postback_data`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                MessagesApiCarouselTemplateQuickReplyButtonType,
+            >,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiCarouselTemplateQuickReplyButtonType`
@@ -1151,6 +1369,7 @@ pub mod types {
     }
     ///`MessagesApiChannelDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiChannelDestination {
         pub channel: OutboundMessageChannel,
@@ -1158,73 +1377,36 @@ pub mod types {
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<MessagesApiChannelDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl MessagesApiChannelDestination {
         pub fn builder() -> builder::MessagesApiChannelDestination {
             Default::default()
         }
-    }
-    ///`MessagesApiChannelDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiChannelDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiChannelDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiChannelDestinationMessageId>
-    for ::std::string::String {
-        fn from(value: MessagesApiChannelDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiChannelDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`channel`, `to`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<OutboundMessageChannel>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiChannelDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiChannelDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiChannelDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiChannelsDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiChannelsDestination {
         #[serde(rename = "byChannel")]
@@ -1233,72 +1415,35 @@ pub mod types {
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<MessagesApiChannelsDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
     }
     impl MessagesApiChannelsDestination {
         pub fn builder() -> builder::MessagesApiChannelsDestination {
             Default::default()
         }
-    }
-    ///`MessagesApiChannelsDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiChannelsDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiChannelsDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiChannelsDestinationMessageId>
-    for ::std::string::String {
-        fn from(value: MessagesApiChannelsDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiChannelsDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`by_channel`); set the others with the setters.
+        pub fn new(
+            by_channel: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiChannelDestination>,
+            >,
+        ) -> Self {
+            Self {
+                by_channel: by_channel.into(),
+                message_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiChannelsDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiChannelsDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiChannelsDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiDelivery`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiDelivery {
         #[serde(
@@ -1318,9 +1463,44 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiDelivery {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                receive_triggered_failover_reports: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `receive_triggered_failover_reports`.
+        pub fn receive_triggered_failover_reports(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.receive_triggered_failover_reports = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiDeliveryError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiDeliveryError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1345,9 +1525,55 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiDeliveryError {
             Default::default()
         }
+        /// With the required fields (`id`); set the others with the setters.
+        pub fn new(id: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: id.into(),
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiDeliveryReportResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiDeliveryReportResponse {
         pub results: ::std::vec::Vec<MessagesApiDeliveryResult>,
@@ -1356,9 +1582,18 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiDeliveryReportResponse {
             Default::default()
         }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiDeliveryResult>,
+            >,
+        ) -> Self {
+            Self { results: results.into() }
+        }
     }
     ///`MessagesApiDeliveryResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiDeliveryResult {
         #[serde(rename = "bulkId")]
@@ -1409,9 +1644,83 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiDeliveryResult {
             Default::default()
         }
+        /// With the required fields (`bulk_id`, `channel`, `destination`, `done_at`, `error`, `event`, `message_count`, `message_id`, `sender`, `sent_at`, `status`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            channel: impl ::std::convert::Into<InboundDlrChannel>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            done_at: impl ::std::convert::Into<::std::string::String>,
+            error: impl ::std::convert::Into<MessagesApiDeliveryError>,
+            event: impl ::std::convert::Into<::std::string::String>,
+            message_count: impl ::std::convert::Into<i32>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+            sent_at: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<MessagesApiDeliveryStatus>,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                channel: channel.into(),
+                destination: destination.into(),
+                device_details: ::std::option::Option::None,
+                done_at: done_at.into(),
+                error: error.into(),
+                event: event.into(),
+                mcc_mnc: ::std::option::Option::None,
+                message_count: message_count.into(),
+                message_id: message_id.into(),
+                network_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sender: sender.into(),
+                sent_at: sent_at.into(),
+                status: status.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_details`.
+        pub fn device_details(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `network_id`.
+        pub fn network_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.network_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiDeliveryStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiDeliveryStatus {
         pub description: ::std::string::String,
@@ -1426,9 +1735,26 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiDeliveryStatus {
             Default::default()
         }
+        /// With the required fields (`description`, `group_id`, `group_name`, `id`, `name`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            group_id: impl ::std::convert::Into<i32>,
+            group_name: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<i32>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: description.into(),
+                group_id: group_id.into(),
+                group_name: group_name.into(),
+                id: id.into(),
+                name: name.into(),
+            }
+        }
     }
     ///`MessagesApiDescriptiveTotalAmount`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiDescriptiveTotalAmount {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1440,9 +1766,30 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiDescriptiveTotalAmount {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiEventOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiEventOptions {
         #[serde(
@@ -1462,9 +1809,39 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiEventOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiEventRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiEventRequest {
         pub events: ::std::vec::Vec<MessagesApiOutboundEvent>,
@@ -1473,9 +1850,16 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiEventRequest {
             Default::default()
         }
+        /// With the required fields (`events`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<MessagesApiOutboundEvent>>,
+        ) -> Self {
+            Self { events: events.into() }
+        }
     }
     ///`MessagesApiFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiFailover {
         pub channel: OutboundMessageChannel,
@@ -1492,6 +1876,39 @@ pub mod types {
     impl MessagesApiFailover {
         pub fn builder() -> builder::MessagesApiFailover {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(channel: impl ::std::convert::Into<OutboundMessageChannel>) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiInboundEvent`
@@ -1522,6 +1939,7 @@ pub mod types {
     }
     ///`MessagesApiInboundEventBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiInboundEventBase {
         pub event: MessagesApiInboundEventType,
@@ -1529,6 +1947,12 @@ pub mod types {
     impl MessagesApiInboundEventBase {
         pub fn builder() -> builder::MessagesApiInboundEventBase {
             Default::default()
+        }
+        /// With the required fields (`event`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<MessagesApiInboundEventType>,
+        ) -> Self {
+            Self { event: event.into() }
         }
     }
     ///`MessagesApiInboundEventType`
@@ -1593,6 +2017,7 @@ pub mod types {
     }
     ///`MessagesApiInboundTypingStartedEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiInboundTypingStartedEvent {
         #[serde(
@@ -1619,6 +2044,48 @@ pub mod types {
     impl MessagesApiInboundTypingStartedEvent {
         pub fn builder() -> builder::MessagesApiInboundTypingStartedEvent {
             Default::default()
+        }
+        /// With the required fields (`channel`, `destination`, `event`, `message_id`, `received_at`, `sender`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<InboundTypingStartedChannel>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            event: impl ::std::convert::Into<MessagesApiInboundTypingStartedEventEvent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                channel: channel.into(),
+                destination: destination.into(),
+                event: event.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: received_at.into(),
+                sender: sender.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiInboundTypingStartedEventEvent`
@@ -1680,6 +2147,7 @@ pub mod types {
     }
     ///`MessagesApiInboundTypingStoppedEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiInboundTypingStoppedEvent {
         #[serde(
@@ -1706,6 +2174,48 @@ pub mod types {
     impl MessagesApiInboundTypingStoppedEvent {
         pub fn builder() -> builder::MessagesApiInboundTypingStoppedEvent {
             Default::default()
+        }
+        /// With the required fields (`channel`, `destination`, `event`, `message_id`, `received_at`, `sender`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<InboundTypingStoppedChannel>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            event: impl ::std::convert::Into<MessagesApiInboundTypingStoppedEventEvent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                channel: channel.into(),
+                destination: destination.into(),
+                event: event.into(),
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: received_at.into(),
+                sender: sender.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiInboundTypingStoppedEventEvent`
@@ -1767,6 +2277,7 @@ pub mod types {
     }
     ///`MessagesApiIncomingMessageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiIncomingMessageResponse {
         #[serde(
@@ -1785,9 +2296,33 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiIncomingMessageResponse {
             Default::default()
         }
+        /// With the required fields (`results`); set the others with the setters.
+        pub fn new(
+            results: impl ::std::convert::Into<::std::vec::Vec<MessagesApiInboundEvent>>,
+        ) -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                pending_message_count: ::std::option::Option::None,
+                results: results.into(),
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pending_message_count`.
+        pub fn pending_message_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.pending_message_count = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessage {
         pub channel: OutboundMessageChannel,
@@ -1806,9 +2341,58 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessage {
             Default::default()
         }
+        /// With the required fields (`channel`, `content`, `destinations`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<OutboundMessageChannel>,
+            content: impl ::std::convert::Into<MessagesApiMessageContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<MessageDestination>>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: content.into(),
+                destinations: destinations.into(),
+                failover: ::std::default::Default::default(),
+                options: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `failover`.
+        pub fn failover(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MessagesApiBaseFailover>>,
+        ) -> Self {
+            self.failover = value.into();
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiWebhooks>,
+        ) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageAddCalendarEventButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageAddCalendarEventButton {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1830,6 +2414,42 @@ pub mod types {
     impl MessagesApiMessageAddCalendarEventButton {
         pub fn builder() -> builder::MessagesApiMessageAddCalendarEventButton {
             Default::default()
+        }
+        /// With the required fields (`end_time`, `start_time`, `text`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            end_time: impl ::std::convert::Into<crate::DateTime>,
+            start_time: impl ::std::convert::Into<crate::DateTime>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageAddCalendarEventButtonType,
+            >,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                end_time: end_time.into(),
+                postback_data: ::std::option::Option::None,
+                start_time: start_time.into(),
+                text: text.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `postback_data`.
+        pub fn postback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postback_data = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageAddCalendarEventButtonType`
@@ -1887,15 +2507,14 @@ pub mod types {
     }
     ///`MessagesApiMessageApplePayPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageApplePayPaymentConfiguration {
         #[serde(
             rename = "currencyCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub currency_code: ::std::option::Option<
-            MessagesApiMessageApplePayPaymentConfigurationCurrencyCode,
-        >,
+        pub currency_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "fallbackUrl",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1913,9 +2532,7 @@ pub mod types {
             rename = "merchantCountryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub merchant_country_code: ::std::option::Option<
-            MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode,
-        >,
+        pub merchant_country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "merchantDisplayName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1981,6 +2598,158 @@ pub mod types {
     impl MessagesApiMessageApplePayPaymentConfiguration {
         pub fn builder() -> builder::MessagesApiMessageApplePayPaymentConfiguration {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageApplePayPaymentConfigurationType,
+            >,
+        ) -> Self {
+            Self {
+                currency_code: ::std::option::Option::None,
+                fallback_url: ::std::option::Option::None,
+                merchant_capabilities: ::std::default::Default::default(),
+                merchant_country_code: ::std::option::Option::None,
+                merchant_display_name: ::std::option::Option::None,
+                merchant_domain: ::std::option::Option::None,
+                merchant_payment_gateway_url: ::std::option::Option::None,
+                order_tracking_url: ::std::option::Option::None,
+                payment_method_update_url: ::std::option::Option::None,
+                required_billing_fields: ::std::default::Default::default(),
+                required_shipping_fields: ::std::default::Default::default(),
+                shipping_contact_update_url: ::std::option::Option::None,
+                shipping_method_update_url: ::std::option::Option::None,
+                supported_networks: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `currency_code`.
+        pub fn currency_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `fallback_url`.
+        pub fn fallback_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.fallback_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `merchant_capabilities`.
+        pub fn merchant_capabilities(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    MessagesApiMessageApplePayPaymentConfigurationMerchantCapability,
+                >,
+            >,
+        ) -> Self {
+            self.merchant_capabilities = value.into();
+            self
+        }
+        /// Sets `merchant_country_code`.
+        pub fn merchant_country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `merchant_display_name`.
+        pub fn merchant_display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `merchant_domain`.
+        pub fn merchant_domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `merchant_payment_gateway_url`.
+        pub fn merchant_payment_gateway_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_payment_gateway_url = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `order_tracking_url`.
+        pub fn order_tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.order_tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payment_method_update_url`.
+        pub fn payment_method_update_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payment_method_update_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `required_billing_fields`.
+        pub fn required_billing_fields(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    MessagesApiMessageApplePayPaymentConfigurationContactField,
+                >,
+            >,
+        ) -> Self {
+            self.required_billing_fields = value.into();
+            self
+        }
+        /// Sets `required_shipping_fields`.
+        pub fn required_shipping_fields(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    MessagesApiMessageApplePayPaymentConfigurationContactField,
+                >,
+            >,
+        ) -> Self {
+            self.required_shipping_fields = value.into();
+            self
+        }
+        /// Sets `shipping_contact_update_url`.
+        pub fn shipping_contact_update_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.shipping_contact_update_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shipping_method_update_url`.
+        pub fn shipping_method_update_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.shipping_method_update_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `supported_networks`.
+        pub fn supported_networks(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageApplePayPaymentConfigurationNetwork>,
+            >,
+        ) -> Self {
+            self.supported_networks = value.into();
+            self
         }
     }
     ///`MessagesApiMessageApplePayPaymentConfigurationContactField`
@@ -2055,73 +2824,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`MessagesApiMessageApplePayPaymentConfigurationCurrencyCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageApplePayPaymentConfigurationCurrencyCode(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for MessagesApiMessageApplePayPaymentConfigurationCurrencyCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageApplePayPaymentConfigurationCurrencyCode>
-    for ::std::string::String {
-        fn from(
-            value: MessagesApiMessageApplePayPaymentConfigurationCurrencyCode,
-        ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessageApplePayPaymentConfigurationCurrencyCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{3}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{3}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageApplePayPaymentConfigurationCurrencyCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageApplePayPaymentConfigurationCurrencyCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageApplePayPaymentConfigurationCurrencyCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MessagesApiMessageApplePayPaymentConfigurationMerchantCapability`
     #[derive(
         ::serde::Deserialize,
@@ -2188,74 +2890,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode,
-    > for ::std::string::String {
-        fn from(
-            value: MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode,
-        ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessagesApiMessageApplePayPaymentConfigurationNetwork`
@@ -2400,6 +3034,7 @@ pub mod types {
     }
     ///`MessagesApiMessageAuthenticationRequestBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageAuthenticationRequestBody {
         #[serde(
@@ -2416,6 +3051,36 @@ pub mod types {
     impl MessagesApiMessageAuthenticationRequestBody {
         pub fn builder() -> builder::MessagesApiMessageAuthenticationRequestBody {
             Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageAuthenticationRequestBodyType,
+            >,
+        ) -> Self {
+            Self {
+                image_url: ::std::option::Option::None,
+                scopes: ::std::default::Default::default(),
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `scopes`.
+        pub fn scopes(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.scopes = value.into();
+            self
         }
     }
     ///`MessagesApiMessageAuthenticationRequestBodyType`
@@ -2596,6 +3261,7 @@ pub mod types {
     }
     ///`MessagesApiMessageBodyBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageBodyBase {
         #[serde(rename = "type")]
@@ -2604,6 +3270,12 @@ pub mod types {
     impl MessagesApiMessageBodyBase {
         pub fn builder() -> builder::MessagesApiMessageBodyBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageBodyType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiMessageBodyType`
@@ -2728,6 +3400,7 @@ pub mod types {
     }
     ///`MessagesApiMessageBrazilBoletoPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageBrazilBoletoPaymentConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2740,6 +3413,34 @@ pub mod types {
     impl MessagesApiMessageBrazilBoletoPaymentConfiguration {
         pub fn builder() -> builder::MessagesApiMessageBrazilBoletoPaymentConfiguration {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageBrazilBoletoPaymentConfigurationType,
+            >,
+        ) -> Self {
+            Self {
+                code: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `code`.
+        pub fn code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageBrazilBoletoPaymentConfigurationType`
@@ -2798,6 +3499,7 @@ pub mod types {
     }
     ///`MessagesApiMessageBrazilLinkPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageBrazilLinkPaymentConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2813,6 +3515,34 @@ pub mod types {
     impl MessagesApiMessageBrazilLinkPaymentConfiguration {
         pub fn builder() -> builder::MessagesApiMessageBrazilLinkPaymentConfiguration {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageBrazilLinkPaymentConfigurationType,
+            >,
+        ) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                payment_link: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payment_link`.
+        pub fn payment_link(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payment_link = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageBrazilLinkPaymentConfigurationType`
@@ -2871,14 +3601,13 @@ pub mod types {
     }
     ///`MessagesApiMessageBrazilPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageBrazilPaymentConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<
-            MessagesApiMessageBrazilPaymentConfigurationName,
-        >,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MessagesApiMessageBrazilPaymentConfigurationType,
     }
@@ -2886,67 +3615,33 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageBrazilPaymentConfiguration {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageBrazilPaymentConfigurationName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageBrazilPaymentConfigurationName(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageBrazilPaymentConfigurationName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageBrazilPaymentConfigurationName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageBrazilPaymentConfigurationName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageBrazilPaymentConfigurationName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
-                return Err("longer than 60 characters".into());
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageBrazilPaymentConfigurationType,
+            >,
+        ) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageBrazilPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageBrazilPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageBrazilPaymentConfigurationName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageBrazilPaymentConfigurationType`
@@ -3005,6 +3700,7 @@ pub mod types {
     }
     ///`MessagesApiMessageBrazilPixDcPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageBrazilPixDcPaymentConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3026,9 +3722,7 @@ pub mod types {
         )]
         pub merchant_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<
-            MessagesApiMessageBrazilPixDcPaymentConfigurationName,
-        >,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MessagesApiMessageBrazilPixDcPaymentConfigurationType,
     }
@@ -3036,69 +3730,71 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageBrazilPixDcPaymentConfiguration {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageBrazilPixDcPaymentConfigurationName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageBrazilPixDcPaymentConfigurationName(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for MessagesApiMessageBrazilPixDcPaymentConfigurationName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageBrazilPixDcPaymentConfigurationName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageBrazilPixDcPaymentConfigurationName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageBrazilPixDcPaymentConfigurationName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
-                return Err("longer than 60 characters".into());
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageBrazilPixDcPaymentConfigurationType,
+            >,
+        ) -> Self {
+            Self {
+                code: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                key_type: ::std::option::Option::None,
+                merchant_name: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageBrazilPixDcPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `code`.
+        pub fn code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageBrazilPixDcPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageBrazilPixDcPaymentConfigurationName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key_type`.
+        pub fn key_type(
+            mut self,
+            value: impl ::std::convert::Into<
+                MessagesApiMessageBrazilPixDcPaymentContentKeyType,
+            >,
+        ) -> Self {
+            self.key_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `merchant_name`.
+        pub fn merchant_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.merchant_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageBrazilPixDcPaymentConfigurationType`
@@ -3275,6 +3971,7 @@ pub mod types {
     }
     ///`MessagesApiMessageButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageButtonBase {
         #[serde(rename = "type")]
@@ -3283,6 +3980,12 @@ pub mod types {
     impl MessagesApiMessageButtonBase {
         pub fn builder() -> builder::MessagesApiMessageButtonBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageButtonType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiMessageButtonType`
@@ -3360,6 +4063,7 @@ pub mod types {
     }
     ///`MessagesApiMessageCardOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageCardOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3374,6 +4078,40 @@ pub mod types {
     impl MessagesApiMessageCardOptions {
         pub fn builder() -> builder::MessagesApiMessageCardOptions {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                alignment: ::std::option::Option::None,
+                height: ::std::option::Option::None,
+                orientation: ::std::option::Option::None,
+            }
+        }
+        /// Sets `alignment`.
+        pub fn alignment(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageCardOptionsAlignmentEnum>,
+        ) -> Self {
+            self.alignment = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `height`.
+        pub fn height(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageCardOptionsHeightEnum>,
+        ) -> Self {
+            self.height = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `orientation`.
+        pub fn orientation(
+            mut self,
+            value: impl ::std::convert::Into<
+                MessagesApiMessageCardOptionsOrientationEnum,
+            >,
+        ) -> Self {
+            self.orientation = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageCardOptionsAlignmentEnum`
@@ -3568,6 +4306,7 @@ pub mod types {
     }
     ///`MessagesApiMessageCarouselBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageCarouselBody {
         pub cards: ::std::vec::Vec<MessagesApiMessageCarouselCard>,
@@ -3577,6 +4316,18 @@ pub mod types {
     impl MessagesApiMessageCarouselBody {
         pub fn builder() -> builder::MessagesApiMessageCarouselBody {
             Default::default()
+        }
+        /// With the required fields (`cards`, `type_`); set the others with the setters.
+        pub fn new(
+            cards: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageCarouselCard>,
+            >,
+            type_: impl ::std::convert::Into<MessagesApiMessageCarouselBodyType>,
+        ) -> Self {
+            Self {
+                cards: cards.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMessageCarouselBodyType`
@@ -3634,6 +4385,7 @@ pub mod types {
     }
     ///`MessagesApiMessageCarouselCard`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageCarouselCard {
         pub body: MessagesApiMessageCarouselCardBody,
@@ -3644,9 +4396,27 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageCarouselCard {
             Default::default()
         }
+        /// With the required fields (`body`); set the others with the setters.
+        pub fn new(
+            body: impl ::std::convert::Into<MessagesApiMessageCarouselCardBody>,
+        ) -> Self {
+            Self {
+                body: body.into(),
+                buttons: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MessagesApiMessageButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
+        }
     }
     ///`MessagesApiMessageCarouselCardBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageCarouselCardBody {
         #[serde(
@@ -3672,9 +4442,66 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageCarouselCardBody {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                card_options: ::std::option::Option::None,
+                is_video: ::std::default::Default::default(),
+                text: ::std::option::Option::None,
+                thumbnail_url: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `card_options`.
+        pub fn card_options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageCardOptions>,
+        ) -> Self {
+            self.card_options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_video`.
+        pub fn is_video(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_video = value.into();
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageConfirmationBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageConfirmationBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3690,9 +4517,34 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageConfirmationBody {
             Default::default()
         }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                text: text.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageContactBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageContactBody {
         pub name: ::std::string::String,
@@ -3704,6 +4556,18 @@ pub mod types {
     impl MessagesApiMessageContactBody {
         pub fn builder() -> builder::MessagesApiMessageContactBody {
             Default::default()
+        }
+        /// With the required fields (`name`, `phone_number`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageContactBodyType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                phone_number: phone_number.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMessageContactBodyType`
@@ -3761,6 +4625,7 @@ pub mod types {
     }
     ///`MessagesApiMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageContent {
         pub body: MessagesApiMessageBody,
@@ -3787,22 +4652,72 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageContent {
             Default::default()
         }
+        /// With the required fields (`body`); set the others with the setters.
+        pub fn new(body: impl ::std::convert::Into<MessagesApiMessageBody>) -> Self {
+            Self {
+                body: body.into(),
+                buttons: ::std::default::Default::default(),
+                confirmation_body: ::std::option::Option::None,
+                footer: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+            }
+        }
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MessagesApiMessageButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
+        }
+        /// Sets `confirmation_body`.
+        pub fn confirmation_body(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageConfirmationBody>,
+        ) -> Self {
+            self.confirmation_body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `footer`.
+        pub fn footer(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageFooter>,
+        ) -> Self {
+            self.footer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageHeader>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageDatePickerFormPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageDatePickerFormPage {
         #[serde(
             rename = "nextPageIdentifier",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub next_page_identifier: ::std::option::Option<
-            MessagesApiMessageDatePickerFormPageNextPageIdentifier,
-        >,
+        pub next_page_identifier: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub options: ::std::option::Option<MessagesApiMessageDatePickerFormPageOptions>,
         #[serde(rename = "pageIdentifier")]
-        pub page_identifier: MessagesApiMessageDatePickerFormPagePageIdentifier,
+        pub page_identifier: ::std::string::String,
         #[serde(
             rename = "submitForm",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3818,70 +4733,55 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageDatePickerFormPage {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageDatePickerFormPageNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageDatePickerFormPageNextPageIdentifier(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for MessagesApiMessageDatePickerFormPageNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageDatePickerFormPageNextPageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageDatePickerFormPageNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageDatePickerFormPageNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`page_identifier`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageDatePickerFormPageType>,
+        ) -> Self {
+            Self {
+                next_page_identifier: ::std::option::Option::None,
+                options: ::std::option::Option::None,
+                page_identifier: page_identifier.into(),
+                submit_form: ::std::option::Option::None,
+                text: text.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageDatePickerFormPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `next_page_identifier`.
+        pub fn next_page_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_page_identifier = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageDatePickerFormPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageDatePickerFormPageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageDatePickerFormPageNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `submit_form`.
+        pub fn submit_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.submit_form = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageDatePickerFormPageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageDatePickerFormPageOptions {
         #[serde(
@@ -3914,64 +4814,55 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageDatePickerFormPageOptions {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageDatePickerFormPagePageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageDatePickerFormPagePageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageDatePickerFormPagePageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageDatePickerFormPagePageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageDatePickerFormPagePageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageDatePickerFormPagePageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                date_format: ::std::option::Option::None,
+                date_label: ::std::option::Option::None,
+                maximum_date: ::std::option::Option::None,
+                minimum_date: ::std::option::Option::None,
+                start_date: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageDatePickerFormPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `date_format`.
+        pub fn date_format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.date_format = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageDatePickerFormPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `date_label`.
+        pub fn date_label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.date_label = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageDatePickerFormPagePageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `maximum_date`.
+        pub fn maximum_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.maximum_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `minimum_date`.
+        pub fn minimum_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.minimum_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_date`.
+        pub fn start_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_date = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageDatePickerFormPageType`
@@ -4029,6 +4920,7 @@ pub mod types {
     }
     ///`MessagesApiMessageDescriptiveDiscountAmount`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageDescriptiveDiscountAmount {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4040,9 +4932,30 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageDescriptiveDiscountAmount {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageDescriptiveTaxAmount`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageDescriptiveTaxAmount {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4054,13 +4967,34 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageDescriptiveTaxAmount {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageDialPhoneButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageDialPhoneButton {
         #[serde(rename = "phoneNumber")]
-        pub phone_number: MessagesApiMessageDialPhoneButtonPhoneNumber,
+        pub phone_number: ::std::string::String,
         #[serde(
             rename = "postbackData",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4074,65 +5008,26 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageDialPhoneButton {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageDialPhoneButtonPhoneNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageDialPhoneButtonPhoneNumber(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageDialPhoneButtonPhoneNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageDialPhoneButtonPhoneNumber>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageDialPhoneButtonPhoneNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageDialPhoneButtonPhoneNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^\\+?[0-9]\\d{1,14}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^\\+?[0-9]\\d{1,14}$\"".into());
+        /// With the required fields (`phone_number`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageDialPhoneButtonType>,
+        ) -> Self {
+            Self {
+                phone_number: phone_number.into(),
+                postback_data: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiMessageDialPhoneButtonPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageDialPhoneButtonPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageDialPhoneButtonPhoneNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `postback_data`.
+        pub fn postback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postback_data = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageDialPhoneButtonType`
@@ -4190,6 +5085,7 @@ pub mod types {
     }
     ///`MessagesApiMessageDocumentBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageDocumentBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4203,6 +5099,34 @@ pub mod types {
     impl MessagesApiMessageDocumentBody {
         pub fn builder() -> builder::MessagesApiMessageDocumentBody {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageDocumentBodyType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                filename: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `filename`.
+        pub fn filename(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.filename = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageDocumentBodyType`
@@ -4280,6 +5204,7 @@ pub mod types {
     }
     ///`MessagesApiMessageFlowActionBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFlowActionBase {
         #[serde(rename = "type")]
@@ -4289,9 +5214,16 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageFlowActionBase {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageFlowActionType>,
+        ) -> Self {
+            Self { type_: type_.into() }
+        }
     }
     ///`MessagesApiMessageFlowActionPayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFlowActionPayload {
         #[serde(
@@ -4307,6 +5239,26 @@ pub mod types {
     impl MessagesApiMessageFlowActionPayload {
         pub fn builder() -> builder::MessagesApiMessageFlowActionPayload {
             Default::default()
+        }
+        /// With the required fields (`screen`); set the others with the setters.
+        pub fn new(screen: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                data: ::std::default::Default::default(),
+                screen: screen.into(),
+            }
+        }
+        /// Sets `data`.
+        pub fn data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.data = value.into();
+            self
         }
     }
     ///`MessagesApiMessageFlowActionType`
@@ -4368,6 +5320,7 @@ pub mod types {
     }
     ///`MessagesApiMessageFlowBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFlowBody {
         pub action: MessagesApiMessageFlowAction,
@@ -4384,6 +5337,33 @@ pub mod types {
     impl MessagesApiMessageFlowBody {
         pub fn builder() -> builder::MessagesApiMessageFlowBody {
             Default::default()
+        }
+        /// With the required fields (`action`, `button_text`, `id`, `text`, `token`, `type_`); set the others with the setters.
+        pub fn new(
+            action: impl ::std::convert::Into<MessagesApiMessageFlowAction>,
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            token: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageFlowBodyType>,
+        ) -> Self {
+            Self {
+                action: action.into(),
+                button_text: button_text.into(),
+                id: id.into(),
+                mode: ::std::option::Option::None,
+                text: text.into(),
+                token: token.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `mode`.
+        pub fn mode(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageFlowMode>,
+        ) -> Self {
+            self.mode = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageFlowBodyType`
@@ -4441,6 +5421,7 @@ pub mod types {
     }
     ///`MessagesApiMessageFlowDataExchangeAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFlowDataExchangeAction {
         #[serde(rename = "type")]
@@ -4449,6 +5430,14 @@ pub mod types {
     impl MessagesApiMessageFlowDataExchangeAction {
         pub fn builder() -> builder::MessagesApiMessageFlowDataExchangeAction {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageFlowDataExchangeActionType,
+            >,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiMessageFlowDataExchangeActionType`
@@ -4567,6 +5556,7 @@ pub mod types {
     }
     ///`MessagesApiMessageFlowNavigateAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFlowNavigateAction {
         pub payload: MessagesApiMessageFlowActionPayload,
@@ -4576,6 +5566,16 @@ pub mod types {
     impl MessagesApiMessageFlowNavigateAction {
         pub fn builder() -> builder::MessagesApiMessageFlowNavigateAction {
             Default::default()
+        }
+        /// With the required fields (`payload`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<MessagesApiMessageFlowActionPayload>,
+            type_: impl ::std::convert::Into<MessagesApiMessageFlowNavigateActionType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMessageFlowNavigateActionType`
@@ -4633,6 +5633,7 @@ pub mod types {
     }
     ///`MessagesApiMessageFooter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFooter {
         pub text: ::std::string::String,
@@ -4641,9 +5642,14 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageFooter {
             Default::default()
         }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { text: text.into() }
+        }
     }
     ///`MessagesApiMessageFormBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFormBody {
         #[serde(
@@ -4657,7 +5663,7 @@ pub mod types {
         #[serde(rename = "showSummary", default)]
         pub show_summary: bool,
         #[serde(rename = "startPageIdentifier")]
-        pub start_page_identifier: MessagesApiMessageFormBodyStartPageIdentifier,
+        pub start_page_identifier: ::std::string::String,
         pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MessagesApiMessageFormBodyType,
@@ -4666,64 +5672,42 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageFormBody {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageFormBodyStartPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageFormBodyStartPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageFormBodyStartPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageFormBodyStartPageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageFormBodyStartPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageFormBodyStartPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`pages`, `start_page_identifier`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            pages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageFormPage>,
+            >,
+            start_page_identifier: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageFormBodyType>,
+        ) -> Self {
+            Self {
+                image_url: ::std::option::Option::None,
+                is_private: ::std::default::Default::default(),
+                pages: pages.into(),
+                show_summary: ::std::default::Default::default(),
+                start_page_identifier: start_page_identifier.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageFormBodyStartPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageFormBodyStartPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `is_private`.
+        pub fn is_private(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_private = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageFormBodyStartPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `show_summary`.
+        pub fn show_summary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.show_summary = value.into();
+            self
         }
     }
     ///`MessagesApiMessageFormBodyType`
@@ -4822,6 +5806,7 @@ pub mod types {
     }
     ///`MessagesApiMessageFormPageBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFormPageBase {
         #[serde(rename = "type")]
@@ -4830,6 +5815,12 @@ pub mod types {
     impl MessagesApiMessageFormPageBase {
         pub fn builder() -> builder::MessagesApiMessageFormPageBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageFormPageType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiMessageFormPageType`
@@ -4903,6 +5894,7 @@ pub mod types {
     }
     ///`MessagesApiMessageFormPickerPageItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFormPickerPageItem {
         pub identifier: ::std::string::String,
@@ -4913,9 +5905,22 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageFormPickerPageItem {
             Default::default()
         }
+        /// With the required fields (`identifier`, `title`, `value`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                title: title.into(),
+                value: value.into(),
+            }
+        }
     }
     ///`MessagesApiMessageFormSelectPageItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageFormSelectPageItem {
         pub identifier: ::std::string::String,
@@ -4928,9 +5933,7 @@ pub mod types {
             rename = "nextPageIdentifier",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub next_page_identifier: ::std::option::Option<
-            MessagesApiMessageFormSelectPageItemNextPageIdentifier,
-        >,
+        pub next_page_identifier: ::std::option::Option<::std::string::String>,
         pub title: ::std::string::String,
         pub value: ::std::string::String,
     }
@@ -4938,66 +5941,35 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageFormSelectPageItem {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageFormSelectPageItemNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageFormSelectPageItemNextPageIdentifier(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for MessagesApiMessageFormSelectPageItemNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageFormSelectPageItemNextPageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageFormSelectPageItemNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageFormSelectPageItemNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`identifier`, `title`, `value`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                image_url: ::std::option::Option::None,
+                next_page_identifier: ::std::option::Option::None,
+                title: title.into(),
+                value: value.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageFormSelectPageItemNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageFormSelectPageItemNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageFormSelectPageItemNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `next_page_identifier`.
+        pub fn next_page_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_page_identifier = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageHeader`
@@ -5025,6 +5997,7 @@ pub mod types {
     }
     ///`MessagesApiMessageHeaderBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageHeaderBase {
         #[serde(rename = "type")]
@@ -5033,6 +6006,12 @@ pub mod types {
     impl MessagesApiMessageHeaderBase {
         pub fn builder() -> builder::MessagesApiMessageHeaderBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageHeaderType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiMessageHeaderType`
@@ -5090,6 +6069,7 @@ pub mod types {
     }
     ///`MessagesApiMessageImageBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageImageBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5101,6 +6081,25 @@ pub mod types {
     impl MessagesApiMessageImageBody {
         pub fn builder() -> builder::MessagesApiMessageImageBody {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageImageBodyType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageImageBodyType`
@@ -5220,19 +6219,18 @@ pub mod types {
     }
     ///`MessagesApiMessageInputFormPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageInputFormPage {
         #[serde(
             rename = "nextPageIdentifier",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub next_page_identifier: ::std::option::Option<
-            MessagesApiMessageInputFormPageNextPageIdentifier,
-        >,
+        pub next_page_identifier: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub options: ::std::option::Option<MessagesApiMessageInputFormPageOptions>,
         #[serde(rename = "pageIdentifier")]
-        pub page_identifier: MessagesApiMessageInputFormPagePageIdentifier,
+        pub page_identifier: ::std::string::String,
         #[serde(
             rename = "submitForm",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5247,6 +6245,51 @@ pub mod types {
     impl MessagesApiMessageInputFormPage {
         pub fn builder() -> builder::MessagesApiMessageInputFormPage {
             Default::default()
+        }
+        /// With the required fields (`page_identifier`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageInputFormPageType>,
+        ) -> Self {
+            Self {
+                next_page_identifier: ::std::option::Option::None,
+                options: ::std::option::Option::None,
+                page_identifier: page_identifier.into(),
+                submit_form: ::std::option::Option::None,
+                text: text.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `next_page_identifier`.
+        pub fn next_page_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_page_identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageInputFormPageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `submit_form`.
+        pub fn submit_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.submit_form = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageInputFormPageKeyboard`
@@ -5347,67 +6390,9 @@ pub mod types {
             MessagesApiMessageInputFormPageKeyboard::Default
         }
     }
-    ///`MessagesApiMessageInputFormPageNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageInputFormPageNextPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageInputFormPageNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageInputFormPageNextPageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageInputFormPageNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageInputFormPageNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageInputFormPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageInputFormPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageInputFormPageNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MessagesApiMessageInputFormPageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageInputFormPageOptions {
         #[serde(
@@ -5463,64 +6448,99 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageInputFormPageOptions {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageInputFormPagePageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageInputFormPagePageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageInputFormPagePageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageInputFormPagePageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageInputFormPagePageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageInputFormPagePageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                hint_text: ::std::option::Option::None,
+                input_type: ::std::option::Option::None,
+                is_required: ::std::option::Option::None,
+                keyboard_type: ::std::option::Option::None,
+                label_text: ::std::option::Option::None,
+                maximum_character_count: ::std::option::Option::None,
+                placeholder: ::std::option::Option::None,
+                prefix_text: ::std::option::Option::None,
+                regex: ::std::option::Option::None,
+                text_content_type: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageInputFormPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `hint_text`.
+        pub fn hint_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.hint_text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageInputFormPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `input_type`.
+        pub fn input_type(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageInputFormInputType>,
+        ) -> Self {
+            self.input_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageInputFormPagePageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `is_required`.
+        pub fn is_required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_required = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyboard_type`.
+        pub fn keyboard_type(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageInputFormPageKeyboard>,
+        ) -> Self {
+            self.keyboard_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `label_text`.
+        pub fn label_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `maximum_character_count`.
+        pub fn maximum_character_count(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.maximum_character_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `placeholder`.
+        pub fn placeholder(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.placeholder = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `prefix_text`.
+        pub fn prefix_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.prefix_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `regex`.
+        pub fn regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text_content_type`.
+        pub fn text_content_type(
+            mut self,
+            value: impl ::std::convert::Into<
+                MessagesApiMessageInputFormPageTextContentType,
+            >,
+        ) -> Self {
+            self.text_content_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageInputFormPageTextContentType`
@@ -5732,6 +6752,7 @@ pub mod types {
     }
     ///`MessagesApiMessageIntroFormPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageIntroFormPage {
         #[serde(
@@ -5754,6 +6775,50 @@ pub mod types {
     impl MessagesApiMessageIntroFormPage {
         pub fn builder() -> builder::MessagesApiMessageIntroFormPage {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageIntroFormPageType>,
+        ) -> Self {
+            Self {
+                button_text: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `button_text`.
+        pub fn button_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageIntroFormPageType`
@@ -5811,6 +6876,7 @@ pub mod types {
     }
     ///`MessagesApiMessageListBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageListBody {
         #[serde(
@@ -5828,6 +6894,38 @@ pub mod types {
     impl MessagesApiMessageListBody {
         pub fn builder() -> builder::MessagesApiMessageListBody {
             Default::default()
+        }
+        /// With the required fields (`sections`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            sections: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageListSection>,
+            >,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageListBodyType>,
+        ) -> Self {
+            Self {
+                image_url: ::std::option::Option::None,
+                sections: sections.into(),
+                subtext: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subtext`.
+        pub fn subtext(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtext = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageListBodyType`
@@ -5885,6 +6983,7 @@ pub mod types {
     }
     ///`MessagesApiMessageListItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageListItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5902,9 +7001,43 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageListItem {
             Default::default()
         }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                text: text.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageListSection`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageListSection {
         pub items: ::std::vec::Vec<MessagesApiMessageListItem>,
@@ -5920,17 +7053,39 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageListSection {
             Default::default()
         }
+        /// With the required fields (`items`, `section_title`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageListItem>,
+            >,
+            section_title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                multiple_selection: ::std::option::Option::None,
+                section_title: section_title.into(),
+            }
+        }
+        /// Sets `multiple_selection`.
+        pub fn multiple_selection(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_selection = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageLocationBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageLocationBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<MessagesApiMessageLocationBodyAddress>,
+        pub address: ::std::option::Option<::std::string::String>,
         pub latitude: f64,
         pub longitude: f64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MessagesApiMessageLocationBodyName>,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MessagesApiMessageLocationBodyType,
     }
@@ -5938,119 +7093,35 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageLocationBody {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageLocationBodyAddress`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageLocationBodyAddress(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageLocationBodyAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageLocationBodyAddress>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageLocationBodyAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageLocationBodyAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`latitude`, `longitude`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            type_: impl ::std::convert::Into<MessagesApiMessageLocationBodyType>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                name: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiMessageLocationBodyAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageLocationBodyAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiMessageLocationBodyAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessageLocationBodyName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageLocationBodyName(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageLocationBodyName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageLocationBodyName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageLocationBodyName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageLocationBodyName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiMessageLocationBodyName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageLocationBodyName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiMessageLocationBodyName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageLocationBodyType`
@@ -6108,6 +7179,7 @@ pub mod types {
     }
     ///`MessagesApiMessageMixedBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageMixedBody {
         pub items: ::std::vec::Vec<MessagesApiMessageMixedItem>,
@@ -6117,6 +7189,18 @@ pub mod types {
     impl MessagesApiMessageMixedBody {
         pub fn builder() -> builder::MessagesApiMessageMixedBody {
             Default::default()
+        }
+        /// With the required fields (`items`, `type_`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageMixedItem>,
+            >,
+            type_: impl ::std::convert::Into<MessagesApiMessageMixedBodyType>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMessageMixedBodyType`
@@ -6194,6 +7278,7 @@ pub mod types {
     }
     ///`MessagesApiMessageMixedMediaItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageMixedMediaItem {
         pub url: ::std::string::String,
@@ -6202,9 +7287,14 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageMixedMediaItem {
             Default::default()
         }
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { url: url.into() }
+        }
     }
     ///`MessagesApiMessageMixedTextItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageMixedTextItem {
         pub text: ::std::string::String,
@@ -6213,9 +7303,14 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageMixedTextItem {
             Default::default()
         }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { text: text.into() }
+        }
     }
     ///`MessagesApiMessageOpenUrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOpenUrlButton {
         #[serde(
@@ -6236,6 +7331,36 @@ pub mod types {
     impl MessagesApiMessageOpenUrlButton {
         pub fn builder() -> builder::MessagesApiMessageOpenUrlButton {
             Default::default()
+        }
+        /// With the required fields (`text`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageOpenUrlButtonType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                open_in: ::std::option::Option::None,
+                postback_data: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `open_in`.
+        pub fn open_in(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiOpenUrlButtonOpenIn>,
+        ) -> Self {
+            self.open_in = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `postback_data`.
+        pub fn postback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postback_data = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageOpenUrlButtonType`
@@ -6293,6 +7418,7 @@ pub mod types {
     }
     ///`MessagesApiMessageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOptions {
         #[serde(rename = "adaptationMode", default = "defaults::default_bool::<true>")]
@@ -6306,9 +7432,7 @@ pub mod types {
             rename = "correlationData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub correlation_data: ::std::option::Option<
-            MessagesApiMessageOptionsCorrelationData,
-        >,
+        pub correlation_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6362,69 +7486,105 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageOptions {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageOptionsCorrelationData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageOptionsCorrelationData(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageOptionsCorrelationData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageOptionsCorrelationData>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageOptionsCorrelationData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageOptionsCorrelationData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                adaptation_mode: defaults::default_bool::<true>(),
+                campaign_reference_id: ::std::option::Option::None,
+                correlation_data: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                primary_device: ::std::option::Option::None,
+                regional: ::std::option::Option::None,
+                session_rate: ::std::option::Option::None,
+                traffic_type: ::std::option::Option::None,
+                transliteration: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiMessageOptionsCorrelationData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `adaptation_mode`.
+        pub fn adaptation_mode(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.adaptation_mode = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageOptionsCorrelationData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiMessageOptionsCorrelationData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `correlation_data`.
+        pub fn correlation_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `primary_device`.
+        pub fn primary_device(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.primary_device = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_rate`.
+        pub fn session_rate(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.session_rate = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_type`.
+        pub fn traffic_type(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiTrafficType>,
+        ) -> Self {
+            self.traffic_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transliteration`.
+        pub fn transliteration(
+            mut self,
+            value: impl ::std::convert::Into<TransliterationCode>,
+        ) -> Self {
+            self.transliteration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageOrder`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOrder {
         #[serde(
@@ -6449,6 +7609,67 @@ pub mod types {
     impl MessagesApiMessageOrder {
         pub fn builder() -> builder::MessagesApiMessageOrder {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                catalog_id: ::std::option::Option::None,
+                currency: ::std::option::Option::None,
+                details_type: ::std::option::Option::None,
+                expiration: ::std::option::Option::None,
+                items: ::std::default::Default::default(),
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `catalog_id`.
+        pub fn catalog_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.catalog_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOrderCurrency>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details_type`.
+        pub fn details_type(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOrderDetailsType>,
+        ) -> Self {
+            self.details_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `expiration`.
+        pub fn expiration(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOrderExpiration>,
+        ) -> Self {
+            self.expiration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `items`.
+        pub fn items(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageOrderItem>,
+            >,
+        ) -> Self {
+            self.items = value.into();
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOrderType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageOrderCurrency`
@@ -6563,12 +7784,11 @@ pub mod types {
     }
     ///`MessagesApiMessageOrderExpiration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOrderExpiration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<
-            MessagesApiMessageOrderExpirationDescription,
-        >,
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timestamp: ::std::option::Option<crate::DateTime>,
     }
@@ -6576,67 +7796,33 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageOrderExpiration {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageOrderExpirationDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageOrderExpirationDescription(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageOrderExpirationDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageOrderExpirationDescription>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageOrderExpirationDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageOrderExpirationDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 120usize {
-                return Err("longer than 120 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                timestamp: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiMessageOrderExpirationDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageOrderExpirationDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageOrderExpirationDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageOrderImporter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOrderImporter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6653,9 +7839,42 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageOrderImporter {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                origin_country: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOrderImporterAddress>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `origin_country`.
+        pub fn origin_country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.origin_country = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageOrderImporterAddress`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOrderImporterAddress {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6690,9 +7909,69 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageOrderImporterAddress {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                city: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                first_address_line: ::std::option::Option::None,
+                postal_code: ::std::option::Option::None,
+                second_address_line: ::std::option::Option::None,
+                zone_code: ::std::option::Option::None,
+            }
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `first_address_line`.
+        pub fn first_address_line(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_address_line = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `postal_code`.
+        pub fn postal_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postal_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `second_address_line`.
+        pub fn second_address_line(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.second_address_line = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `zone_code`.
+        pub fn zone_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.zone_code = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageOrderItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOrderItem {
         pub amount: f64,
@@ -6716,9 +7995,50 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageOrderItem {
             Default::default()
         }
+        /// With the required fields (`amount`, `name`); set the others with the setters.
+        pub fn new(
+            amount: impl ::std::convert::Into<f64>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                amount: amount.into(),
+                importer: ::std::option::Option::None,
+                name: name.into(),
+                quantity: ::std::option::Option::None,
+                retailer_id: ::std::option::Option::None,
+                sale_amount: ::std::option::Option::None,
+            }
+        }
+        /// Sets `importer`.
+        pub fn importer(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOrderImporter>,
+        ) -> Self {
+            self.importer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `quantity`.
+        pub fn quantity(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.quantity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `retailer_id`.
+        pub fn retailer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.retailer_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sale_amount`.
+        pub fn sale_amount(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.sale_amount = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageOrderRequestBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOrderRequestBody {
         #[serde(
@@ -6740,6 +8060,54 @@ pub mod types {
     impl MessagesApiMessageOrderRequestBody {
         pub fn builder() -> builder::MessagesApiMessageOrderRequestBody {
             Default::default()
+        }
+        /// With the required fields (`payment`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            payment: impl ::std::convert::Into<MessagesApiMessagePayment>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageOrderRequestBodyType>,
+        ) -> Self {
+            Self {
+                image_url: ::std::option::Option::None,
+                order: ::std::option::Option::None,
+                payment: payment.into(),
+                shippings: ::std::default::Default::default(),
+                subtext: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `order`.
+        pub fn order(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOrder>,
+        ) -> Self {
+            self.order = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shippings`.
+        pub fn shippings(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MessagesApiMessageShipping>>,
+        ) -> Self {
+            self.shippings = value.into();
+            self
+        }
+        /// Sets `subtext`.
+        pub fn subtext(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtext = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageOrderRequestBodyType`
@@ -6797,6 +8165,7 @@ pub mod types {
     }
     ///`MessagesApiMessageOrderStatusBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageOrderStatusBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6814,6 +8183,42 @@ pub mod types {
     impl MessagesApiMessageOrderStatusBody {
         pub fn builder() -> builder::MessagesApiMessageOrderStatusBody {
             Default::default()
+        }
+        /// With the required fields (`id`, `order_status`, `order_type`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            order_status: impl ::std::convert::Into<
+                MessagesApiMessageOrderStatusOrderStatus,
+            >,
+            order_type: impl ::std::convert::Into<
+                MessagesApiMessageOrderStatusOrderType,
+            >,
+            type_: impl ::std::convert::Into<MessagesApiMessageOrderStatusBodyType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                id: id.into(),
+                order_status: order_status.into(),
+                order_type: order_type.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageOrderStatusBodyType`
@@ -7081,6 +8486,7 @@ pub mod types {
     }
     ///`MessagesApiMessagePayment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessagePayment {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7098,9 +8504,57 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessagePayment {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                configuration: ::std::option::Option::None,
+                discount: ::std::option::Option::None,
+                subtotal: ::std::option::Option::None,
+                tax: ::std::option::Option::None,
+                total: ::std::option::Option::None,
+            }
+        }
+        /// Sets `configuration`.
+        pub fn configuration(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessagePaymentConfiguration>,
+        ) -> Self {
+            self.configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `discount`.
+        pub fn discount(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageDescriptiveDiscountAmount>,
+        ) -> Self {
+            self.discount = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subtotal`.
+        pub fn subtotal(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.subtotal = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tax`.
+        pub fn tax(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageDescriptiveTaxAmount>,
+        ) -> Self {
+            self.tax = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total`.
+        pub fn total(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiDescriptiveTotalAmount>,
+        ) -> Self {
+            self.total = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessagePaymentBeneficiary`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessagePaymentBeneficiary {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7111,31 +8565,93 @@ pub mod types {
             rename = "firstAddressLine",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub first_address_line: ::std::option::Option<
-            MessagesApiMessagePaymentBeneficiaryFirstAddressLine,
-        >,
+        pub first_address_line: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MessagesApiMessagePaymentBeneficiaryName>,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "postalCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub postal_code: ::std::option::Option<
-            MessagesApiMessagePaymentBeneficiaryPostalCode,
-        >,
+        pub postal_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "secondAddressLine",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub second_address_line: ::std::option::Option<
-            MessagesApiMessagePaymentBeneficiarySecondAddressLine,
-        >,
+        pub second_address_line: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
     }
     impl MessagesApiMessagePaymentBeneficiary {
         pub fn builder() -> builder::MessagesApiMessagePaymentBeneficiary {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                city: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                first_address_line: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                postal_code: ::std::option::Option::None,
+                second_address_line: ::std::option::Option::None,
+                state: ::std::option::Option::None,
+            }
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessagePaymentBeneficiaryCountry>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `first_address_line`.
+        pub fn first_address_line(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_address_line = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `postal_code`.
+        pub fn postal_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postal_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `second_address_line`.
+        pub fn second_address_line(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.second_address_line = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `state`.
+        pub fn state(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.state = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessagePaymentBeneficiaryCountry`
@@ -7189,246 +8705,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`MessagesApiMessagePaymentBeneficiaryFirstAddressLine`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessagePaymentBeneficiaryFirstAddressLine(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for MessagesApiMessagePaymentBeneficiaryFirstAddressLine {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessagePaymentBeneficiaryFirstAddressLine>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessagePaymentBeneficiaryFirstAddressLine) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessagePaymentBeneficiaryFirstAddressLine {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessagePaymentBeneficiaryFirstAddressLine {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessagePaymentBeneficiaryFirstAddressLine {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessagePaymentBeneficiaryFirstAddressLine {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessagePaymentBeneficiaryName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessagePaymentBeneficiaryName(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessagePaymentBeneficiaryName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessagePaymentBeneficiaryName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessagePaymentBeneficiaryName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessagePaymentBeneficiaryName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiMessagePaymentBeneficiaryName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessagePaymentBeneficiaryName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiMessagePaymentBeneficiaryName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessagePaymentBeneficiaryPostalCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessagePaymentBeneficiaryPostalCode(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessagePaymentBeneficiaryPostalCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessagePaymentBeneficiaryPostalCode>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessagePaymentBeneficiaryPostalCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessagePaymentBeneficiaryPostalCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{6}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{6}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessagePaymentBeneficiaryPostalCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessagePaymentBeneficiaryPostalCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessagePaymentBeneficiaryPostalCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessagePaymentBeneficiarySecondAddressLine`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessagePaymentBeneficiarySecondAddressLine(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for MessagesApiMessagePaymentBeneficiarySecondAddressLine {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessagePaymentBeneficiarySecondAddressLine>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessagePaymentBeneficiarySecondAddressLine) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessagePaymentBeneficiarySecondAddressLine {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessagePaymentBeneficiarySecondAddressLine {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessagePaymentBeneficiarySecondAddressLine {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessagePaymentBeneficiarySecondAddressLine {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessagesApiMessagePaymentConfiguration`
@@ -7508,6 +8784,7 @@ pub mod types {
     }
     ///`MessagesApiMessagePaymentConfigurationBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessagePaymentConfigurationBase {
         #[serde(rename = "type")]
@@ -7516,6 +8793,12 @@ pub mod types {
     impl MessagesApiMessagePaymentConfigurationBase {
         pub fn builder() -> builder::MessagesApiMessagePaymentConfigurationBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessagePaymentConfigurationType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiMessagePaymentConfigurationType`
@@ -7605,6 +8888,7 @@ pub mod types {
     }
     ///`MessagesApiMessagePgPayuPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessagePgPayuPaymentConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7614,15 +8898,11 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
-        pub callback_data: ::std::vec::Vec<
-            MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem,
-        >,
+        pub callback_data: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<
-            MessagesApiMessagePgPayuPaymentConfigurationName,
-        >,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MessagesApiMessagePgPayuPaymentConfigurationType,
     }
@@ -7630,136 +8910,51 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessagePgPayuPaymentConfiguration {
             Default::default()
         }
-    }
-    ///`MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem,
-    > for ::std::string::String {
-        fn from(
-            value: MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem,
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessagePgPayuPaymentConfigurationType,
+            >,
         ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+            Self {
+                beneficiary: ::std::option::Option::None,
+                callback_data: ::std::default::Default::default(),
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `beneficiary`.
+        pub fn beneficiary(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessagePaymentBeneficiary>,
+        ) -> Self {
+            self.beneficiary = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.callback_data = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MessagesApiMessagePgPayuPaymentConfigurationName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessagePgPayuPaymentConfigurationName(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessagePgPayuPaymentConfigurationName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessagePgPayuPaymentConfigurationName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessagePgPayuPaymentConfigurationName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessagePgPayuPaymentConfigurationName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
-                return Err("longer than 60 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessagePgPayuPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessagePgPayuPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessagePgPayuPaymentConfigurationName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessagePgPayuPaymentConfigurationType`
@@ -7818,6 +9013,7 @@ pub mod types {
     }
     ///`MessagesApiMessagePickerFormPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessagePickerFormPage {
         pub items: ::std::vec::Vec<MessagesApiMessageFormPickerPageItem>,
@@ -7825,11 +9021,9 @@ pub mod types {
             rename = "nextPageIdentifier",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub next_page_identifier: ::std::option::Option<
-            MessagesApiMessagePickerFormPageNextPageIdentifier,
-        >,
+        pub next_page_identifier: ::std::option::Option<::std::string::String>,
         #[serde(rename = "pageIdentifier")]
-        pub page_identifier: MessagesApiMessagePickerFormPagePageIdentifier,
+        pub page_identifier: ::std::string::String,
         #[serde(rename = "selectedItemIndex", default)]
         pub selected_item_index: i32,
         #[serde(
@@ -7849,123 +9043,63 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessagePickerFormPage {
             Default::default()
         }
-    }
-    ///`MessagesApiMessagePickerFormPageNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessagePickerFormPageNextPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessagePickerFormPageNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessagePickerFormPageNextPageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessagePickerFormPageNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessagePickerFormPageNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`items`, `page_identifier`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageFormPickerPageItem>,
+            >,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessagePickerFormPageType>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                next_page_identifier: ::std::option::Option::None,
+                page_identifier: page_identifier.into(),
+                selected_item_index: ::std::default::Default::default(),
+                submit_form: ::std::option::Option::None,
+                subtext: ::std::option::Option::None,
+                text: text.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessagePickerFormPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `next_page_identifier`.
+        pub fn next_page_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_page_identifier = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessagePickerFormPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `selected_item_index`.
+        pub fn selected_item_index(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.selected_item_index = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessagePickerFormPageNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `submit_form`.
+        pub fn submit_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.submit_form = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MessagesApiMessagePickerFormPagePageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessagePickerFormPagePageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessagePickerFormPagePageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `subtext`.
+        pub fn subtext(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtext = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<MessagesApiMessagePickerFormPagePageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessagePickerFormPagePageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessagePickerFormPagePageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessagePickerFormPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessagePickerFormPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessagePickerFormPagePageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessagePickerFormPageType`
@@ -8023,6 +9157,7 @@ pub mod types {
     }
     ///`MessagesApiMessageProductBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageProductBody {
         #[serde(rename = "catalogId")]
@@ -8036,6 +9171,29 @@ pub mod types {
     impl MessagesApiMessageProductBody {
         pub fn builder() -> builder::MessagesApiMessageProductBody {
             Default::default()
+        }
+        /// With the required fields (`catalog_id`, `sections`, `type_`); set the others with the setters.
+        pub fn new(
+            catalog_id: impl ::std::convert::Into<::std::string::String>,
+            sections: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageProductSection>,
+            >,
+            type_: impl ::std::convert::Into<MessagesApiMessageProductBodyType>,
+        ) -> Self {
+            Self {
+                catalog_id: catalog_id.into(),
+                sections: sections.into(),
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageProductBodyType`
@@ -8093,6 +9251,7 @@ pub mod types {
     }
     ///`MessagesApiMessageProductSection`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageProductSection {
         #[serde(rename = "productRetailerIds")]
@@ -8104,9 +9263,29 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageProductSection {
             Default::default()
         }
+        /// With the required fields (`product_retailer_ids`); set the others with the setters.
+        pub fn new(
+            product_retailer_ids: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        ) -> Self {
+            Self {
+                product_retailer_ids: product_retailer_ids.into(),
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageReplyButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageReplyButton {
         #[serde(
@@ -8121,6 +9300,25 @@ pub mod types {
     impl MessagesApiMessageReplyButton {
         pub fn builder() -> builder::MessagesApiMessageReplyButton {
             Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageReplyButtonType>,
+        ) -> Self {
+            Self {
+                postback_data: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `postback_data`.
+        pub fn postback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postback_data = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageReplyButtonType`
@@ -8178,6 +9376,7 @@ pub mod types {
     }
     ///`MessagesApiMessageRequestLocationButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageRequestLocationButton {
         #[serde(
@@ -8193,6 +9392,32 @@ pub mod types {
     impl MessagesApiMessageRequestLocationButton {
         pub fn builder() -> builder::MessagesApiMessageRequestLocationButton {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageRequestLocationButtonType>,
+        ) -> Self {
+            Self {
+                postback_data: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `postback_data`.
+        pub fn postback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageRequestLocationButtonType`
@@ -8250,6 +9475,7 @@ pub mod types {
     }
     ///`MessagesApiMessageRichLinkBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageRichLinkBody {
         #[serde(
@@ -8279,6 +9505,53 @@ pub mod types {
     impl MessagesApiMessageRichLinkBody {
         pub fn builder() -> builder::MessagesApiMessageRichLinkBody {
             Default::default()
+        }
+        /// With the required fields (`redirect_url`, `text`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            redirect_url: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageRichLinkBodyType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                button_text: ::std::option::Option::None,
+                card_options: ::std::option::Option::None,
+                is_video: ::std::default::Default::default(),
+                redirect_url: redirect_url.into(),
+                text: text.into(),
+                thumbnail_url: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `button_text`.
+        pub fn button_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `card_options`.
+        pub fn card_options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageCardOptions>,
+        ) -> Self {
+            self.card_options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_video`.
+        pub fn is_video(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_video = value.into();
+            self
+        }
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageRichLinkBodyType`
@@ -8336,6 +9609,7 @@ pub mod types {
     }
     ///`MessagesApiMessageSelectFormPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageSelectFormPage {
         pub items: ::std::vec::Vec<MessagesApiMessageFormSelectPageItem>,
@@ -8345,11 +9619,9 @@ pub mod types {
             rename = "nextPageIdentifier",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub next_page_identifier: ::std::option::Option<
-            MessagesApiMessageSelectFormPageNextPageIdentifier,
-        >,
+        pub next_page_identifier: ::std::option::Option<::std::string::String>,
         #[serde(rename = "pageIdentifier")]
-        pub page_identifier: MessagesApiMessageSelectFormPagePageIdentifier,
+        pub page_identifier: ::std::string::String,
         #[serde(
             rename = "submitForm",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -8365,123 +9637,54 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageSelectFormPage {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageSelectFormPageNextPageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageSelectFormPageNextPageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageSelectFormPageNextPageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageSelectFormPageNextPageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageSelectFormPageNextPageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageSelectFormPageNextPageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`items`, `page_identifier`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageFormSelectPageItem>,
+            >,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageSelectFormPageType>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                multiple_selection: ::std::default::Default::default(),
+                next_page_identifier: ::std::option::Option::None,
+                page_identifier: page_identifier.into(),
+                submit_form: ::std::option::Option::None,
+                text: text.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageSelectFormPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `multiple_selection`.
+        pub fn multiple_selection(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_selection = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageSelectFormPageNextPageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `next_page_identifier`.
+        pub fn next_page_identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_page_identifier = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageSelectFormPageNextPageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `submit_form`.
+        pub fn submit_form(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.submit_form = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MessagesApiMessageSelectFormPagePageIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageSelectFormPagePageIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageSelectFormPagePageIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageSelectFormPagePageIdentifier>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageSelectFormPagePageIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageSelectFormPagePageIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageSelectFormPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageSelectFormPagePageIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageSelectFormPagePageIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageSelectFormPageType`
@@ -8539,6 +9742,7 @@ pub mod types {
     }
     ///`MessagesApiMessageSenderDisplayInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageSenderDisplayInfo {
         #[serde(
@@ -8547,72 +9751,39 @@ pub mod types {
         )]
         pub avatar_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MessagesApiMessageSenderDisplayInfoName>,
+        pub name: ::std::option::Option<::std::string::String>,
     }
     impl MessagesApiMessageSenderDisplayInfo {
         pub fn builder() -> builder::MessagesApiMessageSenderDisplayInfo {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageSenderDisplayInfoName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageSenderDisplayInfoName(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageSenderDisplayInfoName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageSenderDisplayInfoName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageSenderDisplayInfoName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageSenderDisplayInfoName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                avatar_url: ::std::option::Option::None,
+                name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiMessageSenderDisplayInfoName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `avatar_url`.
+        pub fn avatar_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.avatar_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageSenderDisplayInfoName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiMessageSenderDisplayInfoName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageShipping`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageShipping {
         pub amount: f64,
@@ -8627,15 +9798,49 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageShipping {
             Default::default()
         }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<f64>) -> Self {
+            Self {
+                amount: amount.into(),
+                description: ::std::option::Option::None,
+                identifier: ::std::option::Option::None,
+                label: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identifier`.
+        pub fn identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `label`.
+        pub fn label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageShowLocationButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageShowLocationButton {
         pub latitude: f64,
         pub longitude: f64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MessagesApiMessageShowLocationButtonName>,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "postbackData",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -8649,62 +9854,37 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageShowLocationButton {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageShowLocationButtonName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageShowLocationButtonName(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageShowLocationButtonName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageShowLocationButtonName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageShowLocationButtonName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageShowLocationButtonName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`latitude`, `longitude`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageShowLocationButtonType>,
+        ) -> Self {
+            Self {
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                name: ::std::option::Option::None,
+                postback_data: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiMessageShowLocationButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageShowLocationButtonName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiMessageShowLocationButtonName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `postback_data`.
+        pub fn postback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.postback_data = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageShowLocationButtonType`
@@ -8762,6 +9942,7 @@ pub mod types {
     }
     ///`MessagesApiMessageStickerBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageStickerBody {
         pub reference: ::std::string::String,
@@ -8771,6 +9952,16 @@ pub mod types {
     impl MessagesApiMessageStickerBody {
         pub fn builder() -> builder::MessagesApiMessageStickerBody {
             Default::default()
+        }
+        /// With the required fields (`reference`, `type_`); set the others with the setters.
+        pub fn new(
+            reference: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageStickerBodyType>,
+        ) -> Self {
+            Self {
+                reference: reference.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMessageStickerBodyType`
@@ -8828,6 +10019,7 @@ pub mod types {
     }
     ///`MessagesApiMessageTextBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageTextBody {
         pub text: ::std::string::String,
@@ -8837,6 +10029,16 @@ pub mod types {
     impl MessagesApiMessageTextBody {
         pub fn builder() -> builder::MessagesApiMessageTextBody {
             Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageTextBodyType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMessageTextBodyType`
@@ -8894,6 +10096,7 @@ pub mod types {
     }
     ///`MessagesApiMessageTextHeader`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageTextHeader {
         pub text: ::std::string::String,
@@ -8904,9 +10107,20 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageTextHeader {
             Default::default()
         }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageHeaderType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`MessagesApiMessageTimePickerBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageTimePickerBody {
         pub event: MessagesApiMessageTimePickerEvent,
@@ -8924,6 +10138,36 @@ pub mod types {
     impl MessagesApiMessageTimePickerBody {
         pub fn builder() -> builder::MessagesApiMessageTimePickerBody {
             Default::default()
+        }
+        /// With the required fields (`event`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<MessagesApiMessageTimePickerEvent>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMessageTimePickerBodyType>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                image_url: ::std::option::Option::None,
+                subtext: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subtext`.
+        pub fn subtext(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtext = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageTimePickerBodyType`
@@ -8981,6 +10225,7 @@ pub mod types {
     }
     ///`MessagesApiMessageTimePickerEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageTimePickerEvent {
         #[serde(
@@ -8997,9 +10242,40 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageTimePickerEvent {
             Default::default()
         }
+        /// With the required fields (`timeslots`, `title`); set the others with the setters.
+        pub fn new(
+            timeslots: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMessageTimePickerTimeslot>,
+            >,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                image_url: ::std::option::Option::None,
+                location: ::std::option::Option::None,
+                timeslots: timeslots.into(),
+                title: title.into(),
+            }
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `location`.
+        pub fn location(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageTimePickerLocation>,
+        ) -> Self {
+            self.location = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageTimePickerLocation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageTimePickerLocation {
         pub latitude: f64,
@@ -9012,9 +10288,28 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageTimePickerLocation {
             Default::default()
         }
+        /// With the required fields (`latitude`, `longitude`, `name`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                name: name.into(),
+                radius: ::std::option::Option::None,
+            }
+        }
+        /// Sets `radius`.
+        pub fn radius(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.radius = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageTimePickerTimeslot`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageTimePickerTimeslot {
         pub duration: i32,
@@ -9027,9 +10322,29 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageTimePickerTimeslot {
             Default::default()
         }
+        /// With the required fields (`duration`, `start_time`); set the others with the setters.
+        pub fn new(
+            duration: impl ::std::convert::Into<i32>,
+            start_time: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                duration: duration.into(),
+                identifier: ::std::option::Option::None,
+                start_time: start_time.into(),
+            }
+        }
+        /// Sets `identifier`.
+        pub fn identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.identifier = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMessageUpiIntentPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageUpiIntentPaymentConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9044,6 +10359,43 @@ pub mod types {
     impl MessagesApiMessageUpiIntentPaymentConfiguration {
         pub fn builder() -> builder::MessagesApiMessageUpiIntentPaymentConfiguration {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageUpiIntentPaymentConfigurationType,
+            >,
+        ) -> Self {
+            Self {
+                beneficiary: ::std::option::Option::None,
+                format: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `beneficiary`.
+        pub fn beneficiary(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessagePaymentBeneficiary>,
+        ) -> Self {
+            self.beneficiary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiUpiIntentPaymentFormat>,
+        ) -> Self {
+            self.format = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageUpiIntentPaymentConfigurationType`
@@ -9102,6 +10454,7 @@ pub mod types {
     }
     ///`MessagesApiMessageUpiPayuPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageUpiPayuPaymentConfiguration {
         #[serde(
@@ -9109,43 +10462,31 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
-        pub callback_data: ::std::vec::Vec<
-            MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem,
-        >,
+        pub callback_data: ::std::vec::Vec<::std::string::String>,
         #[serde(
             rename = "customerEmail",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub customer_email: ::std::option::Option<
-            MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail,
-        >,
+        pub customer_email: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "customerFirstName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub customer_first_name: ::std::option::Option<
-            MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName,
-        >,
+        pub customer_first_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "customerLastName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub customer_last_name: ::std::option::Option<
-            MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName,
-        >,
+        pub customer_last_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<MessagesApiMessageUpiPayuPaymentConfigurationId>,
+        pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<
-            MessagesApiMessageUpiPayuPaymentConfigurationName,
-        >,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "productDescription",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub product_description: ::std::option::Option<
-            MessagesApiMessageUpiPayuPaymentConfigurationProductDescription,
-        >,
+        pub product_description: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MessagesApiMessageUpiPayuPaymentConfigurationType,
     }
@@ -9153,467 +10494,78 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageUpiPayuPaymentConfiguration {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem,
-    > for ::std::string::String {
-        fn from(
-            value: MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem,
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageUpiPayuPaymentConfigurationType,
+            >,
         ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+            Self {
+                callback_data: ::std::default::Default::default(),
+                customer_email: ::std::option::Option::None,
+                customer_first_name: ::std::option::Option::None,
+                customer_last_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                product_description: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail>
-    for ::std::string::String {
-        fn from(
-            value: MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail,
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
         ) -> Self {
-            value.0
+            self.callback_data = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName,
-    > for ::std::string::String {
-        fn from(
-            value: MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName,
+        /// Sets `customer_email`.
+        pub fn customer_email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
-            value.0
+            self.customer_email = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
-                return Err("longer than 60 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName,
-    > for ::std::string::String {
-        fn from(
-            value: MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName,
+        /// Sets `customer_first_name`.
+        pub fn customer_first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
-            value.0
+            self.customer_first_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessageUpiPayuPaymentConfigurationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageUpiPayuPaymentConfigurationId(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageUpiPayuPaymentConfigurationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageUpiPayuPaymentConfigurationId>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageUpiPayuPaymentConfigurationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageUpiPayuPaymentConfigurationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageUpiPayuPaymentConfigurationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageUpiPayuPaymentConfigurationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageUpiPayuPaymentConfigurationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessageUpiPayuPaymentConfigurationName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageUpiPayuPaymentConfigurationName(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiMessageUpiPayuPaymentConfigurationName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageUpiPayuPaymentConfigurationName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageUpiPayuPaymentConfigurationName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiMessageUpiPayuPaymentConfigurationName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
-                return Err("longer than 60 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageUpiPayuPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageUpiPayuPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageUpiPayuPaymentConfigurationName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessagesApiMessageUpiPayuPaymentConfigurationProductDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageUpiPayuPaymentConfigurationProductDescription(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for MessagesApiMessageUpiPayuPaymentConfigurationProductDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        MessagesApiMessageUpiPayuPaymentConfigurationProductDescription,
-    > for ::std::string::String {
-        fn from(
-            value: MessagesApiMessageUpiPayuPaymentConfigurationProductDescription,
+        /// Sets `customer_last_name`.
+        pub fn customer_last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
-            value.0
+            self.customer_last_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessageUpiPayuPaymentConfigurationProductDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageUpiPayuPaymentConfigurationProductDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageUpiPayuPaymentConfigurationProductDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageUpiPayuPaymentConfigurationProductDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `product_description`.
+        pub fn product_description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.product_description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageUpiPayuPaymentConfigurationType`
@@ -9672,6 +10624,7 @@ pub mod types {
     }
     ///`MessagesApiMessageUpiPgRazorpayPaymentConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageUpiPgRazorpayPaymentConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9688,9 +10641,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<
-            MessagesApiMessageUpiPgRazorpayPaymentConfigurationName,
-        >,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MessagesApiMessageUpiPgRazorpayPaymentConfigurationType,
     }
@@ -9698,70 +10649,53 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMessageUpiPgRazorpayPaymentConfiguration {
             Default::default()
         }
-    }
-    ///`MessagesApiMessageUpiPgRazorpayPaymentConfigurationName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiMessageUpiPgRazorpayPaymentConfigurationName(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for MessagesApiMessageUpiPgRazorpayPaymentConfigurationName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiMessageUpiPgRazorpayPaymentConfigurationName>
-    for ::std::string::String {
-        fn from(value: MessagesApiMessageUpiPgRazorpayPaymentConfigurationName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for MessagesApiMessageUpiPgRazorpayPaymentConfigurationName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
-                return Err("longer than 60 characters".into());
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMessageUpiPgRazorpayPaymentConfigurationType,
+            >,
+        ) -> Self {
+            Self {
+                beneficiary: ::std::option::Option::None,
+                callback_data: ::std::default::Default::default(),
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiMessageUpiPgRazorpayPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `beneficiary`.
+        pub fn beneficiary(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessagePaymentBeneficiary>,
+        ) -> Self {
+            self.beneficiary = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiMessageUpiPgRazorpayPaymentConfigurationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.callback_data = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiMessageUpiPgRazorpayPaymentConfigurationName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageUpiPgRazorpayPaymentConfigurationType`
@@ -9822,6 +10756,7 @@ pub mod types {
     }
     ///`MessagesApiMessageVideoBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMessageVideoBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9838,6 +10773,34 @@ pub mod types {
     impl MessagesApiMessageVideoBody {
         pub fn builder() -> builder::MessagesApiMessageVideoBody {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMessageVideoBodyType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                thumbnail_url: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMessageVideoBodyType`
@@ -9895,6 +10858,7 @@ pub mod types {
     }
     ///`MessagesApiMoEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEvent {
         #[serde(
@@ -9932,9 +10896,76 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMoEvent {
             Default::default()
         }
+        /// With the required fields (`channel`, `content`, `destination`, `event`, `message_count`, `message_id`, `received_at`, `sender`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<InboundMoEventChannel>,
+            content: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMoEventContent>,
+            >,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            event: impl ::std::convert::Into<MessagesApiMoEventEvent>,
+            message_count: impl ::std::convert::Into<i32>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                channel: channel.into(),
+                content: content.into(),
+                destination: destination.into(),
+                event: event.into(),
+                message_count: message_count.into(),
+                message_id: message_id.into(),
+                metadata: ::std::option::Option::None,
+                paired_message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                received_at: received_at.into(),
+                sender: sender.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `metadata`.
+        pub fn metadata(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMoEventMetadata>,
+        ) -> Self {
+            self.metadata = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMoEventAudioContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventAudioContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9946,6 +10977,25 @@ pub mod types {
     impl MessagesApiMoEventAudioContent {
         pub fn builder() -> builder::MessagesApiMoEventAudioContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventAudioContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventAudioContentType`
@@ -10007,6 +11057,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventAuthenticationResponseContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventAuthenticationResponseContent {
         #[serde(
@@ -10022,6 +11073,34 @@ pub mod types {
     impl MessagesApiMoEventAuthenticationResponseContent {
         pub fn builder() -> builder::MessagesApiMoEventAuthenticationResponseContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiMoEventAuthenticationResponseContentType,
+            >,
+        ) -> Self {
+            Self {
+                auth_code: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `auth_code`.
+        pub fn auth_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.auth_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventAuthenticationResponseContentType`
@@ -10084,6 +11163,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventButtonReplyContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventButtonReplyContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10097,6 +11177,34 @@ pub mod types {
     impl MessagesApiMoEventButtonReplyContent {
         pub fn builder() -> builder::MessagesApiMoEventButtonReplyContent {
             Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMoEventButtonReplyContentType>,
+        ) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                payload: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payload = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventButtonReplyContentType`
@@ -10276,6 +11384,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventContentBase {
         #[serde(rename = "type")]
@@ -10284,6 +11393,12 @@ pub mod types {
     impl MessagesApiMoEventContentBase {
         pub fn builder() -> builder::MessagesApiMoEventContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiMoEventContentType`
@@ -10401,6 +11516,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventDocumentContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventDocumentContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10412,6 +11528,25 @@ pub mod types {
     impl MessagesApiMoEventDocumentContent {
         pub fn builder() -> builder::MessagesApiMoEventDocumentContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventDocumentContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventDocumentContentType`
@@ -10529,6 +11664,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventFileContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventFileContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10540,6 +11676,25 @@ pub mod types {
     impl MessagesApiMoEventFileContent {
         pub fn builder() -> builder::MessagesApiMoEventFileContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventFileContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventFileContentType`
@@ -10601,6 +11756,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventFlowResponseContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventFlowResponseContent {
         pub response: ::std::collections::HashMap<
@@ -10613,6 +11769,21 @@ pub mod types {
     impl MessagesApiMoEventFlowResponseContent {
         pub fn builder() -> builder::MessagesApiMoEventFlowResponseContent {
             Default::default()
+        }
+        /// With the required fields (`response`, `type_`); set the others with the setters.
+        pub fn new(
+            response: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            type_: impl ::std::convert::Into<MessagesApiMoEventFlowResponseContentType>,
+        ) -> Self {
+            Self {
+                response: response.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMoEventFlowResponseContentType`
@@ -10674,6 +11845,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventFormContent {
         #[serde(
@@ -10688,6 +11860,24 @@ pub mod types {
     impl MessagesApiMoEventFormContent {
         pub fn builder() -> builder::MessagesApiMoEventFormContent {
             Default::default()
+        }
+        /// With the required fields (`selections`, `type_`); set the others with the setters.
+        pub fn new(
+            selections: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMoEventFormSelection>,
+            >,
+            type_: impl ::std::convert::Into<MessagesApiMoEventFormContentType>,
+        ) -> Self {
+            Self {
+                is_private: ::std::option::Option::None,
+                selections: selections.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `is_private`.
+        pub fn is_private(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_private = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventFormContentType`
@@ -10749,6 +11939,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventFormItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventFormItem {
         pub title: ::std::string::String,
@@ -10758,9 +11949,20 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMoEventFormItem {
             Default::default()
         }
+        /// With the required fields (`title`, `value`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                title: title.into(),
+                value: value.into(),
+            }
+        }
     }
     ///`MessagesApiMoEventFormSelection`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventFormSelection {
         pub items: ::std::vec::Vec<MessagesApiMoEventFormItem>,
@@ -10773,6 +11975,22 @@ pub mod types {
     impl MessagesApiMoEventFormSelection {
         pub fn builder() -> builder::MessagesApiMoEventFormSelection {
             Default::default()
+        }
+        /// With the required fields (`items`, `page_identifier`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMoEventFormItem>,
+            >,
+            page_identifier: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMoEventFormSelectionType>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                page_identifier: page_identifier.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMoEventFormSelectionType`
@@ -10846,6 +12064,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventImageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10857,6 +12076,25 @@ pub mod types {
     impl MessagesApiMoEventImageContent {
         pub fn builder() -> builder::MessagesApiMoEventImageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventImageContentType`
@@ -10918,6 +12156,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventListReplyContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventListReplyContent {
         pub id: ::std::string::String,
@@ -10928,6 +12167,18 @@ pub mod types {
     impl MessagesApiMoEventListReplyContent {
         pub fn builder() -> builder::MessagesApiMoEventListReplyContent {
             Default::default()
+        }
+        /// With the required fields (`id`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMoEventListReplyContentType>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiMoEventListReplyContentType`
@@ -10989,6 +12240,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventLocationContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventLocationContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11003,6 +12255,35 @@ pub mod types {
     impl MessagesApiMoEventLocationContent {
         pub fn builder() -> builder::MessagesApiMoEventLocationContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventLocationContentType>,
+        ) -> Self {
+            Self {
+                latitude: ::std::option::Option::None,
+                longitude: ::std::option::Option::None,
+                type_: type_.into(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `latitude`.
+        pub fn latitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.latitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `longitude`.
+        pub fn longitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.longitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventLocationContentType`
@@ -11064,6 +12345,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventMetadata`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventMetadata {
         #[serde(
@@ -11075,6 +12357,20 @@ pub mod types {
     impl MessagesApiMoEventMetadata {
         pub fn builder() -> builder::MessagesApiMoEventMetadata {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                correlation_data: ::std::option::Option::None,
+            }
+        }
+        /// Sets `correlation_data`.
+        pub fn correlation_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.correlation_data = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventPaymentCurrency`
@@ -11144,6 +12440,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventPaymentItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventPaymentItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11165,9 +12462,48 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMoEventPaymentItem {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                amount: ::std::option::Option::None,
+                catalog_id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                retailer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `amount`.
+        pub fn amount(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.amount = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `catalog_id`.
+        pub fn catalog_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.catalog_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `retailer_id`.
+        pub fn retailer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.retailer_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMoEventPaymentResponseContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventPaymentResponseContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -11192,6 +12528,58 @@ pub mod types {
     impl MessagesApiMoEventPaymentResponseContent {
         pub fn builder() -> builder::MessagesApiMoEventPaymentResponseContent {
             Default::default()
+        }
+        /// With the required fields (`status`, `total`, `type_`); set the others with the setters.
+        pub fn new(
+            status: impl ::std::convert::Into<::std::string::String>,
+            total: impl ::std::convert::Into<MessagesApiMoEventPaymentTotal>,
+            type_: impl ::std::convert::Into<
+                MessagesApiMoEventPaymentResponseContentType,
+            >,
+        ) -> Self {
+            Self {
+                items: ::std::default::Default::default(),
+                payment_id: ::std::option::Option::None,
+                reference_id: ::std::option::Option::None,
+                status: status.into(),
+                total: total.into(),
+                transaction: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `items`.
+        pub fn items(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiMoEventPaymentItem>,
+            >,
+        ) -> Self {
+            self.items = value.into();
+            self
+        }
+        /// Sets `payment_id`.
+        pub fn payment_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payment_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transaction`.
+        pub fn transaction(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMoEventPaymentTransaction>,
+        ) -> Self {
+            self.transaction = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventPaymentResponseContentType`
@@ -11253,6 +12641,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventPaymentTotal`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventPaymentTotal {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11266,9 +12655,39 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiMoEventPaymentTotal {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMoEventPaymentCurrency>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `value`.
+        pub fn value(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.value = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiMoEventPaymentTransaction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventPaymentTransaction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11279,6 +12698,29 @@ pub mod types {
     impl MessagesApiMoEventPaymentTransaction {
         pub fn builder() -> builder::MessagesApiMoEventPaymentTransaction {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMoEventPaymentTransactionType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventPaymentTransactionType`
@@ -11348,6 +12790,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventReactionContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventReactionContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11360,6 +12803,32 @@ pub mod types {
     impl MessagesApiMoEventReactionContent {
         pub fn builder() -> builder::MessagesApiMoEventReactionContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventReactionContentType>,
+        ) -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                emoji: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<ReactionActionType>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `emoji`.
+        pub fn emoji(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.emoji = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventReactionContentType`
@@ -11421,6 +12890,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventSubjectContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventSubjectContent {
         #[serde(rename = "cleanText")]
@@ -11434,6 +12904,27 @@ pub mod types {
     impl MessagesApiMoEventSubjectContent {
         pub fn builder() -> builder::MessagesApiMoEventSubjectContent {
             Default::default()
+        }
+        /// With the required fields (`clean_text`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            clean_text: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMoEventSubjectContentType>,
+        ) -> Self {
+            Self {
+                clean_text: clean_text.into(),
+                keyword: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventSubjectContentType`
@@ -11495,6 +12986,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventTextContent {
         #[serde(rename = "cleanText")]
@@ -11508,6 +13000,27 @@ pub mod types {
     impl MessagesApiMoEventTextContent {
         pub fn builder() -> builder::MessagesApiMoEventTextContent {
             Default::default()
+        }
+        /// With the required fields (`clean_text`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            clean_text: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiMoEventTextContentType>,
+        ) -> Self {
+            Self {
+                clean_text: clean_text.into(),
+                keyword: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventTextContentType`
@@ -11569,6 +13082,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventUrlContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventUrlContent {
         #[serde(rename = "type")]
@@ -11578,6 +13092,16 @@ pub mod types {
     impl MessagesApiMoEventUrlContent {
         pub fn builder() -> builder::MessagesApiMoEventUrlContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventUrlContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`MessagesApiMoEventUrlContentType`
@@ -11639,6 +13163,7 @@ pub mod types {
     }
     ///`MessagesApiMoEventVideoContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiMoEventVideoContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11650,6 +13175,25 @@ pub mod types {
     impl MessagesApiMoEventVideoContent {
         pub fn builder() -> builder::MessagesApiMoEventVideoContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiMoEventVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                text: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiMoEventVideoContentType`
@@ -11803,6 +13347,7 @@ pub mod types {
     }
     ///`MessagesApiOutboundEventBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiOutboundEventBase {
         pub event: MessagesApiOutboundEventType,
@@ -11810,6 +13355,12 @@ pub mod types {
     impl MessagesApiOutboundEventBase {
         pub fn builder() -> builder::MessagesApiOutboundEventBase {
             Default::default()
+        }
+        /// With the required fields (`event`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<MessagesApiOutboundEventType>,
+        ) -> Self {
+            Self { event: event.into() }
         }
     }
     ///`MessagesApiOutboundEventType`
@@ -11875,6 +13426,7 @@ pub mod types {
     }
     ///`MessagesApiOutboundSeenEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiOutboundSeenEvent {
         pub channel: OutboundSeenEventChannel,
@@ -11889,6 +13441,31 @@ pub mod types {
     impl MessagesApiOutboundSeenEvent {
         pub fn builder() -> builder::MessagesApiOutboundSeenEvent {
             Default::default()
+        }
+        /// With the required fields (`channel`, `destinations`, `event`, `message_id`, `sender`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<OutboundSeenEventChannel>,
+            destinations: impl ::std::convert::Into<[MessagesApiToDestination; 1usize]>,
+            event: impl ::std::convert::Into<MessagesApiOutboundSeenEventEvent>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                destinations: destinations.into(),
+                event: event.into(),
+                message_id: message_id.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiEventOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiOutboundSeenEventEvent`
@@ -11946,6 +13523,7 @@ pub mod types {
     }
     ///`MessagesApiOutboundTypingStartedEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiOutboundTypingStartedEvent {
         pub channel: OutboundTypingStartedEventChannel,
@@ -11958,6 +13536,31 @@ pub mod types {
     impl MessagesApiOutboundTypingStartedEvent {
         pub fn builder() -> builder::MessagesApiOutboundTypingStartedEvent {
             Default::default()
+        }
+        /// With the required fields (`channel`, `destinations`, `event`, `sender`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<OutboundTypingStartedEventChannel>,
+            destinations: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiToDestination>,
+            >,
+            event: impl ::std::convert::Into<MessagesApiOutboundTypingStartedEventEvent>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                destinations: destinations.into(),
+                event: event.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiEventOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiOutboundTypingStartedEventEvent`
@@ -12015,6 +13618,7 @@ pub mod types {
     }
     ///`MessagesApiOutboundTypingStoppedEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiOutboundTypingStoppedEvent {
         pub channel: OutboundTypingStoppedEventChannel,
@@ -12027,6 +13631,31 @@ pub mod types {
     impl MessagesApiOutboundTypingStoppedEvent {
         pub fn builder() -> builder::MessagesApiOutboundTypingStoppedEvent {
             Default::default()
+        }
+        /// With the required fields (`channel`, `destinations`, `event`, `sender`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<OutboundTypingStoppedEventChannel>,
+            destinations: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiToDestination>,
+            >,
+            event: impl ::std::convert::Into<MessagesApiOutboundTypingStoppedEventEvent>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                destinations: destinations.into(),
+                event: event.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiEventOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiOutboundTypingStoppedEventEvent`
@@ -12084,6 +13713,7 @@ pub mod types {
     }
     ///`MessagesApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiRequest {
         pub messages: ::std::vec::Vec<MessagesApiBaseMessage>,
@@ -12094,9 +13724,27 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<MessagesApiBaseMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiRequestOptions {
         #[serde(
@@ -12113,9 +13761,39 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_ordering: ::std::option::Option::None,
+                schedule: ::std::option::Option::None,
+                tracking: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_ordering`.
+        pub fn message_ordering(
+            mut self,
+            value: impl ::std::convert::Into<MessageOrderingOptions>,
+        ) -> Self {
+            self.message_ordering = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking`.
+        pub fn tracking(mut self, value: impl ::std::convert::Into<UrlOptions>) -> Self {
+            self.tracking = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12131,6 +13809,32 @@ pub mod types {
     impl MessagesApiTemplate {
         pub fn builder() -> builder::MessagesApiTemplate {
             Default::default()
+        }
+        /// With the required fields (`template_name`); set the others with the setters.
+        pub fn new(
+            template_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                language: ::std::option::Option::None,
+                reference_id: ::std::option::Option::None,
+                template_name: template_name.into(),
+            }
+        }
+        /// Sets `language`.
+        pub fn language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiTemplateBody`
@@ -12154,6 +13858,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateBodyBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateBodyBase {
         #[serde(rename = "type")]
@@ -12162,6 +13867,12 @@ pub mod types {
     impl MessagesApiTemplateBodyBase {
         pub fn builder() -> builder::MessagesApiTemplateBodyBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateBodyType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiTemplateBodyType`
@@ -12277,6 +13988,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateButtonBase {
         #[serde(rename = "type")]
@@ -12285,6 +13997,12 @@ pub mod types {
     impl MessagesApiTemplateButtonBase {
         pub fn builder() -> builder::MessagesApiTemplateButtonBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateButtonType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiTemplateButtonType`
@@ -12366,6 +14084,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateCarouselBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateCarouselBody {
         pub cards: ::std::vec::Vec<MessagesApiTemplateCarouselCard>,
@@ -12375,6 +14094,18 @@ pub mod types {
     impl MessagesApiTemplateCarouselBody {
         pub fn builder() -> builder::MessagesApiTemplateCarouselBody {
             Default::default()
+        }
+        /// With the required fields (`cards`, `type_`); set the others with the setters.
+        pub fn new(
+            cards: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiTemplateCarouselCard>,
+            >,
+            type_: impl ::std::convert::Into<MessagesApiTemplateCarouselBodyType>,
+        ) -> Self {
+            Self {
+                cards: cards.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiTemplateCarouselBodyType`
@@ -12432,6 +14163,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateCarouselCard`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateCarouselCard {
         #[serde(
@@ -12449,6 +14181,36 @@ pub mod types {
     impl MessagesApiTemplateCarouselCard {
         pub fn builder() -> builder::MessagesApiTemplateCarouselCard {
             Default::default()
+        }
+        /// With the required fields (`header`); set the others with the setters.
+        pub fn new(
+            header: impl ::std::convert::Into<MessagesApiTemplateCarouselCardHeader>,
+        ) -> Self {
+            Self {
+                body: ::std::default::Default::default(),
+                buttons: ::std::default::Default::default(),
+                header: header.into(),
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.body = value.into();
+            self
+        }
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiCarouselTemplateButton>,
+            >,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
     }
     ///`MessagesApiTemplateCarouselCardHeader`
@@ -12473,6 +14235,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateCarouselCardHeaderBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateCarouselCardHeaderBase {
         #[serde(rename = "type")]
@@ -12481,6 +14244,12 @@ pub mod types {
     impl MessagesApiTemplateCarouselCardHeaderBase {
         pub fn builder() -> builder::MessagesApiTemplateCarouselCardHeaderBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateCarouselCardHeaderType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiTemplateCarouselCardHeaderType`
@@ -12542,6 +14311,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateCarouselCardImageHeader`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateCarouselCardImageHeader {
         #[serde(rename = "type")]
@@ -12551,6 +14321,18 @@ pub mod types {
     impl MessagesApiTemplateCarouselCardImageHeader {
         pub fn builder() -> builder::MessagesApiTemplateCarouselCardImageHeader {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiTemplateCarouselCardImageHeaderType,
+            >,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`MessagesApiTemplateCarouselCardImageHeaderType`
@@ -12609,6 +14391,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateCarouselCardVideoHeader`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateCarouselCardVideoHeader {
         #[serde(rename = "type")]
@@ -12618,6 +14401,18 @@ pub mod types {
     impl MessagesApiTemplateCarouselCardVideoHeader {
         pub fn builder() -> builder::MessagesApiTemplateCarouselCardVideoHeader {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                MessagesApiTemplateCarouselCardVideoHeaderType,
+            >,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`MessagesApiTemplateCarouselCardVideoHeaderType`
@@ -12676,13 +14471,14 @@ pub mod types {
     }
     ///`MessagesApiTemplateCatalogButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateCatalogButton {
         #[serde(
             rename = "productId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub product_id: ::std::option::Option<MessagesApiTemplateCatalogButtonProductId>,
+        pub product_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MessagesApiTemplateCatalogButtonType,
     }
@@ -12690,62 +14486,22 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiTemplateCatalogButton {
             Default::default()
         }
-    }
-    ///`MessagesApiTemplateCatalogButtonProductId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiTemplateCatalogButtonProductId(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiTemplateCatalogButtonProductId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiTemplateCatalogButtonProductId>
-    for ::std::string::String {
-        fn from(value: MessagesApiTemplateCatalogButtonProductId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiTemplateCatalogButtonProductId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3000usize {
-                return Err("longer than 3000 characters".into());
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateCatalogButtonType>,
+        ) -> Self {
+            Self {
+                product_id: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiTemplateCatalogButtonProductId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiTemplateCatalogButtonProductId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiTemplateCatalogButtonProductId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `product_id`.
+        pub fn product_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.product_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiTemplateCatalogButtonType`
@@ -12803,9 +14559,10 @@ pub mod types {
     }
     ///`MessagesApiTemplateCopyCodeButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateCopyCodeButton {
-        pub code: MessagesApiTemplateCopyCodeButtonCode,
+        pub code: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MessagesApiTemplateCopyCodeButtonType,
     }
@@ -12813,62 +14570,15 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiTemplateCopyCodeButton {
             Default::default()
         }
-    }
-    ///`MessagesApiTemplateCopyCodeButtonCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiTemplateCopyCodeButtonCode(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiTemplateCopyCodeButtonCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiTemplateCopyCodeButtonCode>
-    for ::std::string::String {
-        fn from(value: MessagesApiTemplateCopyCodeButtonCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiTemplateCopyCodeButtonCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 15usize {
-                return Err("longer than 15 characters".into());
+        /// With the required fields (`code`, `type_`); set the others with the setters.
+        pub fn new(
+            code: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiTemplateCopyCodeButtonType>,
+        ) -> Self {
+            Self {
+                code: code.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiTemplateCopyCodeButtonCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiTemplateCopyCodeButtonCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiTemplateCopyCodeButtonCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessagesApiTemplateCopyCodeButtonType`
@@ -12926,6 +14636,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateDocumentHeader`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateDocumentHeader {
         pub filename: ::std::string::String,
@@ -12936,6 +14647,18 @@ pub mod types {
     impl MessagesApiTemplateDocumentHeader {
         pub fn builder() -> builder::MessagesApiTemplateDocumentHeader {
             Default::default()
+        }
+        /// With the required fields (`filename`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            filename: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiTemplateDocumentHeaderType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                filename: filename.into(),
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`MessagesApiTemplateDocumentHeaderType`
@@ -12993,6 +14716,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateFailover {
         pub channel: OutboundTemplateChannel,
@@ -13011,9 +14735,47 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiTemplateFailover {
             Default::default()
         }
+        /// With the required fields (`channel`, `template`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<OutboundTemplateChannel>,
+            template: impl ::std::convert::Into<MessagesApiTemplate>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                template: template.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiTemplateMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiTemplateFlowButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateFlowButton {
         #[serde(
@@ -13025,7 +14787,7 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token: ::std::option::Option<MessagesApiTemplateFlowButtonToken>,
+        pub token: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MessagesApiTemplateFlowButtonType,
     }
@@ -13033,62 +14795,36 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiTemplateFlowButton {
             Default::default()
         }
-    }
-    ///`MessagesApiTemplateFlowButtonToken`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiTemplateFlowButtonToken(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiTemplateFlowButtonToken {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiTemplateFlowButtonToken>
-    for ::std::string::String {
-        fn from(value: MessagesApiTemplateFlowButtonToken) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiTemplateFlowButtonToken {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3000usize {
-                return Err("longer than 3000 characters".into());
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateFlowButtonType>,
+        ) -> Self {
+            Self {
+                data: ::std::default::Default::default(),
+                token: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiTemplateFlowButtonToken {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `data`.
+        pub fn data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.data = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiTemplateFlowButtonToken {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiTemplateFlowButtonToken {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `token`.
+        pub fn token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiTemplateFlowButtonType`
@@ -13187,6 +14923,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateHeaderBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateHeaderBase {
         #[serde(rename = "type")]
@@ -13195,6 +14932,12 @@ pub mod types {
     impl MessagesApiTemplateHeaderBase {
         pub fn builder() -> builder::MessagesApiTemplateHeaderBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateHeaderType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiTemplateHeaderType`
@@ -13268,6 +15011,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateImageHeader`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateImageHeader {
         #[serde(rename = "type")]
@@ -13277,6 +15021,16 @@ pub mod types {
     impl MessagesApiTemplateImageHeader {
         pub fn builder() -> builder::MessagesApiTemplateImageHeader {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateImageHeaderType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`MessagesApiTemplateImageHeaderType`
@@ -13334,6 +15088,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateLocationHeader`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateLocationHeader {
         pub latitude: f64,
@@ -13344,6 +15099,18 @@ pub mod types {
     impl MessagesApiTemplateLocationHeader {
         pub fn builder() -> builder::MessagesApiTemplateLocationHeader {
             Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            type_: impl ::std::convert::Into<MessagesApiTemplateLocationHeaderType>,
+        ) -> Self {
+            Self {
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiTemplateLocationHeaderType`
@@ -13401,6 +15168,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateMessage {
         pub channel: OutboundTemplateChannel,
@@ -13421,9 +15189,67 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiTemplateMessage {
             Default::default()
         }
+        /// With the required fields (`channel`, `destinations`, `template`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<OutboundTemplateChannel>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<MessageDestination>>,
+            template: impl ::std::convert::Into<MessagesApiTemplate>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                content: ::std::option::Option::None,
+                destinations: destinations.into(),
+                failover: ::std::default::Default::default(),
+                options: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                template: template.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiTemplateMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `failover`.
+        pub fn failover(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MessagesApiBaseFailover>>,
+        ) -> Self {
+            self.failover = value.into();
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiMessageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiWebhooks>,
+        ) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiTemplateMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13442,18 +15268,58 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiTemplateMessageContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                body: ::std::option::Option::None,
+                buttons: ::std::default::Default::default(),
+                expiration_time: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiTemplateBody>,
+        ) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MessagesApiTemplateButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
+        }
+        /// Sets `expiration_time`.
+        pub fn expiration_time(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.expiration_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiTemplateHeader>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiTemplateMultiProductButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateMultiProductButton {
         #[serde(
             rename = "productId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub product_id: ::std::option::Option<
-            MessagesApiTemplateMultiProductButtonProductId,
-        >,
+        pub product_id: ::std::option::Option<::std::string::String>,
         pub sections: ::std::vec::Vec<MessagesApiTemplateMultiProductButtonSection>,
         #[serde(rename = "type")]
         pub type_: MessagesApiTemplateMultiProductButtonType,
@@ -13462,136 +15328,52 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiTemplateMultiProductButton {
             Default::default()
         }
-    }
-    ///`MessagesApiTemplateMultiProductButtonProductId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiTemplateMultiProductButtonProductId(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiTemplateMultiProductButtonProductId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiTemplateMultiProductButtonProductId>
-    for ::std::string::String {
-        fn from(value: MessagesApiTemplateMultiProductButtonProductId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiTemplateMultiProductButtonProductId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3000usize {
-                return Err("longer than 3000 characters".into());
+        /// With the required fields (`sections`, `type_`); set the others with the setters.
+        pub fn new(
+            sections: impl ::std::convert::Into<
+                ::std::vec::Vec<MessagesApiTemplateMultiProductButtonSection>,
+            >,
+            type_: impl ::std::convert::Into<MessagesApiTemplateMultiProductButtonType>,
+        ) -> Self {
+            Self {
+                product_id: ::std::option::Option::None,
+                sections: sections.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiTemplateMultiProductButtonProductId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiTemplateMultiProductButtonProductId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiTemplateMultiProductButtonProductId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `product_id`.
+        pub fn product_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.product_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiTemplateMultiProductButtonSection`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateMultiProductButtonSection {
         #[serde(rename = "productIds")]
         pub product_ids: ::std::vec::Vec<::std::string::String>,
-        pub title: MessagesApiTemplateMultiProductButtonSectionTitle,
+        pub title: ::std::string::String,
     }
     impl MessagesApiTemplateMultiProductButtonSection {
         pub fn builder() -> builder::MessagesApiTemplateMultiProductButtonSection {
             Default::default()
         }
-    }
-    ///`MessagesApiTemplateMultiProductButtonSectionTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiTemplateMultiProductButtonSectionTitle(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiTemplateMultiProductButtonSectionTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiTemplateMultiProductButtonSectionTitle>
-    for ::std::string::String {
-        fn from(value: MessagesApiTemplateMultiProductButtonSectionTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiTemplateMultiProductButtonSectionTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 24usize {
-                return Err("longer than 24 characters".into());
+        /// With the required fields (`product_ids`, `title`); set the others with the setters.
+        pub fn new(
+            product_ids: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                product_ids: product_ids.into(),
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MessagesApiTemplateMultiProductButtonSectionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiTemplateMultiProductButtonSectionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MessagesApiTemplateMultiProductButtonSectionTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessagesApiTemplateMultiProductButtonType`
@@ -13649,6 +15431,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateOpenUrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateOpenUrlButton {
         pub suffix: ::std::string::String,
@@ -13658,6 +15441,16 @@ pub mod types {
     impl MessagesApiTemplateOpenUrlButton {
         pub fn builder() -> builder::MessagesApiTemplateOpenUrlButton {
             Default::default()
+        }
+        /// With the required fields (`suffix`, `type_`); set the others with the setters.
+        pub fn new(
+            suffix: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiTemplateOpenUrlButtonType>,
+        ) -> Self {
+            Self {
+                suffix: suffix.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiTemplateOpenUrlButtonType`
@@ -13715,6 +15508,7 @@ pub mod types {
     }
     ///`MessagesApiTemplatePhoneNumberButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplatePhoneNumberButton {
         #[serde(rename = "type")]
@@ -13723,6 +15517,12 @@ pub mod types {
     impl MessagesApiTemplatePhoneNumberButton {
         pub fn builder() -> builder::MessagesApiTemplatePhoneNumberButton {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplatePhoneNumberButtonType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiTemplatePhoneNumberButtonType`
@@ -13780,6 +15580,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateQuickReplyButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateQuickReplyButton {
         #[serde(rename = "postbackData")]
@@ -13790,6 +15591,16 @@ pub mod types {
     impl MessagesApiTemplateQuickReplyButton {
         pub fn builder() -> builder::MessagesApiTemplateQuickReplyButton {
             Default::default()
+        }
+        /// With the required fields (`postback_data`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessagesApiTemplateQuickReplyButtonType>,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MessagesApiTemplateQuickReplyButtonType`
@@ -13847,6 +15658,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateTextBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateTextBody {
         #[serde(rename = "type")]
@@ -13860,6 +15672,25 @@ pub mod types {
     impl MessagesApiTemplateTextBody {
         pub fn builder() -> builder::MessagesApiTemplateTextBody {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateTextBodyType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `extra`.
+        pub fn extra(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.extra = value.into();
+            self
         }
     }
     ///`MessagesApiTemplateTextBodyType`
@@ -13917,6 +15748,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateTextHeader`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateTextHeader {
         #[serde(rename = "type")]
@@ -13930,6 +15762,25 @@ pub mod types {
     impl MessagesApiTemplateTextHeader {
         pub fn builder() -> builder::MessagesApiTemplateTextHeader {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateTextHeaderType>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `extra`.
+        pub fn extra(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.extra = value.into();
+            self
         }
     }
     ///`MessagesApiTemplateTextHeaderType`
@@ -13987,6 +15838,7 @@ pub mod types {
     }
     ///`MessagesApiTemplateVideoHeader`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiTemplateVideoHeader {
         #[serde(rename = "type")]
@@ -13996,6 +15848,16 @@ pub mod types {
     impl MessagesApiTemplateVideoHeader {
         pub fn builder() -> builder::MessagesApiTemplateVideoHeader {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiTemplateVideoHeaderType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`MessagesApiTemplateVideoHeaderType`
@@ -14053,75 +15915,34 @@ pub mod types {
     }
     ///`MessagesApiToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiToDestination {
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<MessagesApiToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl MessagesApiToDestination {
         pub fn builder() -> builder::MessagesApiToDestination {
             Default::default()
         }
-    }
-    ///`MessagesApiToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiToDestinationMessageId>
-    for ::std::string::String {
-        fn from(value: MessagesApiToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessagesApiTrafficType`
@@ -14207,6 +16028,7 @@ pub mod types {
     }
     ///`MessagesApiUpiIntentPaymentFormatBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiUpiIntentPaymentFormatBase {
         #[serde(rename = "type")]
@@ -14215,6 +16037,12 @@ pub mod types {
     impl MessagesApiUpiIntentPaymentFormatBase {
         pub fn builder() -> builder::MessagesApiUpiIntentPaymentFormatBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiUpiIntentPaymentFormatType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MessagesApiUpiIntentPaymentFormatType`
@@ -14272,6 +16100,7 @@ pub mod types {
     }
     ///`MessagesApiUpiIntentPaymentLinkFormat`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiUpiIntentPaymentLinkFormat {
         #[serde(
@@ -14286,16 +16115,34 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiUpiIntentPaymentLinkFormat {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessagesApiUpiIntentPaymentFormatType>,
+        ) -> Self {
+            Self {
+                payment_link: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `payment_link`.
+        pub fn payment_link(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.payment_link = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessagesApiWebhooks`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagesApiWebhooks {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<MessagesApiWebhooksCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -14310,62 +16157,46 @@ pub mod types {
         pub fn builder() -> builder::MessagesApiWebhooks {
             Default::default()
         }
-    }
-    ///`MessagesApiWebhooksCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessagesApiWebhooksCallbackData(::std::string::String);
-    impl ::std::ops::Deref for MessagesApiWebhooksCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessagesApiWebhooksCallbackData>
-    for ::std::string::String {
-        fn from(value: MessagesApiWebhooksCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessagesApiWebhooksCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
+                seen: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MessagesApiWebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessagesApiWebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessagesApiWebhooksCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<MessagesApiDelivery>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen`.
+        pub fn seen(
+            mut self,
+            value: impl ::std::convert::Into<SeenStatusReporting>,
+        ) -> Self {
+            self.seen = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OutboundMessageChannel`
@@ -14688,132 +16519,46 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ReactionActionType`
@@ -14934,6 +16679,7 @@ pub mod types {
     }
     ///`RegionalOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
@@ -14956,16 +16702,49 @@ pub mod types {
         pub fn builder() -> builder::RegionalOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+                south_korea: ::std::option::Option::None,
+                turkey_iys: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `south_korea`.
+        pub fn south_korea(
+            mut self,
+            value: impl ::std::convert::Into<SouthKoreaOptions>,
+        ) -> Self {
+            self.south_korea = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `turkey_iys`.
+        pub fn turkey_iys(
+            mut self,
+            value: impl ::std::convert::Into<TurkeyIysOptions>,
+        ) -> Self {
+            self.turkey_iys = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -14981,66 +16760,42 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseEnvelopeMessageResponseMessageResponseDetails {
         #[serde(
@@ -15054,9 +16809,29 @@ pub mod types {
         pub fn builder() -> builder::ResponseEnvelopeMessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SeenStatusReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SeenStatusReporting {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -15066,9 +16841,24 @@ pub mod types {
         pub fn builder() -> builder::SeenStatusReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -15082,9 +16872,25 @@ pub mod types {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
         }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SouthKoreaOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptions {
         #[serde(
@@ -15093,66 +16899,31 @@ pub mod types {
         )]
         pub reseller_code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<SouthKoreaOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl SouthKoreaOptions {
         pub fn builder() -> builder::SouthKoreaOptions {
             Default::default()
         }
-    }
-    ///`SouthKoreaOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SouthKoreaOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for SouthKoreaOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SouthKoreaOptionsTitle> for ::std::string::String {
-        fn from(value: SouthKoreaOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SouthKoreaOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reseller_code: ::std::option::Option::None,
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reseller_code`.
+        pub fn reseller_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.reseller_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SouthKoreaOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -15318,6 +17089,7 @@ pub mod types {
     }
     ///`TurkeyIysOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TurkeyIysOptions {
         #[serde(
@@ -15332,9 +17104,22 @@ pub mod types {
         pub fn builder() -> builder::TurkeyIysOptions {
             Default::default()
         }
+        /// With the required fields (`recipient_type`); set the others with the setters.
+        pub fn new(recipient_type: impl ::std::convert::Into<RecipientType>) -> Self {
+            Self {
+                brand_code: ::std::option::Option::None,
+                recipient_type: recipient_type.into(),
+            }
+        }
+        /// Sets `brand_code`.
+        pub fn brand_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.brand_code = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UrlOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlOptions {
         #[serde(
@@ -15369,9 +17154,54 @@ pub mod types {
         pub fn builder() -> builder::UrlOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_domain: ::std::option::Option::None,
+                remove_protocol: ::std::default::Default::default(),
+                shorten_url: defaults::default_bool::<true>(),
+                track_clicks: defaults::default_bool::<true>(),
+                tracking_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `custom_domain`.
+        pub fn custom_domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.custom_domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `remove_protocol`.
+        pub fn remove_protocol(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.remove_protocol = value.into();
+            self
+        }
+        /// Sets `shorten_url`.
+        pub fn shorten_url(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shorten_url = value.into();
+            self
+        }
+        /// Sets `track_clicks`.
+        pub fn track_clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_clicks = value.into();
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidationOkResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidationOkResponse {
         pub action: ::std::string::String,
@@ -15387,9 +17217,29 @@ pub mod types {
         pub fn builder() -> builder::ValidationOkResponse {
             Default::default()
         }
+        /// With the required fields (`action`, `description`); set the others with the setters.
+        pub fn new(
+            action: impl ::std::convert::Into<::std::string::String>,
+            description: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                action: action.into(),
+                description: description.into(),
+                skippable_violations: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `skippable_violations`.
+        pub fn skippable_violations(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<crate::ApiErrorViolation>>,
+        ) -> Self {
+            self.skippable_violations = value.into();
+            self
+        }
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -15402,6 +17252,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -16236,7 +18101,7 @@ pub mod types {
                 ::std::string::String,
             >,
             message_id: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiChannelDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -16265,9 +18130,7 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessagesApiChannelDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -16318,7 +18181,7 @@ pub mod types {
                 ::std::string::String,
             >,
             message_id: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiChannelsDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16347,9 +18210,7 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessagesApiChannelsDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -18259,9 +20120,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiMessageApplePayPaymentConfiguration {
             currency_code: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageApplePayPaymentConfigurationCurrencyCode,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             fallback_url: ::std::result::Result<
@@ -18275,9 +20134,7 @@ pub mod types {
                 ::std::string::String,
             >,
             merchant_country_code: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             merchant_display_name: ::std::result::Result<
@@ -18355,11 +20212,7 @@ pub mod types {
         impl MessagesApiMessageApplePayPaymentConfiguration {
             pub fn currency_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageApplePayPaymentConfigurationCurrencyCode,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency_code = value
@@ -18401,11 +20254,7 @@ pub mod types {
             }
             pub fn merchant_country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageApplePayPaymentConfigurationMerchantCountryCode,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.merchant_country_code = value
@@ -18964,9 +20813,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageBrazilPaymentConfigurationName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -18996,11 +20843,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageBrazilPaymentConfigurationName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -19073,9 +20916,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageBrazilPixDcPaymentConfigurationName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -19162,11 +21003,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageBrazilPixDcPaymentConfigurationName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -19965,9 +21802,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiMessageDatePickerFormPage {
             next_page_identifier: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageDatePickerFormPageNextPageIdentifier,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             options: ::std::result::Result<
@@ -19977,7 +21812,7 @@ pub mod types {
                 ::std::string::String,
             >,
             page_identifier: ::std::result::Result<
-                super::MessagesApiMessageDatePickerFormPagePageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             submit_form: ::std::result::Result<
@@ -20012,11 +21847,7 @@ pub mod types {
         impl MessagesApiMessageDatePickerFormPage {
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageDatePickerFormPageNextPageIdentifier,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -20046,9 +21877,7 @@ pub mod types {
             }
             pub fn page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MessagesApiMessageDatePickerFormPagePageIdentifier,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_identifier = value
@@ -20400,7 +22229,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiMessageDialPhoneButton {
             phone_number: ::std::result::Result<
-                super::MessagesApiMessageDialPhoneButtonPhoneNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
@@ -20426,9 +22255,7 @@ pub mod types {
         impl MessagesApiMessageDialPhoneButton {
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MessagesApiMessageDialPhoneButtonPhoneNumber,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_number = value
@@ -21033,7 +22860,7 @@ pub mod types {
             >,
             show_summary: ::std::result::Result<bool, ::std::string::String>,
             start_page_identifier: ::std::result::Result<
-                super::MessagesApiMessageFormBodyStartPageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -21110,9 +22937,7 @@ pub mod types {
             }
             pub fn start_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MessagesApiMessageFormBodyStartPageIdentifier,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.start_page_identifier = value
@@ -21313,9 +23138,7 @@ pub mod types {
                 ::std::string::String,
             >,
             next_page_identifier: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageFormSelectPageItemNextPageIdentifier,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -21359,11 +23182,7 @@ pub mod types {
             }
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageFormSelectPageItemNextPageIdentifier,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -21555,9 +23374,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiMessageInputFormPage {
             next_page_identifier: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageInputFormPageNextPageIdentifier,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             options: ::std::result::Result<
@@ -21565,7 +23382,7 @@ pub mod types {
                 ::std::string::String,
             >,
             page_identifier: ::std::result::Result<
-                super::MessagesApiMessageInputFormPagePageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             submit_form: ::std::result::Result<
@@ -21600,11 +23417,7 @@ pub mod types {
         impl MessagesApiMessageInputFormPage {
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageInputFormPageNextPageIdentifier,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -21632,9 +23445,7 @@ pub mod types {
             }
             pub fn page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MessagesApiMessageInputFormPagePageIdentifier,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_identifier = value
@@ -22394,13 +24205,13 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiMessageLocationBody {
             address: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiMessageLocationBodyAddress>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             latitude: ::std::result::Result<f64, ::std::string::String>,
             longitude: ::std::result::Result<f64, ::std::string::String>,
             name: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiMessageLocationBodyName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -22422,9 +24233,7 @@ pub mod types {
         impl MessagesApiMessageLocationBody {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessagesApiMessageLocationBodyAddress>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
@@ -22460,9 +24269,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessagesApiMessageLocationBodyName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -22787,7 +24594,7 @@ pub mod types {
                 ::std::string::String,
             >,
             correlation_data: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiMessageOptionsCorrelationData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -22871,11 +24678,7 @@ pub mod types {
             }
             pub fn correlation_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageOptionsCorrelationData,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.correlation_data = value
@@ -23194,9 +24997,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiMessageOrderExpiration {
             description: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageOrderExpirationDescription,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             timestamp: ::std::result::Result<
@@ -23215,11 +25016,7 @@ pub mod types {
         impl MessagesApiMessageOrderExpiration {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageOrderExpirationDescription,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -24089,25 +25886,19 @@ pub mod types {
                 ::std::string::String,
             >,
             first_address_line: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessagePaymentBeneficiaryFirstAddressLine,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiMessagePaymentBeneficiaryName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             postal_code: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessagePaymentBeneficiaryPostalCode,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             second_address_line: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessagePaymentBeneficiarySecondAddressLine,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             state: ::std::result::Result<
@@ -24159,11 +25950,7 @@ pub mod types {
             }
             pub fn first_address_line<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessagePaymentBeneficiaryFirstAddressLine,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_address_line = value
@@ -24177,11 +25964,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessagePaymentBeneficiaryName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24193,11 +25976,7 @@ pub mod types {
             }
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessagePaymentBeneficiaryPostalCode,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postal_code = value
@@ -24209,11 +25988,7 @@ pub mod types {
             }
             pub fn second_address_line<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessagePaymentBeneficiarySecondAddressLine,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.second_address_line = value
@@ -24321,9 +26096,7 @@ pub mod types {
                 ::std::string::String,
             >,
             callback_data: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -24331,9 +26104,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessagePgPayuPaymentConfigurationName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -24369,11 +26140,7 @@ pub mod types {
             }
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::MessagesApiMessagePgPayuPaymentConfigurationCallbackDataItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -24395,11 +26162,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessagePgPayuPaymentConfigurationName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24458,13 +26221,11 @@ pub mod types {
                 ::std::string::String,
             >,
             next_page_identifier: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessagePickerFormPageNextPageIdentifier,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             page_identifier: ::std::result::Result<
-                super::MessagesApiMessagePickerFormPagePageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             selected_item_index: ::std::result::Result<i32, ::std::string::String>,
@@ -24520,11 +26281,7 @@ pub mod types {
             }
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessagePickerFormPageNextPageIdentifier,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -24538,9 +26295,7 @@ pub mod types {
             }
             pub fn page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MessagesApiMessagePickerFormPagePageIdentifier,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_identifier = value
@@ -25188,13 +26943,11 @@ pub mod types {
             >,
             multiple_selection: ::std::result::Result<bool, ::std::string::String>,
             next_page_identifier: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageSelectFormPageNextPageIdentifier,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             page_identifier: ::std::result::Result<
-                super::MessagesApiMessageSelectFormPagePageIdentifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             submit_form: ::std::result::Result<
@@ -25258,11 +27011,7 @@ pub mod types {
             }
             pub fn next_page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageSelectFormPageNextPageIdentifier,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_page_identifier = value
@@ -25276,9 +27025,7 @@ pub mod types {
             }
             pub fn page_identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MessagesApiMessageSelectFormPagePageIdentifier,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_identifier = value
@@ -25379,7 +27126,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiMessageSenderDisplayInfoName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -25406,9 +27153,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessagesApiMessageSenderDisplayInfoName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -25546,7 +27291,7 @@ pub mod types {
             latitude: ::std::result::Result<f64, ::std::string::String>,
             longitude: ::std::result::Result<f64, ::std::string::String>,
             name: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiMessageShowLocationButtonName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
@@ -25598,11 +27343,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageShowLocationButtonName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26385,45 +28126,31 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiMessageUpiPayuPaymentConfiguration {
             callback_data: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             customer_email: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             customer_first_name: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             customer_last_name: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageUpiPayuPaymentConfigurationId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageUpiPayuPaymentConfigurationName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             product_description: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageUpiPayuPaymentConfigurationProductDescription,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -26448,11 +28175,7 @@ pub mod types {
         impl MessagesApiMessageUpiPayuPaymentConfiguration {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::MessagesApiMessageUpiPayuPaymentConfigurationCallbackDataItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -26464,11 +28187,7 @@ pub mod types {
             }
             pub fn customer_email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageUpiPayuPaymentConfigurationCustomerEmail,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_email = value
@@ -26482,11 +28201,7 @@ pub mod types {
             }
             pub fn customer_first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageUpiPayuPaymentConfigurationCustomerFirstName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_first_name = value
@@ -26500,11 +28215,7 @@ pub mod types {
             }
             pub fn customer_last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageUpiPayuPaymentConfigurationCustomerLastName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_last_name = value
@@ -26518,11 +28229,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageUpiPayuPaymentConfigurationId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -26532,11 +28239,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageUpiPayuPaymentConfigurationName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26548,11 +28251,7 @@ pub mod types {
             }
             pub fn product_description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageUpiPayuPaymentConfigurationProductDescription,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.product_description = value
@@ -26632,9 +28331,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiMessageUpiPgRazorpayPaymentConfigurationName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -26698,11 +28395,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiMessageUpiPgRazorpayPaymentConfigurationName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -30219,7 +31912,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiTemplateCatalogButton {
             product_id: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiTemplateCatalogButtonProductId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -30238,11 +31931,7 @@ pub mod types {
         impl MessagesApiTemplateCatalogButton {
             pub fn product_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiTemplateCatalogButtonProductId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.product_id = value
@@ -30288,10 +31977,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct MessagesApiTemplateCopyCodeButton {
-            code: ::std::result::Result<
-                super::MessagesApiTemplateCopyCodeButtonCode,
-                ::std::string::String,
-            >,
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::MessagesApiTemplateCopyCodeButtonType,
                 ::std::string::String,
@@ -30308,7 +31994,7 @@ pub mod types {
         impl MessagesApiTemplateCopyCodeButton {
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessagesApiTemplateCopyCodeButtonCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -30571,7 +32257,7 @@ pub mod types {
                 ::std::string::String,
             >,
             token: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiTemplateFlowButtonToken>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -30608,9 +32294,7 @@ pub mod types {
             }
             pub fn token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessagesApiTemplateFlowButtonToken>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.token = value
@@ -31144,9 +32828,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiTemplateMultiProductButton {
             product_id: ::std::result::Result<
-                ::std::option::Option<
-                    super::MessagesApiTemplateMultiProductButtonProductId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             sections: ::std::result::Result<
@@ -31170,11 +32852,7 @@ pub mod types {
         impl MessagesApiTemplateMultiProductButton {
             pub fn product_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MessagesApiTemplateMultiProductButtonProductId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.product_id = value
@@ -31242,10 +32920,7 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::MessagesApiTemplateMultiProductButtonSectionTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for MessagesApiTemplateMultiProductButtonSection {
             fn default() -> Self {
@@ -31270,9 +32945,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MessagesApiTemplateMultiProductButtonSectionTitle,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -31696,7 +33369,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiToDestination {
             message_id: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -31712,9 +33385,7 @@ pub mod types {
         impl MessagesApiToDestination {
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessagesApiToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -31868,7 +33539,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MessagesApiWebhooks {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::MessagesApiWebhooksCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -31897,9 +33568,7 @@ pub mod types {
         impl MessagesApiWebhooks {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessagesApiWebhooksCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -31977,11 +33646,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -31996,9 +33665,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -32012,9 +33679,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -32136,7 +33801,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -32160,9 +33825,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -32409,7 +34072,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::SouthKoreaOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -32436,9 +34099,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SouthKoreaOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -32982,12 +34643,14 @@ pub mod builder {
     pub struct SendMessagesApiMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::MessagesApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendMessagesApiMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -33021,7 +34684,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::MessagesApiRequest::try_from(v).map_err(|e| e.to_string())
@@ -33054,6 +34717,9 @@ pub mod builder {
                     &super::operations::SEND_MESSAGES_API_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33078,6 +34744,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::validate_messages_api_message`]
 
@@ -33086,12 +34758,14 @@ pub mod builder {
     pub struct ValidateMessagesApiMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::MessagesApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ValidateMessagesApiMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -33122,7 +34796,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ValidationOkResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::MessagesApiRequest::try_from(v).map_err(|e| e.to_string())
@@ -33155,6 +34829,9 @@ pub mod builder {
                     &super::operations::VALIDATE_MESSAGES_API_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33179,6 +34856,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_messages_api_events`]
 
@@ -33187,12 +34870,14 @@ pub mod builder {
     pub struct SendMessagesApiEvents<'a> {
         client: &'a super::Client,
         body: Result<types::builder::MessagesApiEventRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendMessagesApiEvents<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -33228,7 +34913,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::MessagesApiEventRequest::try_from(v)
@@ -33262,6 +34947,9 @@ pub mod builder {
                     &super::operations::SEND_MESSAGES_API_EVENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33286,6 +34974,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_messages_api_delivery_reports`]
 
@@ -33300,6 +34994,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMessagesApiDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33312,6 +35007,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -33412,6 +35108,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -33485,6 +35182,9 @@ pub mod builder {
                     &super::operations::GET_MESSAGES_API_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33509,6 +35209,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_messages_api_inbound_messages`]
 
@@ -33521,6 +35227,7 @@ pub mod builder {
         channel: Result<types::InboundMoGetEndpointChannel, String>,
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMessagesApiInboundMessages<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33531,6 +35238,7 @@ pub mod builder {
                 channel: Err("channel was not initialized".to_string()),
                 entity_id: Ok(None),
                 limit: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -33605,6 +35313,7 @@ pub mod builder {
                 channel,
                 entity_id,
                 limit,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -33666,6 +35375,9 @@ pub mod builder {
                     &super::operations::GET_MESSAGES_API_INBOUND_MESSAGES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -33689,6 +35401,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static SEND_MESSAGES_API_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "messages-api:message:send", "messages-api:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`validate-messages-api-message`: POST /messages-api/1/messages/validate
@@ -33,6 +34,7 @@ pub static VALIDATE_MESSAGES_API_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "messages-api:message:send", "messages-api:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-messages-api-events`: POST /messages-api/1/events
@@ -49,6 +51,7 @@ pub static SEND_MESSAGES_API_EVENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "messages-api:message:send", "messages-api:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-messages-api-delivery-reports`: GET /messages-api/1/reports
@@ -65,6 +68,7 @@ pub static GET_MESSAGES_API_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "messages-api:message:send", "messages-api:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-messages-api-inbound-messages`: GET /messages-api/1/inbound
@@ -81,6 +85,7 @@ pub static GET_MESSAGES_API_INBOUND_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["inbound-message:read", "messages-api:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

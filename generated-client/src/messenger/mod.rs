@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AdAccountResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdAccountResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -40,6 +41,44 @@ pub mod types {
     impl AdAccountResponse {
         pub fn builder() -> builder::AdAccountResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                total_spent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<AdAccountStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_spent`.
+        pub fn total_spent(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.total_spent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AdAccountStatus`
@@ -140,6 +179,7 @@ pub mod types {
     }
     ///`AdvancedMessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedMessageDeliveryReporting {
         #[serde(
@@ -161,16 +201,57 @@ pub mod types {
         pub fn builder() -> builder::AdvancedMessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                receive_triggered_failover_reports: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `receive_triggered_failover_reports`.
+        pub fn receive_triggered_failover_reports(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.receive_triggered_failover_reports = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AdvancedWebhooksWithSeen`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedWebhooksWithSeen {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<AdvancedWebhooksWithSeenCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -185,66 +266,51 @@ pub mod types {
         pub fn builder() -> builder::AdvancedWebhooksWithSeen {
             Default::default()
         }
-    }
-    ///`AdvancedWebhooksWithSeenCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AdvancedWebhooksWithSeenCallbackData(::std::string::String);
-    impl ::std::ops::Deref for AdvancedWebhooksWithSeenCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AdvancedWebhooksWithSeenCallbackData>
-    for ::std::string::String {
-        fn from(value: AdvancedWebhooksWithSeenCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AdvancedWebhooksWithSeenCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
+                seen: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AdvancedWebhooksWithSeenCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AdvancedWebhooksWithSeenCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AdvancedWebhooksWithSeenCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedMessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen`.
+        pub fn seen(
+            mut self,
+            value: impl ::std::convert::Into<SeenStatusReporting>,
+        ) -> Self {
+            self.seen = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AudienceUsersRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AudienceUsersRequest {
         pub data: ::std::vec::Vec<::std::string::String>,
@@ -253,9 +319,16 @@ pub mod types {
         pub fn builder() -> builder::AudienceUsersRequest {
             Default::default()
         }
+        /// With the required fields (`data`); set the others with the setters.
+        pub fn new(
+            data: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self { data: data.into() }
+        }
     }
     ///`AudienceUsersResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AudienceUsersResponse {
         #[serde(
@@ -282,6 +355,44 @@ pub mod types {
     impl AudienceUsersResponse {
         pub fn builder() -> builder::AudienceUsersResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                audience_id: ::std::option::Option::None,
+                num_invalid_entries: ::std::option::Option::None,
+                num_received: ::std::option::Option::None,
+                subscription_info: ::std::option::Option::None,
+            }
+        }
+        /// Sets `audience_id`.
+        pub fn audience_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.audience_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `num_invalid_entries`.
+        pub fn num_invalid_entries(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.num_invalid_entries = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `num_received`.
+        pub fn num_received(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.num_received = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subscription_info`.
+        pub fn subscription_info(
+            mut self,
+            value: impl ::std::convert::Into<SubscriptionInfo>,
+        ) -> Self {
+            self.subscription_info = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Button`
@@ -310,6 +421,7 @@ pub mod types {
     }
     ///`ButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ButtonBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -319,9 +431,21 @@ pub mod types {
         pub fn builder() -> builder::ButtonBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ButtonType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ButtonFacebookTemplatePayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ButtonFacebookTemplatePayload {
         pub buttons: ::std::vec::Vec<Button>,
@@ -332,6 +456,18 @@ pub mod types {
     impl ButtonFacebookTemplatePayload {
         pub fn builder() -> builder::ButtonFacebookTemplatePayload {
             Default::default()
+        }
+        /// With the required fields (`buttons`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<::std::vec::Vec<Button>>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ButtonFacebookTemplatePayloadType>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                text: text.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`ButtonFacebookTemplatePayloadType`
@@ -453,10 +589,11 @@ pub mod types {
     }
     ///`CallButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallButton {
         pub payload: ::std::string::String,
-        pub title: CallButtonTitle,
+        pub title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: CallButtonType,
     }
@@ -464,60 +601,17 @@ pub mod types {
         pub fn builder() -> builder::CallButton {
             Default::default()
         }
-    }
-    ///`CallButtonTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CallButtonTitle(::std::string::String);
-    impl ::std::ops::Deref for CallButtonTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CallButtonTitle> for ::std::string::String {
-        fn from(value: CallButtonTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CallButtonTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`payload`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<CallButtonType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                title: title.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CallButtonTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallButtonTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CallButtonTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`CallButtonType`
@@ -578,10 +672,11 @@ pub mod types {
     }
     ///`CampaignRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignRequest {
         #[serde(rename = "adAccountId")]
-        pub ad_account_id: CampaignRequestAdAccountId,
+        pub ad_account_id: ::std::string::String,
         #[serde(
             rename = "dailyBudget",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -594,131 +689,40 @@ pub mod types {
         pub lifetime_budget: ::std::option::Option<i64>,
         pub name: ::std::string::String,
         #[serde(rename = "pageId")]
-        pub page_id: CampaignRequestPageId,
+        pub page_id: ::std::string::String,
     }
     impl CampaignRequest {
         pub fn builder() -> builder::CampaignRequest {
             Default::default()
         }
-    }
-    ///`CampaignRequestAdAccountId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CampaignRequestAdAccountId(::std::string::String);
-    impl ::std::ops::Deref for CampaignRequestAdAccountId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CampaignRequestAdAccountId> for ::std::string::String {
-        fn from(value: CampaignRequestAdAccountId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CampaignRequestAdAccountId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`ad_account_id`, `name`, `page_id`); set the others with the setters.
+        pub fn new(
+            ad_account_id: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            page_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                ad_account_id: ad_account_id.into(),
+                daily_budget: ::std::option::Option::None,
+                lifetime_budget: ::std::option::Option::None,
+                name: name.into(),
+                page_id: page_id.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CampaignRequestAdAccountId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `daily_budget`.
+        pub fn daily_budget(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.daily_budget = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CampaignRequestAdAccountId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CampaignRequestAdAccountId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CampaignRequestPageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CampaignRequestPageId(::std::string::String);
-    impl ::std::ops::Deref for CampaignRequestPageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CampaignRequestPageId> for ::std::string::String {
-        fn from(value: CampaignRequestPageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CampaignRequestPageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CampaignRequestPageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CampaignRequestPageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CampaignRequestPageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `lifetime_budget`.
+        pub fn lifetime_budget(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.lifetime_budget = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CampaignResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignResponse {
         #[serde(
@@ -740,259 +744,90 @@ pub mod types {
         pub fn builder() -> builder::CampaignResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ad_account_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                page_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ad_account_id`.
+        pub fn ad_account_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ad_account_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page_id`.
+        pub fn page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.page_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CreateAudienceRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateAudienceRequest {
         #[serde(rename = "adAccountId")]
-        pub ad_account_id: CreateAudienceRequestAdAccountId,
+        pub ad_account_id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<CreateAudienceRequestDescription>,
-        pub name: CreateAudienceRequestName,
+        pub description: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
         #[serde(rename = "pageId")]
-        pub page_id: CreateAudienceRequestPageId,
+        pub page_id: ::std::string::String,
     }
     impl CreateAudienceRequest {
         pub fn builder() -> builder::CreateAudienceRequest {
             Default::default()
         }
-    }
-    ///`CreateAudienceRequestAdAccountId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateAudienceRequestAdAccountId(::std::string::String);
-    impl ::std::ops::Deref for CreateAudienceRequestAdAccountId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateAudienceRequestAdAccountId>
-    for ::std::string::String {
-        fn from(value: CreateAudienceRequestAdAccountId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateAudienceRequestAdAccountId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`ad_account_id`, `name`, `page_id`); set the others with the setters.
+        pub fn new(
+            ad_account_id: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            page_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                ad_account_id: ad_account_id.into(),
+                description: ::std::option::Option::None,
+                name: name.into(),
+                page_id: page_id.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateAudienceRequestAdAccountId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateAudienceRequestAdAccountId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateAudienceRequestAdAccountId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateAudienceRequestDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateAudienceRequestDescription(::std::string::String);
-    impl ::std::ops::Deref for CreateAudienceRequestDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateAudienceRequestDescription>
-    for ::std::string::String {
-        fn from(value: CreateAudienceRequestDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateAudienceRequestDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateAudienceRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateAudienceRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateAudienceRequestDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateAudienceRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateAudienceRequestName(::std::string::String);
-    impl ::std::ops::Deref for CreateAudienceRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateAudienceRequestName> for ::std::string::String {
-        fn from(value: CreateAudienceRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateAudienceRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateAudienceRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateAudienceRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateAudienceRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateAudienceRequestPageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateAudienceRequestPageId(::std::string::String);
-    impl ::std::ops::Deref for CreateAudienceRequestPageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateAudienceRequestPageId> for ::std::string::String {
-        fn from(value: CreateAudienceRequestPageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateAudienceRequestPageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateAudienceRequestPageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateAudienceRequestPageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateAudienceRequestPageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CreateAudienceResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateAudienceResponse {
         #[serde(
@@ -1016,9 +851,60 @@ pub mod types {
         pub fn builder() -> builder::CreateAudienceResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ad_account_id: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                page_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ad_account_id`.
+        pub fn ad_account_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ad_account_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page_id`.
+        pub fn page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.page_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1033,9 +919,30 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                next_cursor: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_cursor`.
+        pub fn next_cursor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_cursor = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DefaultAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultAction {
         pub url: ::std::string::String,
@@ -1043,6 +950,10 @@ pub mod types {
     impl DefaultAction {
         pub fn builder() -> builder::DefaultAction {
             Default::default()
+        }
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { url: url.into() }
         }
     }
     ///`DeliveryDay`
@@ -1123,6 +1034,7 @@ pub mod types {
     }
     ///`DeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
@@ -1182,9 +1094,129 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1194,9 +1226,24 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -1206,9 +1253,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -1221,18 +1279,49 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FacebookBodyAudioContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodyAudioContent {
         #[serde(rename = "type")]
         pub type_: FacebookBodyAudioContentType,
-        pub url: FacebookBodyAudioContentUrl,
+        pub url: ::std::string::String,
     }
     impl FacebookBodyAudioContent {
         pub fn builder() -> builder::FacebookBodyAudioContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookBodyAudioContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`FacebookBodyAudioContentType`
@@ -1292,61 +1381,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`FacebookBodyAudioContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookBodyAudioContentUrl(::std::string::String);
-    impl ::std::ops::Deref for FacebookBodyAudioContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookBodyAudioContentUrl> for ::std::string::String {
-        fn from(value: FacebookBodyAudioContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookBodyAudioContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 800usize {
-                return Err("longer than 800 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookBodyAudioContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FacebookBodyAudioContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookBodyAudioContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookBodyContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
@@ -1403,6 +1437,7 @@ pub mod types {
     }
     ///`FacebookBodyContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodyContentBase {
         #[serde(rename = "type")]
@@ -1411,6 +1446,10 @@ pub mod types {
     impl FacebookBodyContentBase {
         pub fn builder() -> builder::FacebookBodyContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<FacebookBodyContentType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`FacebookBodyContentType`
@@ -1495,15 +1534,26 @@ pub mod types {
     }
     ///`FacebookBodyDocumentContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodyDocumentContent {
         #[serde(rename = "type")]
         pub type_: FacebookBodyDocumentContentType,
-        pub url: FacebookBodyDocumentContentUrl,
+        pub url: ::std::string::String,
     }
     impl FacebookBodyDocumentContent {
         pub fn builder() -> builder::FacebookBodyDocumentContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookBodyDocumentContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`FacebookBodyDocumentContentType`
@@ -1563,73 +1613,28 @@ pub mod types {
             value.parse()
         }
     }
-    ///`FacebookBodyDocumentContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookBodyDocumentContentUrl(::std::string::String);
-    impl ::std::ops::Deref for FacebookBodyDocumentContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookBodyDocumentContentUrl> for ::std::string::String {
-        fn from(value: FacebookBodyDocumentContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookBodyDocumentContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 800usize {
-                return Err("longer than 800 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookBodyDocumentContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookBodyDocumentContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookBodyDocumentContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookBodyImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodyImageContent {
         #[serde(rename = "type")]
         pub type_: FacebookBodyImageContentType,
-        pub url: FacebookBodyImageContentUrl,
+        pub url: ::std::string::String,
     }
     impl FacebookBodyImageContent {
         pub fn builder() -> builder::FacebookBodyImageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookBodyImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`FacebookBodyImageContentType`
@@ -1689,63 +1694,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`FacebookBodyImageContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookBodyImageContentUrl(::std::string::String);
-    impl ::std::ops::Deref for FacebookBodyImageContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookBodyImageContentUrl> for ::std::string::String {
-        fn from(value: FacebookBodyImageContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookBodyImageContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookBodyImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FacebookBodyImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookBodyImageContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookBodyLocationContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodyLocationContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1760,6 +1711,36 @@ pub mod types {
     impl FacebookBodyLocationContent {
         pub fn builder() -> builder::FacebookBodyLocationContent {
             Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            type_: impl ::std::convert::Into<FacebookBodyLocationContentType>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                name: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FacebookBodyLocationContentType`
@@ -1821,6 +1802,7 @@ pub mod types {
     }
     ///`FacebookBodySenderActionContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodySenderActionContent {
         #[serde(rename = "senderAction")]
@@ -1831,6 +1813,16 @@ pub mod types {
     impl FacebookBodySenderActionContent {
         pub fn builder() -> builder::FacebookBodySenderActionContent {
             Default::default()
+        }
+        /// With the required fields (`sender_action`, `type_`); set the others with the setters.
+        pub fn new(
+            sender_action: impl ::std::convert::Into<SenderAction>,
+            type_: impl ::std::convert::Into<FacebookBodySenderActionContentType>,
+        ) -> Self {
+            Self {
+                sender_action: sender_action.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookBodySenderActionContentType`
@@ -1892,6 +1884,7 @@ pub mod types {
     }
     ///`FacebookBodyTemplateContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodyTemplateContent {
         pub payload: FacebookTemplatePayload,
@@ -1901,6 +1894,16 @@ pub mod types {
     impl FacebookBodyTemplateContent {
         pub fn builder() -> builder::FacebookBodyTemplateContent {
             Default::default()
+        }
+        /// With the required fields (`payload`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<FacebookTemplatePayload>,
+            type_: impl ::std::convert::Into<FacebookBodyTemplateContentType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookBodyTemplateContentType`
@@ -1962,9 +1965,10 @@ pub mod types {
     }
     ///`FacebookBodyTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodyTextContent {
-        pub text: FacebookBodyTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: FacebookBodyTextContentType,
     }
@@ -1972,60 +1976,15 @@ pub mod types {
         pub fn builder() -> builder::FacebookBodyTextContent {
             Default::default()
         }
-    }
-    ///`FacebookBodyTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookBodyTextContentText(::std::string::String);
-    impl ::std::ops::Deref for FacebookBodyTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookBodyTextContentText> for ::std::string::String {
-        fn from(value: FacebookBodyTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookBodyTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<FacebookBodyTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookBodyTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FacebookBodyTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookBodyTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`FacebookBodyTextContentType`
@@ -2086,15 +2045,26 @@ pub mod types {
     }
     ///`FacebookBodyVideoContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookBodyVideoContent {
         #[serde(rename = "type")]
         pub type_: FacebookBodyVideoContentType,
-        pub url: FacebookBodyVideoContentUrl,
+        pub url: ::std::string::String,
     }
     impl FacebookBodyVideoContent {
         pub fn builder() -> builder::FacebookBodyVideoContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookBodyVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`FacebookBodyVideoContentType`
@@ -2154,63 +2124,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`FacebookBodyVideoContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookBodyVideoContentUrl(::std::string::String);
-    impl ::std::ops::Deref for FacebookBodyVideoContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookBodyVideoContentUrl> for ::std::string::String {
-        fn from(value: FacebookBodyVideoContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookBodyVideoContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 800usize {
-                return Err("longer than 800 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookBodyVideoContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FacebookBodyVideoContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookBodyVideoContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookMessage {
         pub content: FacebookOutboundContent,
@@ -2231,9 +2147,49 @@ pub mod types {
         pub fn builder() -> builder::FacebookMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<FacebookOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                quick_replies: ::std::default::Default::default(),
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnMessageFailoverOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `quick_replies`.
+        pub fn quick_replies(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FacebookMtQuickReply>>,
+        ) -> Self {
+            self.quick_replies = value.into();
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedWebhooksWithSeen>,
+        ) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FacebookMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2243,9 +2199,24 @@ pub mod types {
         pub fn builder() -> builder::FacebookMessageRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FacebookMtEmailQuickReply`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookMtEmailQuickReply {
         #[serde(rename = "type")]
@@ -2254,6 +2225,12 @@ pub mod types {
     impl FacebookMtEmailQuickReply {
         pub fn builder() -> builder::FacebookMtEmailQuickReply {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookMtEmailQuickReplyType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`FacebookMtEmailQuickReplyType`
@@ -2335,6 +2312,7 @@ pub mod types {
     }
     ///`FacebookMtQuickReplyBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookMtQuickReplyBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2343,6 +2321,20 @@ pub mod types {
     impl FacebookMtQuickReplyBase {
         pub fn builder() -> builder::FacebookMtQuickReplyBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<FacebookMtQuickReplyContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FacebookMtQuickReplyContentType`
@@ -2408,15 +2400,26 @@ pub mod types {
     }
     ///`FacebookOutboundAudioContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundAudioContent {
         #[serde(rename = "type")]
         pub type_: FacebookOutboundAudioContentType,
-        pub url: FacebookOutboundAudioContentUrl,
+        pub url: ::std::string::String,
     }
     impl FacebookOutboundAudioContent {
         pub fn builder() -> builder::FacebookOutboundAudioContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookOutboundAudioContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`FacebookOutboundAudioContentType`
@@ -2476,65 +2479,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`FacebookOutboundAudioContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookOutboundAudioContentUrl(::std::string::String);
-    impl ::std::ops::Deref for FacebookOutboundAudioContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookOutboundAudioContentUrl>
-    for ::std::string::String {
-        fn from(value: FacebookOutboundAudioContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookOutboundAudioContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 800usize {
-                return Err("longer than 800 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookOutboundAudioContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookOutboundAudioContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookOutboundAudioContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookOutboundCommentContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundCommentContent {
         pub content: FacebookBodyContent,
@@ -2544,6 +2491,16 @@ pub mod types {
     impl FacebookOutboundCommentContent {
         pub fn builder() -> builder::FacebookOutboundCommentContent {
             Default::default()
+        }
+        /// With the required fields (`content`, `type_`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<FacebookBodyContent>,
+            type_: impl ::std::convert::Into<FacebookOutboundCommentContentType>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookOutboundCommentContentType`
@@ -2690,6 +2647,7 @@ pub mod types {
     }
     ///`FacebookOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundContentBase {
         #[serde(rename = "type")]
@@ -2698,6 +2656,12 @@ pub mod types {
     impl FacebookOutboundContentBase {
         pub fn builder() -> builder::FacebookOutboundContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookOutboundContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`FacebookOutboundContentType`
@@ -2798,15 +2762,26 @@ pub mod types {
     }
     ///`FacebookOutboundDocumentContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundDocumentContent {
         #[serde(rename = "type")]
         pub type_: FacebookOutboundDocumentContentType,
-        pub url: FacebookOutboundDocumentContentUrl,
+        pub url: ::std::string::String,
     }
     impl FacebookOutboundDocumentContent {
         pub fn builder() -> builder::FacebookOutboundDocumentContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookOutboundDocumentContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`FacebookOutboundDocumentContentType`
@@ -2866,74 +2841,28 @@ pub mod types {
             value.parse()
         }
     }
-    ///`FacebookOutboundDocumentContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookOutboundDocumentContentUrl(::std::string::String);
-    impl ::std::ops::Deref for FacebookOutboundDocumentContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookOutboundDocumentContentUrl>
-    for ::std::string::String {
-        fn from(value: FacebookOutboundDocumentContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookOutboundDocumentContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 800usize {
-                return Err("longer than 800 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookOutboundDocumentContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookOutboundDocumentContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookOutboundDocumentContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookOutboundImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundImageContent {
         #[serde(rename = "type")]
         pub type_: FacebookOutboundImageContentType,
-        pub url: FacebookOutboundImageContentUrl,
+        pub url: ::std::string::String,
     }
     impl FacebookOutboundImageContent {
         pub fn builder() -> builder::FacebookOutboundImageContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookOutboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`FacebookOutboundImageContentType`
@@ -2993,65 +2922,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`FacebookOutboundImageContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookOutboundImageContentUrl(::std::string::String);
-    impl ::std::ops::Deref for FacebookOutboundImageContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookOutboundImageContentUrl>
-    for ::std::string::String {
-        fn from(value: FacebookOutboundImageContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookOutboundImageContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookOutboundImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookOutboundImageContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookOutboundImageContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookOutboundLocationContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundLocationContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3066,6 +2939,36 @@ pub mod types {
     impl FacebookOutboundLocationContent {
         pub fn builder() -> builder::FacebookOutboundLocationContent {
             Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            type_: impl ::std::convert::Into<FacebookOutboundLocationContentType>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                name: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FacebookOutboundLocationContentType`
@@ -3147,6 +3050,7 @@ pub mod types {
     }
     ///`FacebookOutboundMarketingMessageAllowedContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundMarketingMessageAllowedContentBase {
         #[serde(rename = "type")]
@@ -3155,6 +3059,14 @@ pub mod types {
     impl FacebookOutboundMarketingMessageAllowedContentBase {
         pub fn builder() -> builder::FacebookOutboundMarketingMessageAllowedContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<
+                FacebookOutboundMarketingMessageAllowedContentType,
+            >,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`FacebookOutboundMarketingMessageAllowedContentType`
@@ -3217,6 +3129,7 @@ pub mod types {
     }
     ///`FacebookOutboundMarketingMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundMarketingMessageContent {
         #[serde(rename = "campaignId")]
@@ -3228,6 +3141,20 @@ pub mod types {
     impl FacebookOutboundMarketingMessageContent {
         pub fn builder() -> builder::FacebookOutboundMarketingMessageContent {
             Default::default()
+        }
+        /// With the required fields (`campaign_id`, `content`, `type_`); set the others with the setters.
+        pub fn new(
+            campaign_id: impl ::std::convert::Into<::std::string::String>,
+            content: impl ::std::convert::Into<
+                FacebookOutboundMarketingMessageAllowedContent,
+            >,
+            type_: impl ::std::convert::Into<FacebookOutboundMarketingMessageContentType>,
+        ) -> Self {
+            Self {
+                campaign_id: campaign_id.into(),
+                content: content.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookOutboundMarketingMessageContentType`
@@ -3289,6 +3216,7 @@ pub mod types {
     }
     ///`FacebookOutboundMarketingTemplateContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundMarketingTemplateContent {
         pub payload: FacebookTemplatePayload,
@@ -3298,6 +3226,18 @@ pub mod types {
     impl FacebookOutboundMarketingTemplateContent {
         pub fn builder() -> builder::FacebookOutboundMarketingTemplateContent {
             Default::default()
+        }
+        /// With the required fields (`payload`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<FacebookTemplatePayload>,
+            type_: impl ::std::convert::Into<
+                FacebookOutboundMarketingTemplateContentType,
+            >,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookOutboundMarketingTemplateContentType`
@@ -3359,6 +3299,7 @@ pub mod types {
     }
     ///`FacebookOutboundMarketingTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundMarketingTextContent {
         pub payload: FacebookOutboundMarketingTextPayload,
@@ -3368,6 +3309,16 @@ pub mod types {
     impl FacebookOutboundMarketingTextContent {
         pub fn builder() -> builder::FacebookOutboundMarketingTextContent {
             Default::default()
+        }
+        /// With the required fields (`payload`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<FacebookOutboundMarketingTextPayload>,
+            type_: impl ::std::convert::Into<FacebookOutboundMarketingTextContentType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookOutboundMarketingTextContentType`
@@ -3429,74 +3380,23 @@ pub mod types {
     }
     ///`FacebookOutboundMarketingTextPayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundMarketingTextPayload {
-        pub text: FacebookOutboundMarketingTextPayloadText,
+        pub text: ::std::string::String,
     }
     impl FacebookOutboundMarketingTextPayload {
         pub fn builder() -> builder::FacebookOutboundMarketingTextPayload {
             Default::default()
         }
-    }
-    ///`FacebookOutboundMarketingTextPayloadText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookOutboundMarketingTextPayloadText(::std::string::String);
-    impl ::std::ops::Deref for FacebookOutboundMarketingTextPayloadText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookOutboundMarketingTextPayloadText>
-    for ::std::string::String {
-        fn from(value: FacebookOutboundMarketingTextPayloadText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookOutboundMarketingTextPayloadText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookOutboundMarketingTextPayloadText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookOutboundMarketingTextPayloadText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookOutboundMarketingTextPayloadText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { text: text.into() }
         }
     }
     ///`FacebookOutboundOptInFollowupContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundOptInFollowupContent {
         pub text: ::std::string::String,
@@ -3506,6 +3406,16 @@ pub mod types {
     impl FacebookOutboundOptInFollowupContent {
         pub fn builder() -> builder::FacebookOutboundOptInFollowupContent {
             Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<FacebookOutboundOptInFollowupContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookOutboundOptInFollowupContentType`
@@ -3567,6 +3477,7 @@ pub mod types {
     }
     ///`FacebookOutboundPostContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundPostContent {
         pub content: FacebookBodyContent,
@@ -3576,6 +3487,16 @@ pub mod types {
     impl FacebookOutboundPostContent {
         pub fn builder() -> builder::FacebookOutboundPostContent {
             Default::default()
+        }
+        /// With the required fields (`content`, `type_`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<FacebookBodyContent>,
+            type_: impl ::std::convert::Into<FacebookOutboundPostContentType>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookOutboundPostContentType`
@@ -3637,6 +3558,7 @@ pub mod types {
     }
     ///`FacebookOutboundSenderActionContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundSenderActionContent {
         #[serde(rename = "senderAction")]
@@ -3647,6 +3569,16 @@ pub mod types {
     impl FacebookOutboundSenderActionContent {
         pub fn builder() -> builder::FacebookOutboundSenderActionContent {
             Default::default()
+        }
+        /// With the required fields (`sender_action`, `type_`); set the others with the setters.
+        pub fn new(
+            sender_action: impl ::std::convert::Into<SenderAction>,
+            type_: impl ::std::convert::Into<FacebookOutboundSenderActionContentType>,
+        ) -> Self {
+            Self {
+                sender_action: sender_action.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookOutboundSenderActionContentType`
@@ -3708,6 +3640,7 @@ pub mod types {
     }
     ///`FacebookOutboundTemplateContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundTemplateContent {
         pub payload: FacebookTemplatePayload,
@@ -3717,6 +3650,16 @@ pub mod types {
     impl FacebookOutboundTemplateContent {
         pub fn builder() -> builder::FacebookOutboundTemplateContent {
             Default::default()
+        }
+        /// With the required fields (`payload`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<FacebookTemplatePayload>,
+            type_: impl ::std::convert::Into<FacebookOutboundTemplateContentType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`FacebookOutboundTemplateContentType`
@@ -3778,9 +3721,10 @@ pub mod types {
     }
     ///`FacebookOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundTextContent {
-        pub text: FacebookOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: FacebookOutboundTextContentType,
     }
@@ -3788,62 +3732,15 @@ pub mod types {
         pub fn builder() -> builder::FacebookOutboundTextContent {
             Default::default()
         }
-    }
-    ///`FacebookOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for FacebookOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookOutboundTextContentText>
-    for ::std::string::String {
-        fn from(value: FacebookOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<FacebookOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`FacebookOutboundTextContentType`
@@ -3905,15 +3802,26 @@ pub mod types {
     }
     ///`FacebookOutboundVideoContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookOutboundVideoContent {
         #[serde(rename = "type")]
         pub type_: FacebookOutboundVideoContentType,
-        pub url: FacebookOutboundVideoContentUrl,
+        pub url: ::std::string::String,
     }
     impl FacebookOutboundVideoContent {
         pub fn builder() -> builder::FacebookOutboundVideoContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<FacebookOutboundVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`FacebookOutboundVideoContentType`
@@ -3973,65 +3881,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`FacebookOutboundVideoContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookOutboundVideoContentUrl(::std::string::String);
-    impl ::std::ops::Deref for FacebookOutboundVideoContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookOutboundVideoContentUrl>
-    for ::std::string::String {
-        fn from(value: FacebookOutboundVideoContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookOutboundVideoContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 800usize {
-                return Err("longer than 800 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookOutboundVideoContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookOutboundVideoContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookOutboundVideoContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookRequest {
         pub messages: ::std::vec::Vec<FacebookMessage>,
@@ -4041,6 +3893,23 @@ pub mod types {
     impl FacebookRequest {
         pub fn builder() -> builder::FacebookRequest {
             Default::default()
+        }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<FacebookMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<FacebookMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FacebookTemplatePayload`
@@ -4085,6 +3954,7 @@ pub mod types {
     }
     ///`FacebookTemplatePayloadBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookTemplatePayloadBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -4093,6 +3963,20 @@ pub mod types {
     impl FacebookTemplatePayloadBase {
         pub fn builder() -> builder::FacebookTemplatePayloadBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<FacebookTemplatePayloadType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FacebookTemplatePayloadType`
@@ -4165,6 +4049,7 @@ pub mod types {
     }
     ///`FailoverDestinationPair`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FailoverDestinationPair {
         pub failover: ::std::string::String,
@@ -4174,9 +4059,20 @@ pub mod types {
         pub fn builder() -> builder::FailoverDestinationPair {
             Default::default()
         }
+        /// With the required fields (`failover`, `initial`); set the others with the setters.
+        pub fn new(
+            failover: impl ::std::convert::Into<::std::string::String>,
+            initial: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                failover: failover.into(),
+                initial: initial.into(),
+            }
+        }
     }
     ///`GenericFacebookTemplatePayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GenericFacebookTemplatePayload {
         pub elements: ::std::vec::Vec<GenericTemplateElement>,
@@ -4186,6 +4082,16 @@ pub mod types {
     impl GenericFacebookTemplatePayload {
         pub fn builder() -> builder::GenericFacebookTemplatePayload {
             Default::default()
+        }
+        /// With the required fields (`elements`, `type_`); set the others with the setters.
+        pub fn new(
+            elements: impl ::std::convert::Into<::std::vec::Vec<GenericTemplateElement>>,
+            type_: impl ::std::convert::Into<GenericFacebookTemplatePayloadType>,
+        ) -> Self {
+            Self {
+                elements: elements.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`GenericFacebookTemplatePayloadType`
@@ -4247,6 +4153,7 @@ pub mod types {
     }
     ///`GenericTemplateElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GenericTemplateElement {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4262,127 +4169,59 @@ pub mod types {
         )]
         pub image_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subtitle: ::std::option::Option<GenericTemplateElementSubtitle>,
-        pub title: GenericTemplateElementTitle,
+        pub subtitle: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
     }
     impl GenericTemplateElement {
         pub fn builder() -> builder::GenericTemplateElement {
             Default::default()
         }
-    }
-    ///`GenericTemplateElementSubtitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GenericTemplateElementSubtitle(::std::string::String);
-    impl ::std::ops::Deref for GenericTemplateElementSubtitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GenericTemplateElementSubtitle> for ::std::string::String {
-        fn from(value: GenericTemplateElementSubtitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GenericTemplateElementSubtitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
+        /// With the required fields (`title`); set the others with the setters.
+        pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                default_action: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                subtitle: ::std::option::Option::None,
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for GenericTemplateElementSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Button>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GenericTemplateElementSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `default_action`.
+        pub fn default_action(
+            mut self,
+            value: impl ::std::convert::Into<DefaultAction>,
+        ) -> Self {
+            self.default_action = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GenericTemplateElementSubtitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`GenericTemplateElementTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GenericTemplateElementTitle(::std::string::String);
-    impl ::std::ops::Deref for GenericTemplateElementTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GenericTemplateElementTitle> for ::std::string::String {
-        fn from(value: GenericTemplateElementTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GenericTemplateElementTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GenericTemplateElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GenericTemplateElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GenericTemplateElementTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `subtitle`.
+        pub fn subtitle(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtitle = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GetAdAccountsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetAdAccountsResponse {
         #[serde(
@@ -4396,9 +4235,24 @@ pub mod types {
         pub fn builder() -> builder::GetAdAccountsResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ad_accounts: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `ad_accounts`.
+        pub fn ad_accounts(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<AdAccountResponse>>,
+        ) -> Self {
+            self.ad_accounts = value.into();
+            self
+        }
     }
     ///`GetAudienceResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetAudienceResponse {
         #[serde(
@@ -4422,9 +4276,60 @@ pub mod types {
         pub fn builder() -> builder::GetAudienceResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ad_account_id: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                page_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ad_account_id`.
+        pub fn ad_account_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ad_account_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page_id`.
+        pub fn page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.page_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`GetAudiencesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetAudiencesResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4434,9 +4339,24 @@ pub mod types {
         pub fn builder() -> builder::GetAudiencesResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                audiences: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `audiences`.
+        pub fn audiences(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<GetAudienceResponse>>,
+        ) -> Self {
+            self.audiences = value.into();
+            self
+        }
     }
     ///`GetCampaignResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetCampaignResponse {
         #[serde(
@@ -4478,9 +4398,81 @@ pub mod types {
         pub fn builder() -> builder::GetCampaignResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                ad_account_id: ::std::option::Option::None,
+                daily_budget: ::std::option::Option::None,
+                end_time: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                lifetime_budget: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                page_id: ::std::option::Option::None,
+                start_time: ::std::option::Option::None,
+            }
+        }
+        /// Sets `ad_account_id`.
+        pub fn ad_account_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ad_account_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `daily_budget`.
+        pub fn daily_budget(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.daily_budget = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_time`.
+        pub fn end_time(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.end_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `lifetime_budget`.
+        pub fn lifetime_budget(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.lifetime_budget = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page_id`.
+        pub fn page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.page_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`GetCampaignsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetCampaignsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4489,6 +4481,20 @@ pub mod types {
     impl GetCampaignsResponse {
         pub fn builder() -> builder::GetCampaignsResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaigns: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `campaigns`.
+        pub fn campaigns(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<GetCampaignResponse>>,
+        ) -> Self {
+            self.campaigns = value.into();
+            self
         }
     }
     ///`ImageAspectRatio`
@@ -4553,6 +4559,7 @@ pub mod types {
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
@@ -4572,9 +4579,36 @@ pub mod types {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
         }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                telemarketer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `telemarketer_id`.
+        pub fn telemarketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.telemarketer_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogFacebookOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogFacebookOutboundContent {
         #[serde(
@@ -4626,9 +4660,120 @@ pub mod types {
         pub fn builder() -> builder::LogFacebookOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<FacebookOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogResponseLogFacebookOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogFacebookOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4640,9 +4785,33 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogFacebookOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LogFacebookOutboundContent>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`MarketingMessageFacebookTemplatePayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MarketingMessageFacebookTemplatePayload {
         pub elements: ::std::vec::Vec<GenericTemplateElement>,
@@ -4652,6 +4821,16 @@ pub mod types {
     impl MarketingMessageFacebookTemplatePayload {
         pub fn builder() -> builder::MarketingMessageFacebookTemplatePayload {
             Default::default()
+        }
+        /// With the required fields (`elements`, `type_`); set the others with the setters.
+        pub fn new(
+            elements: impl ::std::convert::Into<::std::vec::Vec<GenericTemplateElement>>,
+            type_: impl ::std::convert::Into<MarketingMessageFacebookTemplatePayloadType>,
+        ) -> Self {
+            Self {
+                elements: elements.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`MarketingMessageFacebookTemplatePayloadType`
@@ -4713,6 +4892,7 @@ pub mod types {
     }
     ///`MessageError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4737,6 +4917,56 @@ pub mod types {
     impl MessageError {
         pub fn builder() -> builder::MessageError {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageErrorGroup>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageErrorGroup`
@@ -4885,6 +5115,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4898,6 +5129,29 @@ pub mod types {
     impl MessagePrice {
         pub fn builder() -> builder::MessagePrice {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -4932,6 +5186,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4950,9 +5205,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4978,18 +5275,70 @@ pub mod types {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NonMsisdnMessageFailoverOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnMessageFailoverOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5012,68 +5361,57 @@ pub mod types {
         pub fn builder() -> builder::NonMsisdnMessageFailoverOptions {
             Default::default()
         }
-    }
-    ///`NonMsisdnMessageFailoverOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonMsisdnMessageFailoverOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonMsisdnMessageFailoverOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: NonMsisdnMessageFailoverOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NonMsisdnSmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnSmsFailover {
         #[serde(
@@ -5096,6 +5434,48 @@ pub mod types {
     impl NonMsisdnSmsFailover {
         pub fn builder() -> builder::NonMsisdnSmsFailover {
             Default::default()
+        }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                destination_matching: ::std::default::Default::default(),
+                regional: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination_matching`.
+        pub fn destination_matching(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FailoverDestinationPair>>,
+        ) -> Self {
+            self.destination_matching = value.into();
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NotificationMessageReoptin`
@@ -5236,6 +5616,7 @@ pub mod types {
     }
     ///`OptInCarouselFacebookTemplatePayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OptInCarouselFacebookTemplatePayload {
         pub elements: ::std::vec::Vec<OptInCarouselTemplateElement>,
@@ -5255,6 +5636,38 @@ pub mod types {
     impl OptInCarouselFacebookTemplatePayload {
         pub fn builder() -> builder::OptInCarouselFacebookTemplatePayload {
             Default::default()
+        }
+        /// With the required fields (`elements`, `type_`); set the others with the setters.
+        pub fn new(
+            elements: impl ::std::convert::Into<
+                ::std::vec::Vec<OptInCarouselTemplateElement>,
+            >,
+            type_: impl ::std::convert::Into<OptInCarouselFacebookTemplatePayloadType>,
+        ) -> Self {
+            Self {
+                elements: elements.into(),
+                image_aspect_ratio: ::std::option::Option::None,
+                notification_messages_timezone: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `image_aspect_ratio`.
+        pub fn image_aspect_ratio(
+            mut self,
+            value: impl ::std::convert::Into<ImageAspectRatio>,
+        ) -> Self {
+            self.image_aspect_ratio = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notification_messages_timezone`.
+        pub fn notification_messages_timezone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notification_messages_timezone = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
         }
     }
     ///`OptInCarouselFacebookTemplatePayloadType`
@@ -5316,6 +5729,7 @@ pub mod types {
     }
     ///`OptInCarouselTemplateElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OptInCarouselTemplateElement {
         #[serde(
@@ -5331,72 +5745,46 @@ pub mod types {
             NotificationMessagesCtaText,
         >,
         pub payload: ::std::string::String,
-        pub title: OptInCarouselTemplateElementTitle,
+        pub title: ::std::string::String,
     }
     impl OptInCarouselTemplateElement {
         pub fn builder() -> builder::OptInCarouselTemplateElement {
             Default::default()
         }
-    }
-    ///`OptInCarouselTemplateElementTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OptInCarouselTemplateElementTitle(::std::string::String);
-    impl ::std::ops::Deref for OptInCarouselTemplateElementTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OptInCarouselTemplateElementTitle>
-    for ::std::string::String {
-        fn from(value: OptInCarouselTemplateElementTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OptInCarouselTemplateElementTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 65usize {
-                return Err("longer than 65 characters".into());
+        /// With the required fields (`payload`, `title`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                image_url: ::std::option::Option::None,
+                notification_messages_cta_text: ::std::option::Option::None,
+                payload: payload.into(),
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OptInCarouselTemplateElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OptInCarouselTemplateElementTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OptInCarouselTemplateElementTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `notification_messages_cta_text`.
+        pub fn notification_messages_cta_text(
+            mut self,
+            value: impl ::std::convert::Into<NotificationMessagesCtaText>,
+        ) -> Self {
+            self.notification_messages_cta_text = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
         }
     }
     ///`OptInFacebookTemplatePayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OptInFacebookTemplatePayload {
         #[serde(
@@ -5423,7 +5811,7 @@ pub mod types {
         pub notification_messages_timezone: ::std::option::Option<::std::string::String>,
         pub payload: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<OptInFacebookTemplatePayloadTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: OptInFacebookTemplatePayloadType,
     }
@@ -5431,62 +5819,64 @@ pub mod types {
         pub fn builder() -> builder::OptInFacebookTemplatePayload {
             Default::default()
         }
-    }
-    ///`OptInFacebookTemplatePayloadTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OptInFacebookTemplatePayloadTitle(::std::string::String);
-    impl ::std::ops::Deref for OptInFacebookTemplatePayloadTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OptInFacebookTemplatePayloadTitle>
-    for ::std::string::String {
-        fn from(value: OptInFacebookTemplatePayloadTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OptInFacebookTemplatePayloadTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 65usize {
-                return Err("longer than 65 characters".into());
+        /// With the required fields (`payload`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<OptInFacebookTemplatePayloadType>,
+        ) -> Self {
+            Self {
+                image_aspect_ratio: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                notification_messages_cta_text: ::std::option::Option::None,
+                notification_messages_timezone: ::std::option::Option::None,
+                payload: payload.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OptInFacebookTemplatePayloadTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_aspect_ratio`.
+        pub fn image_aspect_ratio(
+            mut self,
+            value: impl ::std::convert::Into<ImageAspectRatio>,
+        ) -> Self {
+            self.image_aspect_ratio = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OptInFacebookTemplatePayloadTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OptInFacebookTemplatePayloadTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `notification_messages_cta_text`.
+        pub fn notification_messages_cta_text(
+            mut self,
+            value: impl ::std::convert::Into<NotificationMessagesCtaText>,
+        ) -> Self {
+            self.notification_messages_cta_text = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `notification_messages_timezone`.
+        pub fn notification_messages_timezone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notification_messages_timezone = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OptInFacebookTemplatePayloadType`
@@ -5548,6 +5938,7 @@ pub mod types {
     }
     ///`PageMarketingSubscriptionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageMarketingSubscriptionResponse {
         #[serde(rename = "creationDatetime")]
@@ -5572,9 +5963,40 @@ pub mod types {
         pub fn builder() -> builder::PageMarketingSubscriptionResponse {
             Default::default()
         }
+        /// With the required fields (`creation_datetime`, `next_eligible_datetime`, `notification_messages_reoptin`, `notification_messages_timezone`, `notification_messages_token`, `recipient_id`, `title`, `token_expiry`, `user_token_status`); set the others with the setters.
+        pub fn new(
+            creation_datetime: impl ::std::convert::Into<crate::DateTime>,
+            next_eligible_datetime: impl ::std::convert::Into<crate::DateTime>,
+            notification_messages_reoptin: impl ::std::convert::Into<
+                NotificationMessageReoptin,
+            >,
+            notification_messages_timezone: impl ::std::convert::Into<
+                ::std::string::String,
+            >,
+            notification_messages_token: impl ::std::convert::Into<
+                ::std::string::String,
+            >,
+            recipient_id: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            token_expiry: impl ::std::convert::Into<crate::DateTime>,
+            user_token_status: impl ::std::convert::Into<UserTokenRefreshStatus>,
+        ) -> Self {
+            Self {
+                creation_datetime: creation_datetime.into(),
+                next_eligible_datetime: next_eligible_datetime.into(),
+                notification_messages_reoptin: notification_messages_reoptin.into(),
+                notification_messages_timezone: notification_messages_timezone.into(),
+                notification_messages_token: notification_messages_token.into(),
+                recipient_id: recipient_id.into(),
+                title: title.into(),
+                token_expiry: token_expiry.into(),
+                user_token_status: user_token_status.into(),
+            }
+        }
     }
     ///`PhoneNumberFacebookMtQuickReply`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PhoneNumberFacebookMtQuickReply {
         #[serde(rename = "type")]
@@ -5583,6 +6005,12 @@ pub mod types {
     impl PhoneNumberFacebookMtQuickReply {
         pub fn builder() -> builder::PhoneNumberFacebookMtQuickReply {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<PhoneNumberFacebookMtQuickReplyType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`PhoneNumberFacebookMtQuickReplyType`
@@ -5640,136 +6068,51 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PostbackButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PostbackButton {
         pub payload: ::std::string::String,
@@ -5780,6 +6123,18 @@ pub mod types {
     impl PostbackButton {
         pub fn builder() -> builder::PostbackButton {
             Default::default()
+        }
+        /// With the required fields (`payload`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PostbackButtonType>,
+        ) -> Self {
+            Self {
+                payload: payload.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`PostbackButtonType`
@@ -5896,6 +6251,7 @@ pub mod types {
     }
     ///`RegionalOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
@@ -5918,16 +6274,49 @@ pub mod types {
         pub fn builder() -> builder::RegionalOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+                south_korea: ::std::option::Option::None,
+                turkey_iys: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `south_korea`.
+        pub fn south_korea(
+            mut self,
+            value: impl ::std::convert::Into<SouthKoreaOptions>,
+        ) -> Self {
+            self.south_korea = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `turkey_iys`.
+        pub fn turkey_iys(
+            mut self,
+            value: impl ::std::convert::Into<TurkeyIysOptions>,
+        ) -> Self {
+            self.turkey_iys = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5943,66 +6332,42 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseEnvelopeMessageResponseMessageResponseDetails {
         #[serde(
@@ -6016,9 +6381,29 @@ pub mod types {
         pub fn builder() -> builder::ResponseEnvelopeMessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SeenStatusReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SeenStatusReporting {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6027,6 +6412,20 @@ pub mod types {
     impl SeenStatusReporting {
         pub fn builder() -> builder::SeenStatusReporting {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SenderAction`
@@ -6095,6 +6494,7 @@ pub mod types {
     }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -6108,9 +6508,25 @@ pub mod types {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
         }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SouthKoreaOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptions {
         #[serde(
@@ -6119,66 +6535,31 @@ pub mod types {
         )]
         pub reseller_code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<SouthKoreaOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl SouthKoreaOptions {
         pub fn builder() -> builder::SouthKoreaOptions {
             Default::default()
         }
-    }
-    ///`SouthKoreaOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SouthKoreaOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for SouthKoreaOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SouthKoreaOptionsTitle> for ::std::string::String {
-        fn from(value: SouthKoreaOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SouthKoreaOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reseller_code: ::std::option::Option::None,
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reseller_code`.
+        pub fn reseller_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.reseller_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SouthKoreaOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -6248,6 +6629,7 @@ pub mod types {
     }
     ///`SubscriptionInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SubscriptionInfo {
         #[serde(
@@ -6265,9 +6647,35 @@ pub mod types {
         pub fn builder() -> builder::SubscriptionInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                num_subscribers_invalid_entries: ::std::option::Option::None,
+                num_subscribers_received: ::std::option::Option::None,
+            }
+        }
+        /// Sets `num_subscribers_invalid_entries`.
+        pub fn num_subscribers_invalid_entries(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.num_subscribers_invalid_entries = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `num_subscribers_received`.
+        pub fn num_subscribers_received(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.num_subscribers_received = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TextFacebookMtQuickReply`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextFacebookMtQuickReply {
         #[serde(
@@ -6275,8 +6683,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub image_url: ::std::option::Option<::std::string::String>,
-        pub payload: TextFacebookMtQuickReplyPayload,
-        pub title: TextFacebookMtQuickReplyTitle,
+        pub payload: ::std::string::String,
+        pub title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TextFacebookMtQuickReplyType,
     }
@@ -6284,118 +6692,26 @@ pub mod types {
         pub fn builder() -> builder::TextFacebookMtQuickReply {
             Default::default()
         }
-    }
-    ///`TextFacebookMtQuickReplyPayload`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextFacebookMtQuickReplyPayload(::std::string::String);
-    impl ::std::ops::Deref for TextFacebookMtQuickReplyPayload {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextFacebookMtQuickReplyPayload>
-    for ::std::string::String {
-        fn from(value: TextFacebookMtQuickReplyPayload) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextFacebookMtQuickReplyPayload {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`payload`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            payload: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TextFacebookMtQuickReplyType>,
+        ) -> Self {
+            Self {
+                image_url: ::std::option::Option::None,
+                payload: payload.into(),
+                title: title.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TextFacebookMtQuickReplyPayload {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextFacebookMtQuickReplyPayload {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextFacebookMtQuickReplyPayload {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TextFacebookMtQuickReplyTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextFacebookMtQuickReplyTitle(::std::string::String);
-    impl ::std::ops::Deref for TextFacebookMtQuickReplyTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextFacebookMtQuickReplyTitle> for ::std::string::String {
-        fn from(value: TextFacebookMtQuickReplyTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextFacebookMtQuickReplyTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TextFacebookMtQuickReplyTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TextFacebookMtQuickReplyTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextFacebookMtQuickReplyTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TextFacebookMtQuickReplyType`
@@ -6453,77 +6769,39 @@ pub mod types {
     }
     ///`ToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToDestination {
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl ToDestination {
         pub fn builder() -> builder::ToDestination {
             Default::default()
         }
-    }
-    ///`ToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for ToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToDestinationMessageId> for ::std::string::String {
-        fn from(value: ToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TurkeyIysOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TurkeyIysOptions {
         #[serde(
@@ -6538,9 +6816,22 @@ pub mod types {
         pub fn builder() -> builder::TurkeyIysOptions {
             Default::default()
         }
+        /// With the required fields (`recipient_type`); set the others with the setters.
+        pub fn new(recipient_type: impl ::std::convert::Into<RecipientType>) -> Self {
+            Self {
+                brand_code: ::std::option::Option::None,
+                recipient_type: recipient_type.into(),
+            }
+        }
+        /// Sets `brand_code`.
+        pub fn brand_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.brand_code = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlButton {
         pub title: ::std::string::String,
@@ -6551,6 +6842,18 @@ pub mod types {
     impl UrlButton {
         pub fn builder() -> builder::UrlButton {
             Default::default()
+        }
+        /// With the required fields (`title`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UrlButtonType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                title: title.into(),
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`UrlButtonType`
@@ -6675,6 +6978,7 @@ pub mod types {
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -6687,6 +6991,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -6972,7 +7291,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AdvancedWebhooksWithSeen {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::AdvancedWebhooksWithSeenCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -7001,9 +7320,7 @@ pub mod types {
         impl AdvancedWebhooksWithSeen {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AdvancedWebhooksWithSeenCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -7357,7 +7674,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CallButton {
             payload: ::std::result::Result<::std::string::String, ::std::string::String>,
-            title: ::std::result::Result<super::CallButtonTitle, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<super::CallButtonType, ::std::string::String>,
         }
         impl ::std::default::Default for CallButton {
@@ -7384,7 +7701,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CallButtonTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -7431,7 +7748,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CampaignRequest {
             ad_account_id: ::std::result::Result<
-                super::CampaignRequestAdAccountId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             daily_budget: ::std::result::Result<
@@ -7443,10 +7760,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            page_id: ::std::result::Result<
-                super::CampaignRequestPageId,
-                ::std::string::String,
-            >,
+            page_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CampaignRequest {
             fn default() -> Self {
@@ -7464,7 +7778,7 @@ pub mod types {
         impl CampaignRequest {
             pub fn ad_account_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CampaignRequestAdAccountId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ad_account_id = value
@@ -7514,7 +7828,7 @@ pub mod types {
             }
             pub fn page_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CampaignRequestPageId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_id = value
@@ -7653,21 +7967,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateAudienceRequest {
             ad_account_id: ::std::result::Result<
-                super::CreateAudienceRequestAdAccountId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                ::std::option::Option<super::CreateAudienceRequestDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::CreateAudienceRequestName,
-                ::std::string::String,
-            >,
-            page_id: ::std::result::Result<
-                super::CreateAudienceRequestPageId,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            page_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CreateAudienceRequest {
             fn default() -> Self {
@@ -7684,7 +7992,7 @@ pub mod types {
         impl CreateAudienceRequest {
             pub fn ad_account_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateAudienceRequestAdAccountId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ad_account_id = value
@@ -7696,9 +8004,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CreateAudienceRequestDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -7710,7 +8016,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateAudienceRequestName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -7722,7 +8028,7 @@ pub mod types {
             }
             pub fn page_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateAudienceRequestPageId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page_id = value
@@ -8459,10 +8765,7 @@ pub mod types {
                 super::FacebookBodyAudioContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::FacebookBodyAudioContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookBodyAudioContent {
             fn default() -> Self {
@@ -8487,7 +8790,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookBodyAudioContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -8568,10 +8871,7 @@ pub mod types {
                 super::FacebookBodyDocumentContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::FacebookBodyDocumentContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookBodyDocumentContent {
             fn default() -> Self {
@@ -8596,7 +8896,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookBodyDocumentContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -8634,10 +8934,7 @@ pub mod types {
                 super::FacebookBodyImageContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::FacebookBodyImageContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookBodyImageContent {
             fn default() -> Self {
@@ -8662,7 +8959,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookBodyImageContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -8947,10 +9244,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct FacebookBodyTextContent {
-            text: ::std::result::Result<
-                super::FacebookBodyTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::FacebookBodyTextContentType,
                 ::std::string::String,
@@ -8967,7 +9261,7 @@ pub mod types {
         impl FacebookBodyTextContent {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookBodyTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -9017,10 +9311,7 @@ pub mod types {
                 super::FacebookBodyVideoContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::FacebookBodyVideoContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookBodyVideoContent {
             fn default() -> Self {
@@ -9045,7 +9336,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookBodyVideoContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -9359,10 +9650,7 @@ pub mod types {
                 super::FacebookOutboundAudioContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::FacebookOutboundAudioContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookOutboundAudioContent {
             fn default() -> Self {
@@ -9387,7 +9675,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookOutboundAudioContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -9534,10 +9822,7 @@ pub mod types {
                 super::FacebookOutboundDocumentContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::FacebookOutboundDocumentContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookOutboundDocumentContent {
             fn default() -> Self {
@@ -9562,7 +9847,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookOutboundDocumentContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -9600,10 +9885,7 @@ pub mod types {
                 super::FacebookOutboundImageContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::FacebookOutboundImageContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookOutboundImageContent {
             fn default() -> Self {
@@ -9628,7 +9910,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookOutboundImageContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -10053,10 +10335,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct FacebookOutboundMarketingTextPayload {
-            text: ::std::result::Result<
-                super::FacebookOutboundMarketingTextPayloadText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookOutboundMarketingTextPayload {
             fn default() -> Self {
@@ -10068,9 +10347,7 @@ pub mod types {
         impl FacebookOutboundMarketingTextPayload {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::FacebookOutboundMarketingTextPayloadText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -10365,10 +10642,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct FacebookOutboundTextContent {
-            text: ::std::result::Result<
-                super::FacebookOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::FacebookOutboundTextContentType,
                 ::std::string::String,
@@ -10385,7 +10659,7 @@ pub mod types {
         impl FacebookOutboundTextContent {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -10435,10 +10709,7 @@ pub mod types {
                 super::FacebookOutboundVideoContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::FacebookOutboundVideoContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FacebookOutboundVideoContent {
             fn default() -> Self {
@@ -10463,7 +10734,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FacebookOutboundVideoContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -10752,13 +11023,10 @@ pub mod types {
                 ::std::string::String,
             >,
             subtitle: ::std::result::Result<
-                ::std::option::Option<super::GenericTemplateElementSubtitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::GenericTemplateElementTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for GenericTemplateElement {
             fn default() -> Self {
@@ -10812,9 +11080,7 @@ pub mod types {
             }
             pub fn subtitle<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GenericTemplateElementSubtitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subtitle = value
@@ -10826,7 +11092,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GenericTemplateElementTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -12259,9 +12525,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct NonMsisdnMessageFailoverOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<
-                    super::NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -12295,11 +12559,7 @@ pub mod types {
         impl NonMsisdnMessageFailoverOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -12650,10 +12910,7 @@ pub mod types {
                 ::std::string::String,
             >,
             payload: ::std::result::Result<::std::string::String, ::std::string::String>,
-            title: ::std::result::Result<
-                super::OptInCarouselTemplateElementTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for OptInCarouselTemplateElement {
             fn default() -> Self {
@@ -12708,7 +12965,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OptInCarouselTemplateElementTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -12767,7 +13024,7 @@ pub mod types {
             >,
             payload: ::std::result::Result<::std::string::String, ::std::string::String>,
             title: ::std::result::Result<
-                ::std::option::Option<super::OptInFacebookTemplatePayloadTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -12861,9 +13118,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OptInFacebookTemplatePayloadTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -13192,11 +13447,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13211,9 +13466,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -13227,9 +13480,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -13428,7 +13679,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -13452,9 +13703,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -13701,7 +13950,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::SouthKoreaOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13728,9 +13977,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SouthKoreaOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -13837,14 +14084,8 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            payload: ::std::result::Result<
-                super::TextFacebookMtQuickReplyPayload,
-                ::std::string::String,
-            >,
-            title: ::std::result::Result<
-                super::TextFacebookMtQuickReplyTitle,
-                ::std::string::String,
-            >,
+            payload: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::TextFacebookMtQuickReplyType,
                 ::std::string::String,
@@ -13875,7 +14116,7 @@ pub mod types {
             }
             pub fn payload<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TextFacebookMtQuickReplyPayload>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.payload = value
@@ -13887,7 +14128,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TextFacebookMtQuickReplyTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -13938,7 +14179,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ToDestination {
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -13954,9 +14195,7 @@ pub mod types {
         impl ToDestination {
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -14480,12 +14719,14 @@ pub mod builder {
     pub struct SendMessengerMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::FacebookRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendMessengerMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -14519,7 +14760,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::FacebookRequest::try_from(v).map_err(|e| e.to_string())
@@ -14552,6 +14793,9 @@ pub mod builder {
                     &super::operations::SEND_MESSENGER_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14576,6 +14820,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_messenger_message_delivery_reports`]
 
@@ -14589,6 +14839,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundMessengerMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14600,6 +14851,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -14687,6 +14939,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -14754,6 +15007,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_MESSENGER_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14778,6 +15034,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_messenger_message_logs`]
 
@@ -14801,6 +15063,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundMessengerMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14819,6 +15082,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -15001,6 +15265,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -15112,6 +15377,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_MESSENGER_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15136,6 +15404,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_messenger_marketing_subscriptions`]
 
@@ -15144,12 +15418,14 @@ pub mod builder {
     pub struct GetMessengerMarketingSubscriptions<'a> {
         client: &'a super::Client,
         page_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMessengerMarketingSubscriptions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 page_id: Err("page_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page_id<V>(mut self, value: V) -> Self
@@ -15168,7 +15444,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageMarketingSubscriptionResponse>, Error> {
-            let Self { client, page_id } = self;
+            let Self { client, page_id, call_timeout } = self;
             let page_id = page_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_MESSENGER_MARKETING_SUBSCRIPTIONS,
@@ -15200,6 +15476,9 @@ pub mod builder {
                     &super::operations::GET_MESSENGER_MARKETING_SUBSCRIPTIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15224,6 +15503,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_messenger_campaigns`]
 
@@ -15231,16 +15516,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMessengerCampaigns<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMessengerCampaigns<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/messenger/1/campaigns`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetCampaignsResponse>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/messenger/1/campaigns", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -15264,6 +15553,9 @@ pub mod builder {
                     &super::operations::GET_MESSENGER_CAMPAIGNS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15288,6 +15580,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_messenger_campaign`]
 
@@ -15296,12 +15594,14 @@ pub mod builder {
     pub struct CreateMessengerCampaign<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CampaignRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateMessengerCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -15332,7 +15632,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CampaignRequest::try_from(v).map_err(|e| e.to_string())
@@ -15365,6 +15665,9 @@ pub mod builder {
                     &super::operations::CREATE_MESSENGER_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15389,6 +15692,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_messenger_campaign`]
 
@@ -15397,12 +15706,14 @@ pub mod builder {
     pub struct DeleteMessengerCampaign<'a> {
         client: &'a super::Client,
         campaign_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteMessengerCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -15419,7 +15730,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/messenger/1/campaigns/{campaignId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_MESSENGER_CAMPAIGN,
@@ -15451,6 +15762,9 @@ pub mod builder {
                     &super::operations::DELETE_MESSENGER_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15469,6 +15783,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_messenger_ad_accounts`]
 
@@ -15476,16 +15796,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMessengerAdAccounts<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMessengerAdAccounts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/messenger/1/ad-accounts`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetAdAccountsResponse>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/messenger/1/ad-accounts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -15509,6 +15833,9 @@ pub mod builder {
                     &super::operations::GET_MESSENGER_AD_ACCOUNTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15533,6 +15860,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_messenger_audiences`]
 
@@ -15541,12 +15874,14 @@ pub mod builder {
     pub struct GetMessengerAudiences<'a> {
         client: &'a super::Client,
         ad_account_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMessengerAudiences<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 ad_account_id: Err("ad_account_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn ad_account_id<V>(mut self, value: V) -> Self
@@ -15565,7 +15900,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetAudiencesResponse>, Error> {
-            let Self { client, ad_account_id } = self;
+            let Self { client, ad_account_id, call_timeout } = self;
             let ad_account_id = ad_account_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_MESSENGER_AUDIENCES,
@@ -15597,6 +15932,9 @@ pub mod builder {
                     &super::operations::GET_MESSENGER_AUDIENCES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15621,6 +15959,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_messenger_audience`]
 
@@ -15629,12 +15973,14 @@ pub mod builder {
     pub struct CreateMessengerAudience<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateAudienceRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateMessengerAudience<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -15667,7 +16013,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreateAudienceResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateAudienceRequest::try_from(v).map_err(|e| e.to_string())
@@ -15700,6 +16046,9 @@ pub mod builder {
                     &super::operations::CREATE_MESSENGER_AUDIENCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15724,6 +16073,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_messenger_audience`]
 
@@ -15732,12 +16087,14 @@ pub mod builder {
     pub struct DeleteMessengerAudience<'a> {
         client: &'a super::Client,
         audience_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteMessengerAudience<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 audience_id: Err("audience_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn audience_id<V>(mut self, value: V) -> Self
@@ -15754,7 +16111,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/messenger/1/audiences/{audienceId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, audience_id } = self;
+            let Self { client, audience_id, call_timeout } = self;
             let audience_id = audience_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_MESSENGER_AUDIENCE,
@@ -15786,6 +16143,9 @@ pub mod builder {
                     &super::operations::DELETE_MESSENGER_AUDIENCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15804,6 +16164,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::upload_messenger_audience_users`]
 
@@ -15813,6 +16179,7 @@ pub mod builder {
         client: &'a super::Client,
         audience_id: Result<::std::string::String, String>,
         body: Result<types::builder::AudienceUsersRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UploadMessengerAudienceUsers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15820,6 +16187,7 @@ pub mod builder {
                 client: client,
                 audience_id: Err("audience_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn audience_id<V>(mut self, value: V) -> Self
@@ -15864,7 +16232,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AudienceUsersResponse>, Error> {
-            let Self { client, audience_id, body } = self;
+            let Self { client, audience_id, body, call_timeout } = self;
             let audience_id = audience_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPLOAD_MESSENGER_AUDIENCE_USERS,
@@ -15905,6 +16273,9 @@ pub mod builder {
                     &super::operations::UPLOAD_MESSENGER_AUDIENCE_USERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -15929,6 +16300,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::remove_messenger_audience_user`]
 
@@ -15938,6 +16315,7 @@ pub mod builder {
         client: &'a super::Client,
         audience_id: Result<::std::string::String, String>,
         hashed_phone_number: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RemoveMessengerAudienceUser<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15947,6 +16325,7 @@ pub mod builder {
                 hashed_phone_number: Err(
                     "hashed_phone_number was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn audience_id<V>(mut self, value: V) -> Self
@@ -15975,7 +16354,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/messenger/1/audiences/{audienceId}/users/{hashedPhoneNumber}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, audience_id, hashed_phone_number } = self;
+            let Self { client, audience_id, hashed_phone_number, call_timeout } = self;
             let audience_id = audience_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REMOVE_MESSENGER_AUDIENCE_USER,
@@ -16012,6 +16391,9 @@ pub mod builder {
                     &super::operations::REMOVE_MESSENGER_AUDIENCE_USER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -16029,6 +16411,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

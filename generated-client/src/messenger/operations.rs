@@ -17,6 +17,7 @@ pub static SEND_MESSENGER_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "messenger:message:send", "messenger:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-messenger-message-delivery-reports`: GET /messenger/1/reports
@@ -33,6 +34,7 @@ pub static GET_OUTBOUND_MESSENGER_MESSAGE_DELIVERY_REPORTS: Operation = Operatio
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "messenger:message:send", "messenger:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-messenger-message-logs`: GET /messenger/1/logs
@@ -49,6 +51,7 @@ pub static GET_OUTBOUND_MESSENGER_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:logs:read", "messenger:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-messenger-marketing-subscriptions`: GET /messenger/1/pages/{pageId}/subscriptions
@@ -65,6 +68,7 @@ pub static GET_MESSENGER_MARKETING_SUBSCRIPTIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-messenger-campaigns`: GET /messenger/1/campaigns
@@ -81,6 +85,7 @@ pub static GET_MESSENGER_CAMPAIGNS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-messenger-campaign`: POST /messenger/1/campaigns
@@ -97,6 +102,7 @@ pub static CREATE_MESSENGER_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-messenger-campaign`: DELETE /messenger/1/campaigns/{campaignId}
@@ -113,6 +119,7 @@ pub static DELETE_MESSENGER_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-messenger-ad-accounts`: GET /messenger/1/ad-accounts
@@ -129,6 +136,7 @@ pub static GET_MESSENGER_AD_ACCOUNTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-messenger-audiences`: GET /messenger/1/audiences
@@ -145,6 +153,7 @@ pub static GET_MESSENGER_AUDIENCES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-messenger-audience`: POST /messenger/1/audiences
@@ -161,6 +170,7 @@ pub static CREATE_MESSENGER_AUDIENCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-messenger-audience`: DELETE /messenger/1/audiences/{audienceId}
@@ -177,6 +187,7 @@ pub static DELETE_MESSENGER_AUDIENCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`upload-messenger-audience-users`: POST /messenger/1/audiences/{audienceId}/users
@@ -193,6 +204,7 @@ pub static UPLOAD_MESSENGER_AUDIENCE_USERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-messenger-audience-user`: DELETE /messenger/1/audiences/{audienceId}/users/{hashedPhoneNumber}
@@ -209,6 +221,7 @@ pub static REMOVE_MESSENGER_AUDIENCE_USER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["messenger:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AggregateDataFilter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AggregateDataFilter {
         #[serde(
@@ -146,9 +147,240 @@ pub mod types {
         pub fn builder() -> builder::AggregateDataFilter {
             Default::default()
         }
+        /// With the required fields (`channel_codes`, `sent_since`, `sent_until`); set the others with the setters.
+        pub fn new(
+            channel_codes: impl ::std::convert::Into<::std::vec::Vec<ChannelCode>>,
+            sent_since: impl ::std::convert::Into<crate::DateTime>,
+            sent_until: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                account_keys: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                campaign_reference_ids: ::std::option::Option::None,
+                capabilities: ::std::option::Option::None,
+                channel_codes: channel_codes.into(),
+                communication_ids: ::std::option::Option::None,
+                country_ids: ::std::option::Option::None,
+                directions: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                error_codes: ::std::option::Option::None,
+                error_groups: ::std::option::Option::None,
+                include_subaccounts: ::std::default::Default::default(),
+                network_ids: ::std::option::Option::None,
+                platforms: ::std::option::Option::None,
+                sender_types: ::std::option::Option::None,
+                senders: ::std::option::Option::None,
+                sent_since: sent_since.into(),
+                sent_until: sent_until.into(),
+                status_groups: ::std::option::Option::None,
+                statuses: ::std::option::Option::None,
+                time_to_answer: ::std::option::Option::None,
+                time_to_click_from_delivered: ::std::option::Option::None,
+                time_to_click_from_seen: ::std::option::Option::None,
+                time_to_deliver: ::std::option::Option::None,
+                time_to_open_from_delivered: ::std::option::Option::None,
+                time_to_seen_from_delivered: ::std::option::Option::None,
+                traffic_types: ::std::option::Option::None,
+            }
+        }
+        /// Sets `account_keys`.
+        pub fn account_keys(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.account_keys = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_ids`.
+        pub fn campaign_reference_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.campaign_reference_ids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `communication_ids`.
+        pub fn communication_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<i64>>,
+        ) -> Self {
+            self.communication_ids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_ids`.
+        pub fn country_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<i32>>,
+        ) -> Self {
+            self.country_ids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `directions`.
+        pub fn directions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Direction>>,
+        ) -> Self {
+            self.directions = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error_codes`.
+        pub fn error_codes(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.error_codes = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error_groups`.
+        pub fn error_groups(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ErrorCodeGroup>>,
+        ) -> Self {
+            self.error_groups = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `include_subaccounts`.
+        pub fn include_subaccounts(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.include_subaccounts = value.into();
+            self
+        }
+        /// Sets `network_ids`.
+        pub fn network_ids(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<i32>>,
+        ) -> Self {
+            self.network_ids = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platforms`.
+        pub fn platforms(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Platform>>,
+        ) -> Self {
+            self.platforms = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_types`.
+        pub fn sender_types(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.sender_types = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `senders`.
+        pub fn senders(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.senders = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status_groups`.
+        pub fn status_groups(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<GeneralStatus>>,
+        ) -> Self {
+            self.status_groups = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `statuses`.
+        pub fn statuses(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.statuses = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_to_answer`.
+        pub fn time_to_answer(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TimeSpan>>,
+        ) -> Self {
+            self.time_to_answer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_to_click_from_delivered`.
+        pub fn time_to_click_from_delivered(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TimeSpan>>,
+        ) -> Self {
+            self.time_to_click_from_delivered = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `time_to_click_from_seen`.
+        pub fn time_to_click_from_seen(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TimeSpan>>,
+        ) -> Self {
+            self.time_to_click_from_seen = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_to_deliver`.
+        pub fn time_to_deliver(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TimeSpan>>,
+        ) -> Self {
+            self.time_to_deliver = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_to_open_from_delivered`.
+        pub fn time_to_open_from_delivered(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TimeSpan>>,
+        ) -> Self {
+            self.time_to_open_from_delivered = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_to_seen_from_delivered`.
+        pub fn time_to_seen_from_delivered(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TimeSpan>>,
+        ) -> Self {
+            self.time_to_seen_from_delivered = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_types`.
+        pub fn traffic_types(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.traffic_types = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AggregateDataRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AggregateDataRequest {
         #[serde(rename = "aggregateBy")]
@@ -160,6 +392,18 @@ pub mod types {
     impl AggregateDataRequest {
         pub fn builder() -> builder::AggregateDataRequest {
             Default::default()
+        }
+        /// With the required fields (`aggregate_by`, `filter_by`, `metrics`); set the others with the setters.
+        pub fn new(
+            aggregate_by: impl ::std::convert::Into<::std::vec::Vec<TrafficAggregate>>,
+            filter_by: impl ::std::convert::Into<AggregateDataFilter>,
+            metrics: impl ::std::convert::Into<::std::vec::Vec<MetricType>>,
+        ) -> Self {
+            Self {
+                aggregate_by: aggregate_by.into(),
+                filter_by: filter_by.into(),
+                metrics: metrics.into(),
+            }
         }
     }
     ///`ChannelCode`
@@ -788,6 +1032,7 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
@@ -805,9 +1050,33 @@ pub mod types {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`QueryAggregateDataRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryAggregateDataRequest {
         #[serde(rename = "callbackUrl")]
@@ -818,9 +1087,20 @@ pub mod types {
         pub fn builder() -> builder::QueryAggregateDataRequest {
             Default::default()
         }
+        /// With the required fields (`callback_url`, `request`); set the others with the setters.
+        pub fn new(
+            callback_url: impl ::std::convert::Into<::std::string::String>,
+            request: impl ::std::convert::Into<AggregateDataRequest>,
+        ) -> Self {
+            Self {
+                callback_url: callback_url.into(),
+                request: request.into(),
+            }
+        }
     }
     ///`QueryAggregateDataResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryAggregateDataResponse {
         #[serde(rename = "requestId")]
@@ -830,9 +1110,18 @@ pub mod types {
         pub fn builder() -> builder::QueryAggregateDataResponse {
             Default::default()
         }
+        /// With the required fields (`request_id`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                request_id: request_id.into(),
+            }
+        }
     }
     ///`RequestInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestInfo {
         #[serde(
@@ -847,6 +1136,25 @@ pub mod types {
     impl RequestInfo {
         pub fn builder() -> builder::RequestInfo {
             Default::default()
+        }
+        /// With the required fields (`request_id`, `status`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<ClientRequestStatus>,
+        ) -> Self {
+            Self {
+                failure_message: ::std::option::Option::None,
+                request_id: request_id.into(),
+                status: status.into(),
+            }
+        }
+        /// Sets `failure_message`.
+        pub fn failure_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.failure_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TimeBucket`
@@ -1023,6 +1331,7 @@ pub mod types {
     }
     ///`TimeSpan`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TimeSpan {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1033,6 +1342,23 @@ pub mod types {
     impl TimeSpan {
         pub fn builder() -> builder::TimeSpan {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<TimeBucket>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<TimeBucket>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TrafficAggregate`
@@ -2371,12 +2697,14 @@ pub mod builder {
     pub struct QueryAggregateData<'a> {
         client: &'a super::Client,
         body: Result<types::builder::QueryAggregateDataRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> QueryAggregateData<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2410,7 +2738,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::QueryAggregateDataResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::QueryAggregateDataRequest::try_from(v)
@@ -2444,6 +2772,9 @@ pub mod builder {
                     &super::operations::QUERY_AGGREGATE_DATA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2465,6 +2796,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_aggregate_request_status`]
 
@@ -2473,12 +2810,14 @@ pub mod builder {
     pub struct GetAggregateRequestStatus<'a> {
         client: &'a super::Client,
         request_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAggregateRequestStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 request_id: Err("request_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn request_id<V>(mut self, value: V) -> Self
@@ -2495,7 +2834,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/metrics/1/requests/{requestId}`
         pub async fn send(self) -> Result<ResponseValue<types::RequestInfo>, Error> {
-            let Self { client, request_id } = self;
+            let Self { client, request_id, call_timeout } = self;
             let request_id = request_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_AGGREGATE_REQUEST_STATUS,
@@ -2527,6 +2866,9 @@ pub mod builder {
                     &super::operations::GET_AGGREGATE_REQUEST_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2550,6 +2892,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

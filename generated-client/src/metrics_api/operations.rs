@@ -17,6 +17,7 @@ pub static QUERY_AGGREGATE_DATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["metrics:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-aggregate-request-status`: GET /metrics/1/requests/{requestId}
@@ -33,6 +34,7 @@ pub static GET_AGGREGATE_REQUEST_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["metrics:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

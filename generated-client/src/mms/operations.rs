@@ -17,6 +17,7 @@ pub static SEND_MMS_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "mms:message:send", "mms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-mms-message`: POST /mms/1/advanced
@@ -33,6 +34,7 @@ pub static SEND_MMS_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "mms:message:send", "mms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`upload-binary`: POST /mms/1/content
@@ -49,6 +51,7 @@ pub static UPLOAD_BINARY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-inbound-mms-messages`: GET /mms/1/inbox/reports
@@ -65,6 +68,7 @@ pub static GET_INBOUND_MMS_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["inbound-message:read", "mms:inbound-message:read", "mms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-mms-message-delivery-reports`: GET /mms/2/reports
@@ -81,6 +85,7 @@ pub static GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "mms:message:send", "mms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-get-outbound-mms-message-delivery-reports`: GET /mms/1/reports
@@ -97,6 +102,7 @@ pub static DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS: Operation = Ope
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "mms:message:send", "mms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-mms-message-logs`: GET /mms/2/logs
@@ -113,6 +119,7 @@ pub static GET_OUTBOUND_MMS_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mms:manage", "mms:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`deprecated-get-outbound-mms-message-logs`: GET /mms/1/logs
@@ -129,6 +136,7 @@ pub static DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mms:logs:read", "mms:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`ActionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ActionRequest {
         #[serde(
@@ -42,9 +43,34 @@ pub mod types {
         pub fn builder() -> builder::ActionRequest {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ActionType>) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                forward_url: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forward_url`.
+        pub fn forward_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.forward_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ActionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ActionResponse {
         #[serde(
@@ -64,6 +90,34 @@ pub mod types {
     impl ActionResponse {
         pub fn builder() -> builder::ActionResponse {
             Default::default()
+        }
+        /// With the required fields (`key`, `type_`); set the others with the setters.
+        pub fn new(
+            key: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ActionType>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                forward_url: ::std::option::Option::None,
+                key: key.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forward_url`.
+        pub fn forward_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.forward_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ActionType`
@@ -128,6 +182,7 @@ pub mod types {
     }
     ///`ActionsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ActionsResponse {
         pub actions: ::std::vec::Vec<ActionResponse>,
@@ -136,9 +191,16 @@ pub mod types {
         pub fn builder() -> builder::ActionsResponse {
             Default::default()
         }
+        /// With the required fields (`actions`); set the others with the setters.
+        pub fn new(
+            actions: impl ::std::convert::Into<::std::vec::Vec<ActionResponse>>,
+        ) -> Self {
+            Self { actions: actions.into() }
+        }
     }
     ///`ApiReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiReport {
         #[serde(
@@ -191,9 +253,108 @@ pub mod types {
         pub fn builder() -> builder::ApiReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(mut self, value: impl ::std::convert::Into<OmniChannel>) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<Error>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApiReportsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiReportsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -203,9 +364,24 @@ pub mod types {
         pub fn builder() -> builder::ApiReportsResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApiReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`ApnsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApnsData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -215,9 +391,21 @@ pub mod types {
         pub fn builder() -> builder::ApnsData {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApplicationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplicationResponse {
         pub apns: ApnsData,
@@ -235,9 +423,30 @@ pub mod types {
         pub fn builder() -> builder::ApplicationResponse {
             Default::default()
         }
+        /// With the required fields (`apns`, `application_code`, `application_id`, `description`, `gcm`, `name`, `registrations_count`); set the others with the setters.
+        pub fn new(
+            apns: impl ::std::convert::Into<ApnsData>,
+            application_code: impl ::std::convert::Into<::std::string::String>,
+            application_id: impl ::std::convert::Into<::std::string::String>,
+            description: impl ::std::convert::Into<::std::string::String>,
+            gcm: impl ::std::convert::Into<GcmData>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            registrations_count: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                apns: apns.into(),
+                application_code: application_code.into(),
+                application_id: application_id.into(),
+                description: description.into(),
+                gcm: gcm.into(),
+                name: name.into(),
+                registrations_count: registrations_count.into(),
+            }
+        }
     }
     ///`ApplicationsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplicationsResponse {
         pub applications: ::std::vec::Vec<ApplicationResponse>,
@@ -246,9 +455,18 @@ pub mod types {
         pub fn builder() -> builder::ApplicationsResponse {
             Default::default()
         }
+        /// With the required fields (`applications`); set the others with the setters.
+        pub fn new(
+            applications: impl ::std::convert::Into<::std::vec::Vec<ApplicationResponse>>,
+        ) -> Self {
+            Self {
+                applications: applications.into(),
+            }
+        }
     }
     ///`ConfigurationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ConfigurationResponse {
         pub key: ::std::string::String,
@@ -257,9 +475,14 @@ pub mod types {
         pub fn builder() -> builder::ConfigurationResponse {
             Default::default()
         }
+        /// With the required fields (`key`); set the others with the setters.
+        pub fn new(key: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { key: key.into() }
+        }
     }
     ///`ConfigurationsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ConfigurationsResponse {
         pub configurations: ::std::vec::Vec<ConfigurationResponse>,
@@ -268,9 +491,20 @@ pub mod types {
         pub fn builder() -> builder::ConfigurationsResponse {
             Default::default()
         }
+        /// With the required fields (`configurations`); set the others with the setters.
+        pub fn new(
+            configurations: impl ::std::convert::Into<
+                ::std::vec::Vec<ConfigurationResponse>,
+            >,
+        ) -> Self {
+            Self {
+                configurations: configurations.into(),
+            }
+        }
     }
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -285,9 +519,30 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                next_cursor: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_cursor`.
+        pub fn next_cursor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_cursor = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeletionAcceptedResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeletionAcceptedResponse {
         #[serde(
@@ -310,6 +565,39 @@ pub mod types {
     impl DeletionAcceptedResponse {
         pub fn builder() -> builder::DeletionAcceptedResponse {
             Default::default()
+        }
+        /// With the required fields (`message`); set the others with the setters.
+        pub fn new(message: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_id: ::std::option::Option::None,
+                message: message.into(),
+                message_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_id`.
+        pub fn campaign_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DeliveryDay`
@@ -390,6 +678,7 @@ pub mod types {
     }
     ///`DeliveryInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryInfo {
         pub rate: f64,
@@ -399,9 +688,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryInfo {
             Default::default()
         }
+        /// With the required fields (`rate`, `time`); set the others with the setters.
+        pub fn new(
+            rate: impl ::std::convert::Into<f64>,
+            time: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                rate: rate.into(),
+                time: time.into(),
+            }
+        }
     }
     ///`DeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
@@ -461,9 +761,129 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -473,9 +893,24 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -485,9 +920,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -500,9 +946,30 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Error`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Error {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -528,9 +995,60 @@ pub mod types {
         pub fn builder() -> builder::Error {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ErrorInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ErrorInfo {
         pub cloud: i64,
@@ -541,9 +1059,22 @@ pub mod types {
         pub fn builder() -> builder::ErrorInfo {
             Default::default()
         }
+        /// With the required fields (`cloud`, `expired`, `registration`); set the others with the setters.
+        pub fn new(
+            cloud: impl ::std::convert::Into<i64>,
+            expired: impl ::std::convert::Into<i64>,
+            registration: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                cloud: cloud.into(),
+                expired: expired.into(),
+                registration: registration.into(),
+            }
+        }
     }
     ///`GcmData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GcmData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -552,6 +1083,17 @@ pub mod types {
     impl GcmData {
         pub fn builder() -> builder::GcmData {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InAppExpirationTimeUnit`
@@ -668,6 +1210,7 @@ pub mod types {
     }
     ///`LogPushOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogPushOutboundContent {
         #[serde(
@@ -719,9 +1262,120 @@ pub mod types {
         pub fn builder() -> builder::LogPushOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<PushOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogResponseLogPushOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogPushOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -733,9 +1387,33 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogPushOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LogPushOutboundContent>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`MessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryReporting {
         #[serde(
@@ -752,9 +1430,39 @@ pub mod types {
         pub fn builder() -> builder::MessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -779,6 +1487,56 @@ pub mod types {
     impl MessageError {
         pub fn builder() -> builder::MessageError {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageErrorGroup>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageErrorGroup`
@@ -927,6 +1685,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -940,6 +1699,29 @@ pub mod types {
     impl MessagePrice {
         pub fn builder() -> builder::MessagePrice {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -974,6 +1756,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -992,9 +1775,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1020,9 +1845,63 @@ pub mod types {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MoReportResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoReportResult {
         #[serde(rename = "applicationCode")]
@@ -1077,9 +1956,98 @@ pub mod types {
         pub fn builder() -> builder::MoReportResult {
             Default::default()
         }
+        /// With the required fields (`application_code`, `clean_text`, `from`, `message_id`, `received_at`, `text`, `to`); set the others with the setters.
+        pub fn new(
+            application_code: impl ::std::convert::Into<::std::string::String>,
+            clean_text: impl ::std::convert::Into<::std::string::String>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            received_at: impl ::std::convert::Into<crate::DateTime>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_code: application_code.into(),
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                clean_text: clean_text.into(),
+                custom_payload: ::std::default::Default::default(),
+                from: from.into(),
+                initial_message_id: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                message_id: message_id.into(),
+                paired_message_id: ::std::option::Option::None,
+                received_at: received_at.into(),
+                subscriber_id: ::std::option::Option::None,
+                text: text.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_payload`.
+        pub fn custom_payload(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_payload = value.into();
+            self
+        }
+        /// Sets `initial_message_id`.
+        pub fn initial_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.initial_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paired_message_id`.
+        pub fn paired_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.paired_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subscriber_id`.
+        pub fn subscriber_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subscriber_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MoReportsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoReportsResponse {
         #[serde(rename = "messageCount")]
@@ -1091,6 +2059,18 @@ pub mod types {
     impl MoReportsResponse {
         pub fn builder() -> builder::MoReportsResponse {
             Default::default()
+        }
+        /// With the required fields (`message_count`, `pending_message_count`, `results`); set the others with the setters.
+        pub fn new(
+            message_count: impl ::std::convert::Into<i32>,
+            pending_message_count: impl ::std::convert::Into<i32>,
+            results: impl ::std::convert::Into<::std::vec::Vec<MoReportResult>>,
+        ) -> Self {
+            Self {
+                message_count: message_count.into(),
+                pending_message_count: pending_message_count.into(),
+                results: results.into(),
+            }
         }
     }
     ///`OmniChannel`
@@ -1199,136 +2179,51 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Price`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Price {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1343,9 +2238,33 @@ pub mod types {
         pub fn builder() -> builder::Price {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PrimaryButtonAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PrimaryButtonAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1356,6 +2275,29 @@ pub mod types {
     impl PrimaryButtonAction {
         pub fn builder() -> builder::PrimaryButtonAction {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                resource: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<PrimaryButtonActionType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PrimaryButtonActionType`
@@ -1420,6 +2362,7 @@ pub mod types {
     }
     ///`PushBulkResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushBulkResponse {
         #[serde(rename = "bulkId")]
@@ -1435,6 +2378,25 @@ pub mod types {
     impl PushBulkResponse {
         pub fn builder() -> builder::PushBulkResponse {
             Default::default()
+        }
+        /// With the required fields (`bulk_id`, `message_count`, `status`, `to`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            message_count: impl ::std::convert::Into<i64>,
+            status: impl ::std::convert::Into<PushStatusResponse>,
+            to: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                message_count: message_count.into(),
+                status: status.into(),
+                to: to.into(),
+            }
         }
     }
     ///`PushDestination`
@@ -1475,6 +2437,7 @@ pub mod types {
     }
     ///`PushDestinationBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushDestinationBase {
         #[serde(rename = "type")]
@@ -1484,9 +2447,14 @@ pub mod types {
         pub fn builder() -> builder::PushDestinationBase {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<PushDestinationType>) -> Self {
+            Self { type_: type_.into() }
+        }
     }
     ///`PushDestinationEmail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushDestinationEmail {
         pub email: ::std::string::String,
@@ -1506,6 +2474,34 @@ pub mod types {
     impl PushDestinationEmail {
         pub fn builder() -> builder::PushDestinationEmail {
             Default::default()
+        }
+        /// With the required fields (`email`, `type_`); set the others with the setters.
+        pub fn new(
+            email: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PushDestinationEmailType>,
+        ) -> Self {
+            Self {
+                email: email.into(),
+                message_id: ::std::option::Option::None,
+                target_only_primary_devices: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `target_only_primary_devices`.
+        pub fn target_only_primary_devices(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.target_only_primary_devices = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushDestinationEmailType`
@@ -1562,6 +2558,7 @@ pub mod types {
     }
     ///`PushDestinationExternalUserId`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushDestinationExternalUserId {
         #[serde(rename = "externalUserId")]
@@ -1582,6 +2579,34 @@ pub mod types {
     impl PushDestinationExternalUserId {
         pub fn builder() -> builder::PushDestinationExternalUserId {
             Default::default()
+        }
+        /// With the required fields (`external_user_id`, `type_`); set the others with the setters.
+        pub fn new(
+            external_user_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PushDestinationExternalUserIdType>,
+        ) -> Self {
+            Self {
+                external_user_id: external_user_id.into(),
+                message_id: ::std::option::Option::None,
+                target_only_primary_devices: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `target_only_primary_devices`.
+        pub fn target_only_primary_devices(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.target_only_primary_devices = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushDestinationExternalUserIdType`
@@ -1639,6 +2664,7 @@ pub mod types {
     }
     ///`PushDestinationMultiple`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushDestinationMultiple {
         #[serde(
@@ -1674,6 +2700,55 @@ pub mod types {
     impl PushDestinationMultiple {
         pub fn builder() -> builder::PushDestinationMultiple {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<PushDestinationMultipleType>,
+        ) -> Self {
+            Self {
+                and: ::std::default::Default::default(),
+                or: ::std::default::Default::default(),
+                target_only_primary_devices: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `and`.
+        pub fn and(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+            >,
+        ) -> Self {
+            self.and = value.into();
+            self
+        }
+        /// Sets `or`.
+        pub fn or(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+            >,
+        ) -> Self {
+            self.or = value.into();
+            self
+        }
+        /// Sets `target_only_primary_devices`.
+        pub fn target_only_primary_devices(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.target_only_primary_devices = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushDestinationMultipleType`
@@ -1730,6 +2805,7 @@ pub mod types {
     }
     ///`PushDestinationPhoneNumber`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushDestinationPhoneNumber {
         #[serde(
@@ -1750,6 +2826,34 @@ pub mod types {
     impl PushDestinationPhoneNumber {
         pub fn builder() -> builder::PushDestinationPhoneNumber {
             Default::default()
+        }
+        /// With the required fields (`phone_number`, `type_`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PushDestinationPhoneNumberType>,
+        ) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                phone_number: phone_number.into(),
+                target_only_primary_devices: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `target_only_primary_devices`.
+        pub fn target_only_primary_devices(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.target_only_primary_devices = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushDestinationPhoneNumberType`
@@ -1807,6 +2911,7 @@ pub mod types {
     }
     ///`PushDestinationRegistration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushDestinationRegistration {
         #[serde(
@@ -1827,6 +2932,34 @@ pub mod types {
     impl PushDestinationRegistration {
         pub fn builder() -> builder::PushDestinationRegistration {
             Default::default()
+        }
+        /// With the required fields (`push_registration_id`, `type_`); set the others with the setters.
+        pub fn new(
+            push_registration_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PushDestinationRegistrationType>,
+        ) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                push_registration_id: push_registration_id.into(),
+                target_only_primary_devices: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `target_only_primary_devices`.
+        pub fn target_only_primary_devices(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.target_only_primary_devices = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushDestinationRegistrationType`
@@ -1952,6 +3085,7 @@ pub mod types {
     }
     ///`PushMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1960,6 +3094,20 @@ pub mod types {
     impl PushMessageRequestOptions {
         pub fn builder() -> builder::PushMessageRequestOptions {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushOutboundContent`
@@ -1982,6 +3130,7 @@ pub mod types {
     }
     ///`PushOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushOutboundContentBase {
         #[serde(rename = "type")]
@@ -1990,6 +3139,10 @@ pub mod types {
     impl PushOutboundContentBase {
         pub fn builder() -> builder::PushOutboundContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<PushOutboundContentType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`PushOutboundContentOptionsInAppExpirationTimeUnit`
@@ -2225,11 +3378,12 @@ pub mod types {
     }
     ///`PushOutboundImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushOutboundImageContent {
-        pub text: PushOutboundImageContentText,
+        pub text: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<PushOutboundImageContentTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: PushOutboundImageContentType,
         pub url: ::std::string::String,
@@ -2238,120 +3392,26 @@ pub mod types {
         pub fn builder() -> builder::PushOutboundImageContent {
             Default::default()
         }
-    }
-    ///`PushOutboundImageContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushOutboundImageContentText(::std::string::String);
-    impl ::std::ops::Deref for PushOutboundImageContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PushOutboundImageContentText> for ::std::string::String {
-        fn from(value: PushOutboundImageContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PushOutboundImageContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With the required fields (`text`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PushOutboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PushOutboundImageContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PushOutboundImageContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PushOutboundImageContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PushOutboundImageContentTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushOutboundImageContentTitle(::std::string::String);
-    impl ::std::ops::Deref for PushOutboundImageContentTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PushOutboundImageContentTitle> for ::std::string::String {
-        fn from(value: PushOutboundImageContentTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PushOutboundImageContentTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PushOutboundImageContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PushOutboundImageContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PushOutboundImageContentTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushOutboundImageContentType`
@@ -2413,11 +3473,12 @@ pub mod types {
     }
     ///`PushOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushOutboundTextContent {
-        pub text: PushOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<PushOutboundTextContentTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: PushOutboundTextContentType,
     }
@@ -2425,119 +3486,24 @@ pub mod types {
         pub fn builder() -> builder::PushOutboundTextContent {
             Default::default()
         }
-    }
-    ///`PushOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for PushOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PushOutboundTextContentText> for ::std::string::String {
-        fn from(value: PushOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PushOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PushOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                title: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PushOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PushOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PushOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PushOutboundTextContentTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushOutboundTextContentTitle(::std::string::String);
-    impl ::std::ops::Deref for PushOutboundTextContentTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PushOutboundTextContentTitle> for ::std::string::String {
-        fn from(value: PushOutboundTextContentTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PushOutboundTextContentTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PushOutboundTextContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PushOutboundTextContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PushOutboundTextContentTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushOutboundTextContentType`
@@ -2598,6 +3564,7 @@ pub mod types {
     }
     ///`PushRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushRequest {
         #[serde(
@@ -2614,7 +3581,7 @@ pub mod types {
             ::std::string::String,
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
-        pub from: PushRequestFrom,
+        pub from: ::std::string::String,
         #[serde(
             rename = "notificationOptions",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2640,7 +3607,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub target_only_primary_devices: ::std::option::Option<bool>,
-        pub text: PushRequestText,
+        pub text: ::std::string::String,
         pub to: ::std::collections::HashMap<
             ::std::string::String,
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -2660,67 +3627,110 @@ pub mod types {
         pub fn builder() -> builder::PushRequest {
             Default::default()
         }
-    }
-    ///`PushRequestFrom`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushRequestFrom(::std::string::String);
-    impl ::std::ops::Deref for PushRequestFrom {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PushRequestFrom> for ::std::string::String {
-        fn from(value: PushRequestFrom) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PushRequestFrom {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 80usize {
-                return Err("longer than 80 characters".into());
+        /// With the required fields (`from`, `text`, `to`); set the others with the setters.
+        pub fn new(
+            from: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                custom_payload: ::std::default::Default::default(),
+                from: from.into(),
+                notification_options: ::std::option::Option::None,
+                notify_content_type: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                target_only_primary_devices: ::std::option::Option::None,
+                text: text.into(),
+                to: to.into(),
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PushRequestFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PushRequestFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `custom_payload`.
+        pub fn custom_payload(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_payload = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PushRequestFrom {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `notification_options`.
+        pub fn notification_options(
+            mut self,
+            value: impl ::std::convert::Into<PushRequestNotificationOptions>,
+        ) -> Self {
+            self.notification_options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_content_type`.
+        pub fn notify_content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `target_only_primary_devices`.
+        pub fn target_only_primary_devices(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.target_only_primary_devices = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushRequestMulti`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushRequestMulti {
         pub messages: ::std::vec::Vec<PushRequest>,
@@ -2729,9 +3739,16 @@ pub mod types {
         pub fn builder() -> builder::PushRequestMulti {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<PushRequest>>,
+        ) -> Self {
+            Self { messages: messages.into() }
+        }
     }
     ///`PushRequestNotificationOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushRequestNotificationOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2799,7 +3816,7 @@ pub mod types {
         )]
         pub sound_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<PushRequestNotificationOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "vibrationEnabled",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2810,124 +3827,147 @@ pub mod types {
         pub fn builder() -> builder::PushRequestNotificationOptions {
             Default::default()
         }
-    }
-    ///`PushRequestNotificationOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushRequestNotificationOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for PushRequestNotificationOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PushRequestNotificationOptionsTitle>
-    for ::std::string::String {
-        fn from(value: PushRequestNotificationOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PushRequestNotificationOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 45usize {
-                return Err("longer than 45 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                badge: ::std::option::Option::None,
+                category: ::std::option::Option::None,
+                content_url: ::std::option::Option::None,
+                in_app_dismiss_title: ::std::option::Option::None,
+                in_app_expiration_period: ::std::option::Option::None,
+                in_app_expiration_time_unit: ::std::option::Option::None,
+                in_app_open_title: ::std::option::Option::None,
+                in_app_style: ::std::option::Option::None,
+                inbox_topic: ::std::option::Option::None,
+                is_silent: ::std::option::Option::None,
+                primary_button_action: ::std::option::Option::None,
+                show_in_app: ::std::option::Option::None,
+                sound_enabled: ::std::option::Option::None,
+                sound_name: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                vibration_enabled: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PushRequestNotificationOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `badge`.
+        pub fn badge(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.badge = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PushRequestNotificationOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `category`.
+        pub fn category(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PushRequestNotificationOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `content_url`.
+        pub fn content_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PushRequestText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushRequestText(::std::string::String);
-    impl ::std::ops::Deref for PushRequestText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `in_app_dismiss_title`.
+        pub fn in_app_dismiss_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.in_app_dismiss_title = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<PushRequestText> for ::std::string::String {
-        fn from(value: PushRequestText) -> Self {
-            value.0
+        /// Sets `in_app_expiration_period`.
+        pub fn in_app_expiration_period(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.in_app_expiration_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for PushRequestText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `in_app_expiration_time_unit`.
+        pub fn in_app_expiration_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<InAppExpirationTimeUnit>,
+        ) -> Self {
+            self.in_app_expiration_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PushRequestText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `in_app_open_title`.
+        pub fn in_app_open_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.in_app_open_title = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PushRequestText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `in_app_style`.
+        pub fn in_app_style(
+            mut self,
+            value: impl ::std::convert::Into<InAppStyle>,
+        ) -> Self {
+            self.in_app_style = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PushRequestText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `inbox_topic`.
+        pub fn inbox_topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.inbox_topic = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_silent`.
+        pub fn is_silent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_silent = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `primary_button_action`.
+        pub fn primary_button_action(
+            mut self,
+            value: impl ::std::convert::Into<PrimaryButtonAction>,
+        ) -> Self {
+            self.primary_button_action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `show_in_app`.
+        pub fn show_in_app(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.show_in_app = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sound_enabled`.
+        pub fn sound_enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.sound_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sound_name`.
+        pub fn sound_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sound_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vibration_enabled`.
+        pub fn vibration_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.vibration_enabled = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushResponse {
         pub bulks: ::std::vec::Vec<PushBulkResponse>,
@@ -2936,9 +3976,16 @@ pub mod types {
         pub fn builder() -> builder::PushResponse {
             Default::default()
         }
+        /// With the required fields (`bulks`); set the others with the setters.
+        pub fn new(
+            bulks: impl ::std::convert::Into<::std::vec::Vec<PushBulkResponse>>,
+        ) -> Self {
+            Self { bulks: bulks.into() }
+        }
     }
     ///`PushStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushStatusResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2954,9 +4001,33 @@ pub mod types {
         pub fn builder() -> builder::PushStatusResponse {
             Default::default()
         }
+        /// With the required fields (`group_id`, `group_name`, `id`, `name`); set the others with the setters.
+        pub fn new(
+            group_id: impl ::std::convert::Into<i64>,
+            group_name: impl ::std::convert::Into<::std::string::String>,
+            id: impl ::std::convert::Into<i64>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: group_id.into(),
+                group_name: group_name.into(),
+                id: id.into(),
+                name: name.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushUnificationMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushUnificationMessage {
         pub content: PushOutboundContent,
@@ -2971,9 +4042,37 @@ pub mod types {
         pub fn builder() -> builder::PushUnificationMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<PushOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<PushDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<PushUnificationMessageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(mut self, value: impl ::std::convert::Into<Webhooks>) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushUnificationMessageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushUnificationMessageOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2982,9 +4081,7 @@ pub mod types {
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            PushUnificationMessageOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -3099,68 +4196,227 @@ pub mod types {
         pub fn builder() -> builder::PushUnificationMessageOptions {
             Default::default()
         }
-    }
-    ///`PushUnificationMessageOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushUnificationMessageOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for PushUnificationMessageOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PushUnificationMessageOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: PushUnificationMessageOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PushUnificationMessageOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                badge: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                category: ::std::option::Option::None,
+                content_available: ::std::option::Option::None,
+                custom_payload: ::std::default::Default::default(),
+                delivery_time_window: ::std::option::Option::None,
+                inbox_message_expiration_period: ::std::option::Option::None,
+                inbox_message_expiration_time_unit: ::std::option::Option::None,
+                inbox_topic: ::std::option::Option::None,
+                is_silent: ::std::option::Option::None,
+                mirrored_push_dismiss_title: ::std::option::Option::None,
+                mirrored_push_expiration_period: ::std::option::Option::None,
+                mirrored_push_expiration_time_unit: ::std::option::Option::None,
+                mirrored_push_open_title: ::std::option::Option::None,
+                mirrored_push_style: ::std::option::Option::None,
+                on_tap_button_action: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                show_mirrored_push: ::std::option::Option::None,
+                sound_enabled: ::std::option::Option::None,
+                sound_name: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+                vibration_enabled: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for PushUnificationMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `badge`.
+        pub fn badge(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.badge = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PushUnificationMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for PushUnificationMessageOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `category`.
+        pub fn category(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content_available`.
+        pub fn content_available(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.content_available = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_payload`.
+        pub fn custom_payload(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_payload = value.into();
+            self
+        }
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `inbox_message_expiration_period`.
+        pub fn inbox_message_expiration_period(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.inbox_message_expiration_period = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `inbox_message_expiration_time_unit`.
+        pub fn inbox_message_expiration_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<
+                PushOutboundContentOptionsInboxMessageExpirationTimeUnit,
+            >,
+        ) -> Self {
+            self.inbox_message_expiration_time_unit = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `inbox_topic`.
+        pub fn inbox_topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.inbox_topic = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_silent`.
+        pub fn is_silent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_silent = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mirrored_push_dismiss_title`.
+        pub fn mirrored_push_dismiss_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mirrored_push_dismiss_title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mirrored_push_expiration_period`.
+        pub fn mirrored_push_expiration_period(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.mirrored_push_expiration_period = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `mirrored_push_expiration_time_unit`.
+        pub fn mirrored_push_expiration_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<
+                PushOutboundContentOptionsInAppExpirationTimeUnit,
+            >,
+        ) -> Self {
+            self.mirrored_push_expiration_time_unit = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `mirrored_push_open_title`.
+        pub fn mirrored_push_open_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mirrored_push_open_title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mirrored_push_style`.
+        pub fn mirrored_push_style(
+            mut self,
+            value: impl ::std::convert::Into<PushOutboundContentOptionsInAppStyle>,
+        ) -> Self {
+            self.mirrored_push_style = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `on_tap_button_action`.
+        pub fn on_tap_button_action(
+            mut self,
+            value: impl ::std::convert::Into<PrimaryButtonAction>,
+        ) -> Self {
+            self.on_tap_button_action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `show_mirrored_push`.
+        pub fn show_mirrored_push(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.show_mirrored_push = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sound_enabled`.
+        pub fn sound_enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.sound_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sound_name`.
+        pub fn sound_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sound_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vibration_enabled`.
+        pub fn vibration_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.vibration_enabled = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushUnificationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushUnificationRequest {
         pub messages: ::std::vec::Vec<PushUnificationMessage>,
@@ -3171,9 +4427,27 @@ pub mod types {
         pub fn builder() -> builder::PushUnificationRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<PushUnificationMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<PushMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushUnificationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushUnificationResponse {
         #[serde(
@@ -3187,16 +4461,36 @@ pub mod types {
         pub fn builder() -> builder::PushUnificationResponse {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3212,66 +4506,42 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -3284,6 +4554,21 @@ pub mod types {
     impl SendingSpeedLimit {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -3353,6 +4638,7 @@ pub mod types {
     }
     ///`StatisticsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StatisticsResponse {
         pub delivered: i64,
@@ -3366,9 +4652,26 @@ pub mod types {
         pub fn builder() -> builder::StatisticsResponse {
             Default::default()
         }
+        /// With the required fields (`delivered`, `delivery`, `errors`, `seen`, `total_sent`); set the others with the setters.
+        pub fn new(
+            delivered: impl ::std::convert::Into<i64>,
+            delivery: impl ::std::convert::Into<DeliveryInfo>,
+            errors: impl ::std::convert::Into<ErrorInfo>,
+            seen: impl ::std::convert::Into<i64>,
+            total_sent: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                delivered: delivered.into(),
+                delivery: delivery.into(),
+                errors: errors.into(),
+                seen: seen.into(),
+                total_sent: total_sent.into(),
+            }
+        }
     }
     ///`Status`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Status {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3394,9 +4697,63 @@ pub mod types {
         pub fn builder() -> builder::Status {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -3409,6 +4766,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -3473,13 +4845,14 @@ pub mod types {
     }
     ///`Webhooks`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhooks {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<WebhooksCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3492,60 +4865,37 @@ pub mod types {
         pub fn builder() -> builder::Webhooks {
             Default::default()
         }
-    }
-    ///`WebhooksCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebhooksCallbackData(::std::string::String);
-    impl ::std::ops::Deref for WebhooksCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhooksCallbackData> for ::std::string::String {
-        fn from(value: WebhooksCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhooksCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhooksCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<MessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -6607,11 +7957,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -6626,9 +7976,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -6642,9 +7990,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -7601,12 +8947,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct PushOutboundImageContent {
-            text: ::std::result::Result<
-                super::PushOutboundImageContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             title: ::std::result::Result<
-                ::std::option::Option<super::PushOutboundImageContentTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -7628,7 +8971,7 @@ pub mod types {
         impl PushOutboundImageContent {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PushOutboundImageContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -7640,9 +8983,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PushOutboundImageContentTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -7704,12 +9045,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct PushOutboundTextContent {
-            text: ::std::result::Result<
-                super::PushOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             title: ::std::result::Result<
-                ::std::option::Option<super::PushOutboundTextContentTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -7729,7 +9067,7 @@ pub mod types {
         impl PushOutboundTextContent {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PushOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -7741,9 +9079,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PushOutboundTextContentTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -7802,7 +9138,7 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
-            from: ::std::result::Result<super::PushRequestFrom, ::std::string::String>,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
             notification_options: ::std::result::Result<
                 ::std::option::Option<super::PushRequestNotificationOptions>,
                 ::std::string::String,
@@ -7823,7 +9159,7 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<super::PushRequestText, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             to: ::std::result::Result<
                 ::std::collections::HashMap<
                     ::std::string::String,
@@ -7892,7 +9228,7 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PushRequestFrom>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
@@ -7972,7 +9308,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PushRequestText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -8169,7 +9505,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::PushRequestNotificationOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             vibration_enabled: ::std::result::Result<
@@ -8384,9 +9720,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PushRequestNotificationOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -8740,9 +10074,7 @@ pub mod types {
                 ::std::string::String,
             >,
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<
-                    super::PushUnificationMessageOptionsCampaignReferenceId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             category: ::std::result::Result<
@@ -8881,11 +10213,7 @@ pub mod types {
             }
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::PushUnificationMessageOptionsCampaignReferenceId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -9413,7 +10741,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -9437,9 +10765,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -9871,7 +11197,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Webhooks {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::WebhooksCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -9895,9 +11221,7 @@ pub mod types {
         impl Webhooks {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebhooksCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -10320,12 +11644,14 @@ pub mod builder {
     pub struct SendSinglePushNotification<'a> {
         client: &'a super::Client,
         body: Result<types::builder::PushRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendSinglePushNotification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -10352,7 +11678,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/push/2/message/single`
         pub async fn send(self) -> Result<ResponseValue<types::PushResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::PushRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -10383,6 +11709,9 @@ pub mod builder {
                     &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10407,6 +11736,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_multiple_push_notifications`]
 
@@ -10415,12 +11750,14 @@ pub mod builder {
     pub struct SendMultiplePushNotifications<'a> {
         client: &'a super::Client,
         body: Result<types::builder::PushRequestMulti, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendMultiplePushNotifications<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -10449,7 +11786,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/push/2/message/multi`
         pub async fn send(self) -> Result<ResponseValue<types::PushResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::PushRequestMulti::try_from(v).map_err(|e| e.to_string())
@@ -10482,6 +11819,9 @@ pub mod builder {
                     &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10506,6 +11846,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_push_notifications`]
 
@@ -10514,12 +11860,14 @@ pub mod builder {
     pub struct SendPushNotifications<'a> {
         client: &'a super::Client,
         body: Result<types::builder::PushUnificationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendPushNotifications<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -10552,7 +11900,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PushUnificationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::PushUnificationRequest::try_from(v).map_err(|e| e.to_string())
@@ -10585,6 +11933,9 @@ pub mod builder {
                     &super::operations::SEND_PUSH_NOTIFICATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10609,6 +11960,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_push_applications`]
 
@@ -10616,16 +11973,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetPushApplications<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetPushApplications<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/push/1/applications`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/push/1/applications", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -10649,6 +12010,9 @@ pub mod builder {
                     &super::operations::GET_PUSH_APPLICATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10673,6 +12037,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_push_application`]
 
@@ -10682,6 +12052,7 @@ pub mod builder {
         client: &'a super::Client,
         application_code: Result<::std::string::String, String>,
         use_app_code_as_app_id: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetPushApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10691,6 +12062,7 @@ pub mod builder {
                     "application_code was not initialized".to_string(),
                 ),
                 use_app_code_as_app_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_code<V>(mut self, value: V) -> Self
@@ -10721,7 +12093,12 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ApplicationsResponse>, Error> {
-            let Self { client, application_code, use_app_code_as_app_id } = self;
+            let Self {
+                client,
+                application_code,
+                use_app_code_as_app_id,
+                call_timeout,
+            } = self;
             let application_code = application_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PUSH_APPLICATION,
@@ -10764,6 +12141,9 @@ pub mod builder {
                     &super::operations::GET_PUSH_APPLICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10785,6 +12165,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_push_statistics`]
 
@@ -10793,12 +12179,14 @@ pub mod builder {
     pub struct GetPushStatistics<'a> {
         client: &'a super::Client,
         bulk_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetPushStatistics<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 bulk_id: Err("bulk_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -10817,7 +12205,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatisticsResponse>, Error> {
-            let Self { client, bulk_id } = self;
+            let Self { client, bulk_id, call_timeout } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PUSH_STATISTICS,
@@ -10847,6 +12235,9 @@ pub mod builder {
                     &super::operations::GET_PUSH_STATISTICS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10868,6 +12259,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_push_reports`]
 
@@ -10878,6 +12275,7 @@ pub mod builder {
         bulk_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i64>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetPushReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10886,6 +12284,7 @@ pub mod builder {
                 bulk_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -10928,7 +12327,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ApiReportsResponse>, Error> {
-            let Self { client, bulk_id, limit, message_id } = self;
+            let Self { client, bulk_id, limit, message_id, call_timeout } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PUSH_REPORTS,
@@ -10970,6 +12369,9 @@ pub mod builder {
                     &super::operations::GET_PUSH_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10988,6 +12390,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::receive_push_messages`]
 
@@ -10996,12 +12404,14 @@ pub mod builder {
     pub struct ReceivePushMessages<'a> {
         client: &'a super::Client,
         limit: Result<Option<i64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ReceivePushMessages<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 limit: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -11018,7 +12428,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MoReportsResponse>, Error> {
-            let Self { client, limit } = self;
+            let Self { client, limit, call_timeout } = self;
             let limit = limit
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RECEIVE_PUSH_MESSAGES,
@@ -11048,6 +12458,9 @@ pub mod builder {
                     &super::operations::RECEIVE_PUSH_MESSAGES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11072,6 +12485,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_push_message_delivery_reports`]
 
@@ -11085,6 +12504,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundPushMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11096,6 +12516,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -11183,6 +12604,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -11250,6 +12672,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11274,6 +12699,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_push_message_logs`]
 
@@ -11297,6 +12728,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundPushMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11315,6 +12747,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -11497,6 +12930,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -11608,6 +13042,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11632,6 +13069,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::list_all_configurations`]
 
@@ -11640,12 +13083,16 @@ pub mod builder {
     pub struct ListAllConfigurations<'a> {
         client: &'a super::Client,
         application_code: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ListAllConfigurations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                application_code: Err("application_code was not initialized".to_string()),
+                application_code: Err(
+                    "application_code was not initialized".to_string(),
+                ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_code<V>(mut self, value: V) -> Self
@@ -11664,7 +13111,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConfigurationsResponse>, Error> {
-            let Self { client, application_code } = self;
+            let Self { client, application_code, call_timeout } = self;
             let application_code = application_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::LIST_ALL_CONFIGURATIONS,
@@ -11696,6 +13143,9 @@ pub mod builder {
                     &super::operations::LIST_ALL_CONFIGURATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11720,6 +13170,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_a_new_configuration`]
 
@@ -11728,12 +13184,16 @@ pub mod builder {
     pub struct CreateANewConfiguration<'a> {
         client: &'a super::Client,
         application_code: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateANewConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                application_code: Err("application_code was not initialized".to_string()),
+                application_code: Err(
+                    "application_code was not initialized".to_string(),
+                ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_code<V>(mut self, value: V) -> Self
@@ -11752,7 +13212,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConfigurationResponse>, Error> {
-            let Self { client, application_code } = self;
+            let Self { client, application_code, call_timeout } = self;
             let application_code = application_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_A_NEW_CONFIGURATION,
@@ -11784,6 +13244,9 @@ pub mod builder {
                     &super::operations::CREATE_A_NEW_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11808,6 +13271,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_a_single_configuration`]
 
@@ -11817,6 +13286,7 @@ pub mod builder {
         client: &'a super::Client,
         application_code: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetASingleConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11828,6 +13298,7 @@ pub mod builder {
                 configuration_key: Err(
                     "configuration_key was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_code<V>(mut self, value: V) -> Self
@@ -11858,7 +13329,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConfigurationResponse>, Error> {
-            let Self { client, application_code, configuration_key } = self;
+            let Self { client, application_code, configuration_key, call_timeout } = self;
             let application_code = application_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_A_SINGLE_CONFIGURATION,
@@ -11896,6 +13367,9 @@ pub mod builder {
                     &super::operations::GET_A_SINGLE_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11920,6 +13394,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_the_configuration`]
 
@@ -11929,6 +13409,7 @@ pub mod builder {
         client: &'a super::Client,
         application_code: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteTheConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11940,6 +13421,7 @@ pub mod builder {
                 configuration_key: Err(
                     "configuration_key was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_code<V>(mut self, value: V) -> Self
@@ -11968,7 +13450,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, application_code, configuration_key } = self;
+            let Self { client, application_code, configuration_key, call_timeout } = self;
             let application_code = application_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_THE_CONFIGURATION,
@@ -12006,6 +13488,9 @@ pub mod builder {
                     &super::operations::DELETE_THE_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12024,6 +13509,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::list_all_actions`]
 
@@ -12033,6 +13524,7 @@ pub mod builder {
         client: &'a super::Client,
         application_code: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ListAllActions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12044,6 +13536,7 @@ pub mod builder {
                 configuration_key: Err(
                     "configuration_key was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_code<V>(mut self, value: V) -> Self
@@ -12072,7 +13565,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions`
         pub async fn send(self) -> Result<ResponseValue<types::ActionsResponse>, Error> {
-            let Self { client, application_code, configuration_key } = self;
+            let Self { client, application_code, configuration_key, call_timeout } = self;
             let application_code = application_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::LIST_ALL_ACTIONS,
@@ -12110,6 +13603,9 @@ pub mod builder {
                     &super::operations::LIST_ALL_ACTIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12128,6 +13624,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_new_action`]
 
@@ -12138,6 +13640,7 @@ pub mod builder {
         application_code: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
         body: Result<types::builder::ActionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateNewAction<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12150,6 +13653,7 @@ pub mod builder {
                     "configuration_key was not initialized".to_string(),
                 ),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_code<V>(mut self, value: V) -> Self
@@ -12200,7 +13704,13 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions`
         pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
-            let Self { client, application_code, configuration_key, body } = self;
+            let Self {
+                client,
+                application_code,
+                configuration_key,
+                body,
+                call_timeout,
+            } = self;
             let application_code = application_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_NEW_ACTION,
@@ -12247,6 +13757,9 @@ pub mod builder {
                     &super::operations::CREATE_NEW_ACTION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12265,6 +13778,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_action`]
 
@@ -12275,6 +13794,7 @@ pub mod builder {
         application_code: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
         action_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteAction<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12287,6 +13807,7 @@ pub mod builder {
                     "configuration_key was not initialized".to_string(),
                 ),
                 action_key: Err("action_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_code<V>(mut self, value: V) -> Self
@@ -12327,7 +13848,13 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions/{actionKey}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, application_code, configuration_key, action_key } = self;
+            let Self {
+                client,
+                application_code,
+                configuration_key,
+                action_key,
+                call_timeout,
+            } = self;
             let application_code = application_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_ACTION,
@@ -12370,6 +13897,9 @@ pub mod builder {
                     &super::operations::DELETE_ACTION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12385,6 +13915,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_push_inbox_messages`]
 
@@ -12395,6 +13931,7 @@ pub mod builder {
         bulk_id: Result<Option<::std::string::String>, String>,
         campaign_id: Result<Option<::std::string::String>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeletePushInboxMessages<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12403,6 +13940,7 @@ pub mod builder {
                 bulk_id: Ok(None),
                 campaign_id: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -12448,7 +13986,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::DeletionAcceptedResponse>, Error> {
-            let Self { client, bulk_id, campaign_id, message_id } = self;
+            let Self { client, bulk_id, campaign_id, message_id, call_timeout } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_PUSH_INBOX_MESSAGES,
@@ -12490,6 +14028,9 @@ pub mod builder {
                     &super::operations::DELETE_PUSH_INBOX_MESSAGES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12514,6 +14055,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_push_inbox_user_message`]
 
@@ -12525,6 +14072,7 @@ pub mod builder {
         bulk_id: Result<Option<::std::string::String>, String>,
         campaign_id: Result<Option<::std::string::String>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeletePushInboxUserMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12536,6 +14084,7 @@ pub mod builder {
                 bulk_id: Ok(None),
                 campaign_id: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -12593,7 +14142,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::DeletionAcceptedResponse>, Error> {
-            let Self { client, external_user_id, bulk_id, campaign_id, message_id } = self;
+            let Self {
+                client,
+                external_user_id,
+                bulk_id,
+                campaign_id,
+                message_id,
+                call_timeout,
+            } = self;
             let external_user_id = external_user_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
@@ -12643,6 +14199,9 @@ pub mod builder {
                     &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12666,6 +14225,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

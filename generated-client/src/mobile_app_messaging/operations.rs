@@ -21,6 +21,7 @@ pub static SEND_SINGLE_PUSH_NOTIFICATION: Operation = Operation {
         "mobile-app-messaging:send",
         "mobile-app-messaging:manage",
     ],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-multiple-push-notifications`: POST /push/2/message/multi
@@ -41,6 +42,7 @@ pub static SEND_MULTIPLE_PUSH_NOTIFICATIONS: Operation = Operation {
         "mobile-app-messaging:send",
         "mobile-app-messaging:manage",
     ],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-push-notifications`: POST /push/3/messages
@@ -61,6 +63,7 @@ pub static SEND_PUSH_NOTIFICATIONS: Operation = Operation {
         "mobile-app-messaging:send",
         "mobile-app-messaging:manage",
     ],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-push-applications`: GET /push/1/applications
@@ -77,6 +80,7 @@ pub static GET_PUSH_APPLICATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-push-application`: GET /push/1/applications/{applicationCode}
@@ -93,6 +97,7 @@ pub static GET_PUSH_APPLICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-push-statistics`: GET /push/1/statistics
@@ -109,6 +114,7 @@ pub static GET_PUSH_STATISTICS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-push-reports`: GET /push/1/reports
@@ -129,6 +135,7 @@ pub static GET_PUSH_REPORTS: Operation = Operation {
         "mobile-app-messaging:send",
         "mobile-app-messaging:manage",
     ],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`receive-push-messages`: GET /push/1/inbox/reports
@@ -149,6 +156,7 @@ pub static RECEIVE_PUSH_MESSAGES: Operation = Operation {
         "inbound-message:read",
         "mobile-app-messaging:inbound-message:read",
     ],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-push-message-delivery-reports`: GET /push/3/reports
@@ -169,6 +177,7 @@ pub static GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
         "mobile-app-messaging:send",
         "mobile-app-messaging:manage",
     ],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-push-message-logs`: GET /push/3/logs
@@ -185,6 +194,7 @@ pub static GET_OUTBOUND_PUSH_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage", "mobile-app-messaging:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`list-all-configurations`: GET /push/1/applications/{applicationCode}/configurations
@@ -201,6 +211,7 @@ pub static LIST_ALL_CONFIGURATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-a-new-configuration`: POST /push/1/applications/{applicationCode}/configurations
@@ -217,6 +228,7 @@ pub static CREATE_A_NEW_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-a-single-configuration`: GET /push/1/applications/{applicationCode}/configurations/{configurationKey}
@@ -233,6 +245,7 @@ pub static GET_A_SINGLE_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-the-configuration`: DELETE /push/1/applications/{applicationCode}/configurations/{configurationKey}
@@ -249,6 +262,7 @@ pub static DELETE_THE_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`list-all-actions`: GET /push/1/applications/{applicationCode}/configurations/{configurationKey}/actions
@@ -265,6 +279,7 @@ pub static LIST_ALL_ACTIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-new-action`: POST /push/1/applications/{applicationCode}/configurations/{configurationKey}/actions
@@ -281,6 +296,7 @@ pub static CREATE_NEW_ACTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-action`: DELETE /push/1/applications/{applicationCode}/configurations/{configurationKey}/actions/{actionKey}
@@ -297,6 +313,7 @@ pub static DELETE_ACTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-push-inbox-messages`: DELETE /push/1/inbox/messages
@@ -313,6 +330,7 @@ pub static DELETE_PUSH_INBOX_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-push-inbox-user-message`: DELETE /push/1/user/{externalUserId}/inbox/messages
@@ -329,6 +347,7 @@ pub static DELETE_PUSH_INBOX_USER_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

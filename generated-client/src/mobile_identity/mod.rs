@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AdvancedSilentMobileVerificationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedSilentMobileVerificationResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -35,6 +36,28 @@ pub mod types {
     impl AdvancedSilentMobileVerificationResponse {
         pub fn builder() -> builder::AdvancedSilentMobileVerificationResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                status: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<
+                AdvancedSilentMobileVerificationResponseStatus,
+            >,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AdvancedSilentMobileVerificationResponseStatus`
@@ -97,6 +120,7 @@ pub mod types {
     }
     ///`AttributesRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AttributesRequestDto {
         #[serde(
@@ -119,9 +143,42 @@ pub mod types {
         pub fn builder() -> builder::AttributesRequestDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                device_location: ::std::option::Option::None,
+                national_identity_number: ::std::option::Option::None,
+                sim_swap: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_location`.
+        pub fn device_location(
+            mut self,
+            value: impl ::std::convert::Into<DeviceLocationRequestDto>,
+        ) -> Self {
+            self.device_location = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `national_identity_number`.
+        pub fn national_identity_number(
+            mut self,
+            value: impl ::std::convert::Into<NationalIdentityNumberDto>,
+        ) -> Self {
+            self.national_identity_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sim_swap`.
+        pub fn sim_swap(
+            mut self,
+            value: impl ::std::convert::Into<SimSwapRequestDto>,
+        ) -> Self {
+            self.sim_swap = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CheckNationalIdentityNumberResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CheckNationalIdentityNumberResponse {
         #[serde(
@@ -135,6 +192,26 @@ pub mod types {
     impl CheckNationalIdentityNumberResponse {
         pub fn builder() -> builder::CheckNationalIdentityNumberResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                match_: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `match_`.
+        pub fn match_(
+            mut self,
+            value: impl ::std::convert::Into<CheckNationalIdentityNumberResponseMatch>,
+        ) -> Self {
+            self.match_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CheckNationalIdentityNumberResponseMatch`
@@ -200,6 +277,7 @@ pub mod types {
     }
     ///`CheckSimSwapResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CheckSimSwapResponse {
         #[serde(
@@ -223,9 +301,44 @@ pub mod types {
         pub fn builder() -> builder::CheckSimSwapResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                network_info: ::std::default::Default::default(),
+                request_id: ::std::option::Option::None,
+                sim_swap_occurred: ::std::option::Option::None,
+            }
+        }
+        /// Sets `network_info`.
+        pub fn network_info(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        ) -> Self {
+            self.network_info = value.into();
+            self
+        }
+        /// Sets `request_id`.
+        pub fn request_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.request_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sim_swap_occurred`.
+        pub fn sim_swap_occurred(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.sim_swap_occurred = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeviceLocationRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeviceLocationRequestDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -239,9 +352,33 @@ pub mod types {
         pub fn builder() -> builder::DeviceLocationRequestDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                accuracy: ::std::option::Option::None,
+                latitude: ::std::option::Option::None,
+                longitude: ::std::option::Option::None,
+            }
+        }
+        /// Sets `accuracy`.
+        pub fn accuracy(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.accuracy = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `latitude`.
+        pub fn latitude(mut self, value: impl ::std::convert::Into<f32>) -> Self {
+            self.latitude = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `longitude`.
+        pub fn longitude(mut self, value: impl ::std::convert::Into<f32>) -> Self {
+            self.longitude = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DltDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DltDto {
         #[serde(
@@ -256,9 +393,27 @@ pub mod types {
         pub fn builder() -> builder::DltDto {
             Default::default()
         }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`InitZeroRatedRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InitZeroRatedRequestDto {
         #[serde(rename = "consentGranted")]
@@ -275,9 +430,29 @@ pub mod types {
         pub fn builder() -> builder::InitZeroRatedRequestDto {
             Default::default()
         }
+        /// With the required fields (`consent_granted`, `phone_number`); set the others with the setters.
+        pub fn new(
+            consent_granted: impl ::std::convert::Into<bool>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                consent_granted: consent_granted.into(),
+                phone_number: phone_number.into(),
+                return_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `return_url`.
+        pub fn return_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.return_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`InitiateZeroRatedSilentMobileVerificationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InitiateZeroRatedSilentMobileVerificationResponse {
         #[serde(
@@ -292,9 +467,30 @@ pub mod types {
         pub fn builder() -> builder::InitiateZeroRatedSilentMobileVerificationResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                device_redirect_url: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_redirect_url`.
+        pub fn device_redirect_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_redirect_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NationalIdentityNumberDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NationalIdentityNumberDto {
         #[serde(
@@ -306,72 +502,39 @@ pub mod types {
             rename = "nationalId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub national_id: ::std::option::Option<NationalIdentityNumberDtoNationalId>,
+        pub national_id: ::std::option::Option<::std::string::String>,
     }
     impl NationalIdentityNumberDto {
         pub fn builder() -> builder::NationalIdentityNumberDto {
             Default::default()
         }
-    }
-    ///`NationalIdentityNumberDtoNationalId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NationalIdentityNumberDtoNationalId(::std::string::String);
-    impl ::std::ops::Deref for NationalIdentityNumberDtoNationalId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NationalIdentityNumberDtoNationalId>
-    for ::std::string::String {
-        fn from(value: NationalIdentityNumberDtoNationalId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NationalIdentityNumberDtoNationalId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                document_type: ::std::option::Option::None,
+                national_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NationalIdentityNumberDtoNationalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `document_type`.
+        pub fn document_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.document_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NationalIdentityNumberDtoNationalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NationalIdentityNumberDtoNationalId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `national_id`.
+        pub fn national_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.national_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NiQueryRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NiQueryRequestDto {
         pub attributes: AttributesRequestDto,
@@ -386,9 +549,24 @@ pub mod types {
         pub fn builder() -> builder::NiQueryRequestDto {
             Default::default()
         }
+        /// With the required fields (`attributes`, `callback_url`, `consent_granted`, `phone_number`); set the others with the setters.
+        pub fn new(
+            attributes: impl ::std::convert::Into<AttributesRequestDto>,
+            callback_url: impl ::std::convert::Into<::std::string::String>,
+            consent_granted: impl ::std::convert::Into<bool>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                attributes: attributes.into(),
+                callback_url: callback_url.into(),
+                consent_granted: consent_granted.into(),
+                phone_number: phone_number.into(),
+            }
+        }
     }
     ///`NinCheckRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NinCheckRequestDto {
         #[serde(rename = "consentGranted")]
@@ -399,13 +577,34 @@ pub mod types {
         )]
         pub document_type: ::std::option::Option<NinCheckRequestDtoDocumentType>,
         #[serde(rename = "nationalId")]
-        pub national_id: NinCheckRequestDtoNationalId,
+        pub national_id: ::std::string::String,
         #[serde(rename = "phoneNumber")]
         pub phone_number: ::std::string::String,
     }
     impl NinCheckRequestDto {
         pub fn builder() -> builder::NinCheckRequestDto {
             Default::default()
+        }
+        /// With the required fields (`consent_granted`, `national_id`, `phone_number`); set the others with the setters.
+        pub fn new(
+            consent_granted: impl ::std::convert::Into<bool>,
+            national_id: impl ::std::convert::Into<::std::string::String>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                consent_granted: consent_granted.into(),
+                document_type: ::std::option::Option::None,
+                national_id: national_id.into(),
+                phone_number: phone_number.into(),
+            }
+        }
+        /// Sets `document_type`.
+        pub fn document_type(
+            mut self,
+            value: impl ::std::convert::Into<NinCheckRequestDtoDocumentType>,
+        ) -> Self {
+            self.document_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NinCheckRequestDtoDocumentType`
@@ -469,67 +668,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`NinCheckRequestDtoNationalId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NinCheckRequestDtoNationalId(::std::string::String);
-    impl ::std::ops::Deref for NinCheckRequestDtoNationalId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NinCheckRequestDtoNationalId> for ::std::string::String {
-        fn from(value: NinCheckRequestDtoNationalId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NinCheckRequestDtoNationalId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NinCheckRequestDtoNationalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NinCheckRequestDtoNationalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NinCheckRequestDtoNationalId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`QueryNumberIntelligenceResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QueryNumberIntelligenceResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -539,9 +680,21 @@ pub mod types {
         pub fn builder() -> builder::QueryNumberIntelligenceResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `token`.
+        pub fn token(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RegionalDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalDto {
         #[serde(
@@ -554,9 +707,21 @@ pub mod types {
         pub fn builder() -> builder::RegionalDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(mut self, value: impl ::std::convert::Into<DltDto>) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SilentMobileVerificationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SilentMobileVerificationResponse {
         #[serde(
@@ -572,6 +737,35 @@ pub mod types {
     impl SilentMobileVerificationResponse {
         pub fn builder() -> builder::SilentMobileVerificationResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                device_redirect_url: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_redirect_url`.
+        pub fn device_redirect_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_redirect_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<SilentMobileVerificationResponseStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SilentMobileVerificationResponseStatus`
@@ -633,6 +827,7 @@ pub mod types {
     }
     ///`SimSwapCheckDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SimSwapCheckDto {
         pub period: i32,
@@ -646,9 +841,25 @@ pub mod types {
         pub fn builder() -> builder::SimSwapCheckDto {
             Default::default()
         }
+        /// With the required fields (`period`); set the others with the setters.
+        pub fn new(period: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                period: period.into(),
+                proceed_on: ::std::option::Option::None,
+            }
+        }
+        /// Sets `proceed_on`.
+        pub fn proceed_on(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SimSwapProceedOnDto>>,
+        ) -> Self {
+            self.proceed_on = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SimSwapCheckRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SimSwapCheckRequestDto {
         #[serde(rename = "consentGranted")]
@@ -660,6 +871,18 @@ pub mod types {
     impl SimSwapCheckRequestDto {
         pub fn builder() -> builder::SimSwapCheckRequestDto {
             Default::default()
+        }
+        /// With the required fields (`consent_granted`, `period`, `phone_number`); set the others with the setters.
+        pub fn new(
+            consent_granted: impl ::std::convert::Into<bool>,
+            period: impl ::std::convert::Into<i32>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                consent_granted: consent_granted.into(),
+                period: period.into(),
+                phone_number: phone_number.into(),
+            }
         }
     }
     ///`SimSwapProceedOnDto`
@@ -724,6 +947,7 @@ pub mod types {
     }
     ///`SimSwapRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SimSwapRequestDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -733,9 +957,21 @@ pub mod types {
         pub fn builder() -> builder::SimSwapRequestDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `period`.
+        pub fn period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SmsFailoverDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsFailoverDto {
         pub from: ::std::string::String,
@@ -752,9 +988,35 @@ pub mod types {
         pub fn builder() -> builder::SmsFailoverDto {
             Default::default()
         }
+        /// With the required fields (`from`, `text`); set the others with the setters.
+        pub fn new(
+            from: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                from: from.into(),
+                regional: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalDto>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SmvVerifyAdvancedRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmvVerifyAdvancedRequestDto {
         #[serde(rename = "callbackUrl")]
@@ -793,9 +1055,64 @@ pub mod types {
         pub fn builder() -> builder::SmvVerifyAdvancedRequestDto {
             Default::default()
         }
+        /// With the required fields (`callback_url`, `consent_granted`, `phone_number`); set the others with the setters.
+        pub fn new(
+            callback_url: impl ::std::convert::Into<::std::string::String>,
+            consent_granted: impl ::std::convert::Into<bool>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_url: callback_url.into(),
+                consent_granted: consent_granted.into(),
+                device_ip: ::std::option::Option::None,
+                device_port: ::std::option::Option::None,
+                phone_number: phone_number.into(),
+                return_url: ::std::option::Option::None,
+                sim_swap_check: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_ip`.
+        pub fn device_ip(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_ip = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_port`.
+        pub fn device_port(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.device_port = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `return_url`.
+        pub fn return_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.return_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sim_swap_check`.
+        pub fn sim_swap_check(
+            mut self,
+            value: impl ::std::convert::Into<SimSwapCheckDto>,
+        ) -> Self {
+            self.sim_swap_check = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<SmsFailoverDto>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SmvVerifyRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmvVerifyRequestDto {
         #[serde(rename = "callbackUrl")]
@@ -824,9 +1141,46 @@ pub mod types {
         pub fn builder() -> builder::SmvVerifyRequestDto {
             Default::default()
         }
+        /// With the required fields (`callback_url`, `consent_granted`, `phone_number`); set the others with the setters.
+        pub fn new(
+            callback_url: impl ::std::convert::Into<::std::string::String>,
+            consent_granted: impl ::std::convert::Into<bool>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                callback_url: callback_url.into(),
+                consent_granted: consent_granted.into(),
+                device_ip: ::std::option::Option::None,
+                device_port: ::std::option::Option::None,
+                phone_number: phone_number.into(),
+                return_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `device_ip`.
+        pub fn device_ip(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_ip = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_port`.
+        pub fn device_port(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.device_port = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `return_url`.
+        pub fn return_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.return_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SmvVerifySynchronousRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmvVerifySynchronousRequestDto {
         #[serde(rename = "consentGranted")]
@@ -842,9 +1196,24 @@ pub mod types {
         pub fn builder() -> builder::SmvVerifySynchronousRequestDto {
             Default::default()
         }
+        /// With the required fields (`consent_granted`, `device_ip`, `device_port`, `phone_number`); set the others with the setters.
+        pub fn new(
+            consent_granted: impl ::std::convert::Into<bool>,
+            device_ip: impl ::std::convert::Into<::std::string::String>,
+            device_port: impl ::std::convert::Into<i32>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                consent_granted: consent_granted.into(),
+                device_ip: device_ip.into(),
+                device_port: device_port.into(),
+                phone_number: phone_number.into(),
+            }
+        }
     }
     ///`SynchronousSilentMobileVerificationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SynchronousSilentMobileVerificationResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -857,6 +1226,28 @@ pub mod types {
     impl SynchronousSilentMobileVerificationResponse {
         pub fn builder() -> builder::SynchronousSilentMobileVerificationResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                result: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `result`.
+        pub fn result(
+            mut self,
+            value: impl ::std::convert::Into<
+                SynchronousSilentMobileVerificationResponseResult,
+            >,
+        ) -> Self {
+            self.result = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SynchronousSilentMobileVerificationResponseResult`
@@ -923,6 +1314,7 @@ pub mod types {
     }
     ///`VerifyZeroRatedRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VerifyZeroRatedRequestDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -932,9 +1324,24 @@ pub mod types {
         pub fn builder() -> builder::VerifyZeroRatedRequestDto {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `token`.
+        pub fn token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ZeroRatedSilentMobileVerificationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZeroRatedSilentMobileVerificationResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -947,6 +1354,28 @@ pub mod types {
     impl ZeroRatedSilentMobileVerificationResponse {
         pub fn builder() -> builder::ZeroRatedSilentMobileVerificationResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                result: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `result`.
+        pub fn result(
+            mut self,
+            value: impl ::std::convert::Into<
+                ZeroRatedSilentMobileVerificationResponseResult,
+            >,
+        ) -> Self {
+            self.result = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ZeroRatedSilentMobileVerificationResponseResult`
@@ -1657,7 +2086,7 @@ pub mod types {
                 ::std::string::String,
             >,
             national_id: ::std::result::Result<
-                ::std::option::Option<super::NationalIdentityNumberDtoNationalId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1684,9 +2113,7 @@ pub mod types {
             }
             pub fn national_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NationalIdentityNumberDtoNationalId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.national_id = value
@@ -1829,7 +2256,7 @@ pub mod types {
                 ::std::string::String,
             >,
             national_id: ::std::result::Result<
-                super::NinCheckRequestDtoNationalId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             phone_number: ::std::result::Result<
@@ -1880,7 +2307,7 @@ pub mod types {
             }
             pub fn national_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NinCheckRequestDtoNationalId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.national_id = value
@@ -3214,12 +3641,14 @@ pub mod builder {
     pub struct SilentMobileVerification<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SmvVerifyRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SilentMobileVerification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3250,7 +3679,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SilentMobileVerificationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SmvVerifyRequestDto::try_from(v).map_err(|e| e.to_string())
@@ -3283,6 +3712,9 @@ pub mod builder {
                     &super::operations::SILENT_MOBILE_VERIFICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3307,6 +3739,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::advanced_silent_mobile_verification`]
 
@@ -3315,12 +3753,14 @@ pub mod builder {
     pub struct AdvancedSilentMobileVerification<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SmvVerifyAdvancedRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AdvancedSilentMobileVerification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3357,7 +3797,7 @@ pub mod builder {
             ResponseValue<types::AdvancedSilentMobileVerificationResponse>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SmvVerifyAdvancedRequestDto::try_from(v)
@@ -3391,6 +3831,9 @@ pub mod builder {
                     &super::operations::ADVANCED_SILENT_MOBILE_VERIFICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3415,6 +3858,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::synchronous_silent_mobile_verification`]
 
@@ -3423,12 +3872,14 @@ pub mod builder {
     pub struct SynchronousSilentMobileVerification<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SmvVerifySynchronousRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SynchronousSilentMobileVerification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3465,7 +3916,7 @@ pub mod builder {
             ResponseValue<types::SynchronousSilentMobileVerificationResponse>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SmvVerifySynchronousRequestDto::try_from(v)
@@ -3501,6 +3952,9 @@ pub mod builder {
                     &super::operations::SYNCHRONOUS_SILENT_MOBILE_VERIFICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3525,6 +3979,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::initiate_zero_rated_silent_mobile_verification`]
 
@@ -3533,12 +3993,14 @@ pub mod builder {
     pub struct InitiateZeroRatedSilentMobileVerification<'a> {
         client: &'a super::Client,
         body: Result<types::builder::InitZeroRatedRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> InitiateZeroRatedSilentMobileVerification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3574,7 +4036,7 @@ pub mod builder {
             ResponseValue<types::InitiateZeroRatedSilentMobileVerificationResponse>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::InitZeroRatedRequestDto::try_from(v)
@@ -3608,6 +4070,9 @@ pub mod builder {
                     &super::operations::INITIATE_ZERO_RATED_SILENT_MOBILE_VERIFICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3632,6 +4097,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::zero_rated_silent_mobile_verification`]
 
@@ -3640,12 +4111,14 @@ pub mod builder {
     pub struct ZeroRatedSilentMobileVerification<'a> {
         client: &'a super::Client,
         body: Result<types::builder::VerifyZeroRatedRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ZeroRatedSilentMobileVerification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3682,7 +4155,7 @@ pub mod builder {
             ResponseValue<types::ZeroRatedSilentMobileVerificationResponse>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::VerifyZeroRatedRequestDto::try_from(v)
@@ -3716,6 +4189,9 @@ pub mod builder {
                     &super::operations::ZERO_RATED_SILENT_MOBILE_VERIFICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3740,6 +4216,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::query_number_intelligence`]
 
@@ -3748,12 +4230,14 @@ pub mod builder {
     pub struct QueryNumberIntelligence<'a> {
         client: &'a super::Client,
         body: Result<types::builder::NiQueryRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> QueryNumberIntelligence<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3784,7 +4268,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::QueryNumberIntelligenceResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::NiQueryRequestDto::try_from(v).map_err(|e| e.to_string())
@@ -3817,6 +4301,9 @@ pub mod builder {
                     &super::operations::QUERY_NUMBER_INTELLIGENCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3841,6 +4328,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::check_sim_swap`]
 
@@ -3849,12 +4342,14 @@ pub mod builder {
     pub struct CheckSimSwap<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SimSwapCheckRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CheckSimSwap<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3887,7 +4382,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CheckSimSwapResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SimSwapCheckRequestDto::try_from(v).map_err(|e| e.to_string())
@@ -3920,6 +4415,9 @@ pub mod builder {
                     &super::operations::CHECK_SIM_SWAP,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3937,6 +4435,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::check_national_identity_number`]
 
@@ -3945,12 +4449,14 @@ pub mod builder {
     pub struct CheckNationalIdentityNumber<'a> {
         client: &'a super::Client,
         body: Result<types::builder::NinCheckRequestDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CheckNationalIdentityNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3981,7 +4487,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CheckNationalIdentityNumberResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::NinCheckRequestDto::try_from(v).map_err(|e| e.to_string())
@@ -4014,6 +4520,9 @@ pub mod builder {
                     &super::operations::CHECK_NATIONAL_IDENTITY_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4037,6 +4546,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

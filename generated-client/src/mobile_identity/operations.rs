@@ -17,6 +17,7 @@ pub static SILENT_MOBILE_VERIFICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`advanced-silent-mobile-verification`: POST /mi/verification/1/verify/advanced
@@ -33,6 +34,7 @@ pub static ADVANCED_SILENT_MOBILE_VERIFICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`synchronous-silent-mobile-verification`: POST /mi/verification/1/verify/synchronous
@@ -49,6 +51,7 @@ pub static SYNCHRONOUS_SILENT_MOBILE_VERIFICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`initiate-zero-rated-silent-mobile-verification`: POST /mi/verification/1/zero-rated/init
@@ -65,6 +68,7 @@ pub static INITIATE_ZERO_RATED_SILENT_MOBILE_VERIFICATION: Operation = Operation
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`zero-rated-silent-mobile-verification`: POST /mi/verification/1/verify/zero-rated
@@ -81,6 +85,7 @@ pub static ZERO_RATED_SILENT_MOBILE_VERIFICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`query-number-intelligence`: POST /mi/number-intelligence/1/query
@@ -97,6 +102,7 @@ pub static QUERY_NUMBER_INTELLIGENCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`check-sim-swap`: POST /mi/simswap/1/check
@@ -113,6 +119,7 @@ pub static CHECK_SIM_SWAP: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`check-national-identity-number`: POST /mi/national-identity-number/1/check
@@ -129,6 +136,7 @@ pub static CHECK_NATIONAL_IDENTITY_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["mobile-identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`ActionAfterSubmission`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ActionAfterSubmission {
         #[serde(rename = "type")]
@@ -32,6 +33,16 @@ pub mod types {
     impl ActionAfterSubmission {
         pub fn builder() -> builder::ActionAfterSubmission {
             Default::default()
+        }
+        /// With the required fields (`type_`, `value`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ActionAfterSubmissionType>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                value: value.into(),
+            }
         }
     }
     ///`ActionAfterSubmissionType`
@@ -96,6 +107,7 @@ pub mod types {
     }
     ///`AddFlowParticipantResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddFlowParticipantResult {
         #[serde(
@@ -110,6 +122,25 @@ pub mod types {
     impl AddFlowParticipantResult {
         pub fn builder() -> builder::AddFlowParticipantResult {
             Default::default()
+        }
+        /// With the required fields (`identify_by`, `status`); set the others with the setters.
+        pub fn new(
+            identify_by: impl ::std::convert::Into<WebhookPersonUniqueField>,
+            status: impl ::std::convert::Into<AddFlowParticipantStatus>,
+        ) -> Self {
+            Self {
+                error_reason: ::std::option::Option::None,
+                identify_by: identify_by.into(),
+                status: status.into(),
+            }
+        }
+        /// Sets `error_reason`.
+        pub fn error_reason(
+            mut self,
+            value: impl ::std::convert::Into<ErrorStatusReason>,
+        ) -> Self {
+            self.error_reason = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AddFlowParticipantStatus`
@@ -178,141 +209,55 @@ pub mod types {
     }
     ///`AddFlowParticipantsRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddFlowParticipantsRequest {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<AddFlowParticipantsRequestCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "notifyUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub notify_url: ::std::option::Option<AddFlowParticipantsRequestNotifyUrl>,
+        pub notify_url: ::std::option::Option<::std::string::String>,
         pub participants: ::std::vec::Vec<FlowParticipant>,
     }
     impl AddFlowParticipantsRequest {
         pub fn builder() -> builder::AddFlowParticipantsRequest {
             Default::default()
         }
-    }
-    ///`AddFlowParticipantsRequestCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddFlowParticipantsRequestCallbackData(::std::string::String);
-    impl ::std::ops::Deref for AddFlowParticipantsRequestCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddFlowParticipantsRequestCallbackData>
-    for ::std::string::String {
-        fn from(value: AddFlowParticipantsRequestCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddFlowParticipantsRequestCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With the required fields (`participants`); set the others with the setters.
+        pub fn new(
+            participants: impl ::std::convert::Into<::std::vec::Vec<FlowParticipant>>,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                participants: participants.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AddFlowParticipantsRequestCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AddFlowParticipantsRequestCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddFlowParticipantsRequestCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddFlowParticipantsRequestNotifyUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddFlowParticipantsRequestNotifyUrl(::std::string::String);
-    impl ::std::ops::Deref for AddFlowParticipantsRequestNotifyUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddFlowParticipantsRequestNotifyUrl>
-    for ::std::string::String {
-        fn from(value: AddFlowParticipantsRequestNotifyUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddFlowParticipantsRequestNotifyUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddFlowParticipantsRequestNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AddFlowParticipantsRequestNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddFlowParticipantsRequestNotifyUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AddFlowParticipantsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AddFlowParticipantsResponse {
         #[serde(rename = "operationId")]
@@ -322,9 +267,18 @@ pub mod types {
         pub fn builder() -> builder::AddFlowParticipantsResponse {
             Default::default()
         }
+        /// With the required fields (`operation_id`); set the others with the setters.
+        pub fn new(
+            operation_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                operation_id: operation_id.into(),
+            }
+        }
     }
     ///`ApiFormDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiFormDto {
         #[serde(
@@ -356,9 +310,55 @@ pub mod types {
         pub fn builder() -> builder::ApiFormDto {
             Default::default()
         }
+        /// With the required fields (`elements`, `form_status`, `form_type`, `id`, `name`, `resubmit_enabled`); set the others with the setters.
+        pub fn new(
+            elements: impl ::std::convert::Into<::std::vec::Vec<FormElementDto>>,
+            form_status: impl ::std::convert::Into<FormStatus>,
+            form_type: impl ::std::convert::Into<FormType>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            resubmit_enabled: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                action_after_submission: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                elements: elements.into(),
+                form_status: form_status.into(),
+                form_type: form_type.into(),
+                id: id.into(),
+                name: name.into(),
+                resubmit_enabled: resubmit_enabled.into(),
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action_after_submission`.
+        pub fn action_after_submission(
+            mut self,
+            value: impl ::std::convert::Into<ActionAfterSubmission>,
+        ) -> Self {
+            self.action_after_submission = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApiFormListDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiFormListDto {
         pub forms: ::std::vec::Vec<ApiFormDto>,
@@ -373,9 +373,36 @@ pub mod types {
         pub fn builder() -> builder::ApiFormListDto {
             Default::default()
         }
+        /// With the required fields (`forms`); set the others with the setters.
+        pub fn new(
+            forms: impl ::std::convert::Into<::std::vec::Vec<ApiFormDto>>,
+        ) -> Self {
+            Self {
+                forms: forms.into(),
+                limit: ::std::option::Option::None,
+                offset: ::std::option::Option::None,
+                total: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `offset`.
+        pub fn offset(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.offset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total`.
+        pub fn total(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.total = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApiStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApiStatusResponse {
         pub status: ::std::string::String,
@@ -384,9 +411,14 @@ pub mod types {
         pub fn builder() -> builder::ApiStatusResponse {
             Default::default()
         }
+        /// With the required fields (`status`); set the others with the setters.
+        pub fn new(status: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { status: status.into() }
+        }
     }
     ///`CommonOttContact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CommonOttContact {
         #[serde(
@@ -413,9 +445,47 @@ pub mod types {
         pub fn builder() -> builder::CommonOttContact {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                system_data: ::std::default::Default::default(),
+                user_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `system_data`.
+        pub fn system_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.system_data = value.into();
+            self
+        }
+        /// Sets `user_id`.
+        pub fn user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CommonPushContact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CommonPushContact {
         #[serde(
@@ -450,6 +520,57 @@ pub mod types {
     impl CommonPushContact {
         pub fn builder() -> builder::CommonPushContact {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                additional_data: ::std::default::Default::default(),
+                application_id: ::std::option::Option::None,
+                registration_id: ::std::option::Option::None,
+                system_data: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `additional_data`.
+        pub fn additional_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.additional_data = value.into();
+            self
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `registration_id`.
+        pub fn registration_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.registration_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `system_data`.
+        pub fn system_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.system_data = value.into();
+            self
         }
     }
     ///`ComponentType`
@@ -676,6 +797,7 @@ pub mod types {
     }
     ///`FlowParticipant`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FlowParticipant {
         #[serde(rename = "identifyBy")]
@@ -695,9 +817,38 @@ pub mod types {
         pub fn builder() -> builder::FlowParticipant {
             Default::default()
         }
+        /// With the required fields (`identify_by`); set the others with the setters.
+        pub fn new(
+            identify_by: impl ::std::convert::Into<WebhookPersonUniqueField>,
+        ) -> Self {
+            Self {
+                identify_by: identify_by.into(),
+                person: ::std::option::Option::None,
+                variables: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `person`.
+        pub fn person(mut self, value: impl ::std::convert::Into<IamPersonV2>) -> Self {
+            self.person = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `variables`.
+        pub fn variables(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.variables = value.into();
+            self
+        }
     }
     ///`FlowParticipantsReportResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FlowParticipantsReportResponse {
         #[serde(
@@ -715,9 +866,33 @@ pub mod types {
         pub fn builder() -> builder::FlowParticipantsReportResponse {
             Default::default()
         }
+        /// With the required fields (`campaign_id`, `operation_id`, `participants`); set the others with the setters.
+        pub fn new(
+            campaign_id: impl ::std::convert::Into<i64>,
+            operation_id: impl ::std::convert::Into<::std::string::String>,
+            participants: impl ::std::convert::Into<
+                ::std::vec::Vec<AddFlowParticipantResult>,
+            >,
+        ) -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                campaign_id: campaign_id.into(),
+                operation_id: operation_id.into(),
+                participants: participants.into(),
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FlowPersonRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FlowPersonRequest {
         #[serde(
@@ -735,6 +910,26 @@ pub mod types {
     impl FlowPersonRequest {
         pub fn builder() -> builder::FlowPersonRequest {
             Default::default()
+        }
+        /// With the required fields (`person_data`); set the others with the setters.
+        pub fn new(person_data: impl ::std::convert::Into<IamPersonV2>) -> Self {
+            Self {
+                flow_variables: ::std::default::Default::default(),
+                person_data: person_data.into(),
+            }
+        }
+        /// Sets `flow_variables`.
+        pub fn flow_variables(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.flow_variables = value.into();
+            self
         }
     }
     ///`FormDataPayloadMap`
@@ -787,6 +982,7 @@ pub mod types {
     }
     ///`FormElementDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormElementDto {
         #[serde(
@@ -854,9 +1050,122 @@ pub mod types {
         pub fn builder() -> builder::FormElementDto {
             Default::default()
         }
+        /// With the required fields (`component`); set the others with the setters.
+        pub fn new(component: impl ::std::convert::Into<ComponentType>) -> Self {
+            Self {
+                additional_configuration: ::std::default::Default::default(),
+                checkbox_text: ::std::option::Option::None,
+                component: component.into(),
+                field_id: ::std::option::Option::None,
+                is_hidden: ::std::option::Option::None,
+                is_required: ::std::option::Option::None,
+                label: ::std::option::Option::None,
+                options: ::std::default::Default::default(),
+                person_field: ::std::option::Option::None,
+                placeholder: ::std::option::Option::None,
+                text_content: ::std::option::Option::None,
+                validation_messages: ::std::default::Default::default(),
+                validation_rules: ::std::option::Option::None,
+            }
+        }
+        /// Sets `additional_configuration`.
+        pub fn additional_configuration(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.additional_configuration = value.into();
+            self
+        }
+        /// Sets `checkbox_text`.
+        pub fn checkbox_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.checkbox_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `field_id`.
+        pub fn field_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.field_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_hidden`.
+        pub fn is_hidden(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_hidden = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_required`.
+        pub fn is_required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_required = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `label`.
+        pub fn label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FormElementOptionDto>>,
+        ) -> Self {
+            self.options = value.into();
+            self
+        }
+        /// Sets `person_field`.
+        pub fn person_field(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.person_field = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `placeholder`.
+        pub fn placeholder(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.placeholder = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text_content`.
+        pub fn text_content(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text_content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validation_messages`.
+        pub fn validation_messages(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.validation_messages = value.into();
+            self
+        }
+        /// Sets `validation_rules`.
+        pub fn validation_rules(
+            mut self,
+            value: impl ::std::convert::Into<ValidationRules>,
+        ) -> Self {
+            self.validation_rules = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FormElementOptionDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormElementOptionDto {
         #[serde(
@@ -874,6 +1183,27 @@ pub mod types {
     impl FormElementOptionDto {
         pub fn builder() -> builder::FormElementOptionDto {
             Default::default()
+        }
+        /// With the required fields (`name`, `value`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                additional_configuration: ::std::default::Default::default(),
+                name: name.into(),
+                value: value.into(),
+            }
+        }
+        /// Sets `additional_configuration`.
+        pub fn additional_configuration(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.additional_configuration = value.into();
+            self
         }
     }
     ///`FormStatus`
@@ -1090,6 +1420,7 @@ pub mod types {
     }
     ///`IamEmailContact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamEmailContact {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1098,6 +1429,20 @@ pub mod types {
     impl IamEmailContact {
         pub fn builder() -> builder::IamEmailContact {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IamGender`
@@ -1158,6 +1503,7 @@ pub mod types {
     }
     ///`IamIntegrationsV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamIntegrationsV2 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1167,9 +1513,24 @@ pub mod types {
         pub fn builder() -> builder::IamIntegrationsV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                salesforce: ::std::option::Option::None,
+            }
+        }
+        /// Sets `salesforce`.
+        pub fn salesforce(
+            mut self,
+            value: impl ::std::convert::Into<IamSalesforceV2>,
+        ) -> Self {
+            self.salesforce = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IamPersonContactsV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamPersonContactsV2 {
         #[serde(
@@ -1223,9 +1584,132 @@ pub mod types {
         pub fn builder() -> builder::IamPersonContactsV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                apple_business_chat: ::std::default::Default::default(),
+                email: ::std::default::Default::default(),
+                facebook: ::std::default::Default::default(),
+                instagram: ::std::default::Default::default(),
+                instagram_dm: ::std::default::Default::default(),
+                kakao_sangdam: ::std::default::Default::default(),
+                line: ::std::default::Default::default(),
+                live_chat: ::std::default::Default::default(),
+                phone: ::std::default::Default::default(),
+                push: ::std::default::Default::default(),
+                telegram: ::std::default::Default::default(),
+                viber_bots: ::std::default::Default::default(),
+                webpush: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `apple_business_chat`.
+        pub fn apple_business_chat(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.apple_business_chat = value.into();
+            self
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamEmailContact>>,
+        ) -> Self {
+            self.email = value.into();
+            self
+        }
+        /// Sets `facebook`.
+        pub fn facebook(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.facebook = value.into();
+            self
+        }
+        /// Sets `instagram`.
+        pub fn instagram(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.instagram = value.into();
+            self
+        }
+        /// Sets `instagram_dm`.
+        pub fn instagram_dm(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.instagram_dm = value.into();
+            self
+        }
+        /// Sets `kakao_sangdam`.
+        pub fn kakao_sangdam(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.kakao_sangdam = value.into();
+            self
+        }
+        /// Sets `line`.
+        pub fn line(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.line = value.into();
+            self
+        }
+        /// Sets `live_chat`.
+        pub fn live_chat(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.live_chat = value.into();
+            self
+        }
+        /// Sets `phone`.
+        pub fn phone(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamPhoneContact>>,
+        ) -> Self {
+            self.phone = value.into();
+            self
+        }
+        /// Sets `push`.
+        pub fn push(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamPushContactV2>>,
+        ) -> Self {
+            self.push = value.into();
+            self
+        }
+        /// Sets `telegram`.
+        pub fn telegram(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.telegram = value.into();
+            self
+        }
+        /// Sets `viber_bots`.
+        pub fn viber_bots(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.viber_bots = value.into();
+            self
+        }
+        /// Sets `webpush`.
+        pub fn webpush(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonPushContact>>,
+        ) -> Self {
+            self.webpush = value.into();
+            self
+        }
     }
     ///`IamPersonV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamPersonV2 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1324,9 +1808,217 @@ pub mod types {
         pub fn builder() -> builder::IamPersonV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                birth_date: ::std::option::Option::None,
+                city: ::std::option::Option::None,
+                computed_attributes: ::std::default::Default::default(),
+                contact_information: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                custom_attributes: ::std::default::Default::default(),
+                external_id: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                integrations: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                modified_at: ::std::option::Option::None,
+                modified_from: ::std::option::Option::None,
+                origin: ::std::option::Option::None,
+                preferred_language: ::std::option::Option::None,
+                profile_picture: ::std::option::Option::None,
+                tags: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `birth_date`.
+        pub fn birth_date(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.birth_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `computed_attributes`.
+        pub fn computed_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.computed_attributes = value.into();
+            self
+        }
+        /// Sets `contact_information`.
+        pub fn contact_information(
+            mut self,
+            value: impl ::std::convert::Into<IamPersonContactsV2>,
+        ) -> Self {
+            self.contact_information = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
+        }
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gender`.
+        pub fn gender(mut self, value: impl ::std::convert::Into<IamGender>) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `integrations`.
+        pub fn integrations(
+            mut self,
+            value: impl ::std::convert::Into<IamIntegrationsV2>,
+        ) -> Self {
+            self.integrations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `modified_from`.
+        pub fn modified_from(
+            mut self,
+            value: impl ::std::convert::Into<PublicIamOrigin>,
+        ) -> Self {
+            self.modified_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `origin`.
+        pub fn origin(
+            mut self,
+            value: impl ::std::convert::Into<PublicIamOrigin>,
+        ) -> Self {
+            self.origin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preferred_language`.
+        pub fn preferred_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preferred_language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `profile_picture`.
+        pub fn profile_picture(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.profile_picture = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<PublicIamTypeV2>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IamPhoneContact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamPhoneContact {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1336,9 +2028,24 @@ pub mod types {
         pub fn builder() -> builder::IamPhoneContact {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IamPushContactV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamPushContactV2 {
         #[serde(
@@ -1379,9 +2086,67 @@ pub mod types {
         pub fn builder() -> builder::IamPushContactV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                additional_data: ::std::default::Default::default(),
+                application_id: ::std::option::Option::None,
+                is_primary: ::std::option::Option::None,
+                registration_id: ::std::option::Option::None,
+                system_data: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `additional_data`.
+        pub fn additional_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.additional_data = value.into();
+            self
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_primary`.
+        pub fn is_primary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_primary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `registration_id`.
+        pub fn registration_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.registration_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `system_data`.
+        pub fn system_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.system_data = value.into();
+            self
+        }
     }
     ///`IamSalesforceV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamSalesforceV2 {
         #[serde(
@@ -1398,6 +2163,29 @@ pub mod types {
     impl IamSalesforceV2 {
         pub fn builder() -> builder::IamSalesforceV2 {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                contact_id: ::std::option::Option::None,
+                lead_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `contact_id`.
+        pub fn contact_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.contact_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `lead_id`.
+        pub fn lead_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.lead_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PublicIamOrigin`
@@ -1566,6 +2354,7 @@ pub mod types {
     }
     ///`ValidationRules`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidationRules {
         #[serde(
@@ -1603,9 +2392,75 @@ pub mod types {
         pub fn builder() -> builder::ValidationRules {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                date_pattern: ::std::option::Option::None,
+                forbidden_symbols: ::std::default::Default::default(),
+                max_length: ::std::option::Option::None,
+                max_value: ::std::option::Option::None,
+                min_value: ::std::option::Option::None,
+                pattern: ::std::option::Option::None,
+                sample: ::std::option::Option::None,
+            }
+        }
+        /// Sets `date_pattern`.
+        pub fn date_pattern(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.date_pattern = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forbidden_symbols`.
+        pub fn forbidden_symbols(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.forbidden_symbols = value.into();
+            self
+        }
+        /// Sets `max_length`.
+        pub fn max_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.max_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `max_value`.
+        pub fn max_value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.max_value = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `min_value`.
+        pub fn min_value(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.min_value = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pattern`.
+        pub fn pattern(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pattern = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sample`.
+        pub fn sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sample = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebhookPersonUniqueField`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebhookPersonUniqueField {
         pub identifier: ::std::string::String,
@@ -1617,6 +2472,25 @@ pub mod types {
     impl WebhookPersonUniqueField {
         pub fn builder() -> builder::WebhookPersonUniqueField {
             Default::default()
+        }
+        /// With the required fields (`identifier`, `type_`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WebhookPersonUniqueFieldType>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                sender: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WebhookPersonUniqueFieldType`
@@ -1847,11 +2721,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AddFlowParticipantsRequest {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::AddFlowParticipantsRequestCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             notify_url: ::std::result::Result<
-                ::std::option::Option<super::AddFlowParticipantsRequestNotifyUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             participants: ::std::result::Result<
@@ -1871,9 +2745,7 @@ pub mod types {
         impl AddFlowParticipantsRequest {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AddFlowParticipantsRequestCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -1885,9 +2757,7 @@ pub mod types {
             }
             pub fn notify_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AddFlowParticipantsRequestNotifyUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notify_url = value
@@ -4733,6 +5603,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<i64, String>,
         body: Result<types::builder::AddFlowParticipantsRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddFlowParticipants<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -4740,6 +5611,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -4782,7 +5654,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AddFlowParticipantsResponse>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_FLOW_PARTICIPANTS,
@@ -4824,6 +5696,9 @@ pub mod builder {
                     &super::operations::ADD_FLOW_PARTICIPANTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4848,6 +5723,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_flow_participants_added_report`]
 
@@ -4859,6 +5740,7 @@ pub mod builder {
         application_id: Result<Option<::std::string::String>, String>,
         entity_id: Result<Option<::std::string::String>, String>,
         operation_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetFlowParticipantsAddedReport<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -4868,6 +5750,7 @@ pub mod builder {
                 application_id: Ok(None),
                 entity_id: Ok(None),
                 operation_id: Err("operation_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -4921,7 +5804,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::FlowParticipantsReportResponse>, Error> {
-            let Self { client, campaign_id, application_id, entity_id, operation_id } = self;
+            let Self {
+                client,
+                campaign_id,
+                application_id,
+                entity_id,
+                operation_id,
+                call_timeout,
+            } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
@@ -4973,6 +5863,9 @@ pub mod builder {
                     &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4997,6 +5890,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_people_to_flow`]
 
@@ -5009,6 +5908,7 @@ pub mod builder {
         external_id: Result<Option<::std::string::String>, String>,
         phone: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::FlowPersonRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddPeopleToFlow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5019,6 +5919,7 @@ pub mod builder {
                 external_id: Ok(None),
                 phone: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -5095,7 +5996,15 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/communication/1/flows/{campaignId}/participants`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, email, external_id, phone, body } = self;
+            let Self {
+                client,
+                campaign_id,
+                email,
+                external_id,
+                phone,
+                body,
+                call_timeout,
+            } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_PEOPLE_TO_FLOW,
@@ -5154,6 +6063,9 @@ pub mod builder {
                     &super::operations::ADD_PEOPLE_TO_FLOW,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5172,6 +6084,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::remove_people_from_flow`]
 
@@ -5183,6 +6101,7 @@ pub mod builder {
         email: Result<Option<::std::string::String>, String>,
         external_id: Result<Option<::std::string::String>, String>,
         phone: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RemovePeopleFromFlow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5192,6 +6111,7 @@ pub mod builder {
                 email: Ok(None),
                 external_id: Ok(None),
                 phone: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -5244,7 +6164,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/communication/1/flows/{campaignId}/participants`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, email, external_id, phone } = self;
+            let Self { client, campaign_id, email, external_id, phone, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REMOVE_PEOPLE_FROM_FLOW,
@@ -5294,6 +6214,9 @@ pub mod builder {
                     &super::operations::REMOVE_PEOPLE_FROM_FLOW,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5312,6 +6235,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_forms`]
 
@@ -5323,6 +6252,7 @@ pub mod builder {
         form_type: Result<Option<types::GetFormsFormType>, String>,
         limit: Result<Option<i32>, String>,
         offset: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetForms<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5332,6 +6262,7 @@ pub mod builder {
                 form_type: Ok(None),
                 limit: Ok(None),
                 offset: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn form_status<V>(mut self, value: V) -> Self
@@ -5380,7 +6311,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/forms/1/forms`
         pub async fn send(self) -> Result<ResponseValue<types::ApiFormListDto>, Error> {
-            let Self { client, form_status, form_type, limit, offset } = self;
+            let Self { client, form_status, form_type, limit, offset, call_timeout } = self;
             let form_status = form_status
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_FORMS,
@@ -5428,6 +6359,9 @@ pub mod builder {
                     &super::operations::GET_FORMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5442,6 +6376,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_FORMS, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_form`]
 
@@ -5450,12 +6390,14 @@ pub mod builder {
     pub struct GetForm<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -5472,7 +6414,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/forms/1/forms/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::ApiFormDto>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_FORM,
@@ -5503,6 +6445,9 @@ pub mod builder {
                     &super::operations::GET_FORM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5515,6 +6460,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_FORM, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::increment_view_count`]
 
@@ -5523,12 +6474,14 @@ pub mod builder {
     pub struct IncrementViewCount<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> IncrementViewCount<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -5547,7 +6500,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ApiStatusResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::INCREMENT_VIEW_COUNT,
@@ -5579,6 +6532,9 @@ pub mod builder {
                     &super::operations::INCREMENT_VIEW_COUNT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5600,6 +6556,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::submit_form_data`]
 
@@ -5611,6 +6573,7 @@ pub mod builder {
         ib_submission_form_campaign: Result<Option<::std::string::String>, String>,
         ib_submission_source: Result<Option<::std::string::String>, String>,
         body: Result<types::FormDataPayloadMap, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SubmitFormData<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5620,6 +6583,7 @@ pub mod builder {
                 ib_submission_form_campaign: Ok(None),
                 ib_submission_source: Ok(None),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -5681,6 +6645,7 @@ pub mod builder {
                 ib_submission_form_campaign,
                 ib_submission_source,
                 body,
+                call_timeout,
             } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
@@ -5755,6 +6720,9 @@ pub mod builder {
                     &super::operations::SUBMIT_FORM_DATA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5772,6 +6740,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

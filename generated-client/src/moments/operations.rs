@@ -17,6 +17,7 @@ pub static ADD_FLOW_PARTICIPANTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["flow:use", "flow:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-flow-participants-added-report`: GET /moments/1/flows/{campaignId}/participants/report
@@ -33,6 +34,7 @@ pub static GET_FLOW_PARTICIPANTS_ADDED_REPORT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["flow:use", "flow:read", "flow:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`add-people-to-flow`: POST /communication/1/flows/{campaignId}/participants
@@ -49,6 +51,7 @@ pub static ADD_PEOPLE_TO_FLOW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["flow:use", "flow:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-people-from-flow`: DELETE /communication/1/flows/{campaignId}/participants
@@ -65,6 +68,7 @@ pub static REMOVE_PEOPLE_FROM_FLOW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["flow:use", "flow:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-forms`: GET /forms/1/forms
@@ -81,6 +85,7 @@ pub static GET_FORMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["web:sdk", "forms:manage", "forms:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-form`: GET /forms/1/forms/{id}
@@ -92,6 +97,7 @@ pub static GET_FORM: Operation = Operation {
     path: "/forms/1/forms/{id}",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &["web:sdk", "forms:manage", "forms:use", "forms:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`increment-view-count`: POST /forms/1/forms/{id}/views
@@ -103,6 +109,7 @@ pub static INCREMENT_VIEW_COUNT: Operation = Operation {
     path: "/forms/1/forms/{id}/views",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &["web:sdk", "forms:manage", "forms:use", "forms:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`submit-form-data`: POST /forms/1/forms/{id}/data
@@ -114,6 +121,7 @@ pub static SUBMIT_FORM_DATA: Operation = Operation {
     path: "/forms/1/forms/{id}/data",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &["web:sdk", "forms:manage", "forms:use", "forms:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -87,6 +87,7 @@ pub mod types {
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -100,9 +101,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PageReportMetadata`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageReportMetadata {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -114,9 +130,30 @@ pub mod types {
         pub fn builder() -> builder::PageReportMetadata {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ReportMetadata>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`PageReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageReports {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -128,9 +165,30 @@ pub mod types {
         pub fn builder() -> builder::PageReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ReportLineItem>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`ReportLineItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ReportLineItem {
         pub date: ::std::string::String,
@@ -147,9 +205,31 @@ pub mod types {
         pub fn builder() -> builder::ReportLineItem {
             Default::default()
         }
+        /// With the required fields (`date`, `destination`, `type_`); set the others with the setters.
+        pub fn new(
+            date: impl ::std::convert::Into<::std::string::String>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<DeactivationType>,
+        ) -> Self {
+            Self {
+                date: date.into(),
+                destination: destination.into(),
+                new_destination: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `new_destination`.
+        pub fn new_destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.new_destination = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ReportMetadata`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ReportMetadata {
         #[serde(rename = "dateFrom")]
@@ -165,66 +245,31 @@ pub mod types {
         #[serde(rename = "networkName")]
         pub network_name: ::std::string::String,
         #[serde(rename = "reportId")]
-        pub report_id: ReportMetadataReportId,
+        pub report_id: ::std::string::String,
     }
     impl ReportMetadata {
         pub fn builder() -> builder::ReportMetadata {
             Default::default()
         }
-    }
-    ///`ReportMetadataReportId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ReportMetadataReportId(::std::string::String);
-    impl ::std::ops::Deref for ReportMetadataReportId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ReportMetadataReportId> for ::std::string::String {
-        fn from(value: ReportMetadataReportId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ReportMetadataReportId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
+        /// With the required fields (`date_from`, `date_to`, `expiry_date`, `generated_date`, `network_id`, `network_name`, `report_id`); set the others with the setters.
+        pub fn new(
+            date_from: impl ::std::convert::Into<::std::string::String>,
+            date_to: impl ::std::convert::Into<::std::string::String>,
+            expiry_date: impl ::std::convert::Into<::std::string::String>,
+            generated_date: impl ::std::convert::Into<::std::string::String>,
+            network_id: impl ::std::convert::Into<i32>,
+            network_name: impl ::std::convert::Into<::std::string::String>,
+            report_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                date_from: date_from.into(),
+                date_to: date_to.into(),
+                expiry_date: expiry_date.into(),
+                generated_date: generated_date.into(),
+                network_id: network_id.into(),
+                network_name: network_name.into(),
+                report_id: report_id.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReportMetadataReportId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReportMetadataReportId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ReportMetadataReportId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     /// Types for composing complex structures.
@@ -566,7 +611,7 @@ pub mod types {
                 ::std::string::String,
             >,
             report_id: ::std::result::Result<
-                super::ReportMetadataReportId,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -662,7 +707,7 @@ pub mod types {
             }
             pub fn report_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ReportMetadataReportId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.report_id = value
@@ -851,6 +896,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         report_id: Result<Option<::std::string::String>, String>,
         size: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetReportsMetadata<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -865,6 +911,7 @@ pub mod builder {
                 page: Ok(None),
                 report_id: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn date_from<V>(mut self, value: V) -> Self
@@ -990,6 +1037,7 @@ pub mod builder {
                 page,
                 report_id,
                 size,
+                call_timeout,
             } = self;
             let date_from = date_from
                 .map_err(|e| crate::call::invalid_request(
@@ -1080,6 +1128,9 @@ pub mod builder {
                     &super::operations::GET_REPORTS_METADATA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1101,6 +1152,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_single_report`]
 
@@ -1111,6 +1168,7 @@ pub mod builder {
         report_id: Result<::std::string::String, String>,
         page: Result<Option<i32>, String>,
         size: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSingleReport<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1119,6 +1177,7 @@ pub mod builder {
                 report_id: Err("report_id was not initialized".to_string()),
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn report_id<V>(mut self, value: V) -> Self
@@ -1155,7 +1214,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/number-activation-state/1/network-reports/{reportId}/records`
         pub async fn send(self) -> Result<ResponseValue<types::PageReports>, Error> {
-            let Self { client, report_id, page, size } = self;
+            let Self { client, report_id, page, size, call_timeout } = self;
             let report_id = report_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SINGLE_REPORT,
@@ -1199,6 +1258,9 @@ pub mod builder {
                     &super::operations::GET_SINGLE_REPORT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1216,6 +1278,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static GET_REPORTS_METADATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["number-activation-state:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-single-report`: GET /number-activation-state/1/network-reports/{reportId}/records
@@ -33,6 +34,7 @@ pub static GET_SINGLE_REPORT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["number-activation-state:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -95,6 +95,7 @@ pub mod types {
     }
     ///`NcError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -120,9 +121,60 @@ pub mod types {
         pub fn builder() -> builder::NcError {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NcLog`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcLog {
         #[serde(
@@ -163,9 +215,87 @@ pub mod types {
         pub fn builder() -> builder::NcLog {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<NcError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<NcLogPrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<NcStatus>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NcLogPrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcLogPrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -180,9 +310,33 @@ pub mod types {
         pub fn builder() -> builder::NcLogPrice {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_lookup: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_lookup`.
+        pub fn price_per_lookup(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_lookup = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NcLogResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcLogResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -192,9 +346,24 @@ pub mod types {
         pub fn builder() -> builder::NcLogResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NcLog>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`NcNotifyRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcNotifyRequest {
         #[serde(
@@ -213,9 +382,36 @@ pub mod types {
         pub fn builder() -> builder::NcNotifyRequest {
             Default::default()
         }
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(
+            to: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                notify_content_type: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                to: to.into(),
+            }
+        }
+        /// Sets `notify_content_type`.
+        pub fn notify_content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NcQueryRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcQueryRequest {
         pub to: ::std::vec::Vec<::std::string::String>,
@@ -224,9 +420,16 @@ pub mod types {
         pub fn builder() -> builder::NcQueryRequest {
             Default::default()
         }
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(
+            to: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self { to: to.into() }
+        }
     }
     ///`NcResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcResponse {
         #[serde(
@@ -241,9 +444,33 @@ pub mod types {
         pub fn builder() -> builder::NcResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NcResponseDetails>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`NcResponseAsync`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcResponseAsync {
         #[serde(
@@ -258,9 +485,33 @@ pub mod types {
         pub fn builder() -> builder::NcResponseAsync {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NcResponseAsyncDetails>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`NcResponseAsyncDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcResponseAsyncDetails {
         #[serde(
@@ -277,9 +528,39 @@ pub mod types {
         pub fn builder() -> builder::NcResponseAsyncDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<NcStatus>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NcResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -324,9 +605,102 @@ pub mod types {
         pub fn builder() -> builder::NcResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                error: ::std::option::Option::None,
+                imsi: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                original_network: ::std::option::Option::None,
+                ported: ::std::option::Option::None,
+                ported_network: ::std::option::Option::None,
+                roaming: ::std::option::Option::None,
+                roaming_network: ::std::option::Option::None,
+                serving_msc: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<NcError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `imsi`.
+        pub fn imsi(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.imsi = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `original_network`.
+        pub fn original_network(
+            mut self,
+            value: impl ::std::convert::Into<Network>,
+        ) -> Self {
+            self.original_network = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ported`.
+        pub fn ported(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.ported = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ported_network`.
+        pub fn ported_network(
+            mut self,
+            value: impl ::std::convert::Into<Network>,
+        ) -> Self {
+            self.ported_network = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `roaming`.
+        pub fn roaming(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.roaming = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `roaming_network`.
+        pub fn roaming_network(
+            mut self,
+            value: impl ::std::convert::Into<Network>,
+        ) -> Self {
+            self.roaming_network = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `serving_msc`.
+        pub fn serving_msc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.serving_msc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<NcStatus>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NcStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NcStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -352,9 +726,63 @@ pub mod types {
         pub fn builder() -> builder::NcStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Network`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Network {
         #[serde(
@@ -386,6 +814,53 @@ pub mod types {
     impl Network {
         pub fn builder() -> builder::Network {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                country_name: ::std::option::Option::None,
+                country_prefix: ::std::option::Option::None,
+                network_id: ::std::option::Option::None,
+                network_name: ::std::option::Option::None,
+                network_prefix: ::std::option::Option::None,
+            }
+        }
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_prefix`.
+        pub fn country_prefix(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_prefix = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `network_id`.
+        pub fn network_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.network_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `network_name`.
+        pub fn network_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.network_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `network_prefix`.
+        pub fn network_prefix(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.network_prefix = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -1811,12 +2286,14 @@ pub mod builder {
     pub struct NumberContextLookupAsync<'a> {
         client: &'a super::Client,
         body: Result<types::builder::NcNotifyRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> NumberContextLookupAsync<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -1845,7 +2322,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number/1/notify`
         pub async fn send(self) -> Result<ResponseValue<types::NcResponseAsync>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::NcNotifyRequest::try_from(v).map_err(|e| e.to_string())
@@ -1878,6 +2355,9 @@ pub mod builder {
                     &super::operations::NUMBER_CONTEXT_LOOKUP_ASYNC,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1902,6 +2382,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::number_context_lookup`]
 
@@ -1910,12 +2396,14 @@ pub mod builder {
     pub struct NumberContextLookup<'a> {
         client: &'a super::Client,
         body: Result<types::builder::NcQueryRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> NumberContextLookup<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -1944,7 +2432,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number/1/query`
         pub async fn send(self) -> Result<ResponseValue<types::NcResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::NcQueryRequest::try_from(v).map_err(|e| e.to_string())
@@ -1977,6 +2465,9 @@ pub mod builder {
                     &super::operations::NUMBER_CONTEXT_LOOKUP,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2001,6 +2492,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_number_context_logs`]
 
@@ -2017,6 +2514,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         to: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetNumberContextLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2031,6 +2529,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 to: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -2161,6 +2660,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 to,
+                call_timeout,
             } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
@@ -2241,6 +2741,9 @@ pub mod builder {
                     &super::operations::GET_NUMBER_CONTEXT_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2264,6 +2767,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

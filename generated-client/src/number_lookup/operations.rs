@@ -17,6 +17,7 @@ pub static NUMBER_CONTEXT_LOOKUP_ASYNC: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["number-lookup:manage", "number-lookup:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`number-context-lookup`: POST /number/1/query
@@ -33,6 +34,7 @@ pub static NUMBER_CONTEXT_LOOKUP: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["number-lookup:manage", "number-lookup:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-number-context-logs`: GET /number/1/logs
@@ -49,6 +51,7 @@ pub static GET_NUMBER_CONTEXT_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["number-lookup:logs:read", "number-lookup:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,674 +23,107 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`Address`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Address {
-        pub city: AddressCity,
+        pub city: ::std::string::String,
         #[serde(rename = "countryCode")]
-        pub country_code: AddressCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub direction: ::std::option::Option<Direction>,
-        pub name: AddressName,
+        pub name: ::std::string::String,
         #[serde(rename = "stateCode")]
-        pub state_code: AddressStateCode,
+        pub state_code: ::std::string::String,
         #[serde(rename = "streetName")]
-        pub street_name: AddressStreetName,
+        pub street_name: ::std::string::String,
         #[serde(rename = "streetNumber")]
-        pub street_number: AddressStreetNumber,
+        pub street_number: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub suite: ::std::option::Option<::std::string::String>,
         #[serde(rename = "zipCode")]
-        pub zip_code: AddressZipCode,
+        pub zip_code: ::std::string::String,
     }
     impl Address {
         pub fn builder() -> builder::Address {
             Default::default()
         }
+        /// With the required fields (`city`, `country_code`, `name`, `state_code`, `street_name`, `street_number`, `zip_code`); set the others with the setters.
+        pub fn new(
+            city: impl ::std::convert::Into<::std::string::String>,
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            state_code: impl ::std::convert::Into<::std::string::String>,
+            street_name: impl ::std::convert::Into<::std::string::String>,
+            street_number: impl ::std::convert::Into<::std::string::String>,
+            zip_code: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                city: city.into(),
+                country_code: country_code.into(),
+                direction: ::std::option::Option::None,
+                name: name.into(),
+                state_code: state_code.into(),
+                street_name: street_name.into(),
+                street_number: street_number.into(),
+                suite: ::std::option::Option::None,
+                zip_code: zip_code.into(),
+            }
+        }
+        /// Sets `direction`.
+        pub fn direction(mut self, value: impl ::std::convert::Into<Direction>) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `suite`.
+        pub fn suite(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.suite = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Address2700ea5e`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Address2700ea5e {
-        pub city: Address2700ea5eCity,
+        pub city: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<Address2700ea5eState>,
-        pub street: Address2700ea5eStreet,
+        pub state: ::std::option::Option<::std::string::String>,
+        pub street: ::std::string::String,
         #[serde(rename = "zipCode")]
-        pub zip_code: Address2700ea5eZipCode,
+        pub zip_code: ::std::string::String,
     }
     impl Address2700ea5e {
         pub fn builder() -> builder::Address2700ea5e {
             Default::default()
         }
-    }
-    ///`Address2700ea5eCity`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct Address2700ea5eCity(::std::string::String);
-    impl ::std::ops::Deref for Address2700ea5eCity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<Address2700ea5eCity> for ::std::string::String {
-        fn from(value: Address2700ea5eCity) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for Address2700ea5eCity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`city`, `street`, `zip_code`); set the others with the setters.
+        pub fn new(
+            city: impl ::std::convert::Into<::std::string::String>,
+            street: impl ::std::convert::Into<::std::string::String>,
+            zip_code: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                city: city.into(),
+                state: ::std::option::Option::None,
+                street: street.into(),
+                zip_code: zip_code.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for Address2700ea5eCity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Address2700ea5eCity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Address2700ea5eCity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`Address2700ea5eState`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct Address2700ea5eState(::std::string::String);
-    impl ::std::ops::Deref for Address2700ea5eState {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<Address2700ea5eState> for ::std::string::String {
-        fn from(value: Address2700ea5eState) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for Address2700ea5eState {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Address2700ea5eState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Address2700ea5eState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Address2700ea5eState {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`Address2700ea5eStreet`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct Address2700ea5eStreet(::std::string::String);
-    impl ::std::ops::Deref for Address2700ea5eStreet {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<Address2700ea5eStreet> for ::std::string::String {
-        fn from(value: Address2700ea5eStreet) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for Address2700ea5eStreet {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Address2700ea5eStreet {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Address2700ea5eStreet {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Address2700ea5eStreet {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`Address2700ea5eZipCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct Address2700ea5eZipCode(::std::string::String);
-    impl ::std::ops::Deref for Address2700ea5eZipCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<Address2700ea5eZipCode> for ::std::string::String {
-        fn from(value: Address2700ea5eZipCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for Address2700ea5eZipCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 10usize {
-                return Err("longer than 10 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Address2700ea5eZipCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Address2700ea5eZipCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Address2700ea5eZipCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddressCity`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddressCity(::std::string::String);
-    impl ::std::ops::Deref for AddressCity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddressCity> for ::std::string::String {
-        fn from(value: AddressCity) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddressCity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddressCity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddressCity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddressCity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddressCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddressCountryCode(::std::string::String);
-    impl ::std::ops::Deref for AddressCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddressCountryCode> for ::std::string::String {
-        fn from(value: AddressCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddressCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddressCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddressCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddressCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddressName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddressName(::std::string::String);
-    impl ::std::ops::Deref for AddressName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddressName> for ::std::string::String {
-        fn from(value: AddressName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddressName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddressName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddressName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddressName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddressStateCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddressStateCode(::std::string::String);
-    impl ::std::ops::Deref for AddressStateCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddressStateCode> for ::std::string::String {
-        fn from(value: AddressStateCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddressStateCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddressStateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddressStateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddressStateCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddressStreetName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddressStreetName(::std::string::String);
-    impl ::std::ops::Deref for AddressStreetName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddressStreetName> for ::std::string::String {
-        fn from(value: AddressStreetName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddressStreetName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddressStreetName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddressStreetName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddressStreetName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddressStreetNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddressStreetNumber(::std::string::String);
-    impl ::std::ops::Deref for AddressStreetNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddressStreetNumber> for ::std::string::String {
-        fn from(value: AddressStreetNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddressStreetNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddressStreetNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddressStreetNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddressStreetNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AddressZipCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AddressZipCode(::std::string::String);
-    impl ::std::ops::Deref for AddressZipCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AddressZipCode> for ::std::string::String {
-        fn from(value: AddressZipCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AddressZipCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 10usize {
-                return Err("longer than 10 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AddressZipCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AddressZipCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddressZipCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `state`.
+        pub fn state(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.state = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AegisVetImportRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AegisVetImportRequest {
         #[serde(rename = "externalVetId")]
@@ -703,6 +136,18 @@ pub mod types {
     impl AegisVetImportRequest {
         pub fn builder() -> builder::AegisVetImportRequest {
             Default::default()
+        }
+        /// With the required fields (`external_vet_id`, `type_`, `vetting_token`); set the others with the setters.
+        pub fn new(
+            external_vet_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AegisVetImportRequestType>,
+            vetting_token: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                external_vet_id: external_vet_id.into(),
+                type_: type_.into(),
+                vetting_token: vetting_token.into(),
+            }
         }
     }
     ///`AegisVetImportRequestType`
@@ -759,6 +204,7 @@ pub mod types {
     }
     ///`AppealData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppealData {
         #[serde(
@@ -776,9 +222,33 @@ pub mod types {
         pub fn builder() -> builder::AppealData {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                appeal_date: ::std::option::Option::None,
+                appeal_reason: ::std::option::Option::None,
+            }
+        }
+        /// Sets `appeal_date`.
+        pub fn appeal_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.appeal_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `appeal_reason`.
+        pub fn appeal_reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.appeal_reason = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AppealDocument`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppealDocument {
         #[serde(rename = "documentId")]
@@ -792,6 +262,21 @@ pub mod types {
     impl AppealDocument {
         pub fn builder() -> builder::AppealDocument {
             Default::default()
+        }
+        /// With the required fields (`document_id`); set the others with the setters.
+        pub fn new(document_id: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            Self {
+                document_id: document_id.into(),
+                document_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `document_type`.
+        pub fn document_type(
+            mut self,
+            value: impl ::std::convert::Into<AppealDocumentDocumentType>,
+        ) -> Self {
+            self.document_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppealDocumentDocumentType`
@@ -852,211 +337,64 @@ pub mod types {
     }
     ///`AppealRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppealRequest {
-        pub reason: AppealRequestReason,
+        pub reason: ::std::string::String,
     }
     impl AppealRequest {
         pub fn builder() -> builder::AppealRequest {
             Default::default()
         }
-    }
-    ///`AppealRequestReason`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppealRequestReason(::std::string::String);
-    impl ::std::ops::Deref for AppealRequestReason {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppealRequestReason> for ::std::string::String {
-        fn from(value: AppealRequestReason) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppealRequestReason {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 10usize {
-                return Err("shorter than 10 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppealRequestReason {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppealRequestReason {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppealRequestReason {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`reason`); set the others with the setters.
+        pub fn new(reason: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { reason: reason.into() }
         }
     }
     ///`AttachNumberPoolRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AttachNumberPoolRequest {
         #[serde(
             rename = "numberPoolId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub number_pool_id: ::std::option::Option<AttachNumberPoolRequestNumberPoolId>,
+        pub number_pool_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<AttachNumberPoolRequestReason>,
+        pub reason: ::std::option::Option<::std::string::String>,
     }
     impl AttachNumberPoolRequest {
         pub fn builder() -> builder::AttachNumberPoolRequest {
             Default::default()
         }
-    }
-    ///`AttachNumberPoolRequestNumberPoolId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AttachNumberPoolRequestNumberPoolId(::std::string::String);
-    impl ::std::ops::Deref for AttachNumberPoolRequestNumberPoolId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AttachNumberPoolRequestNumberPoolId>
-    for ::std::string::String {
-        fn from(value: AttachNumberPoolRequestNumberPoolId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AttachNumberPoolRequestNumberPoolId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                number_pool_id: ::std::option::Option::None,
+                reason: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AttachNumberPoolRequestNumberPoolId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `number_pool_id`.
+        pub fn number_pool_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_pool_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AttachNumberPoolRequestNumberPoolId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AttachNumberPoolRequestNumberPoolId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AttachNumberPoolRequestReason`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AttachNumberPoolRequestReason(::std::string::String);
-    impl ::std::ops::Deref for AttachNumberPoolRequestReason {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AttachNumberPoolRequestReason> for ::std::string::String {
-        fn from(value: AttachNumberPoolRequestReason) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AttachNumberPoolRequestReason {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AttachNumberPoolRequestReason {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AttachNumberPoolRequestReason {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AttachNumberPoolRequestReason {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AutoResponseAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AutoResponseAction {
         #[serde(
@@ -1066,7 +404,7 @@ pub mod types {
         pub delivery_time_window: ::std::option::Option<DeliveryTimeWindow>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub editable: ::std::option::Option<bool>,
-        pub message: AutoResponseActionMessage,
+        pub message: ::std::string::String,
         #[serde(default = "defaults::auto_response_action_sender")]
         pub sender: ::std::string::String,
         #[serde(rename = "type")]
@@ -1076,60 +414,39 @@ pub mod types {
         pub fn builder() -> builder::AutoResponseAction {
             Default::default()
         }
-    }
-    ///`AutoResponseActionMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AutoResponseActionMessage(::std::string::String);
-    impl ::std::ops::Deref for AutoResponseActionMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AutoResponseActionMessage> for ::std::string::String {
-        fn from(value: AutoResponseActionMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AutoResponseActionMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1080usize {
-                return Err("longer than 1080 characters".into());
+        /// With the required fields (`message`, `type_`); set the others with the setters.
+        pub fn new(
+            message: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AutoResponseActionType>,
+        ) -> Self {
+            Self {
+                delivery_time_window: ::std::option::Option::None,
+                editable: ::std::option::Option::None,
+                message: message.into(),
+                sender: defaults::auto_response_action_sender(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AutoResponseActionMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AutoResponseActionMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `editable`.
+        pub fn editable(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.editable = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AutoResponseActionMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = value.into();
+            self
         }
     }
     ///`AutoResponseActionType`
@@ -1190,6 +507,7 @@ pub mod types {
     }
     ///`BlockAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlockAction {
         #[serde(rename = "blockType")]
@@ -1202,6 +520,22 @@ pub mod types {
     impl BlockAction {
         pub fn builder() -> builder::BlockAction {
             Default::default()
+        }
+        /// With the required fields (`block_type`, `type_`); set the others with the setters.
+        pub fn new(
+            block_type: impl ::std::convert::Into<BlockActionTypeValue>,
+            type_: impl ::std::convert::Into<BlockActionType>,
+        ) -> Self {
+            Self {
+                block_type: block_type.into(),
+                editable: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `editable`.
+        pub fn editable(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.editable = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BlockActionType`
@@ -1358,6 +692,7 @@ pub mod types {
     }
     ///`BrandAppealPreview`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandAppealPreview {
         #[serde(
@@ -1382,78 +717,82 @@ pub mod types {
         pub fn builder() -> builder::BrandAppealPreview {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                appeal_id: ::std::option::Option::None,
+                rejection_reason: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                submitted_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `appeal_id`.
+        pub fn appeal_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.appeal_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rejection_reason`.
+        pub fn rejection_reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.rejection_reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<BrandAppealStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `submitted_at`.
+        pub fn submitted_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.submitted_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BrandAppealRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandAppealRequest {
         pub documents: ::std::vec::Vec<AppealDocument>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub explanation: ::std::option::Option<BrandAppealRequestExplanation>,
+        pub explanation: ::std::option::Option<::std::string::String>,
     }
     impl BrandAppealRequest {
         pub fn builder() -> builder::BrandAppealRequest {
             Default::default()
         }
-    }
-    ///`BrandAppealRequestExplanation`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BrandAppealRequestExplanation(::std::string::String);
-    impl ::std::ops::Deref for BrandAppealRequestExplanation {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BrandAppealRequestExplanation> for ::std::string::String {
-        fn from(value: BrandAppealRequestExplanation) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BrandAppealRequestExplanation {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
+        /// With the required fields (`documents`); set the others with the setters.
+        pub fn new(
+            documents: impl ::std::convert::Into<::std::vec::Vec<AppealDocument>>,
+        ) -> Self {
+            Self {
+                documents: documents.into(),
+                explanation: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for BrandAppealRequestExplanation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BrandAppealRequestExplanation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BrandAppealRequestExplanation {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `explanation`.
+        pub fn explanation(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.explanation = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BrandAppealResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandAppealResponse {
         #[serde(
@@ -1465,6 +804,20 @@ pub mod types {
     impl BrandAppealResponse {
         pub fn builder() -> builder::BrandAppealResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                appeal_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `appeal_id`.
+        pub fn appeal_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.appeal_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BrandAppealStatus`
@@ -1533,6 +886,7 @@ pub mod types {
     }
     ///`BrandAppealsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandAppealsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1542,9 +896,24 @@ pub mod types {
         pub fn builder() -> builder::BrandAppealsResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                appeals: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `appeals`.
+        pub fn appeals(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BrandAppealPreview>>,
+        ) -> Self {
+            self.appeals = value.into();
+            self
+        }
     }
     ///`BrandBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandBase {
         #[serde(
@@ -1569,136 +938,81 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_modified_date: ::std::option::Option<crate::DateTime>,
-        pub name: BrandBaseName,
+        pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<BrandStage>,
         #[serde(rename = "type")]
         pub type_: BrandType,
-        pub website: BrandBaseWebsite,
+        pub website: ::std::string::String,
     }
     impl BrandBase {
         pub fn builder() -> builder::BrandBase {
             Default::default()
         }
-    }
-    ///`BrandBaseName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BrandBaseName(::std::string::String);
-    impl ::std::ops::Deref for BrandBaseName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BrandBaseName> for ::std::string::String {
-        fn from(value: BrandBaseName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BrandBaseName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`name`, `type_`, `website`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<BrandType>,
+            website: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                created_date: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                name: name.into(),
+                stage: ::std::option::Option::None,
+                type_: type_.into(),
+                website: website.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for BrandBaseName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BrandBaseName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BrandBaseName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`BrandBaseWebsite`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BrandBaseWebsite(::std::string::String);
-    impl ::std::ops::Deref for BrandBaseWebsite {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<BrandBaseWebsite> for ::std::string::String {
-        fn from(value: BrandBaseWebsite) -> Self {
-            value.0
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for BrandBaseWebsite {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 11usize {
-                return Err("shorter than 11 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BrandBaseWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BrandBaseWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BrandBaseWebsite {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<BrandStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BrandPreview`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandPreview {
         #[serde(
@@ -1717,6 +1031,38 @@ pub mod types {
     impl BrandPreview {
         pub fn builder() -> builder::BrandPreview {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                brand_id: ::std::option::Option::None,
+                brand_name: ::std::option::Option::None,
+                website: ::std::option::Option::None,
+            }
+        }
+        /// Sets `brand_id`.
+        pub fn brand_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.brand_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `brand_name`.
+        pub fn brand_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.brand_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `website`.
+        pub fn website(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.website = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BrandRegistrar`
@@ -1910,6 +1256,7 @@ pub mod types {
     }
     ///`BrandStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandStatus {
         #[serde(
@@ -1937,6 +1284,56 @@ pub mod types {
     impl BrandStatus {
         pub fn builder() -> builder::BrandStatus {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                brand_authentication_status: ::std::option::Option::None,
+                brand_identity_status: ::std::option::Option::None,
+                registrar: ::std::option::Option::None,
+                rejection_reason: ::std::option::Option::None,
+                state: ::std::option::Option::None,
+            }
+        }
+        /// Sets `brand_authentication_status`.
+        pub fn brand_authentication_status(
+            mut self,
+            value: impl ::std::convert::Into<BrandStatusBrandAuthenticationStatus>,
+        ) -> Self {
+            self.brand_authentication_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `brand_identity_status`.
+        pub fn brand_identity_status(
+            mut self,
+            value: impl ::std::convert::Into<BrandStatusBrandIdentityStatus>,
+        ) -> Self {
+            self.brand_identity_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `registrar`.
+        pub fn registrar(
+            mut self,
+            value: impl ::std::convert::Into<BrandRegistrar>,
+        ) -> Self {
+            self.registrar = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rejection_reason`.
+        pub fn rejection_reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.rejection_reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `state`.
+        pub fn state(
+            mut self,
+            value: impl ::std::convert::Into<BrandRegistrationStatusPublic>,
+        ) -> Self {
+            self.state = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BrandStatusBrandAuthenticationStatus`
@@ -2143,6 +1540,7 @@ pub mod types {
     }
     ///`BrandVet`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrandVet {
         #[serde(
@@ -2182,6 +1580,75 @@ pub mod types {
     impl BrandVet {
         pub fn builder() -> builder::BrandVet {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<VettingType>) -> Self {
+            Self {
+                brand_id: ::std::option::Option::None,
+                enhanced_vetted_date: ::std::option::Option::None,
+                imported: ::std::option::Option::None,
+                imported_vet_provider: ::std::option::Option::None,
+                score: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                type_: type_.into(),
+                vet_id: ::std::option::Option::None,
+                vetted_date: ::std::option::Option::None,
+            }
+        }
+        /// Sets `brand_id`.
+        pub fn brand_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.brand_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enhanced_vetted_date`.
+        pub fn enhanced_vetted_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.enhanced_vetted_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `imported`.
+        pub fn imported(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.imported = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `imported_vet_provider`.
+        pub fn imported_vet_provider(
+            mut self,
+            value: impl ::std::convert::Into<VettingProvider>,
+        ) -> Self {
+            self.imported_vet_provider = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `score`.
+        pub fn score(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<BrandVetStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vet_id`.
+        pub fn vet_id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.vet_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vetted_date`.
+        pub fn vetted_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.vetted_date = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BrandVetStatus`
@@ -2276,6 +1743,7 @@ pub mod types {
     }
     ///`BusinessIdentifierBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BusinessIdentifierBase {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2286,6 +1754,29 @@ pub mod types {
     impl BusinessIdentifierBase {
         pub fn builder() -> builder::BusinessIdentifierBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<BusinessIdentifierType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BusinessIdentifierType`
@@ -2498,6 +1989,7 @@ pub mod types {
     }
     ///`CampaignBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignBase {
         #[serde(
@@ -2527,14 +2019,14 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_modified_date: ::std::option::Option<crate::DateTime>,
-        pub name: CampaignBaseName,
+        pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub priority: ::std::option::Option<PriorityInfo>,
         #[serde(
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<CampaignBaseReferenceId>,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<CampaignStage>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2544,123 +2036,92 @@ pub mod types {
         pub fn builder() -> builder::CampaignBase {
             Default::default()
         }
-    }
-    ///`CampaignBaseName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CampaignBaseName(::std::string::String);
-    impl ::std::ops::Deref for CampaignBaseName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CampaignBaseName> for ::std::string::String {
-        fn from(value: CampaignBaseName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CampaignBaseName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                campaign_feedback: ::std::option::Option::None,
+                created_date: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                name: name.into(),
+                priority: ::std::option::Option::None,
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("[A-Za-z0-9_ ]*").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"[A-Za-z0-9_ ]*\"".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CampaignBaseName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CampaignBaseName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_feedback`.
+        pub fn campaign_feedback(
+            mut self,
+            value: impl ::std::convert::Into<CampaignFeedback>,
+        ) -> Self {
+            self.campaign_feedback = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CampaignBaseName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`CampaignBaseReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CampaignBaseReferenceId(::std::string::String);
-    impl ::std::ops::Deref for CampaignBaseReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<CampaignBaseReferenceId> for ::std::string::String {
-        fn from(value: CampaignBaseReferenceId) -> Self {
-            value.0
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for CampaignBaseReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CampaignBaseReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<PriorityInfo>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CampaignBaseReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CampaignBaseReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<CampaignStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<CampaignType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CampaignBuilderCampaignAttributes`
@@ -2816,6 +2277,7 @@ pub mod types {
     }
     ///`CampaignBuilderRequestBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignBuilderRequestBase {
         #[serde(rename = "brandId")]
@@ -2832,6 +2294,26 @@ pub mod types {
     impl CampaignBuilderRequestBase {
         pub fn builder() -> builder::CampaignBuilderRequestBase {
             Default::default()
+        }
+        /// With the required fields (`brand_id`, `campaign_intent`, `campaign_type`, `contact_email`, `opt_in_methods`); set the others with the setters.
+        pub fn new(
+            brand_id: impl ::std::convert::Into<::uuid::Uuid>,
+            campaign_intent: impl ::std::convert::Into<::std::string::String>,
+            campaign_type: impl ::std::convert::Into<
+                CampaignBuilderRequestBaseCampaignType,
+            >,
+            contact_email: impl ::std::convert::Into<::std::string::String>,
+            opt_in_methods: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignBuilderOptInMethod>,
+            >,
+        ) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                campaign_intent: campaign_intent.into(),
+                campaign_type: campaign_type.into(),
+                contact_email: contact_email.into(),
+                opt_in_methods: opt_in_methods.into(),
+            }
         }
     }
     ///`CampaignBuilderRequestBaseCampaignType`
@@ -2897,6 +2379,7 @@ pub mod types {
     }
     ///`CampaignBuilderResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignBuilderResponse {
         #[serde(
@@ -2909,9 +2392,24 @@ pub mod types {
         pub fn builder() -> builder::CampaignBuilderResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                request_uuid: ::std::option::Option::None,
+            }
+        }
+        /// Sets `request_uuid`.
+        pub fn request_uuid(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.request_uuid = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CampaignBuilderResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignBuilderResult {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2925,9 +2423,42 @@ pub mod types {
         pub fn builder() -> builder::CampaignBuilderResult {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                error: ::std::option::Option::None,
+                result: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `error`.
+        pub fn error(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `result`.
+        pub fn result(
+            mut self,
+            value: impl ::std::convert::Into<CampaignBuilderResultData>,
+        ) -> Self {
+            self.result = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<CampaignBuilderResultStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CampaignBuilderResultCta`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignBuilderResultCta {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2941,6 +2472,29 @@ pub mod types {
     impl CampaignBuilderResultCta {
         pub fn builder() -> builder::CampaignBuilderResultCta {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                promotion_method: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `promotion_method`.
+        pub fn promotion_method(
+            mut self,
+            value: impl ::std::convert::Into<PromotionMethodType>,
+        ) -> Self {
+            self.promotion_method = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CampaignBuilderResultData`
@@ -2972,6 +2526,7 @@ pub mod types {
     }
     ///`CampaignBuilderResultDataBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignBuilderResultDataBase {
         #[serde(
@@ -3000,9 +2555,51 @@ pub mod types {
         pub fn builder() -> builder::CampaignBuilderResultDataBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_type: ::std::option::Option::None,
+                opt_in_methods: ::std::default::Default::default(),
+                privacy_policy_sample: ::std::option::Option::None,
+                terms_conditions_sample: ::std::option::Option::None,
+            }
+        }
+        /// Sets `campaign_type`.
+        pub fn campaign_type(
+            mut self,
+            value: impl ::std::convert::Into<CampaignType>,
+        ) -> Self {
+            self.campaign_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `opt_in_methods`.
+        pub fn opt_in_methods(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CampaignBuilderResultOptIn>>,
+        ) -> Self {
+            self.opt_in_methods = value.into();
+            self
+        }
+        /// Sets `privacy_policy_sample`.
+        pub fn privacy_policy_sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy_sample = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_conditions_sample`.
+        pub fn terms_conditions_sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_conditions_sample = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CampaignBuilderResultOptIn`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignBuilderResultOptIn {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3022,6 +2619,56 @@ pub mod types {
     impl CampaignBuilderResultOptIn {
         pub fn builder() -> builder::CampaignBuilderResultOptIn {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                disclaimer: ::std::option::Option::None,
+                opt_in_method: ::std::option::Option::None,
+                restrictions: ::std::default::Default::default(),
+                rules: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `disclaimer`.
+        pub fn disclaimer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.disclaimer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `opt_in_method`.
+        pub fn opt_in_method(
+            mut self,
+            value: impl ::std::convert::Into<CampaignBuilderOptInMethod>,
+        ) -> Self {
+            self.opt_in_method = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `restrictions`.
+        pub fn restrictions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.restrictions = value.into();
+            self
+        }
+        /// Sets `rules`.
+        pub fn rules(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.rules = value.into();
+            self
         }
     }
     ///`CampaignBuilderResultStatus`
@@ -3090,6 +2737,7 @@ pub mod types {
     }
     ///`CampaignFeedback`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignFeedback {
         #[serde(
@@ -3113,6 +2761,38 @@ pub mod types {
     impl CampaignFeedback {
         pub fn builder() -> builder::CampaignFeedback {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                rejection_date: ::std::option::Option::None,
+                rejection_details: ::std::default::Default::default(),
+                rejection_reasons: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `rejection_date`.
+        pub fn rejection_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.rejection_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rejection_details`.
+        pub fn rejection_details(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RejectionReason>>,
+        ) -> Self {
+            self.rejection_details = value.into();
+            self
+        }
+        /// Sets `rejection_reasons`.
+        pub fn rejection_reasons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.rejection_reasons = value.into();
+            self
         }
     }
     ///`CampaignInfoReviewRequest`
@@ -3138,6 +2818,7 @@ pub mod types {
     }
     ///`CampaignInfoReviewRequestBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignInfoReviewRequestBase {
         #[serde(rename = "brandName")]
@@ -3168,6 +2849,48 @@ pub mod types {
     impl CampaignInfoReviewRequestBase {
         pub fn builder() -> builder::CampaignInfoReviewRequestBase {
             Default::default()
+        }
+        /// With the required fields (`brand_name`, `brand_support_email`, `brand_website`, `customer_care_email`, `message_examples`, `program_description`, `review_type`); set the others with the setters.
+        pub fn new(
+            brand_name: impl ::std::convert::Into<::std::string::String>,
+            brand_support_email: impl ::std::convert::Into<::std::string::String>,
+            brand_website: impl ::std::convert::Into<::std::string::String>,
+            customer_care_email: impl ::std::convert::Into<::std::string::String>,
+            message_examples: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            program_description: impl ::std::convert::Into<::std::string::String>,
+            review_type: impl ::std::convert::Into<
+                CampaignInfoReviewRequestBaseReviewType,
+            >,
+        ) -> Self {
+            Self {
+                brand_name: brand_name.into(),
+                brand_support_email: brand_support_email.into(),
+                brand_website: brand_website.into(),
+                customer_care_email: customer_care_email.into(),
+                message_examples: message_examples.into(),
+                privacy_policy_url: ::std::option::Option::None,
+                program_description: program_description.into(),
+                review_type: review_type.into(),
+                terms_and_conditions_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `privacy_policy_url`.
+        pub fn privacy_policy_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_and_conditions_url`.
+        pub fn terms_and_conditions_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_and_conditions_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CampaignInfoReviewRequestBaseReviewType`
@@ -3447,6 +3170,7 @@ pub mod types {
     }
     ///`Cnam`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Cnam {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3458,9 +3182,30 @@ pub mod types {
         pub fn builder() -> builder::Cnam {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                delivery: ::std::option::Option::None,
+                storage: ::std::option::Option::None,
+            }
+        }
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<CnamDelivery>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `storage`.
+        pub fn storage(mut self, value: impl ::std::convert::Into<CnamStorage>) -> Self {
+            self.storage = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CnamDelivery`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CnamDelivery {
         #[serde(default)]
@@ -3470,73 +3215,42 @@ pub mod types {
         pub fn builder() -> builder::CnamDelivery {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
+        }
     }
     ///`CnamStorage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CnamStorage {
         #[serde(default)]
         pub enabled: bool,
-        pub name: CnamStorageName,
+        pub name: ::std::string::String,
     }
     impl CnamStorage {
         pub fn builder() -> builder::CnamStorage {
             Default::default()
         }
-    }
-    ///`CnamStorageName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CnamStorageName(::std::string::String);
-    impl ::std::ops::Deref for CnamStorageName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CnamStorageName> for ::std::string::String {
-        fn from(value: CnamStorageName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CnamStorageName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 15usize {
-                return Err("longer than 15 characters".into());
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                enabled: ::std::default::Default::default(),
+                name: name.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CnamStorageName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CnamStorageName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CnamStorageName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = value.into();
+            self
         }
     }
     ///`ContentType`
@@ -3601,10 +3315,11 @@ pub mod types {
     }
     ///`CvVetImportRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CvVetImportRequest {
         #[serde(rename = "authorizationToken")]
-        pub authorization_token: CvVetImportRequestAuthorizationToken,
+        pub authorization_token: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: CvVetImportRequestType,
     }
@@ -3612,64 +3327,15 @@ pub mod types {
         pub fn builder() -> builder::CvVetImportRequest {
             Default::default()
         }
-    }
-    ///`CvVetImportRequestAuthorizationToken`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CvVetImportRequestAuthorizationToken(::std::string::String);
-    impl ::std::ops::Deref for CvVetImportRequestAuthorizationToken {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CvVetImportRequestAuthorizationToken>
-    for ::std::string::String {
-        fn from(value: CvVetImportRequestAuthorizationToken) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CvVetImportRequestAuthorizationToken {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^cv(\\|[^|]+){5}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^cv(\\|[^|]+){5}$\"".into());
+        /// With the required fields (`authorization_token`, `type_`); set the others with the setters.
+        pub fn new(
+            authorization_token: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<CvVetImportRequestType>,
+        ) -> Self {
+            Self {
+                authorization_token: authorization_token.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CvVetImportRequestAuthorizationToken {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CvVetImportRequestAuthorizationToken {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CvVetImportRequestAuthorizationToken {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`CvVetImportRequestType`
@@ -3726,9 +3392,10 @@ pub mod types {
     }
     ///`DataUniversalNumberingSystemNumber`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DataUniversalNumberingSystemNumber {
-        pub id: DataUniversalNumberingSystemNumberId,
+        pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: DataUniversalNumberingSystemNumberType,
     }
@@ -3736,70 +3403,15 @@ pub mod types {
         pub fn builder() -> builder::DataUniversalNumberingSystemNumber {
             Default::default()
         }
-    }
-    ///`DataUniversalNumberingSystemNumberId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DataUniversalNumberingSystemNumberId(::std::string::String);
-    impl ::std::ops::Deref for DataUniversalNumberingSystemNumberId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DataUniversalNumberingSystemNumberId>
-    for ::std::string::String {
-        fn from(value: DataUniversalNumberingSystemNumberId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DataUniversalNumberingSystemNumberId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 9usize {
-                return Err("longer than 9 characters".into());
+        /// With the required fields (`id`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<DataUniversalNumberingSystemNumberType>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 9usize {
-                return Err("shorter than 9 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\d{9}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"\\d{9}\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DataUniversalNumberingSystemNumberId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DataUniversalNumberingSystemNumberId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DataUniversalNumberingSystemNumberId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`DataUniversalNumberingSystemNumberType`
@@ -3941,6 +3553,7 @@ pub mod types {
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DayOfWeek>,
@@ -3955,6 +3568,27 @@ pub mod types {
     impl DeliveryTimeWindow {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
+        }
+        /// With the required fields (`days`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DayOfWeek>>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                delivery_time_zone: ::std::option::Option::None,
+                from: from.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `delivery_time_zone`.
+        pub fn delivery_time_zone(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeZone>,
+        ) -> Self {
+            self.delivery_time_zone = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DeliveryTimeZone`
@@ -4087,6 +3721,7 @@ pub mod types {
     }
     ///`DocumentMetadata`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DocumentMetadata {
         #[serde(
@@ -4114,9 +3749,48 @@ pub mod types {
         pub fn builder() -> builder::DocumentMetadata {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content_length: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                document_id: ::std::option::Option::None,
+                document_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_length`.
+        pub fn content_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.content_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `document_id`.
+        pub fn document_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.document_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `document_name`.
+        pub fn document_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.document_name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EditPermissions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EditPermissions {
         #[serde(
@@ -4134,9 +3808,33 @@ pub mod types {
         pub fn builder() -> builder::EditPermissions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                can_edit_configuration: ::std::option::Option::None,
+                can_edit_number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `can_edit_configuration`.
+        pub fn can_edit_configuration(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.can_edit_configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `can_edit_number`.
+        pub fn can_edit_number(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.can_edit_number = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmergencyAddress`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmergencyAddress {
         pub address: Address,
@@ -4146,9 +3844,20 @@ pub mod types {
         pub fn builder() -> builder::EmergencyAddress {
             Default::default()
         }
+        /// With the required fields (`address`, `enabled`); set the others with the setters.
+        pub fn new(
+            address: impl ::std::convert::Into<Address>,
+            enabled: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                address: address.into(),
+                enabled: enabled.into(),
+            }
+        }
     }
     ///`EmergencyAddressStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmergencyAddressStatus {
         #[serde(
@@ -4161,9 +3870,24 @@ pub mod types {
         pub fn builder() -> builder::EmergencyAddressStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                emergency_service: ::std::option::Option::None,
+            }
+        }
+        /// Sets `emergency_service`.
+        pub fn emergency_service(
+            mut self,
+            value: impl ::std::convert::Into<StatusResponse>,
+        ) -> Self {
+            self.emergency_service = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ExternalAutomaticReviewError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ExternalAutomaticReviewError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4179,9 +3903,51 @@ pub mod types {
         pub fn builder() -> builder::ExternalAutomaticReviewError {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                code: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                justification: ::std::option::Option::None,
+                recommendation: ::std::option::Option::None,
+            }
+        }
+        /// Sets `code`.
+        pub fn code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `justification`.
+        pub fn justification(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.justification = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recommendation`.
+        pub fn recommendation(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.recommendation = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ExternalAutomaticReviewResults`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ExternalAutomaticReviewResults {
         #[serde(
@@ -4199,6 +3965,31 @@ pub mod types {
     impl ExternalAutomaticReviewResults {
         pub fn builder() -> builder::ExternalAutomaticReviewResults {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_errors: ::std::default::Default::default(),
+                review_status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `campaign_errors`.
+        pub fn campaign_errors(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<ExternalAutomaticReviewError>,
+            >,
+        ) -> Self {
+            self.campaign_errors = value.into();
+            self
+        }
+        /// Sets `review_status`.
+        pub fn review_status(
+            mut self,
+            value: impl ::std::convert::Into<ExternalAutomaticReviewStatus>,
+        ) -> Self {
+            self.review_status = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ExternalAutomaticReviewStatus`
@@ -4324,6 +4115,7 @@ pub mod types {
     }
     ///`ExternalTenDlcCampaign`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ExternalTenDlcCampaign {
         #[serde(
@@ -4347,7 +4139,7 @@ pub mod types {
         )]
         pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "externalCampaignId")]
-        pub external_campaign_id: ExternalTenDlcCampaignExternalCampaignId,
+        pub external_campaign_id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
         #[serde(
@@ -4355,7 +4147,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_modified_date: ::std::option::Option<crate::DateTime>,
-        pub name: ExternalTenDlcCampaignName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "numberKeys",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4372,9 +4164,7 @@ pub mod types {
         )]
         pub number_previews: ::std::option::Option<::std::vec::Vec<NumberPreview>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub numbers: ::std::option::Option<
-            ::std::vec::Vec<ExternalTenDlcCampaignNumbersItem>,
-        >,
+        pub numbers: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub policy: ::std::option::Option<PolicyType>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4383,7 +4173,7 @@ pub mod types {
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<ExternalTenDlcCampaignReferenceId>,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<CampaignStage>,
         #[serde(rename = "type")]
@@ -4393,241 +4183,134 @@ pub mod types {
         pub fn builder() -> builder::ExternalTenDlcCampaign {
             Default::default()
         }
-    }
-    ///`ExternalTenDlcCampaignExternalCampaignId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ExternalTenDlcCampaignExternalCampaignId(::std::string::String);
-    impl ::std::ops::Deref for ExternalTenDlcCampaignExternalCampaignId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ExternalTenDlcCampaignExternalCampaignId>
-    for ::std::string::String {
-        fn from(value: ExternalTenDlcCampaignExternalCampaignId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ExternalTenDlcCampaignExternalCampaignId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`external_campaign_id`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            external_campaign_id: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ExternalTenDlcCampaignType>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                campaign_feedback: ::std::option::Option::None,
+                created_date: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                external_campaign_id: external_campaign_id.into(),
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                name: name.into(),
+                number_keys: ::std::option::Option::None,
+                number_pool: ::std::option::Option::None,
+                number_previews: ::std::option::Option::None,
+                numbers: ::std::option::Option::None,
+                policy: ::std::option::Option::None,
+                priority: ::std::option::Option::None,
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ExternalTenDlcCampaignExternalCampaignId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ExternalTenDlcCampaignExternalCampaignId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_feedback`.
+        pub fn campaign_feedback(
+            mut self,
+            value: impl ::std::convert::Into<CampaignFeedback>,
+        ) -> Self {
+            self.campaign_feedback = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ExternalTenDlcCampaignExternalCampaignId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ExternalTenDlcCampaignName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ExternalTenDlcCampaignName(::std::string::String);
-    impl ::std::ops::Deref for ExternalTenDlcCampaignName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ExternalTenDlcCampaignName> for ::std::string::String {
-        fn from(value: ExternalTenDlcCampaignName) -> Self {
-            value.0
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ExternalTenDlcCampaignName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("[A-Za-z0-9_ ]*").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"[A-Za-z0-9_ ]*\"".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ExternalTenDlcCampaignName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `number_keys`.
+        pub fn number_keys(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.number_keys = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ExternalTenDlcCampaignName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `number_pool`.
+        pub fn number_pool(
+            mut self,
+            value: impl ::std::convert::Into<NumberPool>,
+        ) -> Self {
+            self.number_pool = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ExternalTenDlcCampaignName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `number_previews`.
+        pub fn number_previews(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NumberPreview>>,
+        ) -> Self {
+            self.number_previews = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ExternalTenDlcCampaignNumbersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ExternalTenDlcCampaignNumbersItem(::std::string::String);
-    impl ::std::ops::Deref for ExternalTenDlcCampaignNumbersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `numbers`.
+        pub fn numbers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.numbers = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ExternalTenDlcCampaignNumbersItem>
-    for ::std::string::String {
-        fn from(value: ExternalTenDlcCampaignNumbersItem) -> Self {
-            value.0
+        /// Sets `policy`.
+        pub fn policy(mut self, value: impl ::std::convert::Into<PolicyType>) -> Self {
+            self.policy = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ExternalTenDlcCampaignNumbersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("1\\d{10}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"1\\d{10}\"".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<PriorityInfo>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ExternalTenDlcCampaignNumbersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ExternalTenDlcCampaignNumbersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ExternalTenDlcCampaignNumbersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ExternalTenDlcCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ExternalTenDlcCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for ExternalTenDlcCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ExternalTenDlcCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: ExternalTenDlcCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ExternalTenDlcCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ExternalTenDlcCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ExternalTenDlcCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ExternalTenDlcCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<CampaignStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ExternalTenDlcCampaignType`
@@ -4690,6 +4373,7 @@ pub mod types {
     }
     ///`ForwardToCallRoutingDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ForwardToCallRoutingDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4705,6 +4389,32 @@ pub mod types {
     impl ForwardToCallRoutingDetails {
         pub fn builder() -> builder::ForwardToCallRoutingDetails {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ForwardToCallRoutingDetailsType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                route_id: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `route_id`.
+        pub fn route_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.route_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ForwardToCallRoutingDetailsType`
@@ -4766,6 +4476,7 @@ pub mod types {
     }
     ///`ForwardToExternalIntegrationAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ForwardToExternalIntegrationAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4778,6 +4489,25 @@ pub mod types {
     impl ForwardToExternalIntegrationAction {
         pub fn builder() -> builder::ForwardToExternalIntegrationAction {
             Default::default()
+        }
+        /// With the required fields (`integration_type`, `type_`); set the others with the setters.
+        pub fn new(
+            integration_type: impl ::std::convert::Into<ExternalIntegrationType>,
+            type_: impl ::std::convert::Into<ForwardToExternalIntegrationActionType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                integration_type: integration_type.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ForwardToExternalIntegrationActionType`
@@ -4843,6 +4573,7 @@ pub mod types {
     }
     ///`ForwardToIvrActionDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ForwardToIvrActionDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4855,6 +4586,25 @@ pub mod types {
     impl ForwardToIvrActionDetails {
         pub fn builder() -> builder::ForwardToIvrActionDetails {
             Default::default()
+        }
+        /// With the required fields (`scenario_key`, `type_`); set the others with the setters.
+        pub fn new(
+            scenario_key: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ForwardToIvrActionDetailsType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                scenario_key: scenario_key.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ForwardToIvrActionDetailsType`
@@ -4916,6 +4666,7 @@ pub mod types {
     }
     ///`ForwardToMarkupLanguageDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ForwardToMarkupLanguageDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4928,6 +4679,25 @@ pub mod types {
     impl ForwardToMarkupLanguageDetails {
         pub fn builder() -> builder::ForwardToMarkupLanguageDetails {
             Default::default()
+        }
+        /// With the required fields (`markup_language_config_id`, `type_`); set the others with the setters.
+        pub fn new(
+            markup_language_config_id: impl ::std::convert::Into<i64>,
+            type_: impl ::std::convert::Into<ForwardToMarkupLanguageDetailsType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                markup_language_config_id: markup_language_config_id.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ForwardToMarkupLanguageDetailsType`
@@ -4991,12 +4761,13 @@ pub mod types {
     }
     ///`ForwardToPstnActionDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ForwardToPstnActionDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(rename = "pstnNumber")]
-        pub pstn_number: ForwardToPstnActionDetailsPstnNumber,
+        pub pstn_number: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ForwardToPstnActionDetailsType,
     }
@@ -5004,62 +4775,24 @@ pub mod types {
         pub fn builder() -> builder::ForwardToPstnActionDetails {
             Default::default()
         }
-    }
-    ///`ForwardToPstnActionDetailsPstnNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ForwardToPstnActionDetailsPstnNumber(::std::string::String);
-    impl ::std::ops::Deref for ForwardToPstnActionDetailsPstnNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ForwardToPstnActionDetailsPstnNumber>
-    for ::std::string::String {
-        fn from(value: ForwardToPstnActionDetailsPstnNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ForwardToPstnActionDetailsPstnNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`pstn_number`, `type_`); set the others with the setters.
+        pub fn new(
+            pstn_number: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ForwardToPstnActionDetailsType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                pstn_number: pstn_number.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ForwardToPstnActionDetailsPstnNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ForwardToPstnActionDetailsPstnNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ForwardToPstnActionDetailsPstnNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ForwardToPstnActionDetailsType`
@@ -5121,6 +4854,7 @@ pub mod types {
     }
     ///`ForwardToSubscriptionDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ForwardToSubscriptionDetails {
         #[serde(
@@ -5136,6 +4870,32 @@ pub mod types {
     impl ForwardToSubscriptionDetails {
         pub fn builder() -> builder::ForwardToSubscriptionDetails {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ForwardToSubscriptionDetailsType>,
+        ) -> Self {
+            Self {
+                calls_configuration_id: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `calls_configuration_id`.
+        pub fn calls_configuration_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.calls_configuration_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ForwardToSubscriptionDetailsType`
@@ -5197,9 +4957,10 @@ pub mod types {
     }
     ///`GlobalIntermediaryIdentificationNumber`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GlobalIntermediaryIdentificationNumber {
-        pub id: GlobalIntermediaryIdentificationNumberId,
+        pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: GlobalIntermediaryIdentificationNumberType,
     }
@@ -5207,78 +4968,15 @@ pub mod types {
         pub fn builder() -> builder::GlobalIntermediaryIdentificationNumber {
             Default::default()
         }
-    }
-    ///`GlobalIntermediaryIdentificationNumberId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GlobalIntermediaryIdentificationNumberId(::std::string::String);
-    impl ::std::ops::Deref for GlobalIntermediaryIdentificationNumberId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GlobalIntermediaryIdentificationNumberId>
-    for ::std::string::String {
-        fn from(value: GlobalIntermediaryIdentificationNumberId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GlobalIntermediaryIdentificationNumberId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 19usize {
-                return Err("longer than 19 characters".into());
+        /// With the required fields (`id`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<GlobalIntermediaryIdentificationNumberType>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 19usize {
-                return Err("shorter than 19 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            {
-                ::regress::Regex::new(
-                        "([A-NP-Z0-9]{6})\\.([A-NP-Z0-9]{5})\\.(LE|SL|ME|BR|SP)\\.(\\d{3})",
-                    )
-                    .unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"([A-NP-Z0-9]{6})\\.([A-NP-Z0-9]{5})\\.(LE|SL|ME|BR|SP)\\.(\\d{3})\""
-                        .into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GlobalIntermediaryIdentificationNumberId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GlobalIntermediaryIdentificationNumberId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GlobalIntermediaryIdentificationNumberId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`GlobalIntermediaryIdentificationNumberType`
@@ -5340,6 +5038,7 @@ pub mod types {
     }
     ///`GovernmentBrand`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GovernmentBrand {
         pub address: Address2700ea5e,
@@ -5357,23 +5056,19 @@ pub mod types {
             rename = "businessContactFirstName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_contact_first_name: ::std::option::Option<
-            GovernmentBrandBusinessContactFirstName,
-        >,
+        pub business_contact_first_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessContactLastName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_contact_last_name: ::std::option::Option<
-            GovernmentBrandBusinessContactLastName,
-        >,
+        pub business_contact_last_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessDBA",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_dba: ::std::option::Option<GovernmentBrandBusinessDba>,
+        pub business_dba: ::std::option::Option<::std::string::String>,
         #[serde(rename = "countryCode")]
-        pub country_code: GovernmentBrandCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(
             rename = "createdDate",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5392,618 +5087,162 @@ pub mod types {
         )]
         pub last_modified_date: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "legalName")]
-        pub legal_name: GovernmentBrandLegalName,
-        pub name: GovernmentBrandName,
+        pub legal_name: ::std::string::String,
+        pub name: ::std::string::String,
         #[serde(
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<GovernmentBrandReferenceId>,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<BrandStage>,
         #[serde(rename = "supportEmail")]
         pub support_email: ::std::string::String,
         #[serde(rename = "supportPhone")]
-        pub support_phone: GovernmentBrandSupportPhone,
+        pub support_phone: ::std::string::String,
         #[serde(rename = "taxId")]
-        pub tax_id: GovernmentBrandTaxId,
+        pub tax_id: ::std::string::String,
         #[serde(
             rename = "taxIdIssuingCountry",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tax_id_issuing_country: ::std::option::Option<
-            GovernmentBrandTaxIdIssuingCountry,
-        >,
+        pub tax_id_issuing_country: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: GovernmentBrandType,
         pub vertical: Vertical,
-        pub website: GovernmentBrandWebsite,
+        pub website: ::std::string::String,
     }
     impl GovernmentBrand {
         pub fn builder() -> builder::GovernmentBrand {
             Default::default()
         }
-    }
-    ///`GovernmentBrandBusinessContactFirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandBusinessContactFirstName(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandBusinessContactFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandBusinessContactFirstName>
-    for ::std::string::String {
-        fn from(value: GovernmentBrandBusinessContactFirstName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandBusinessContactFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`address`, `country_code`, `legal_name`, `name`, `support_email`, `support_phone`, `tax_id`, `type_`, `vertical`, `website`); set the others with the setters.
+        pub fn new(
+            address: impl ::std::convert::Into<Address2700ea5e>,
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            legal_name: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            support_email: impl ::std::convert::Into<::std::string::String>,
+            support_phone: impl ::std::convert::Into<::std::string::String>,
+            tax_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<GovernmentBrandType>,
+            vertical: impl ::std::convert::Into<Vertical>,
+            website: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                address: address.into(),
+                alternate_business_id: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                business_contact_first_name: ::std::option::Option::None,
+                business_contact_last_name: ::std::option::Option::None,
+                business_dba: ::std::option::Option::None,
+                country_code: country_code.into(),
+                created_date: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                legal_name: legal_name.into(),
+                name: name.into(),
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                support_email: support_email.into(),
+                support_phone: support_phone.into(),
+                tax_id: tax_id.into(),
+                tax_id_issuing_country: ::std::option::Option::None,
+                type_: type_.into(),
+                vertical: vertical.into(),
+                website: website.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `alternate_business_id`.
+        pub fn alternate_business_id(
+            mut self,
+            value: impl ::std::convert::Into<BusinessIdentifier>,
+        ) -> Self {
+            self.alternate_business_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GovernmentBrandBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandBusinessContactFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `business_contact_first_name`.
+        pub fn business_contact_first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_contact_first_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`GovernmentBrandBusinessContactLastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandBusinessContactLastName(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandBusinessContactLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `business_contact_last_name`.
+        pub fn business_contact_last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_contact_last_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<GovernmentBrandBusinessContactLastName>
-    for ::std::string::String {
-        fn from(value: GovernmentBrandBusinessContactLastName) -> Self {
-            value.0
+        /// Sets `business_dba`.
+        pub fn business_dba(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_dba = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for GovernmentBrandBusinessContactLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GovernmentBrandBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandBusinessContactLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`GovernmentBrandBusinessDba`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandBusinessDba(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandBusinessDba {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<GovernmentBrandBusinessDba> for ::std::string::String {
-        fn from(value: GovernmentBrandBusinessDba) -> Self {
-            value.0
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<BrandStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for GovernmentBrandBusinessDba {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentBrandBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandBusinessDba {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GovernmentBrandCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandCountryCode(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandCountryCode> for ::std::string::String {
-        fn from(value: GovernmentBrandCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentBrandCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GovernmentBrandLegalName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandLegalName(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandLegalName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandLegalName> for ::std::string::String {
-        fn from(value: GovernmentBrandLegalName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandLegalName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentBrandLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandLegalName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GovernmentBrandName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandName(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandName> for ::std::string::String {
-        fn from(value: GovernmentBrandName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GovernmentBrandReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandReferenceId(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandReferenceId> for ::std::string::String {
-        fn from(value: GovernmentBrandReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentBrandReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GovernmentBrandSupportPhone`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandSupportPhone(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandSupportPhone {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandSupportPhone> for ::std::string::String {
-        fn from(value: GovernmentBrandSupportPhone) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandSupportPhone {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 16usize {
-                return Err("longer than 16 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\+?[1-9]\\d{1,14}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"\\+?[1-9]\\d{1,14}\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentBrandSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandSupportPhone {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GovernmentBrandTaxId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandTaxId(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandTaxId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandTaxId> for ::std::string::String {
-        fn from(value: GovernmentBrandTaxId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandTaxId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentBrandTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandTaxId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GovernmentBrandTaxIdIssuingCountry`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandTaxIdIssuingCountry(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandTaxIdIssuingCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandTaxIdIssuingCountry>
-    for ::std::string::String {
-        fn from(value: GovernmentBrandTaxIdIssuingCountry) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandTaxIdIssuingCountry {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GovernmentBrandTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandTaxIdIssuingCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `tax_id_issuing_country`.
+        pub fn tax_id_issuing_country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tax_id_issuing_country = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GovernmentBrandType`
@@ -6062,66 +5301,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`GovernmentBrandWebsite`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GovernmentBrandWebsite(::std::string::String);
-    impl ::std::ops::Deref for GovernmentBrandWebsite {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GovernmentBrandWebsite> for ::std::string::String {
-        fn from(value: GovernmentBrandWebsite) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GovernmentBrandWebsite {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 11usize {
-                return Err("shorter than 11 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentBrandWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentBrandWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GovernmentBrandWebsite {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`HttpForwardAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HttpForwardAction {
         #[serde(
@@ -6138,11 +5320,48 @@ pub mod types {
         pub http_method: ::std::option::Option<HttpMethod>,
         #[serde(rename = "type")]
         pub type_: HttpForwardActionType,
-        pub url: HttpForwardActionUrl,
+        pub url: ::std::string::String,
     }
     impl HttpForwardAction {
         pub fn builder() -> builder::HttpForwardAction {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<HttpForwardActionType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_type: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                http_method: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<ContentType>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `http_method`.
+        pub fn http_method(
+            mut self,
+            value: impl ::std::convert::Into<HttpMethod>,
+        ) -> Self {
+            self.http_method = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`HttpForwardActionType`
@@ -6199,61 +5418,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`HttpForwardActionUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct HttpForwardActionUrl(::std::string::String);
-    impl ::std::ops::Deref for HttpForwardActionUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<HttpForwardActionUrl> for ::std::string::String {
-        fn from(value: HttpForwardActionUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for HttpForwardActionUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for HttpForwardActionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for HttpForwardActionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for HttpForwardActionUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`HttpMethod`
@@ -6318,209 +5482,55 @@ pub mod types {
     }
     ///`InteractiveVoiceResponseOptIn`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InteractiveVoiceResponseOptIn {
         #[serde(rename = "callToAction")]
-        pub call_to_action: InteractiveVoiceResponseOptInCallToAction,
+        pub call_to_action: ::std::string::String,
     }
     impl InteractiveVoiceResponseOptIn {
         pub fn builder() -> builder::InteractiveVoiceResponseOptIn {
             Default::default()
         }
-    }
-    ///`InteractiveVoiceResponseOptInCallToAction`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InteractiveVoiceResponseOptInCallToAction(::std::string::String);
-    impl ::std::ops::Deref for InteractiveVoiceResponseOptInCallToAction {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InteractiveVoiceResponseOptInCallToAction>
-    for ::std::string::String {
-        fn from(value: InteractiveVoiceResponseOptInCallToAction) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InteractiveVoiceResponseOptInCallToAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
+        /// With the required fields (`call_to_action`); set the others with the setters.
+        pub fn new(
+            call_to_action: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                call_to_action: call_to_action.into(),
             }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InteractiveVoiceResponseOptInCallToAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InteractiveVoiceResponseOptInCallToAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InteractiveVoiceResponseOptInCallToAction {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KeywordOptIn`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KeywordOptIn {
         #[serde(rename = "callToAction")]
-        pub call_to_action: KeywordOptInCallToAction,
-        pub keywords: ::std::vec::Vec<KeywordOptInKeywordsItem>,
+        pub call_to_action: ::std::string::String,
+        pub keywords: ::std::vec::Vec<::std::string::String>,
     }
     impl KeywordOptIn {
         pub fn builder() -> builder::KeywordOptIn {
             Default::default()
         }
-    }
-    ///`KeywordOptInCallToAction`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KeywordOptInCallToAction(::std::string::String);
-    impl ::std::ops::Deref for KeywordOptInCallToAction {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KeywordOptInCallToAction> for ::std::string::String {
-        fn from(value: KeywordOptInCallToAction) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KeywordOptInCallToAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
+        /// With the required fields (`call_to_action`, `keywords`); set the others with the setters.
+        pub fn new(
+            call_to_action: impl ::std::convert::Into<::std::string::String>,
+            keywords: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                call_to_action: call_to_action.into(),
+                keywords: keywords.into(),
             }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KeywordOptInCallToAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KeywordOptInCallToAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KeywordOptInCallToAction {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KeywordOptInKeywordsItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KeywordOptInKeywordsItem(::std::string::String);
-    impl ::std::ops::Deref for KeywordOptInKeywordsItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KeywordOptInKeywordsItem> for ::std::string::String {
-        fn from(value: KeywordOptInKeywordsItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KeywordOptInKeywordsItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("[A-Z0-9]+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"[A-Z0-9]+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KeywordOptInKeywordsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KeywordOptInKeywordsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KeywordOptInKeywordsItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`LegalEntityIdentifier`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LegalEntityIdentifier {
-        pub id: LegalEntityIdentifierId,
+        pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: LegalEntityIdentifierType,
     }
@@ -6528,70 +5538,15 @@ pub mod types {
         pub fn builder() -> builder::LegalEntityIdentifier {
             Default::default()
         }
-    }
-    ///`LegalEntityIdentifierId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LegalEntityIdentifierId(::std::string::String);
-    impl ::std::ops::Deref for LegalEntityIdentifierId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LegalEntityIdentifierId> for ::std::string::String {
-        fn from(value: LegalEntityIdentifierId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LegalEntityIdentifierId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`id`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<LegalEntityIdentifierType>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("(\\d{4})(00)([A-Z0-9]{12})(\\d{2})").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"(\\d{4})(00)([A-Z0-9]{12})(\\d{2})\"".into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LegalEntityIdentifierId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for LegalEntityIdentifierId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LegalEntityIdentifierId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`LegalEntityIdentifierType`
@@ -6652,11 +5607,12 @@ pub mod types {
     }
     ///`MailForwardAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MailForwardAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        pub mail: MailForwardActionMail,
+        pub mail: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MailForwardActionType,
     }
@@ -6664,60 +5620,24 @@ pub mod types {
         pub fn builder() -> builder::MailForwardAction {
             Default::default()
         }
-    }
-    ///`MailForwardActionMail`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MailForwardActionMail(::std::string::String);
-    impl ::std::ops::Deref for MailForwardActionMail {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MailForwardActionMail> for ::std::string::String {
-        fn from(value: MailForwardActionMail) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MailForwardActionMail {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`mail`, `type_`); set the others with the setters.
+        pub fn new(
+            mail: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MailForwardActionType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                mail: mail.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MailForwardActionMail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MailForwardActionMail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MailForwardActionMail {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MailForwardActionType`
@@ -6862,6 +5782,7 @@ pub mod types {
     }
     ///`MmsActionBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsActionBase {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6873,9 +5794,30 @@ pub mod types {
         pub fn builder() -> builder::MmsActionBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MmsConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsConfiguration {
         pub action: MmsAction,
@@ -6883,16 +5825,16 @@ pub mod types {
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<MmsConfigurationApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<MmsConfigurationEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<MmsConfigurationKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "otherActions",
             default,
@@ -6904,175 +5846,61 @@ pub mod types {
         pub fn builder() -> builder::MmsConfiguration {
             Default::default()
         }
-    }
-    ///`MmsConfigurationApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsConfigurationApplicationId(::std::string::String);
-    impl ::std::ops::Deref for MmsConfigurationApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsConfigurationApplicationId> for ::std::string::String {
-        fn from(value: MmsConfigurationApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsConfigurationApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`action`); set the others with the setters.
+        pub fn new(action: impl ::std::convert::Into<MmsAction>) -> Self {
+            Self {
+                action: action.into(),
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                other_actions: ::std::default::Default::default(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsConfigurationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsConfigurationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsConfigurationApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MmsConfigurationEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsConfigurationEntityId(::std::string::String);
-    impl ::std::ops::Deref for MmsConfigurationEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<MmsConfigurationEntityId> for ::std::string::String {
-        fn from(value: MmsConfigurationEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsConfigurationEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsConfigurationEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MmsConfigurationEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsConfigurationEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MmsConfigurationKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsConfigurationKeyword(::std::string::String);
-    impl ::std::ops::Deref for MmsConfigurationKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsConfigurationKeyword> for ::std::string::String {
-        fn from(value: MmsConfigurationKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsConfigurationKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsConfigurationKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MmsConfigurationKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsConfigurationKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `other_actions`.
+        pub fn other_actions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.other_actions = value.into();
+            self
         }
     }
     ///`MmsConfigurations`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsConfigurations {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7087,9 +5915,30 @@ pub mod types {
         pub fn builder() -> builder::MmsConfigurations {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                configurations: ::std::default::Default::default(),
+                total_count: ::std::option::Option::None,
+            }
+        }
+        /// Sets `configurations`.
+        pub fn configurations(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MmsConfiguration>>,
+        ) -> Self {
+            self.configurations = value.into();
+            self
+        }
+        /// Sets `total_count`.
+        pub fn total_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.total_count = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MmsHttpForwardAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsHttpForwardAction {
         #[serde(
@@ -7101,11 +5950,39 @@ pub mod types {
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: MmsHttpForwardActionType,
-        pub url: MmsHttpForwardActionUrl,
+        pub url: ::std::string::String,
     }
     impl MmsHttpForwardAction {
         pub fn builder() -> builder::MmsHttpForwardAction {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MmsHttpForwardActionType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_format: defaults::mms_http_forward_action_content_format(),
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `content_format`.
+        pub fn content_format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_format = value.into();
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsHttpForwardActionType`
@@ -7164,63 +6041,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`MmsHttpForwardActionUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsHttpForwardActionUrl(::std::string::String);
-    impl ::std::ops::Deref for MmsHttpForwardActionUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsHttpForwardActionUrl> for ::std::string::String {
-        fn from(value: MmsHttpForwardActionUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsHttpForwardActionUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsHttpForwardActionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MmsHttpForwardActionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsHttpForwardActionUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MmsNoAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsNoAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7231,6 +6054,21 @@ pub mod types {
     impl MmsNoAction {
         pub fn builder() -> builder::MmsNoAction {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<MmsNoActionType>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsNoActionType`
@@ -7291,6 +6129,7 @@ pub mod types {
     }
     ///`MmsPullAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsPullAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7301,6 +6140,21 @@ pub mod types {
     impl MmsPullAction {
         pub fn builder() -> builder::MmsPullAction {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<MmsPullActionType>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsPullActionType`
@@ -7403,6 +6257,7 @@ pub mod types {
     }
     ///`MoActionBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoActionBase {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7413,6 +6268,26 @@ pub mod types {
     impl MoActionBase {
         pub fn builder() -> builder::MoActionBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MoActionType`
@@ -7613,6 +6488,7 @@ pub mod types {
     }
     ///`MoConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoConfiguration {
         pub action: MoAction,
@@ -7620,14 +6496,14 @@ pub mod types {
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<MoConfigurationApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<MoConfigurationEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<MoConfigurationKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "otherActions",
             default,
@@ -7650,175 +6526,70 @@ pub mod types {
         pub fn builder() -> builder::MoConfiguration {
             Default::default()
         }
-    }
-    ///`MoConfigurationApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MoConfigurationApplicationId(::std::string::String);
-    impl ::std::ops::Deref for MoConfigurationApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MoConfigurationApplicationId> for ::std::string::String {
-        fn from(value: MoConfigurationApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MoConfigurationApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`action`); set the others with the setters.
+        pub fn new(action: impl ::std::convert::Into<MoAction>) -> Self {
+            Self {
+                action: action.into(),
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                other_actions: ::std::default::Default::default(),
+                other_actions_details: ::std::default::Default::default(),
+                use_conversation: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MoConfigurationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MoConfigurationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MoConfigurationApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MoConfigurationEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MoConfigurationEntityId(::std::string::String);
-    impl ::std::ops::Deref for MoConfigurationEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `other_actions`.
+        pub fn other_actions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.other_actions = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<MoConfigurationEntityId> for ::std::string::String {
-        fn from(value: MoConfigurationEntityId) -> Self {
-            value.0
+        /// Sets `other_actions_details`.
+        pub fn other_actions_details(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MoNonForwardAction>>,
+        ) -> Self {
+            self.other_actions_details = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr for MoConfigurationEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MoConfigurationEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MoConfigurationEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MoConfigurationEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MoConfigurationKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MoConfigurationKeyword(::std::string::String);
-    impl ::std::ops::Deref for MoConfigurationKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MoConfigurationKeyword> for ::std::string::String {
-        fn from(value: MoConfigurationKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MoConfigurationKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MoConfigurationKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MoConfigurationKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MoConfigurationKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `use_conversation`.
+        pub fn use_conversation(
+            mut self,
+            value: impl ::std::convert::Into<UseConversation>,
+        ) -> Self {
+            self.use_conversation = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MoConfigurations`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoConfigurations {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7832,6 +6603,26 @@ pub mod types {
     impl MoConfigurations {
         pub fn builder() -> builder::MoConfigurations {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                configurations: ::std::default::Default::default(),
+                total_count: ::std::option::Option::None,
+            }
+        }
+        /// Sets `configurations`.
+        pub fn configurations(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<StoredMoConfiguration>>,
+        ) -> Self {
+            self.configurations = value.into();
+            self
+        }
+        /// Sets `total_count`.
+        pub fn total_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.total_count = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MoNonForwardAction`
@@ -7854,6 +6645,7 @@ pub mod types {
     }
     ///`MoNonForwardActionBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoNonForwardActionBase {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7864,6 +6656,18 @@ pub mod types {
     impl MoNonForwardActionBase {
         pub fn builder() -> builder::MoNonForwardActionBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<MoActionType>) -> Self {
+            Self {
+                editable: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `editable`.
+        pub fn editable(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.editable = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Network`
@@ -8040,6 +6844,7 @@ pub mod types {
     }
     ///`NetworkStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NetworkStatus {
         #[serde(
@@ -8063,9 +6868,51 @@ pub mod types {
         pub fn builder() -> builder::NetworkStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                brand_tier: ::std::option::Option::None,
+                message_class: ::std::option::Option::None,
+                network: ::std::option::Option::None,
+                state: ::std::option::Option::None,
+                throughput: ::std::option::Option::None,
+            }
+        }
+        /// Sets `brand_tier`.
+        pub fn brand_tier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.brand_tier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_class`.
+        pub fn message_class(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_class = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `network`.
+        pub fn network(mut self, value: impl ::std::convert::Into<Network>) -> Self {
+            self.network = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `state`.
+        pub fn state(mut self, value: impl ::std::convert::Into<NetworkState>) -> Self {
+            self.state = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `throughput`.
+        pub fn throughput(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.throughput = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NoAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NoAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8076,6 +6923,21 @@ pub mod types {
     impl NoAction {
         pub fn builder() -> builder::NoAction {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<NoActionType>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NoActionType`
@@ -8136,6 +6998,7 @@ pub mod types {
     }
     ///`NonProfitBrand`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonProfitBrand {
         pub address: Address2700ea5e,
@@ -8153,23 +7016,19 @@ pub mod types {
             rename = "businessContactFirstName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_contact_first_name: ::std::option::Option<
-            NonProfitBrandBusinessContactFirstName,
-        >,
+        pub business_contact_first_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessContactLastName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_contact_last_name: ::std::option::Option<
-            NonProfitBrandBusinessContactLastName,
-        >,
+        pub business_contact_last_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessDBA",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_dba: ::std::option::Option<NonProfitBrandBusinessDba>,
+        pub business_dba: ::std::option::Option<::std::string::String>,
         #[serde(rename = "countryCode")]
-        pub country_code: NonProfitBrandCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(
             rename = "createdDate",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -8188,623 +7047,176 @@ pub mod types {
         )]
         pub last_modified_date: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "legalName")]
-        pub legal_name: NonProfitBrandLegalName,
-        pub name: NonProfitBrandName,
+        pub legal_name: ::std::string::String,
+        pub name: ::std::string::String,
         #[serde(
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<NonProfitBrandReferenceId>,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<BrandStage>,
         #[serde(rename = "supportEmail")]
         pub support_email: ::std::string::String,
         #[serde(rename = "supportPhone")]
-        pub support_phone: NonProfitBrandSupportPhone,
+        pub support_phone: ::std::string::String,
         #[serde(
             rename = "taxExemptStatus",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub tax_exempt_status: ::std::option::Option<::std::string::String>,
         #[serde(rename = "taxId")]
-        pub tax_id: NonProfitBrandTaxId,
+        pub tax_id: ::std::string::String,
         #[serde(
             rename = "taxIdIssuingCountry",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tax_id_issuing_country: ::std::option::Option<
-            NonProfitBrandTaxIdIssuingCountry,
-        >,
+        pub tax_id_issuing_country: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: NonProfitBrandType,
         pub vertical: Vertical,
-        pub website: NonProfitBrandWebsite,
+        pub website: ::std::string::String,
     }
     impl NonProfitBrand {
         pub fn builder() -> builder::NonProfitBrand {
             Default::default()
         }
-    }
-    ///`NonProfitBrandBusinessContactFirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandBusinessContactFirstName(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandBusinessContactFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandBusinessContactFirstName>
-    for ::std::string::String {
-        fn from(value: NonProfitBrandBusinessContactFirstName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandBusinessContactFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`address`, `country_code`, `legal_name`, `name`, `support_email`, `support_phone`, `tax_id`, `type_`, `vertical`, `website`); set the others with the setters.
+        pub fn new(
+            address: impl ::std::convert::Into<Address2700ea5e>,
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            legal_name: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            support_email: impl ::std::convert::Into<::std::string::String>,
+            support_phone: impl ::std::convert::Into<::std::string::String>,
+            tax_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<NonProfitBrandType>,
+            vertical: impl ::std::convert::Into<Vertical>,
+            website: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                address: address.into(),
+                alternate_business_id: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                business_contact_first_name: ::std::option::Option::None,
+                business_contact_last_name: ::std::option::Option::None,
+                business_dba: ::std::option::Option::None,
+                country_code: country_code.into(),
+                created_date: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                legal_name: legal_name.into(),
+                name: name.into(),
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                support_email: support_email.into(),
+                support_phone: support_phone.into(),
+                tax_exempt_status: ::std::option::Option::None,
+                tax_id: tax_id.into(),
+                tax_id_issuing_country: ::std::option::Option::None,
+                type_: type_.into(),
+                vertical: vertical.into(),
+                website: website.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `alternate_business_id`.
+        pub fn alternate_business_id(
+            mut self,
+            value: impl ::std::convert::Into<BusinessIdentifier>,
+        ) -> Self {
+            self.alternate_business_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NonProfitBrandBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandBusinessContactFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `business_contact_first_name`.
+        pub fn business_contact_first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_contact_first_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`NonProfitBrandBusinessContactLastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandBusinessContactLastName(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandBusinessContactLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `business_contact_last_name`.
+        pub fn business_contact_last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_contact_last_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<NonProfitBrandBusinessContactLastName>
-    for ::std::string::String {
-        fn from(value: NonProfitBrandBusinessContactLastName) -> Self {
-            value.0
+        /// Sets `business_dba`.
+        pub fn business_dba(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_dba = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for NonProfitBrandBusinessContactLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NonProfitBrandBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandBusinessContactLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`NonProfitBrandBusinessDba`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandBusinessDba(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandBusinessDba {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<NonProfitBrandBusinessDba> for ::std::string::String {
-        fn from(value: NonProfitBrandBusinessDba) -> Self {
-            value.0
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<BrandStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for NonProfitBrandBusinessDba {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `tax_exempt_status`.
+        pub fn tax_exempt_status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tax_exempt_status = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NonProfitBrandBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandBusinessDba {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NonProfitBrandCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandCountryCode(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandCountryCode> for ::std::string::String {
-        fn from(value: NonProfitBrandCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NonProfitBrandCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NonProfitBrandLegalName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandLegalName(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandLegalName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandLegalName> for ::std::string::String {
-        fn from(value: NonProfitBrandLegalName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandLegalName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NonProfitBrandLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandLegalName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NonProfitBrandName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandName(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandName> for ::std::string::String {
-        fn from(value: NonProfitBrandName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NonProfitBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NonProfitBrandReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandReferenceId(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandReferenceId> for ::std::string::String {
-        fn from(value: NonProfitBrandReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NonProfitBrandReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NonProfitBrandSupportPhone`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandSupportPhone(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandSupportPhone {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandSupportPhone> for ::std::string::String {
-        fn from(value: NonProfitBrandSupportPhone) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandSupportPhone {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 16usize {
-                return Err("longer than 16 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\+?[1-9]\\d{1,14}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"\\+?[1-9]\\d{1,14}\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NonProfitBrandSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandSupportPhone {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NonProfitBrandTaxId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandTaxId(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandTaxId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandTaxId> for ::std::string::String {
-        fn from(value: NonProfitBrandTaxId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandTaxId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NonProfitBrandTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandTaxId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NonProfitBrandTaxIdIssuingCountry`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandTaxIdIssuingCountry(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandTaxIdIssuingCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandTaxIdIssuingCountry>
-    for ::std::string::String {
-        fn from(value: NonProfitBrandTaxIdIssuingCountry) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandTaxIdIssuingCountry {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NonProfitBrandTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandTaxIdIssuingCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `tax_id_issuing_country`.
+        pub fn tax_id_issuing_country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tax_id_issuing_country = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NonProfitBrandType`
@@ -8861,64 +7273,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`NonProfitBrandWebsite`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonProfitBrandWebsite(::std::string::String);
-    impl ::std::ops::Deref for NonProfitBrandWebsite {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonProfitBrandWebsite> for ::std::string::String {
-        fn from(value: NonProfitBrandWebsite) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonProfitBrandWebsite {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 11usize {
-                return Err("shorter than 11 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NonProfitBrandWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NonProfitBrandWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NonProfitBrandWebsite {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`NumberCapabilityType`
@@ -8995,6 +7349,7 @@ pub mod types {
     }
     ///`NumberPool`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberPool {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9020,6 +7375,53 @@ pub mod types {
     impl NumberPool {
         pub fn builder() -> builder::NumberPool {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                nnid: ::std::option::Option::None,
+                number_pool_id: ::std::option::Option::None,
+                number_pool_status: ::std::option::Option::None,
+                number_pool_type: ::std::option::Option::None,
+                policy: ::std::option::Option::None,
+            }
+        }
+        /// Sets `nnid`.
+        pub fn nnid(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.nnid = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_pool_id`.
+        pub fn number_pool_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_pool_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_pool_status`.
+        pub fn number_pool_status(
+            mut self,
+            value: impl ::std::convert::Into<NumberPoolStatus>,
+        ) -> Self {
+            self.number_pool_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_pool_type`.
+        pub fn number_pool_type(
+            mut self,
+            value: impl ::std::convert::Into<NumberPoolType>,
+        ) -> Self {
+            self.number_pool_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `policy`.
+        pub fn policy(mut self, value: impl ::std::convert::Into<PolicyType>) -> Self {
+            self.policy = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NumberPoolAvailability`
@@ -9210,6 +7612,7 @@ pub mod types {
     }
     ///`NumberPoolUsageApiPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberPoolUsageApiPageResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9221,9 +7624,30 @@ pub mod types {
         pub fn builder() -> builder::NumberPoolUsageApiPageResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NumberPoolUsageApiResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`NumberPoolUsageApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberPoolUsageApiResponse {
         #[serde(
@@ -9246,9 +7670,42 @@ pub mod types {
         pub fn builder() -> builder::NumberPoolUsageApiResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_id: ::std::option::Option::None,
+                campaign_name: ::std::option::Option::None,
+                number_pool_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `campaign_id`.
+        pub fn campaign_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_name`.
+        pub fn campaign_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_pool_id`.
+        pub fn number_pool_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_pool_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NumberPreview`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberPreview {
         #[serde(
@@ -9268,9 +7725,42 @@ pub mod types {
         pub fn builder() -> builder::NumberPreview {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                country_code: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                number_key: ::std::option::Option::None,
+            }
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NumberPreviews`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberPreviews {
         #[serde(
@@ -9283,9 +7773,24 @@ pub mod types {
         pub fn builder() -> builder::NumberPreviews {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                number_previews: ::std::option::Option::None,
+            }
+        }
+        /// Sets `number_previews`.
+        pub fn number_previews(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NumberPreview>>,
+        ) -> Self {
+            self.number_previews = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NumberPrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberPrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9310,9 +7815,45 @@ pub mod types {
         pub fn builder() -> builder::NumberPrice {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                initial_month_price: ::std::option::Option::None,
+                price_per_month: ::std::option::Option::None,
+                setup_price: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `initial_month_price`.
+        pub fn initial_month_price(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.initial_month_price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_month`.
+        pub fn price_per_month(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.price_per_month = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `setup_price`.
+        pub fn setup_price(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.setup_price = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NumberResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberResponse {
         #[serde(
@@ -9324,7 +7865,7 @@ pub mod types {
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<NumberResponseApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub capabilities: ::std::vec::Vec<NumberCapabilityType>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9343,7 +7884,7 @@ pub mod types {
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<NumberResponseEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub keywords: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9378,115 +7919,154 @@ pub mod types {
         pub fn builder() -> builder::NumberResponse {
             Default::default()
         }
-    }
-    ///`NumberResponseApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberResponseApplicationId(::std::string::String);
-    impl ::std::ops::Deref for NumberResponseApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberResponseApplicationId> for ::std::string::String {
-        fn from(value: NumberResponseApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberResponseApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                additional_setup_required: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                capabilities: ::std::default::Default::default(),
+                country: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                edit_permissions: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                keywords: ::std::default::Default::default(),
+                network: ::std::option::Option::None,
+                note: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                number_key: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                reservation_status: ::std::option::Option::None,
+                shared: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                voice_setup: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberResponseApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `additional_setup_required`.
+        pub fn additional_setup_required(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.additional_setup_required = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NumberResponseApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberResponseApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NumberCapabilityType>>,
+        ) -> Self {
+            self.capabilities = value.into();
+            self
         }
-    }
-    ///`NumberResponseEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberResponseEntityId(::std::string::String);
-    impl ::std::ops::Deref for NumberResponseEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<NumberResponseEntityId> for ::std::string::String {
-        fn from(value: NumberResponseEntityId) -> Self {
-            value.0
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for NumberResponseEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `edit_permissions`.
+        pub fn edit_permissions(
+            mut self,
+            value: impl ::std::convert::Into<EditPermissions>,
+        ) -> Self {
+            self.edit_permissions = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberResponseEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NumberResponseEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `keywords`.
+        pub fn keywords(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.keywords = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberResponseEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `network`.
+        pub fn network(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.network = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<NumberPrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reservation_status`.
+        pub fn reservation_status(
+            mut self,
+            value: impl ::std::convert::Into<ReservationStatus>,
+        ) -> Self {
+            self.reservation_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shared`.
+        pub fn shared(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shared = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<NumberType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `voice_setup`.
+        pub fn voice_setup(
+            mut self,
+            value: impl ::std::convert::Into<VoiceSetup>,
+        ) -> Self {
+            self.voice_setup = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NumberType`
@@ -9603,6 +8183,7 @@ pub mod types {
     }
     ///`NumbersResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumbersResponse {
         #[serde(
@@ -9617,9 +8198,30 @@ pub mod types {
         pub fn builder() -> builder::NumbersResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                number_count: ::std::option::Option::None,
+                numbers: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `number_count`.
+        pub fn number_count(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.number_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `numbers`.
+        pub fn numbers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NumberResponse>>,
+        ) -> Self {
+            self.numbers = value.into();
+            self
+        }
     }
     ///`OptIns`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OptIns {
         #[serde(
@@ -9640,9 +8242,45 @@ pub mod types {
         pub fn builder() -> builder::OptIns {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                interactive_voice_response: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                verbal: ::std::option::Option::None,
+                web: ::std::option::Option::None,
+            }
+        }
+        /// Sets `interactive_voice_response`.
+        pub fn interactive_voice_response(
+            mut self,
+            value: impl ::std::convert::Into<InteractiveVoiceResponseOptIn>,
+        ) -> Self {
+            self.interactive_voice_response = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<KeywordOptIn>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `verbal`.
+        pub fn verbal(mut self, value: impl ::std::convert::Into<VerbalOptIn>) -> Self {
+            self.verbal = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `web`.
+        pub fn web(mut self, value: impl ::std::convert::Into<WebOptIn>) -> Self {
+            self.web = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -9656,9 +8294,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PageResponseBrand`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageResponseBrand {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9670,9 +8323,30 @@ pub mod types {
         pub fn builder() -> builder::PageResponseBrand {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Brand>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`PageResponseBrandVet`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageResponseBrandVet {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9684,9 +8358,30 @@ pub mod types {
         pub fn builder() -> builder::PageResponseBrandVet {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BrandVet>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`PageResponseCampaign`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageResponseCampaign {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9697,6 +8392,26 @@ pub mod types {
     impl PageResponseCampaign {
         pub fn builder() -> builder::PageResponseCampaign {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Campaign>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`PolicyType`
@@ -9765,6 +8480,7 @@ pub mod types {
     }
     ///`Priority`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Priority {
         #[serde(
@@ -9792,9 +8508,51 @@ pub mod types {
         pub fn builder() -> builder::Priority {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                daily_submit_limit: ::std::option::Option::None,
+                priority_id: ::std::option::Option::None,
+                priority_type: ::std::option::Option::None,
+                review_time: ::std::option::Option::None,
+            }
+        }
+        /// Sets `daily_submit_limit`.
+        pub fn daily_submit_limit(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.daily_submit_limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `priority_id`.
+        pub fn priority_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.priority_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `priority_type`.
+        pub fn priority_type(
+            mut self,
+            value: impl ::std::convert::Into<PriorityType>,
+        ) -> Self {
+            self.priority_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `review_time`.
+        pub fn review_time(
+            mut self,
+            value: impl ::std::convert::Into<PriorityTimeData>,
+        ) -> Self {
+            self.review_time = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PriorityInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PriorityInfo {
         #[serde(
@@ -9812,9 +8570,33 @@ pub mod types {
         pub fn builder() -> builder::PriorityInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                priority_id: ::std::option::Option::None,
+                submitted_date: ::std::option::Option::None,
+            }
+        }
+        /// Sets `priority_id`.
+        pub fn priority_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.priority_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `submitted_date`.
+        pub fn submitted_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.submitted_date = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PriorityTimeData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PriorityTimeData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9828,6 +8610,26 @@ pub mod types {
     impl PriorityTimeData {
         pub fn builder() -> builder::PriorityTimeData {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                amount: ::std::option::Option::None,
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `amount`.
+        pub fn amount(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.amount = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<PriorityTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PriorityTimeUnit`
@@ -9956,6 +8758,7 @@ pub mod types {
     }
     ///`PrivateCompanyBrand`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PrivateCompanyBrand {
         pub address: Address2700ea5e,
@@ -9973,23 +8776,19 @@ pub mod types {
             rename = "businessContactFirstName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_contact_first_name: ::std::option::Option<
-            PrivateCompanyBrandBusinessContactFirstName,
-        >,
+        pub business_contact_first_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessContactLastName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_contact_last_name: ::std::option::Option<
-            PrivateCompanyBrandBusinessContactLastName,
-        >,
+        pub business_contact_last_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessDBA",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_dba: ::std::option::Option<PrivateCompanyBrandBusinessDba>,
+        pub business_dba: ::std::option::Option<::std::string::String>,
         #[serde(rename = "countryCode")]
-        pub country_code: PrivateCompanyBrandCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(
             rename = "createdDate",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -10008,624 +8807,162 @@ pub mod types {
         )]
         pub last_modified_date: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "legalName")]
-        pub legal_name: PrivateCompanyBrandLegalName,
-        pub name: PrivateCompanyBrandName,
+        pub legal_name: ::std::string::String,
+        pub name: ::std::string::String,
         #[serde(
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<PrivateCompanyBrandReferenceId>,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<BrandStage>,
         #[serde(rename = "supportEmail")]
         pub support_email: ::std::string::String,
         #[serde(rename = "supportPhone")]
-        pub support_phone: PrivateCompanyBrandSupportPhone,
+        pub support_phone: ::std::string::String,
         #[serde(rename = "taxId")]
-        pub tax_id: PrivateCompanyBrandTaxId,
+        pub tax_id: ::std::string::String,
         #[serde(
             rename = "taxIdIssuingCountry",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tax_id_issuing_country: ::std::option::Option<
-            PrivateCompanyBrandTaxIdIssuingCountry,
-        >,
+        pub tax_id_issuing_country: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: PrivateCompanyBrandType,
         pub vertical: Vertical,
-        pub website: PrivateCompanyBrandWebsite,
+        pub website: ::std::string::String,
     }
     impl PrivateCompanyBrand {
         pub fn builder() -> builder::PrivateCompanyBrand {
             Default::default()
         }
-    }
-    ///`PrivateCompanyBrandBusinessContactFirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandBusinessContactFirstName(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandBusinessContactFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandBusinessContactFirstName>
-    for ::std::string::String {
-        fn from(value: PrivateCompanyBrandBusinessContactFirstName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandBusinessContactFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`address`, `country_code`, `legal_name`, `name`, `support_email`, `support_phone`, `tax_id`, `type_`, `vertical`, `website`); set the others with the setters.
+        pub fn new(
+            address: impl ::std::convert::Into<Address2700ea5e>,
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            legal_name: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            support_email: impl ::std::convert::Into<::std::string::String>,
+            support_phone: impl ::std::convert::Into<::std::string::String>,
+            tax_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PrivateCompanyBrandType>,
+            vertical: impl ::std::convert::Into<Vertical>,
+            website: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                address: address.into(),
+                alternate_business_id: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                business_contact_first_name: ::std::option::Option::None,
+                business_contact_last_name: ::std::option::Option::None,
+                business_dba: ::std::option::Option::None,
+                country_code: country_code.into(),
+                created_date: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                legal_name: legal_name.into(),
+                name: name.into(),
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                support_email: support_email.into(),
+                support_phone: support_phone.into(),
+                tax_id: tax_id.into(),
+                tax_id_issuing_country: ::std::option::Option::None,
+                type_: type_.into(),
+                vertical: vertical.into(),
+                website: website.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `alternate_business_id`.
+        pub fn alternate_business_id(
+            mut self,
+            value: impl ::std::convert::Into<BusinessIdentifier>,
+        ) -> Self {
+            self.alternate_business_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PrivateCompanyBrandBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandBusinessContactFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `business_contact_first_name`.
+        pub fn business_contact_first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_contact_first_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PrivateCompanyBrandBusinessContactLastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandBusinessContactLastName(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandBusinessContactLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `business_contact_last_name`.
+        pub fn business_contact_last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_contact_last_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandBusinessContactLastName>
-    for ::std::string::String {
-        fn from(value: PrivateCompanyBrandBusinessContactLastName) -> Self {
-            value.0
+        /// Sets `business_dba`.
+        pub fn business_dba(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_dba = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandBusinessContactLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PrivateCompanyBrandBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandBusinessContactLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PrivateCompanyBrandBusinessDba`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandBusinessDba(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandBusinessDba {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandBusinessDba> for ::std::string::String {
-        fn from(value: PrivateCompanyBrandBusinessDba) -> Self {
-            value.0
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<BrandStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandBusinessDba {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PrivateCompanyBrandBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandBusinessDba {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PrivateCompanyBrandCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandCountryCode(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandCountryCode> for ::std::string::String {
-        fn from(value: PrivateCompanyBrandCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PrivateCompanyBrandCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PrivateCompanyBrandLegalName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandLegalName(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandLegalName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandLegalName> for ::std::string::String {
-        fn from(value: PrivateCompanyBrandLegalName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandLegalName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PrivateCompanyBrandLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandLegalName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PrivateCompanyBrandName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandName(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandName> for ::std::string::String {
-        fn from(value: PrivateCompanyBrandName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PrivateCompanyBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PrivateCompanyBrandReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandReferenceId(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandReferenceId> for ::std::string::String {
-        fn from(value: PrivateCompanyBrandReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PrivateCompanyBrandReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PrivateCompanyBrandSupportPhone`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandSupportPhone(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandSupportPhone {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandSupportPhone>
-    for ::std::string::String {
-        fn from(value: PrivateCompanyBrandSupportPhone) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandSupportPhone {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 16usize {
-                return Err("longer than 16 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\+?[1-9]\\d{1,14}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"\\+?[1-9]\\d{1,14}\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PrivateCompanyBrandSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandSupportPhone {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PrivateCompanyBrandTaxId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandTaxId(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandTaxId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandTaxId> for ::std::string::String {
-        fn from(value: PrivateCompanyBrandTaxId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandTaxId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PrivateCompanyBrandTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandTaxId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PrivateCompanyBrandTaxIdIssuingCountry`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandTaxIdIssuingCountry(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandTaxIdIssuingCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandTaxIdIssuingCountry>
-    for ::std::string::String {
-        fn from(value: PrivateCompanyBrandTaxIdIssuingCountry) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandTaxIdIssuingCountry {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PrivateCompanyBrandTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandTaxIdIssuingCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `tax_id_issuing_country`.
+        pub fn tax_id_issuing_country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tax_id_issuing_country = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PrivateCompanyBrandType`
@@ -10682,64 +9019,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`PrivateCompanyBrandWebsite`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivateCompanyBrandWebsite(::std::string::String);
-    impl ::std::ops::Deref for PrivateCompanyBrandWebsite {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivateCompanyBrandWebsite> for ::std::string::String {
-        fn from(value: PrivateCompanyBrandWebsite) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivateCompanyBrandWebsite {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 11usize {
-                return Err("shorter than 11 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivateCompanyBrandWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PrivateCompanyBrandWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivateCompanyBrandWebsite {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`PromotionMethodType`
@@ -10820,6 +9099,7 @@ pub mod types {
     }
     ///`PublicCnamDeliveryStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PublicCnamDeliveryStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10831,9 +9111,30 @@ pub mod types {
         pub fn builder() -> builder::PublicCnamDeliveryStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reason: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PublicCnamStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PublicCnamStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10845,9 +9146,33 @@ pub mod types {
         pub fn builder() -> builder::PublicCnamStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                delivery: ::std::option::Option::None,
+                storage: ::std::option::Option::None,
+            }
+        }
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<PublicCnamDeliveryStatus>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `storage`.
+        pub fn storage(
+            mut self,
+            value: impl ::std::convert::Into<PublicCnamStorageStatus>,
+        ) -> Self {
+            self.storage = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PublicCnamStorageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PublicCnamStorageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10859,9 +9184,30 @@ pub mod types {
         pub fn builder() -> builder::PublicCnamStorageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reason: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PublicCompanyBrand`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PublicCompanyBrand {
         pub address: Address2700ea5e,
@@ -10876,28 +9222,24 @@ pub mod types {
         )]
         pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "businessContactEmail")]
-        pub business_contact_email: PublicCompanyBrandBusinessContactEmail,
+        pub business_contact_email: ::std::string::String,
         #[serde(
             rename = "businessContactFirstName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_contact_first_name: ::std::option::Option<
-            PublicCompanyBrandBusinessContactFirstName,
-        >,
+        pub business_contact_first_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessContactLastName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_contact_last_name: ::std::option::Option<
-            PublicCompanyBrandBusinessContactLastName,
-        >,
+        pub business_contact_last_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessDBA",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_dba: ::std::option::Option<PublicCompanyBrandBusinessDba>,
+        pub business_dba: ::std::option::Option<::std::string::String>,
         #[serde(rename = "countryCode")]
-        pub country_code: PublicCompanyBrandCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(
             rename = "createdDate",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -10916,745 +9258,172 @@ pub mod types {
         )]
         pub last_modified_date: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "legalName")]
-        pub legal_name: PublicCompanyBrandLegalName,
-        pub name: PublicCompanyBrandName,
+        pub legal_name: ::std::string::String,
+        pub name: ::std::string::String,
         #[serde(
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<PublicCompanyBrandReferenceId>,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<BrandStage>,
         #[serde(rename = "stockExchange")]
         pub stock_exchange: StockExchange,
         #[serde(rename = "stockSymbol")]
-        pub stock_symbol: PublicCompanyBrandStockSymbol,
+        pub stock_symbol: ::std::string::String,
         #[serde(rename = "supportEmail")]
         pub support_email: ::std::string::String,
         #[serde(rename = "supportPhone")]
-        pub support_phone: PublicCompanyBrandSupportPhone,
+        pub support_phone: ::std::string::String,
         #[serde(rename = "taxId")]
-        pub tax_id: PublicCompanyBrandTaxId,
+        pub tax_id: ::std::string::String,
         #[serde(
             rename = "taxIdIssuingCountry",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tax_id_issuing_country: ::std::option::Option<
-            PublicCompanyBrandTaxIdIssuingCountry,
-        >,
+        pub tax_id_issuing_country: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: PublicCompanyBrandType,
         pub vertical: Vertical,
-        pub website: PublicCompanyBrandWebsite,
+        pub website: ::std::string::String,
     }
     impl PublicCompanyBrand {
         pub fn builder() -> builder::PublicCompanyBrand {
             Default::default()
         }
-    }
-    ///`PublicCompanyBrandBusinessContactEmail`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandBusinessContactEmail(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandBusinessContactEmail {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandBusinessContactEmail>
-    for ::std::string::String {
-        fn from(value: PublicCompanyBrandBusinessContactEmail) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandBusinessContactEmail {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`address`, `business_contact_email`, `country_code`, `legal_name`, `name`, `stock_exchange`, `stock_symbol`, `support_email`, `support_phone`, `tax_id`, `type_`, `vertical`, `website`); set the others with the setters.
+        pub fn new(
+            address: impl ::std::convert::Into<Address2700ea5e>,
+            business_contact_email: impl ::std::convert::Into<::std::string::String>,
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            legal_name: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            stock_exchange: impl ::std::convert::Into<StockExchange>,
+            stock_symbol: impl ::std::convert::Into<::std::string::String>,
+            support_email: impl ::std::convert::Into<::std::string::String>,
+            support_phone: impl ::std::convert::Into<::std::string::String>,
+            tax_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PublicCompanyBrandType>,
+            vertical: impl ::std::convert::Into<Vertical>,
+            website: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                address: address.into(),
+                alternate_business_id: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                business_contact_email: business_contact_email.into(),
+                business_contact_first_name: ::std::option::Option::None,
+                business_contact_last_name: ::std::option::Option::None,
+                business_dba: ::std::option::Option::None,
+                country_code: country_code.into(),
+                created_date: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                legal_name: legal_name.into(),
+                name: name.into(),
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                stock_exchange: stock_exchange.into(),
+                stock_symbol: stock_symbol.into(),
+                support_email: support_email.into(),
+                support_phone: support_phone.into(),
+                tax_id: tax_id.into(),
+                tax_id_issuing_country: ::std::option::Option::None,
+                type_: type_.into(),
+                vertical: vertical.into(),
+                website: website.into(),
             }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandBusinessContactEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandBusinessContactEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandBusinessContactEmail {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandBusinessContactFirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandBusinessContactFirstName(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandBusinessContactFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandBusinessContactFirstName>
-    for ::std::string::String {
-        fn from(value: PublicCompanyBrandBusinessContactFirstName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandBusinessContactFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandBusinessContactFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandBusinessContactLastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandBusinessContactLastName(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandBusinessContactLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandBusinessContactLastName>
-    for ::std::string::String {
-        fn from(value: PublicCompanyBrandBusinessContactLastName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandBusinessContactLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandBusinessContactLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandBusinessDba`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandBusinessDba(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandBusinessDba {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandBusinessDba> for ::std::string::String {
-        fn from(value: PublicCompanyBrandBusinessDba) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandBusinessDba {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandBusinessDba {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandCountryCode(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandCountryCode> for ::std::string::String {
-        fn from(value: PublicCompanyBrandCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandLegalName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandLegalName(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandLegalName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandLegalName> for ::std::string::String {
-        fn from(value: PublicCompanyBrandLegalName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandLegalName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PublicCompanyBrandLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandLegalName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandName(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandName> for ::std::string::String {
-        fn from(value: PublicCompanyBrandName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PublicCompanyBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandReferenceId(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandReferenceId> for ::std::string::String {
-        fn from(value: PublicCompanyBrandReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandStockSymbol`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandStockSymbol(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandStockSymbol {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandStockSymbol> for ::std::string::String {
-        fn from(value: PublicCompanyBrandStockSymbol) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandStockSymbol {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 10usize {
-                return Err("longer than 10 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandStockSymbol {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandStockSymbol {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandStockSymbol {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandSupportPhone`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandSupportPhone(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandSupportPhone {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandSupportPhone> for ::std::string::String {
-        fn from(value: PublicCompanyBrandSupportPhone) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandSupportPhone {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 16usize {
-                return Err("longer than 16 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\+?[1-9]\\d{1,14}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"\\+?[1-9]\\d{1,14}\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandSupportPhone {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandTaxId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandTaxId(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandTaxId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandTaxId> for ::std::string::String {
-        fn from(value: PublicCompanyBrandTaxId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandTaxId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PublicCompanyBrandTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandTaxId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PublicCompanyBrandTaxIdIssuingCountry`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandTaxIdIssuingCountry(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandTaxIdIssuingCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandTaxIdIssuingCountry>
-    for ::std::string::String {
-        fn from(value: PublicCompanyBrandTaxIdIssuingCountry) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandTaxIdIssuingCountry {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PublicCompanyBrandTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandTaxIdIssuingCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `alternate_business_id`.
+        pub fn alternate_business_id(
+            mut self,
+            value: impl ::std::convert::Into<BusinessIdentifier>,
+        ) -> Self {
+            self.alternate_business_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `business_contact_first_name`.
+        pub fn business_contact_first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_contact_first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `business_contact_last_name`.
+        pub fn business_contact_last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_contact_last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `business_dba`.
+        pub fn business_dba(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_dba = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<BrandStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tax_id_issuing_country`.
+        pub fn tax_id_issuing_country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tax_id_issuing_country = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PublicCompanyBrandType`
@@ -11713,66 +9482,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`PublicCompanyBrandWebsite`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PublicCompanyBrandWebsite(::std::string::String);
-    impl ::std::ops::Deref for PublicCompanyBrandWebsite {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PublicCompanyBrandWebsite> for ::std::string::String {
-        fn from(value: PublicCompanyBrandWebsite) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PublicCompanyBrandWebsite {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 11usize {
-                return Err("shorter than 11 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PublicCompanyBrandWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PublicCompanyBrandWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PublicCompanyBrandWebsite {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`PullAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PullAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11783,6 +9495,21 @@ pub mod types {
     impl PullAction {
         pub fn builder() -> builder::PullAction {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<PullActionType>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PullActionType`
@@ -11843,18 +9570,19 @@ pub mod types {
     }
     ///`PurchaseNumberRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PurchaseNumberRequest {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PurchaseNumberRequestApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PurchaseNumberRequestEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -11867,122 +9595,51 @@ pub mod types {
         pub fn builder() -> builder::PurchaseNumberRequest {
             Default::default()
         }
-    }
-    ///`PurchaseNumberRequestApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PurchaseNumberRequestApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PurchaseNumberRequestApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PurchaseNumberRequestApplicationId>
-    for ::std::string::String {
-        fn from(value: PurchaseNumberRequestApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PurchaseNumberRequestApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                number_key: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PurchaseNumberRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PurchaseNumberRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PurchaseNumberRequestApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PurchaseNumberRequestEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PurchaseNumberRequestEntityId(::std::string::String);
-    impl ::std::ops::Deref for PurchaseNumberRequestEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PurchaseNumberRequestEntityId> for ::std::string::String {
-        fn from(value: PurchaseNumberRequestEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PurchaseNumberRequestEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PurchaseNumberRequestEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PurchaseNumberRequestEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PurchaseNumberRequestEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RegisterCampaignRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegisterCampaignRequest {
         #[serde(
@@ -11995,9 +9652,24 @@ pub mod types {
         pub fn builder() -> builder::RegisterCampaignRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                priority_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `priority_id`.
+        pub fn priority_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.priority_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RejectionReason`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RejectionReason {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12016,6 +9688,38 @@ pub mod types {
     impl RejectionReason {
         pub fn builder() -> builder::RejectionReason {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                error_code: ::std::option::Option::None,
+                recommended_action: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error_code`.
+        pub fn error_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.error_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recommended_action`.
+        pub fn recommended_action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.recommended_action = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ReservationStatus`
@@ -12088,6 +9792,7 @@ pub mod types {
     }
     ///`ReviewSubmissionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ReviewSubmissionResponse {
         #[serde(
@@ -12100,9 +9805,24 @@ pub mod types {
         pub fn builder() -> builder::ReviewSubmissionResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                request_uuid: ::std::option::Option::None,
+            }
+        }
+        /// Sets `request_uuid`.
+        pub fn request_uuid(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.request_uuid = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ShortCodeCampaignBuilderRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ShortCodeCampaignBuilderRequest {
         #[serde(rename = "brandId")]
@@ -12133,6 +9853,48 @@ pub mod types {
     impl ShortCodeCampaignBuilderRequest {
         pub fn builder() -> builder::ShortCodeCampaignBuilderRequest {
             Default::default()
+        }
+        /// With the required fields (`brand_id`, `campaign_intent`, `campaign_type`, `contact_email`, `cta_methods`, `opt_in_methods`); set the others with the setters.
+        pub fn new(
+            brand_id: impl ::std::convert::Into<::uuid::Uuid>,
+            campaign_intent: impl ::std::convert::Into<::std::string::String>,
+            campaign_type: impl ::std::convert::Into<
+                ShortCodeCampaignBuilderRequestCampaignType,
+            >,
+            contact_email: impl ::std::convert::Into<::std::string::String>,
+            cta_methods: impl ::std::convert::Into<::std::vec::Vec<PromotionMethodType>>,
+            opt_in_methods: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignBuilderOptInMethod>,
+            >,
+        ) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                campaign_attributes: ::std::option::Option::None,
+                campaign_intent: campaign_intent.into(),
+                campaign_type: campaign_type.into(),
+                contact_email: contact_email.into(),
+                contact_phone: ::std::option::Option::None,
+                cta_methods: cta_methods.into(),
+                opt_in_methods: opt_in_methods.into(),
+            }
+        }
+        /// Sets `campaign_attributes`.
+        pub fn campaign_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignBuilderCampaignAttributes>,
+            >,
+        ) -> Self {
+            self.campaign_attributes = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `contact_phone`.
+        pub fn contact_phone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.contact_phone = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ShortCodeCampaignBuilderRequestCampaignType`
@@ -12190,6 +9952,7 @@ pub mod types {
     }
     ///`ShortCodeCampaignBuilderResultData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ShortCodeCampaignBuilderResultData {
         #[serde(rename = "campaignType")]
@@ -12238,6 +10001,88 @@ pub mod types {
     impl ShortCodeCampaignBuilderResultData {
         pub fn builder() -> builder::ShortCodeCampaignBuilderResultData {
             Default::default()
+        }
+        /// With the required fields (`campaign_type`); set the others with the setters.
+        pub fn new(
+            campaign_type: impl ::std::convert::Into<
+                ShortCodeCampaignBuilderResultDataCampaignType,
+            >,
+        ) -> Self {
+            Self {
+                campaign_type: campaign_type.into(),
+                cta: ::std::default::Default::default(),
+                message_flow: ::std::option::Option::None,
+                opt_in_methods: ::std::default::Default::default(),
+                privacy_policy: ::std::option::Option::None,
+                privacy_policy_sample: ::std::option::Option::None,
+                terms_conditions: ::std::option::Option::None,
+                terms_conditions_sample: ::std::option::Option::None,
+                use_case: ::std::option::Option::None,
+            }
+        }
+        /// Sets `cta`.
+        pub fn cta(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CampaignBuilderResultCta>>,
+        ) -> Self {
+            self.cta = value.into();
+            self
+        }
+        /// Sets `message_flow`.
+        pub fn message_flow(
+            mut self,
+            value: impl ::std::convert::Into<ShortCodeCampaignBuilderResultMessageFlow>,
+        ) -> Self {
+            self.message_flow = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `opt_in_methods`.
+        pub fn opt_in_methods(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CampaignBuilderResultOptIn>>,
+        ) -> Self {
+            self.opt_in_methods = value.into();
+            self
+        }
+        /// Sets `privacy_policy`.
+        pub fn privacy_policy(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `privacy_policy_sample`.
+        pub fn privacy_policy_sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy_sample = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_conditions`.
+        pub fn terms_conditions(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_conditions = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_conditions_sample`.
+        pub fn terms_conditions_sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_conditions_sample = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `use_case`.
+        pub fn use_case(
+            mut self,
+            value: impl ::std::convert::Into<ShortCodeUseCase>,
+        ) -> Self {
+            self.use_case = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ShortCodeCampaignBuilderResultDataCampaignType`
@@ -12300,6 +10145,7 @@ pub mod types {
     }
     ///`ShortCodeCampaignBuilderResultMessageFlow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ShortCodeCampaignBuilderResultMessageFlow {
         #[serde(
@@ -12331,6 +10177,56 @@ pub mod types {
     impl ShortCodeCampaignBuilderResultMessageFlow {
         pub fn builder() -> builder::ShortCodeCampaignBuilderResultMessageFlow {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                example_message1: ::std::option::Option::None,
+                example_message2: ::std::option::Option::None,
+                help_message: ::std::option::Option::None,
+                opt_in_message: ::std::option::Option::None,
+                opt_out_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `example_message1`.
+        pub fn example_message1(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.example_message1 = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `example_message2`.
+        pub fn example_message2(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.example_message2 = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `help_message`.
+        pub fn help_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.help_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `opt_in_message`.
+        pub fn opt_in_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.opt_in_message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `opt_out_message`.
+        pub fn opt_out_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.opt_out_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ShortCodeUseCase`
@@ -12445,6 +10341,7 @@ pub mod types {
     }
     ///`SmppForwardAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmppForwardAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12455,6 +10352,21 @@ pub mod types {
     impl SmppForwardAction {
         pub fn builder() -> builder::SmppForwardAction {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<SmppForwardActionType>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SmppForwardActionType`
@@ -12591,6 +10503,7 @@ pub mod types {
     }
     ///`StatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StatusResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12601,6 +10514,26 @@ pub mod types {
     impl StatusResponse {
         pub fn builder() -> builder::StatusResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reason: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`StockExchange`
@@ -12760,6 +10693,7 @@ pub mod types {
     }
     ///`StoredMoConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StoredMoConfiguration {
         pub action: MoAction,
@@ -12767,15 +10701,15 @@ pub mod types {
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<StoredMoConfigurationApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<StoredMoConfigurationEntityId>,
-        pub key: StoredMoConfigurationKey,
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        pub key: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<StoredMoConfigurationKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "otherActions",
             default,
@@ -12798,233 +10732,74 @@ pub mod types {
         pub fn builder() -> builder::StoredMoConfiguration {
             Default::default()
         }
-    }
-    ///`StoredMoConfigurationApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct StoredMoConfigurationApplicationId(::std::string::String);
-    impl ::std::ops::Deref for StoredMoConfigurationApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<StoredMoConfigurationApplicationId>
-    for ::std::string::String {
-        fn from(value: StoredMoConfigurationApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for StoredMoConfigurationApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`action`, `key`); set the others with the setters.
+        pub fn new(
+            action: impl ::std::convert::Into<MoAction>,
+            key: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                action: action.into(),
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                key: key.into(),
+                keyword: ::std::option::Option::None,
+                other_actions: ::std::default::Default::default(),
+                other_actions_details: ::std::default::Default::default(),
+                use_conversation: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for StoredMoConfigurationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for StoredMoConfigurationApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for StoredMoConfigurationApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`StoredMoConfigurationEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct StoredMoConfigurationEntityId(::std::string::String);
-    impl ::std::ops::Deref for StoredMoConfigurationEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `other_actions`.
+        pub fn other_actions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.other_actions = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<StoredMoConfigurationEntityId> for ::std::string::String {
-        fn from(value: StoredMoConfigurationEntityId) -> Self {
-            value.0
+        /// Sets `other_actions_details`.
+        pub fn other_actions_details(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MoNonForwardAction>>,
+        ) -> Self {
+            self.other_actions_details = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr for StoredMoConfigurationEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for StoredMoConfigurationEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for StoredMoConfigurationEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for StoredMoConfigurationEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`StoredMoConfigurationKey`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct StoredMoConfigurationKey(::std::string::String);
-    impl ::std::ops::Deref for StoredMoConfigurationKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<StoredMoConfigurationKey> for ::std::string::String {
-        fn from(value: StoredMoConfigurationKey) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for StoredMoConfigurationKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for StoredMoConfigurationKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for StoredMoConfigurationKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for StoredMoConfigurationKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`StoredMoConfigurationKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct StoredMoConfigurationKeyword(::std::string::String);
-    impl ::std::ops::Deref for StoredMoConfigurationKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<StoredMoConfigurationKeyword> for ::std::string::String {
-        fn from(value: StoredMoConfigurationKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for StoredMoConfigurationKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for StoredMoConfigurationKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for StoredMoConfigurationKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for StoredMoConfigurationKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `use_conversation`.
+        pub fn use_conversation(
+            mut self,
+            value: impl ::std::convert::Into<UseConversation>,
+        ) -> Self {
+            self.use_conversation = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TenDlcAiReviewRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TenDlcAiReviewRequest {
         #[serde(rename = "ageGated")]
@@ -13072,6 +10847,64 @@ pub mod types {
     impl TenDlcAiReviewRequest {
         pub fn builder() -> builder::TenDlcAiReviewRequest {
             Default::default()
+        }
+        /// With the required fields (`age_gated`, `brand_name`, `brand_support_email`, `brand_website`, `cta_website`, `ctas`, `customer_care_email`, `direct_lending`, `help_message`, `message_examples`, `message_flow`, `opt_in_message`, `opt_out_message`, `program_description`, `review_type`, `use_cases`); set the others with the setters.
+        pub fn new(
+            age_gated: impl ::std::convert::Into<bool>,
+            brand_name: impl ::std::convert::Into<::std::string::String>,
+            brand_support_email: impl ::std::convert::Into<::std::string::String>,
+            brand_website: impl ::std::convert::Into<::std::string::String>,
+            cta_website: impl ::std::convert::Into<::std::string::String>,
+            ctas: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+            customer_care_email: impl ::std::convert::Into<::std::string::String>,
+            direct_lending: impl ::std::convert::Into<bool>,
+            help_message: impl ::std::convert::Into<::std::string::String>,
+            message_examples: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            message_flow: impl ::std::convert::Into<::std::string::String>,
+            opt_in_message: impl ::std::convert::Into<::std::string::String>,
+            opt_out_message: impl ::std::convert::Into<::std::string::String>,
+            program_description: impl ::std::convert::Into<::std::string::String>,
+            review_type: impl ::std::convert::Into<TenDlcAiReviewRequestReviewType>,
+            use_cases: impl ::std::convert::Into<::std::vec::Vec<TenDlcUseCase>>,
+        ) -> Self {
+            Self {
+                age_gated: age_gated.into(),
+                brand_name: brand_name.into(),
+                brand_support_email: brand_support_email.into(),
+                brand_website: brand_website.into(),
+                cta_website: cta_website.into(),
+                ctas: ctas.into(),
+                customer_care_email: customer_care_email.into(),
+                direct_lending: direct_lending.into(),
+                help_message: help_message.into(),
+                message_examples: message_examples.into(),
+                message_flow: message_flow.into(),
+                opt_in_message: opt_in_message.into(),
+                opt_out_message: opt_out_message.into(),
+                privacy_policy_url: ::std::option::Option::None,
+                program_description: program_description.into(),
+                review_type: review_type.into(),
+                terms_and_conditions_url: ::std::option::Option::None,
+                use_cases: use_cases.into(),
+            }
+        }
+        /// Sets `privacy_policy_url`.
+        pub fn privacy_policy_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_and_conditions_url`.
+        pub fn terms_and_conditions_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_and_conditions_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TenDlcAiReviewRequestReviewType`
@@ -13129,6 +10962,7 @@ pub mod types {
     }
     ///`TenDlcCampaign`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TenDlcCampaign {
         #[serde(rename = "ageGated", default)]
@@ -13156,16 +10990,16 @@ pub mod types {
         )]
         pub campaign_feedback: ::std::option::Option<CampaignFeedback>,
         #[serde(rename = "confirmationMessage")]
-        pub confirmation_message: TenDlcCampaignConfirmationMessage,
+        pub confirmation_message: ::std::string::String,
         #[serde(
             rename = "createdDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub created_date: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "customerCareEmail")]
-        pub customer_care_email: TenDlcCampaignCustomerCareEmail,
+        pub customer_care_email: ::std::string::String,
         #[serde(rename = "customerCarePhone")]
-        pub customer_care_phone: TenDlcCampaignCustomerCarePhone,
+        pub customer_care_phone: ::std::string::String,
         #[serde(rename = "directLending", default)]
         pub direct_lending: bool,
         #[serde(rename = "embeddedLink", default)]
@@ -13178,14 +11012,14 @@ pub mod types {
         )]
         pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "exampleMessages")]
-        pub example_messages: ::std::vec::Vec<TenDlcCampaignExampleMessagesItem>,
+        pub example_messages: ::std::vec::Vec<::std::string::String>,
         #[serde(
             rename = "externalCampaignId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub external_campaign_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "helpMessage")]
-        pub help_message: TenDlcCampaignHelpMessage,
+        pub help_message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
         #[serde(
@@ -13203,7 +11037,7 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub mms_sample_files: ::std::vec::Vec<::std::string::String>,
-        pub name: TenDlcCampaignName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "numberKeys",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -13228,16 +11062,16 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub priority: ::std::option::Option<PriorityInfo>,
         #[serde(rename = "programSummary")]
-        pub program_summary: TenDlcCampaignProgramSummary,
+        pub program_summary: ::std::string::String,
         #[serde(
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<TenDlcCampaignReferenceId>,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<CampaignStage>,
         #[serde(rename = "stopMessage")]
-        pub stop_message: TenDlcCampaignStopMessage,
+        pub stop_message: ::std::string::String,
         #[serde(
             rename = "supportingDocuments",
             default,
@@ -13245,7 +11079,7 @@ pub mod types {
         )]
         pub supporting_documents: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "termsAndConditionsUrl")]
-        pub terms_and_conditions_url: TenDlcCampaignTermsAndConditionsUrl,
+        pub terms_and_conditions_url: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TenDlcCampaignType,
         #[serde(rename = "useCases")]
@@ -13255,9 +11089,234 @@ pub mod types {
         pub fn builder() -> builder::TenDlcCampaign {
             Default::default()
         }
+        /// With the required fields (`brand_id`, `confirmation_message`, `customer_care_email`, `customer_care_phone`, `example_messages`, `help_message`, `low_volume`, `message_types`, `name`, `opt_ins`, `program_summary`, `stop_message`, `terms_and_conditions_url`, `type_`, `use_cases`); set the others with the setters.
+        pub fn new(
+            brand_id: impl ::std::convert::Into<::uuid::Uuid>,
+            confirmation_message: impl ::std::convert::Into<::std::string::String>,
+            customer_care_email: impl ::std::convert::Into<::std::string::String>,
+            customer_care_phone: impl ::std::convert::Into<::std::string::String>,
+            example_messages: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            help_message: impl ::std::convert::Into<::std::string::String>,
+            low_volume: impl ::std::convert::Into<bool>,
+            message_types: impl ::std::convert::Into<::std::vec::Vec<MessageType>>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            opt_ins: impl ::std::convert::Into<OptIns>,
+            program_summary: impl ::std::convert::Into<::std::string::String>,
+            stop_message: impl ::std::convert::Into<::std::string::String>,
+            terms_and_conditions_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TenDlcCampaignType>,
+            use_cases: impl ::std::convert::Into<::std::vec::Vec<TenDlcUseCase>>,
+        ) -> Self {
+            Self {
+                age_gated: ::std::default::Default::default(),
+                appeal_data: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                brand_id: brand_id.into(),
+                brand_preview: ::std::option::Option::None,
+                campaign_feedback: ::std::option::Option::None,
+                confirmation_message: confirmation_message.into(),
+                created_date: ::std::option::Option::None,
+                customer_care_email: customer_care_email.into(),
+                customer_care_phone: customer_care_phone.into(),
+                direct_lending: ::std::default::Default::default(),
+                embedded_link: ::std::default::Default::default(),
+                embedded_phone: ::std::default::Default::default(),
+                entity_id: ::std::option::Option::None,
+                example_messages: example_messages.into(),
+                external_campaign_id: ::std::option::Option::None,
+                help_message: help_message.into(),
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                low_volume: low_volume.into(),
+                message_types: message_types.into(),
+                mms_sample_files: ::std::default::Default::default(),
+                name: name.into(),
+                number_keys: ::std::option::Option::None,
+                number_pool: ::std::option::Option::None,
+                number_previews: ::std::option::Option::None,
+                numbers: ::std::option::Option::None,
+                opt_ins: opt_ins.into(),
+                policy: ::std::option::Option::None,
+                priority: ::std::option::Option::None,
+                program_summary: program_summary.into(),
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                stop_message: stop_message.into(),
+                supporting_documents: ::std::default::Default::default(),
+                terms_and_conditions_url: terms_and_conditions_url.into(),
+                type_: type_.into(),
+                use_cases: use_cases.into(),
+            }
+        }
+        /// Sets `age_gated`.
+        pub fn age_gated(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.age_gated = value.into();
+            self
+        }
+        /// Sets `appeal_data`.
+        pub fn appeal_data(
+            mut self,
+            value: impl ::std::convert::Into<AppealData>,
+        ) -> Self {
+            self.appeal_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `brand_preview`.
+        pub fn brand_preview(
+            mut self,
+            value: impl ::std::convert::Into<BrandPreview>,
+        ) -> Self {
+            self.brand_preview = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_feedback`.
+        pub fn campaign_feedback(
+            mut self,
+            value: impl ::std::convert::Into<CampaignFeedback>,
+        ) -> Self {
+            self.campaign_feedback = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `direct_lending`.
+        pub fn direct_lending(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.direct_lending = value.into();
+            self
+        }
+        /// Sets `embedded_link`.
+        pub fn embedded_link(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.embedded_link = value.into();
+            self
+        }
+        /// Sets `embedded_phone`.
+        pub fn embedded_phone(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.embedded_phone = value.into();
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `external_campaign_id`.
+        pub fn external_campaign_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_campaign_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mms_sample_files`.
+        pub fn mms_sample_files(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.mms_sample_files = value.into();
+            self
+        }
+        /// Sets `number_keys`.
+        pub fn number_keys(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.number_keys = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_pool`.
+        pub fn number_pool(
+            mut self,
+            value: impl ::std::convert::Into<NumberPool>,
+        ) -> Self {
+            self.number_pool = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_previews`.
+        pub fn number_previews(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NumberPreview>>,
+        ) -> Self {
+            self.number_previews = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `numbers`.
+        pub fn numbers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.numbers = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `policy`.
+        pub fn policy(mut self, value: impl ::std::convert::Into<PolicyType>) -> Self {
+            self.policy = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<PriorityInfo>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<CampaignStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `supporting_documents`.
+        pub fn supporting_documents(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.supporting_documents = value.into();
+            self
+        }
     }
     ///`TenDlcCampaignBuilderRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TenDlcCampaignBuilderRequest {
         #[serde(rename = "brandId")]
@@ -13281,6 +11340,37 @@ pub mod types {
     impl TenDlcCampaignBuilderRequest {
         pub fn builder() -> builder::TenDlcCampaignBuilderRequest {
             Default::default()
+        }
+        /// With the required fields (`brand_id`, `campaign_intent`, `campaign_type`, `contact_email`, `opt_in_methods`); set the others with the setters.
+        pub fn new(
+            brand_id: impl ::std::convert::Into<::uuid::Uuid>,
+            campaign_intent: impl ::std::convert::Into<::std::string::String>,
+            campaign_type: impl ::std::convert::Into<
+                TenDlcCampaignBuilderRequestCampaignType,
+            >,
+            contact_email: impl ::std::convert::Into<::std::string::String>,
+            opt_in_methods: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignBuilderOptInMethod>,
+            >,
+        ) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                campaign_attributes: ::std::option::Option::None,
+                campaign_intent: campaign_intent.into(),
+                campaign_type: campaign_type.into(),
+                contact_email: contact_email.into(),
+                opt_in_methods: opt_in_methods.into(),
+            }
+        }
+        /// Sets `campaign_attributes`.
+        pub fn campaign_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignBuilderCampaignAttributes>,
+            >,
+        ) -> Self {
+            self.campaign_attributes = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TenDlcCampaignBuilderRequestCampaignType`
@@ -13338,6 +11428,7 @@ pub mod types {
     }
     ///`TenDlcCampaignBuilderResultData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TenDlcCampaignBuilderResultData {
         #[serde(rename = "campaignType")]
@@ -13382,6 +11473,79 @@ pub mod types {
     impl TenDlcCampaignBuilderResultData {
         pub fn builder() -> builder::TenDlcCampaignBuilderResultData {
             Default::default()
+        }
+        /// With the required fields (`campaign_type`); set the others with the setters.
+        pub fn new(
+            campaign_type: impl ::std::convert::Into<
+                TenDlcCampaignBuilderResultDataCampaignType,
+            >,
+        ) -> Self {
+            Self {
+                campaign_type: campaign_type.into(),
+                message_flow: ::std::option::Option::None,
+                opt_in_methods: ::std::default::Default::default(),
+                privacy_policy: ::std::option::Option::None,
+                privacy_policy_sample: ::std::option::Option::None,
+                terms_conditions: ::std::option::Option::None,
+                terms_conditions_sample: ::std::option::Option::None,
+                use_case: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_flow`.
+        pub fn message_flow(
+            mut self,
+            value: impl ::std::convert::Into<TenDlcCampaignBuilderResultMessageFlow>,
+        ) -> Self {
+            self.message_flow = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `opt_in_methods`.
+        pub fn opt_in_methods(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CampaignBuilderResultOptIn>>,
+        ) -> Self {
+            self.opt_in_methods = value.into();
+            self
+        }
+        /// Sets `privacy_policy`.
+        pub fn privacy_policy(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `privacy_policy_sample`.
+        pub fn privacy_policy_sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy_sample = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_conditions`.
+        pub fn terms_conditions(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_conditions = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_conditions_sample`.
+        pub fn terms_conditions_sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_conditions_sample = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `use_case`.
+        pub fn use_case(
+            mut self,
+            value: impl ::std::convert::Into<TenDlcUseCase>,
+        ) -> Self {
+            self.use_case = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TenDlcCampaignBuilderResultDataCampaignType`
@@ -13443,6 +11607,7 @@ pub mod types {
     }
     ///`TenDlcCampaignBuilderResultMessageFlow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TenDlcCampaignBuilderResultMessageFlow {
         #[serde(
@@ -13475,603 +11640,55 @@ pub mod types {
         pub fn builder() -> builder::TenDlcCampaignBuilderResultMessageFlow {
             Default::default()
         }
-    }
-    ///`TenDlcCampaignConfirmationMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignConfirmationMessage(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignConfirmationMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignConfirmationMessage>
-    for ::std::string::String {
-        fn from(value: TenDlcCampaignConfirmationMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignConfirmationMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 320usize {
-                return Err("longer than 320 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                example_message1: ::std::option::Option::None,
+                example_message2: ::std::option::Option::None,
+                help_message: ::std::option::Option::None,
+                opt_in_message: ::std::option::Option::None,
+                opt_out_message: ::std::option::Option::None,
             }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignConfirmationMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `example_message1`.
+        pub fn example_message1(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.example_message1 = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TenDlcCampaignConfirmationMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `example_message2`.
+        pub fn example_message2(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.example_message2 = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignConfirmationMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `help_message`.
+        pub fn help_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.help_message = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`TenDlcCampaignCustomerCareEmail`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignCustomerCareEmail(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignCustomerCareEmail {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `opt_in_message`.
+        pub fn opt_in_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.opt_in_message = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<TenDlcCampaignCustomerCareEmail>
-    for ::std::string::String {
-        fn from(value: TenDlcCampaignCustomerCareEmail) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignCustomerCareEmail {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignCustomerCareEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TenDlcCampaignCustomerCareEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignCustomerCareEmail {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TenDlcCampaignCustomerCarePhone`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignCustomerCarePhone(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignCustomerCarePhone {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignCustomerCarePhone>
-    for ::std::string::String {
-        fn from(value: TenDlcCampaignCustomerCarePhone) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignCustomerCarePhone {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 16usize {
-                return Err("longer than 16 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\+?[1-9]\\d{1,14}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"\\+?[1-9]\\d{1,14}\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignCustomerCarePhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TenDlcCampaignCustomerCarePhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignCustomerCarePhone {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TenDlcCampaignExampleMessagesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignExampleMessagesItem(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignExampleMessagesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignExampleMessagesItem>
-    for ::std::string::String {
-        fn from(value: TenDlcCampaignExampleMessagesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignExampleMessagesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 320usize {
-                return Err("longer than 320 characters".into());
-            }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignExampleMessagesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TenDlcCampaignExampleMessagesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignExampleMessagesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TenDlcCampaignHelpMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignHelpMessage(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignHelpMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignHelpMessage> for ::std::string::String {
-        fn from(value: TenDlcCampaignHelpMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignHelpMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 320usize {
-                return Err("longer than 320 characters".into());
-            }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignHelpMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TenDlcCampaignHelpMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignHelpMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TenDlcCampaignName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignName(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignName> for ::std::string::String {
-        fn from(value: TenDlcCampaignName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("[A-Za-z0-9_ ]*").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"[A-Za-z0-9_ ]*\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TenDlcCampaignName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TenDlcCampaignProgramSummary`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignProgramSummary(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignProgramSummary {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignProgramSummary> for ::std::string::String {
-        fn from(value: TenDlcCampaignProgramSummary) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignProgramSummary {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 40usize {
-                return Err("shorter than 40 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignProgramSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TenDlcCampaignProgramSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignProgramSummary {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TenDlcCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignReferenceId> for ::std::string::String {
-        fn from(value: TenDlcCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TenDlcCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TenDlcCampaignStopMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignStopMessage(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignStopMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignStopMessage> for ::std::string::String {
-        fn from(value: TenDlcCampaignStopMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignStopMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 320usize {
-                return Err("longer than 320 characters".into());
-            }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignStopMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TenDlcCampaignStopMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignStopMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TenDlcCampaignTermsAndConditionsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TenDlcCampaignTermsAndConditionsUrl(::std::string::String);
-    impl ::std::ops::Deref for TenDlcCampaignTermsAndConditionsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TenDlcCampaignTermsAndConditionsUrl>
-    for ::std::string::String {
-        fn from(value: TenDlcCampaignTermsAndConditionsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TenDlcCampaignTermsAndConditionsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 11usize {
-                return Err("shorter than 11 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TenDlcCampaignTermsAndConditionsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TenDlcCampaignTermsAndConditionsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TenDlcCampaignTermsAndConditionsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `opt_out_message`.
+        pub fn opt_out_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.opt_out_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TenDlcCampaignType`
@@ -14249,15 +11866,14 @@ pub mod types {
     pub enum TollFreeBrand {}
     ///`TollFreeCampaign`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TollFreeCampaign {
         #[serde(
             rename = "additionalInformation",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub additional_information: ::std::option::Option<
-            TollFreeCampaignAdditionalInformation,
-        >,
+        pub additional_information: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "appealData",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -14291,14 +11907,14 @@ pub mod types {
         )]
         pub created_date: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "customerCareEmail")]
-        pub customer_care_email: TollFreeCampaignCustomerCareEmail,
+        pub customer_care_email: ::std::string::String,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "exampleMessage")]
-        pub example_message: TollFreeCampaignExampleMessage,
+        pub example_message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
         #[serde(
@@ -14308,7 +11924,7 @@ pub mod types {
         pub last_modified_date: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "messageVolume")]
         pub message_volume: TollFreeMessageVolume,
-        pub name: TollFreeCampaignName,
+        pub name: ::std::string::String,
         #[serde(
             rename = "numberKeys",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -14333,12 +11949,12 @@ pub mod types {
         )]
         pub privacy_policy_url: ::std::option::Option<::std::string::String>,
         #[serde(rename = "programSummary")]
-        pub program_summary: TollFreeCampaignProgramSummary,
+        pub program_summary: ::std::string::String,
         #[serde(
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<TollFreeCampaignReferenceId>,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<CampaignStage>,
         #[serde(
@@ -14355,66 +11971,194 @@ pub mod types {
         pub fn builder() -> builder::TollFreeCampaign {
             Default::default()
         }
-    }
-    ///`TollFreeCampaignAdditionalInformation`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeCampaignAdditionalInformation(::std::string::String);
-    impl ::std::ops::Deref for TollFreeCampaignAdditionalInformation {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeCampaignAdditionalInformation>
-    for ::std::string::String {
-        fn from(value: TollFreeCampaignAdditionalInformation) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeCampaignAdditionalInformation {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`brand_id`, `customer_care_email`, `example_message`, `message_volume`, `name`, `opt_in_image_ur_ls`, `opt_ins`, `program_summary`, `type_`, `use_case`); set the others with the setters.
+        pub fn new(
+            brand_id: impl ::std::convert::Into<::uuid::Uuid>,
+            customer_care_email: impl ::std::convert::Into<::std::string::String>,
+            example_message: impl ::std::convert::Into<::std::string::String>,
+            message_volume: impl ::std::convert::Into<TollFreeMessageVolume>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            opt_in_image_ur_ls: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            opt_ins: impl ::std::convert::Into<OptIns>,
+            program_summary: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TollFreeCampaignType>,
+            use_case: impl ::std::convert::Into<TollFreeUseCase>,
+        ) -> Self {
+            Self {
+                additional_information: ::std::option::Option::None,
+                appeal_data: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                brand_id: brand_id.into(),
+                brand_preview: ::std::option::Option::None,
+                campaign_feedback: ::std::option::Option::None,
+                campaign_verify_token: ::std::option::Option::None,
+                created_date: ::std::option::Option::None,
+                customer_care_email: customer_care_email.into(),
+                entity_id: ::std::option::Option::None,
+                example_message: example_message.into(),
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                message_volume: message_volume.into(),
+                name: name.into(),
+                number_keys: ::std::option::Option::None,
+                number_previews: ::std::option::Option::None,
+                numbers: ::std::option::Option::None,
+                opt_in_image_ur_ls: opt_in_image_ur_ls.into(),
+                opt_ins: opt_ins.into(),
+                priority: ::std::option::Option::None,
+                privacy_policy_url: ::std::option::Option::None,
+                program_summary: program_summary.into(),
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                terms_and_conditions_url: ::std::option::Option::None,
+                type_: type_.into(),
+                use_case: use_case.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TollFreeCampaignAdditionalInformation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `additional_information`.
+        pub fn additional_information(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.additional_information = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeCampaignAdditionalInformation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `appeal_data`.
+        pub fn appeal_data(
+            mut self,
+            value: impl ::std::convert::Into<AppealData>,
+        ) -> Self {
+            self.appeal_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TollFreeCampaignAdditionalInformation {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `brand_preview`.
+        pub fn brand_preview(
+            mut self,
+            value: impl ::std::convert::Into<BrandPreview>,
+        ) -> Self {
+            self.brand_preview = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_feedback`.
+        pub fn campaign_feedback(
+            mut self,
+            value: impl ::std::convert::Into<CampaignFeedback>,
+        ) -> Self {
+            self.campaign_feedback = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_verify_token`.
+        pub fn campaign_verify_token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_verify_token = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_keys`.
+        pub fn number_keys(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.number_keys = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_previews`.
+        pub fn number_previews(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NumberPreview>>,
+        ) -> Self {
+            self.number_previews = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `numbers`.
+        pub fn numbers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.numbers = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<PriorityInfo>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `privacy_policy_url`.
+        pub fn privacy_policy_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<CampaignStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_and_conditions_url`.
+        pub fn terms_and_conditions_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_and_conditions_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TollFreeCampaignBuilderRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TollFreeCampaignBuilderRequest {
         #[serde(rename = "brandId")]
@@ -14431,6 +12175,26 @@ pub mod types {
     impl TollFreeCampaignBuilderRequest {
         pub fn builder() -> builder::TollFreeCampaignBuilderRequest {
             Default::default()
+        }
+        /// With the required fields (`brand_id`, `campaign_intent`, `campaign_type`, `contact_email`, `opt_in_methods`); set the others with the setters.
+        pub fn new(
+            brand_id: impl ::std::convert::Into<::uuid::Uuid>,
+            campaign_intent: impl ::std::convert::Into<::std::string::String>,
+            campaign_type: impl ::std::convert::Into<
+                TollFreeCampaignBuilderRequestCampaignType,
+            >,
+            contact_email: impl ::std::convert::Into<::std::string::String>,
+            opt_in_methods: impl ::std::convert::Into<
+                ::std::vec::Vec<CampaignBuilderOptInMethod>,
+            >,
+        ) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                campaign_intent: campaign_intent.into(),
+                campaign_type: campaign_type.into(),
+                contact_email: contact_email.into(),
+                opt_in_methods: opt_in_methods.into(),
+            }
         }
     }
     ///`TollFreeCampaignBuilderRequestCampaignType`
@@ -14488,6 +12252,7 @@ pub mod types {
     }
     ///`TollFreeCampaignBuilderResultData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TollFreeCampaignBuilderResultData {
         #[serde(rename = "campaignType")]
@@ -14539,6 +12304,88 @@ pub mod types {
     impl TollFreeCampaignBuilderResultData {
         pub fn builder() -> builder::TollFreeCampaignBuilderResultData {
             Default::default()
+        }
+        /// With the required fields (`campaign_type`); set the others with the setters.
+        pub fn new(
+            campaign_type: impl ::std::convert::Into<
+                TollFreeCampaignBuilderResultDataCampaignType,
+            >,
+        ) -> Self {
+            Self {
+                campaign_type: campaign_type.into(),
+                channel_note: ::std::option::Option::None,
+                message_flow: ::std::option::Option::None,
+                opt_in_methods: ::std::default::Default::default(),
+                privacy_policy: ::std::option::Option::None,
+                privacy_policy_sample: ::std::option::Option::None,
+                terms_conditions: ::std::option::Option::None,
+                terms_conditions_sample: ::std::option::Option::None,
+                use_case: ::std::option::Option::None,
+            }
+        }
+        /// Sets `channel_note`.
+        pub fn channel_note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.channel_note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_flow`.
+        pub fn message_flow(
+            mut self,
+            value: impl ::std::convert::Into<TollFreeCampaignBuilderResultMessageFlow>,
+        ) -> Self {
+            self.message_flow = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `opt_in_methods`.
+        pub fn opt_in_methods(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CampaignBuilderResultOptIn>>,
+        ) -> Self {
+            self.opt_in_methods = value.into();
+            self
+        }
+        /// Sets `privacy_policy`.
+        pub fn privacy_policy(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `privacy_policy_sample`.
+        pub fn privacy_policy_sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy_sample = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_conditions`.
+        pub fn terms_conditions(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_conditions = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `terms_conditions_sample`.
+        pub fn terms_conditions_sample(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_conditions_sample = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `use_case`.
+        pub fn use_case(
+            mut self,
+            value: impl ::std::convert::Into<TollFreeUseCase>,
+        ) -> Self {
+            self.use_case = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TollFreeCampaignBuilderResultDataCampaignType`
@@ -14601,6 +12448,7 @@ pub mod types {
     }
     ///`TollFreeCampaignBuilderResultMessageFlow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TollFreeCampaignBuilderResultMessageFlow {
         #[serde(
@@ -14613,295 +12461,19 @@ pub mod types {
         pub fn builder() -> builder::TollFreeCampaignBuilderResultMessageFlow {
             Default::default()
         }
-    }
-    ///`TollFreeCampaignCustomerCareEmail`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeCampaignCustomerCareEmail(::std::string::String);
-    impl ::std::ops::Deref for TollFreeCampaignCustomerCareEmail {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeCampaignCustomerCareEmail>
-    for ::std::string::String {
-        fn from(value: TollFreeCampaignCustomerCareEmail) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeCampaignCustomerCareEmail {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                example_message: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TollFreeCampaignCustomerCareEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeCampaignCustomerCareEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TollFreeCampaignCustomerCareEmail {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeCampaignExampleMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeCampaignExampleMessage(::std::string::String);
-    impl ::std::ops::Deref for TollFreeCampaignExampleMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeCampaignExampleMessage> for ::std::string::String {
-        fn from(value: TollFreeCampaignExampleMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeCampaignExampleMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TollFreeCampaignExampleMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeCampaignExampleMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TollFreeCampaignExampleMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeCampaignName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeCampaignName(::std::string::String);
-    impl ::std::ops::Deref for TollFreeCampaignName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeCampaignName> for ::std::string::String {
-        fn from(value: TollFreeCampaignName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeCampaignName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("[A-Za-z0-9_ ]*").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"[A-Za-z0-9_ ]*\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TollFreeCampaignName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TollFreeCampaignName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TollFreeCampaignName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeCampaignProgramSummary`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeCampaignProgramSummary(::std::string::String);
-    impl ::std::ops::Deref for TollFreeCampaignProgramSummary {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeCampaignProgramSummary> for ::std::string::String {
-        fn from(value: TollFreeCampaignProgramSummary) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeCampaignProgramSummary {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TollFreeCampaignProgramSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeCampaignProgramSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TollFreeCampaignProgramSummary {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for TollFreeCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeCampaignReferenceId> for ::std::string::String {
-        fn from(value: TollFreeCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TollFreeCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TollFreeCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TollFreeCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `example_message`.
+        pub fn example_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.example_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TollFreeCampaignType`
@@ -15062,15 +12634,14 @@ pub mod types {
     }
     ///`TollFreeUnifiedNumberCampaignApiModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TollFreeUnifiedNumberCampaignApiModel {
         #[serde(
             rename = "additionalInformation",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub additional_information: ::std::option::Option<
-            TollFreeUnifiedNumberCampaignApiModelAdditionalInformation,
-        >,
+        pub additional_information: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<Address2700ea5e>,
         #[serde(
@@ -15079,30 +12650,26 @@ pub mod types {
         )]
         pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "businessContactFirstName")]
-        pub business_contact_first_name: TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName,
+        pub business_contact_first_name: ::std::string::String,
         #[serde(rename = "businessContactLastName")]
-        pub business_contact_last_name: TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName,
+        pub business_contact_last_name: ::std::string::String,
         #[serde(
             rename = "businessDBA",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_dba: ::std::option::Option<
-            TollFreeUnifiedNumberCampaignApiModelBusinessDba,
-        >,
+        pub business_dba: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub business_name: ::std::option::Option<
-            TollFreeUnifiedNumberCampaignApiModelBusinessName,
-        >,
+        pub business_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "businessRegistrationType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub business_registration_type: ::std::option::Option<BusinessRegistrationType>,
         #[serde(rename = "businessWebsite")]
-        pub business_website: TollFreeUnifiedNumberCampaignApiModelBusinessWebsite,
+        pub business_website: ::std::string::String,
         #[serde(
             rename = "campaignFeedback",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -15117,23 +12684,21 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<
-            TollFreeUnifiedNumberCampaignApiModelCountryCode,
-        >,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "createdDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub created_date: ::std::option::Option<crate::DateTime>,
         #[serde(rename = "customerCareEmail")]
-        pub customer_care_email: TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail,
+        pub customer_care_email: ::std::string::String,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "exampleMessage")]
-        pub example_message: TollFreeUnifiedNumberCampaignApiModelExampleMessage,
+        pub example_message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
         #[serde(
@@ -15144,10 +12709,10 @@ pub mod types {
         #[serde(rename = "legalEntityType")]
         pub legal_entity_type: TollFreeUnifiedNumberCampaignApiModelLegalEntityType,
         #[serde(rename = "legalName")]
-        pub legal_name: TollFreeUnifiedNumberCampaignApiModelLegalName,
+        pub legal_name: ::std::string::String,
         #[serde(rename = "messageVolume")]
         pub message_volume: TollFreeMessageVolume,
-        pub name: TollFreeUnifiedNumberCampaignApiModelName,
+        pub name: ::std::string::String,
         #[serde(rename = "numberKeys")]
         pub number_keys: ::std::vec::Vec<::std::string::String>,
         #[serde(
@@ -15174,32 +12739,28 @@ pub mod types {
         )]
         pub privacy_policy_url: ::std::option::Option<::std::string::String>,
         #[serde(rename = "programSummary")]
-        pub program_summary: TollFreeUnifiedNumberCampaignApiModelProgramSummary,
+        pub program_summary: ::std::string::String,
         #[serde(
             rename = "referenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reference_id: ::std::option::Option<
-            TollFreeUnifiedNumberCampaignApiModelReferenceId,
-        >,
+        pub reference_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stage: ::std::option::Option<CampaignStage>,
         #[serde(rename = "supportEmail")]
         pub support_email: ::std::string::String,
         #[serde(rename = "supportPhone")]
-        pub support_phone: TollFreeUnifiedNumberCampaignApiModelSupportPhone,
+        pub support_phone: ::std::string::String,
         #[serde(
             rename = "taxId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tax_id: ::std::option::Option<TollFreeUnifiedNumberCampaignApiModelTaxId>,
+        pub tax_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "taxIdIssuingCountry",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tax_id_issuing_country: ::std::option::Option<
-            TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry,
-        >,
+        pub tax_id_issuing_country: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "termsAndConditionsUrl",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -15214,574 +12775,261 @@ pub mod types {
         pub fn builder() -> builder::TollFreeUnifiedNumberCampaignApiModel {
             Default::default()
         }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelAdditionalInformation`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelAdditionalInformation(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for TollFreeUnifiedNumberCampaignApiModelAdditionalInformation {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelAdditionalInformation>
-    for ::std::string::String {
-        fn from(
-            value: TollFreeUnifiedNumberCampaignApiModelAdditionalInformation,
+        /// With the required fields (`business_contact_first_name`, `business_contact_last_name`, `business_website`, `customer_care_email`, `example_message`, `legal_entity_type`, `legal_name`, `message_volume`, `name`, `number_keys`, `opt_in_image_ur_ls`, `opt_ins`, `program_summary`, `support_email`, `support_phone`, `use_case`); set the others with the setters.
+        pub fn new(
+            business_contact_first_name: impl ::std::convert::Into<
+                ::std::string::String,
+            >,
+            business_contact_last_name: impl ::std::convert::Into<::std::string::String>,
+            business_website: impl ::std::convert::Into<::std::string::String>,
+            customer_care_email: impl ::std::convert::Into<::std::string::String>,
+            example_message: impl ::std::convert::Into<::std::string::String>,
+            legal_entity_type: impl ::std::convert::Into<
+                TollFreeUnifiedNumberCampaignApiModelLegalEntityType,
+            >,
+            legal_name: impl ::std::convert::Into<::std::string::String>,
+            message_volume: impl ::std::convert::Into<TollFreeMessageVolume>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            number_keys: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            opt_in_image_ur_ls: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            opt_ins: impl ::std::convert::Into<OptIns>,
+            program_summary: impl ::std::convert::Into<::std::string::String>,
+            support_email: impl ::std::convert::Into<::std::string::String>,
+            support_phone: impl ::std::convert::Into<::std::string::String>,
+            use_case: impl ::std::convert::Into<TollFreeUseCase>,
         ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for TollFreeUnifiedNumberCampaignApiModelAdditionalInformation {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+            Self {
+                additional_information: ::std::option::Option::None,
+                address: ::std::option::Option::None,
+                application_id: ::std::option::Option::None,
+                business_contact_first_name: business_contact_first_name.into(),
+                business_contact_last_name: business_contact_last_name.into(),
+                business_dba: ::std::option::Option::None,
+                business_name: ::std::option::Option::None,
+                business_registration_type: ::std::option::Option::None,
+                business_website: business_website.into(),
+                campaign_feedback: ::std::option::Option::None,
+                campaign_verify_token: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                created_date: ::std::option::Option::None,
+                customer_care_email: customer_care_email.into(),
+                entity_id: ::std::option::Option::None,
+                example_message: example_message.into(),
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                legal_entity_type: legal_entity_type.into(),
+                legal_name: legal_name.into(),
+                message_volume: message_volume.into(),
+                name: name.into(),
+                number_keys: number_keys.into(),
+                number_previews: ::std::option::Option::None,
+                numbers: ::std::option::Option::None,
+                opt_in_image_ur_ls: opt_in_image_ur_ls.into(),
+                opt_ins: opt_ins.into(),
+                priority: ::std::option::Option::None,
+                priority_id: ::std::option::Option::None,
+                privacy_policy_url: ::std::option::Option::None,
+                program_summary: program_summary.into(),
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                support_email: support_email.into(),
+                support_phone: support_phone.into(),
+                tax_id: ::std::option::Option::None,
+                tax_id_issuing_country: ::std::option::Option::None,
+                terms_and_conditions_url: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                use_case: use_case.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelAdditionalInformation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelAdditionalInformation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelAdditionalInformation {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName,
-    > for ::std::string::String {
-        fn from(
-            value: TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName,
+        /// Sets `additional_information`.
+        pub fn additional_information(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
-            value.0
+            self.additional_information = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName,
-    > for ::std::string::String {
-        fn from(
-            value: TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName,
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<Address2700ea5e>,
         ) -> Self {
-            value.0
+            self.address = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `business_dba`.
+        pub fn business_dba(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_dba = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `business_name`.
+        pub fn business_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `business_registration_type`.
+        pub fn business_registration_type(
+            mut self,
+            value: impl ::std::convert::Into<BusinessRegistrationType>,
+        ) -> Self {
+            self.business_registration_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelBusinessDba`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelBusinessDba(::std::string::String);
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelBusinessDba {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `campaign_feedback`.
+        pub fn campaign_feedback(
+            mut self,
+            value: impl ::std::convert::Into<CampaignFeedback>,
+        ) -> Self {
+            self.campaign_feedback = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelBusinessDba>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelBusinessDba) -> Self {
-            value.0
+        /// Sets `campaign_verify_token`.
+        pub fn campaign_verify_token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_verify_token = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelBusinessDba {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessDba {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessDba {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelBusinessName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelBusinessName(::std::string::String);
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelBusinessName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelBusinessName>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelBusinessName) -> Self {
-            value.0
+        /// Sets `number_previews`.
+        pub fn number_previews(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NumberPreview>>,
+        ) -> Self {
+            self.number_previews = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelBusinessName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `numbers`.
+        pub fn numbers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.numbers = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `priority`.
+        pub fn priority(
+            mut self,
+            value: impl ::std::convert::Into<PriorityInfo>,
+        ) -> Self {
+            self.priority = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `priority_id`.
+        pub fn priority_id(
+            mut self,
+            value: impl ::std::convert::Into<::uuid::Uuid>,
+        ) -> Self {
+            self.priority_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `privacy_policy_url`.
+        pub fn privacy_policy_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.privacy_policy_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelBusinessWebsite`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelBusinessWebsite(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelBusinessWebsite {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelBusinessWebsite>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelBusinessWebsite) -> Self {
-            value.0
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<CampaignStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelBusinessWebsite {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `tax_id`.
+        pub fn tax_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tax_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `tax_id_issuing_country`.
+        pub fn tax_id_issuing_country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tax_id_issuing_country = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessWebsite {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `terms_and_conditions_url`.
+        pub fn terms_and_conditions_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.terms_and_conditions_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelBusinessWebsite {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelCountryCode(::std::string::String);
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelCountryCode>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelExampleMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelExampleMessage(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelExampleMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelExampleMessage>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelExampleMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelExampleMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelExampleMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelExampleMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelExampleMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<TollFreeUnifiedNumberCampaignApiModelType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TollFreeUnifiedNumberCampaignApiModelLegalEntityType`
@@ -15856,444 +13104,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelLegalName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelLegalName(::std::string::String);
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelLegalName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelLegalName>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelLegalName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelLegalName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelLegalName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelLegalName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelName(::std::string::String);
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelName>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("[A-Za-z0-9_ ]*").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"[A-Za-z0-9_ ]*\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TollFreeUnifiedNumberCampaignApiModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TollFreeUnifiedNumberCampaignApiModelName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelProgramSummary`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelProgramSummary(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelProgramSummary {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelProgramSummary>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelProgramSummary) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelProgramSummary {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelProgramSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelProgramSummary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelProgramSummary {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelReferenceId(::std::string::String);
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelReferenceId>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelSupportPhone`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelSupportPhone(::std::string::String);
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelSupportPhone {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelSupportPhone>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelSupportPhone) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelSupportPhone {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 16usize {
-                return Err("longer than 16 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("\\+?[1-9]\\d{1,14}").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"\\+?[1-9]\\d{1,14}\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelSupportPhone {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelSupportPhone {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelTaxId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelTaxId(::std::string::String);
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelTaxId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelTaxId>
-    for ::std::string::String {
-        fn from(value: TollFreeUnifiedNumberCampaignApiModelTaxId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TollFreeUnifiedNumberCampaignApiModelTaxId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TollFreeUnifiedNumberCampaignApiModelTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelTaxId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TollFreeUnifiedNumberCampaignApiModelTaxId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry>
-    for ::std::string::String {
-        fn from(
-            value: TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry,
-        ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2usize {
-                return Err("longer than 2 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`TollFreeUnifiedNumberCampaignApiModelType`
@@ -16591,6 +13401,7 @@ pub mod types {
     }
     ///`UpdateCampaignRegistrationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateCampaignRegistrationRequest {
         #[serde(
@@ -16605,13 +13416,37 @@ pub mod types {
         pub fn builder() -> builder::UpdateCampaignRegistrationRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                number_keys: ::std::option::Option::None,
+                numbers: ::std::option::Option::None,
+            }
+        }
+        /// Sets `number_keys`.
+        pub fn number_keys(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.number_keys = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `numbers`.
+        pub fn numbers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.numbers = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpdateOwnedNumberRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateOwnedNumberRequest {
         #[serde(rename = "applicationId")]
-        pub application_id: UpdateOwnedNumberRequestApplicationId,
+        pub application_id: ::std::string::String,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -16622,66 +13457,27 @@ pub mod types {
         pub fn builder() -> builder::UpdateOwnedNumberRequest {
             Default::default()
         }
-    }
-    ///`UpdateOwnedNumberRequestApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpdateOwnedNumberRequestApplicationId(::std::string::String);
-    impl ::std::ops::Deref for UpdateOwnedNumberRequestApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateOwnedNumberRequestApplicationId>
-    for ::std::string::String {
-        fn from(value: UpdateOwnedNumberRequestApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpdateOwnedNumberRequestApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`application_id`); set the others with the setters.
+        pub fn new(
+            application_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: application_id.into(),
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateOwnedNumberRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateOwnedNumberRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpdateOwnedNumberRequestApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UseConversation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UseConversation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -16691,9 +13487,21 @@ pub mod types {
         pub fn builder() -> builder::UseConversation {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                enabled: ::std::option::Option::None,
+            }
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidateAddressResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidateAddressResponse {
         #[serde(
@@ -16707,75 +13515,40 @@ pub mod types {
         pub fn builder() -> builder::ValidateAddressResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                valid_addresses: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `valid_addresses`.
+        pub fn valid_addresses(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Address>>,
+        ) -> Self {
+            self.valid_addresses = value.into();
+            self
+        }
     }
     ///`VerbalOptIn`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VerbalOptIn {
         #[serde(rename = "callToAction")]
-        pub call_to_action: VerbalOptInCallToAction,
+        pub call_to_action: ::std::string::String,
     }
     impl VerbalOptIn {
         pub fn builder() -> builder::VerbalOptIn {
             Default::default()
         }
-    }
-    ///`VerbalOptInCallToAction`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VerbalOptInCallToAction(::std::string::String);
-    impl ::std::ops::Deref for VerbalOptInCallToAction {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VerbalOptInCallToAction> for ::std::string::String {
-        fn from(value: VerbalOptInCallToAction) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VerbalOptInCallToAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
+        /// With the required fields (`call_to_action`); set the others with the setters.
+        pub fn new(
+            call_to_action: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                call_to_action: call_to_action.into(),
             }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VerbalOptInCallToAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VerbalOptInCallToAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VerbalOptInCallToAction {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`Vertical`
@@ -16964,6 +13737,7 @@ pub mod types {
     }
     ///`VetImportRequestBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VetImportRequestBase {
         #[serde(rename = "type")]
@@ -16972,6 +13746,10 @@ pub mod types {
     impl VetImportRequestBase {
         pub fn builder() -> builder::VetImportRequestBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<VettingProvider>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`VettingProvider`
@@ -17159,6 +13937,7 @@ pub mod types {
     }
     ///`VoiceActionDetailsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceActionDetailsBase {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17170,9 +13949,30 @@ pub mod types {
         pub fn builder() -> builder::VoiceActionDetailsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`VoiceForwardToAnswersDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceForwardToAnswersDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17183,6 +13983,23 @@ pub mod types {
     impl VoiceForwardToAnswersDetails {
         pub fn builder() -> builder::VoiceForwardToAnswersDetails {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<VoiceForwardToAnswersDetailsType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`VoiceForwardToAnswersDetailsType`
@@ -17244,6 +14061,7 @@ pub mod types {
     }
     ///`VoiceForwardToConversationsDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceForwardToConversationsDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17254,6 +14072,23 @@ pub mod types {
     impl VoiceForwardToConversationsDetails {
         pub fn builder() -> builder::VoiceForwardToConversationsDetails {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<VoiceForwardToConversationsDetailsType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`VoiceForwardToConversationsDetailsType`
@@ -17317,6 +14152,7 @@ pub mod types {
     }
     ///`VoiceNumberMaskingActionDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceNumberMaskingActionDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -17329,6 +14165,27 @@ pub mod types {
     impl VoiceNumberMaskingActionDetails {
         pub fn builder() -> builder::VoiceNumberMaskingActionDetails {
             Default::default()
+        }
+        /// With the required fields (`type_`, `voice_number_masking_config_key`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<VoiceNumberMaskingActionDetailsType>,
+            voice_number_masking_config_key: impl ::std::convert::Into<
+                ::std::string::String,
+            >,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+                voice_number_masking_config_key: voice_number_masking_config_key.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`VoiceNumberMaskingActionDetailsType`
@@ -17390,6 +14247,7 @@ pub mod types {
     }
     ///`VoiceSetup`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceSetup {
         pub action: VoiceActionDetails,
@@ -17397,260 +14255,77 @@ pub mod types {
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<VoiceSetupApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<VoiceSetupEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl VoiceSetup {
         pub fn builder() -> builder::VoiceSetup {
             Default::default()
         }
-    }
-    ///`VoiceSetupApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceSetupApplicationId(::std::string::String);
-    impl ::std::ops::Deref for VoiceSetupApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceSetupApplicationId> for ::std::string::String {
-        fn from(value: VoiceSetupApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceSetupApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`action`); set the others with the setters.
+        pub fn new(action: impl ::std::convert::Into<VoiceActionDetails>) -> Self {
+            Self {
+                action: action.into(),
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceSetupApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoiceSetupApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceSetupApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VoiceSetupEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceSetupEntityId(::std::string::String);
-    impl ::std::ops::Deref for VoiceSetupEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceSetupEntityId> for ::std::string::String {
-        fn from(value: VoiceSetupEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceSetupEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceSetupEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoiceSetupEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceSetupEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WebOptIn`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebOptIn {
         #[serde(rename = "callToAction")]
-        pub call_to_action: WebOptInCallToAction,
+        pub call_to_action: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub url: ::std::option::Option<WebOptInUrl>,
+        pub url: ::std::option::Option<::std::string::String>,
     }
     impl WebOptIn {
         pub fn builder() -> builder::WebOptIn {
             Default::default()
         }
-    }
-    ///`WebOptInCallToAction`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebOptInCallToAction(::std::string::String);
-    impl ::std::ops::Deref for WebOptInCallToAction {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebOptInCallToAction> for ::std::string::String {
-        fn from(value: WebOptInCallToAction) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebOptInCallToAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
+        /// With the required fields (`call_to_action`); set the others with the setters.
+        pub fn new(
+            call_to_action: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                call_to_action: call_to_action.into(),
+                url: ::std::option::Option::None,
             }
-            if value.chars().count() < 20usize {
-                return Err("shorter than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebOptInCallToAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebOptInCallToAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebOptInCallToAction {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WebOptInUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebOptInUrl(::std::string::String);
-    impl ::std::ops::Deref for WebOptInUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebOptInUrl> for ::std::string::String {
-        fn from(value: WebOptInUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebOptInUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 11usize {
-                return Err("shorter than 11 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebOptInUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebOptInUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebOptInUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WmcVetImportRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WmcVetImportRequest {
         #[serde(rename = "transactionId")]
@@ -17661,6 +14336,16 @@ pub mod types {
     impl WmcVetImportRequest {
         pub fn builder() -> builder::WmcVetImportRequest {
             Default::default()
+        }
+        /// With the required fields (`transaction_id`, `type_`); set the others with the setters.
+        pub fn new(
+            transaction_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WmcVetImportRequestType>,
+        ) -> Self {
+            Self {
+                transaction_id: transaction_id.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`WmcVetImportRequestType`
@@ -17719,26 +14404,26 @@ pub mod types {
     pub mod builder {
         #[derive(Clone, Debug)]
         pub struct Address {
-            city: ::std::result::Result<super::AddressCity, ::std::string::String>,
+            city: ::std::result::Result<::std::string::String, ::std::string::String>,
             country_code: ::std::result::Result<
-                super::AddressCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             direction: ::std::result::Result<
                 ::std::option::Option<super::Direction>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<super::AddressName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             state_code: ::std::result::Result<
-                super::AddressStateCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             street_name: ::std::result::Result<
-                super::AddressStreetName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             street_number: ::std::result::Result<
-                super::AddressStreetNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
             suite: ::std::result::Result<
@@ -17746,7 +14431,7 @@ pub mod types {
                 ::std::string::String,
             >,
             zip_code: ::std::result::Result<
-                super::AddressZipCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -17770,7 +14455,7 @@ pub mod types {
         impl Address {
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddressCity>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.city = value
@@ -17782,7 +14467,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddressCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -17806,7 +14491,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddressName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -17818,7 +14503,7 @@ pub mod types {
             }
             pub fn state_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddressStateCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.state_code = value
@@ -17830,7 +14515,7 @@ pub mod types {
             }
             pub fn street_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddressStreetName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.street_name = value
@@ -17842,7 +14527,7 @@ pub mod types {
             }
             pub fn street_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddressStreetNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.street_number = value
@@ -17866,7 +14551,7 @@ pub mod types {
             }
             pub fn zip_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AddressZipCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.zip_code = value
@@ -17912,20 +14597,14 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Address2700ea5e {
-            city: ::std::result::Result<
-                super::Address2700ea5eCity,
-                ::std::string::String,
-            >,
+            city: ::std::result::Result<::std::string::String, ::std::string::String>,
             state: ::std::result::Result<
-                ::std::option::Option<super::Address2700ea5eState>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            street: ::std::result::Result<
-                super::Address2700ea5eStreet,
-                ::std::string::String,
-            >,
+            street: ::std::result::Result<::std::string::String, ::std::string::String>,
             zip_code: ::std::result::Result<
-                super::Address2700ea5eZipCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -17942,7 +14621,7 @@ pub mod types {
         impl Address2700ea5e {
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Address2700ea5eCity>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.city = value
@@ -17954,9 +14633,7 @@ pub mod types {
             }
             pub fn state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::Address2700ea5eState>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.state = value
@@ -17968,7 +14645,7 @@ pub mod types {
             }
             pub fn street<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Address2700ea5eStreet>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.street = value
@@ -17980,7 +14657,7 @@ pub mod types {
             }
             pub fn zip_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Address2700ea5eZipCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.zip_code = value
@@ -18232,10 +14909,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AppealRequest {
-            reason: ::std::result::Result<
-                super::AppealRequestReason,
-                ::std::string::String,
-            >,
+            reason: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for AppealRequest {
             fn default() -> Self {
@@ -18247,7 +14921,7 @@ pub mod types {
         impl AppealRequest {
             pub fn reason<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppealRequestReason>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reason = value
@@ -18274,11 +14948,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AttachNumberPoolRequest {
             number_pool_id: ::std::result::Result<
-                ::std::option::Option<super::AttachNumberPoolRequestNumberPoolId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             reason: ::std::result::Result<
-                ::std::option::Option<super::AttachNumberPoolRequestReason>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18293,9 +14967,7 @@ pub mod types {
         impl AttachNumberPoolRequest {
             pub fn number_pool_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AttachNumberPoolRequestNumberPoolId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.number_pool_id = value
@@ -18309,9 +14981,7 @@ pub mod types {
             }
             pub fn reason<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AttachNumberPoolRequestReason>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reason = value
@@ -18353,10 +15023,7 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
-            message: ::std::result::Result<
-                super::AutoResponseActionMessage,
-                ::std::string::String,
-            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
             sender: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::AutoResponseActionType,
@@ -18405,7 +15072,7 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AutoResponseActionMessage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
@@ -18658,7 +15325,7 @@ pub mod types {
                 ::std::string::String,
             >,
             explanation: ::std::result::Result<
-                ::std::option::Option<super::BrandAppealRequestExplanation>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18685,9 +15352,7 @@ pub mod types {
             }
             pub fn explanation<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BrandAppealRequestExplanation>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.explanation = value
@@ -18827,16 +15492,13 @@ pub mod types {
                 ::std::option::Option<crate::DateTime>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<super::BrandBaseName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             stage: ::std::result::Result<
                 ::std::option::Option<super::BrandStage>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<super::BrandType, ::std::string::String>,
-            website: ::std::result::Result<
-                super::BrandBaseWebsite,
-                ::std::string::String,
-            >,
+            website: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for BrandBase {
             fn default() -> Self {
@@ -18918,7 +15580,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BrandBaseName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18954,7 +15616,7 @@ pub mod types {
             }
             pub fn website<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BrandBaseWebsite>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.website = value
@@ -19506,13 +16168,13 @@ pub mod types {
                 ::std::option::Option<crate::DateTime>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<super::CampaignBaseName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             priority: ::std::result::Result<
                 ::std::option::Option<super::PriorityInfo>,
                 ::std::string::String,
             >,
             reference_id: ::std::result::Result<
-                ::std::option::Option<super::CampaignBaseReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -19622,7 +16284,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CampaignBaseName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -19646,9 +16308,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CampaignBaseReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -20716,7 +17376,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CnamStorage {
             enabled: ::std::result::Result<bool, ::std::string::String>,
-            name: ::std::result::Result<super::CnamStorageName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CnamStorage {
             fn default() -> Self {
@@ -20741,7 +17401,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CnamStorageName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20774,7 +17434,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CvVetImportRequest {
             authorization_token: ::std::result::Result<
-                super::CvVetImportRequestAuthorizationToken,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -20795,7 +17455,7 @@ pub mod types {
         impl CvVetImportRequest {
             pub fn authorization_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CvVetImportRequestAuthorizationToken>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.authorization_token = value
@@ -20841,10 +17501,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct DataUniversalNumberingSystemNumber {
-            id: ::std::result::Result<
-                super::DataUniversalNumberingSystemNumberId,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::DataUniversalNumberingSystemNumberType,
                 ::std::string::String,
@@ -20861,7 +17518,7 @@ pub mod types {
         impl DataUniversalNumberingSystemNumber {
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DataUniversalNumberingSystemNumberId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -21479,7 +18136,7 @@ pub mod types {
                 ::std::string::String,
             >,
             external_campaign_id: ::std::result::Result<
-                super::ExternalTenDlcCampaignExternalCampaignId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -21490,10 +18147,7 @@ pub mod types {
                 ::std::option::Option<crate::DateTime>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::ExternalTenDlcCampaignName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             number_keys: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
@@ -21507,9 +18161,7 @@ pub mod types {
                 ::std::string::String,
             >,
             numbers: ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::ExternalTenDlcCampaignNumbersItem>,
-                >,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             policy: ::std::result::Result<
@@ -21521,7 +18173,7 @@ pub mod types {
                 ::std::string::String,
             >,
             reference_id: ::std::result::Result<
-                ::std::option::Option<super::ExternalTenDlcCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -21615,9 +18267,7 @@ pub mod types {
             }
             pub fn external_campaign_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ExternalTenDlcCampaignExternalCampaignId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_campaign_id = value
@@ -21655,7 +18305,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ExternalTenDlcCampaignName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -21710,9 +18360,7 @@ pub mod types {
             pub fn numbers<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::vec::Vec<super::ExternalTenDlcCampaignNumbersItem>,
-                    >,
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -21749,9 +18397,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ExternalTenDlcCampaignReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -22191,7 +18837,7 @@ pub mod types {
                 ::std::string::String,
             >,
             pstn_number: ::std::result::Result<
-                super::ForwardToPstnActionDetailsPstnNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -22223,7 +18869,7 @@ pub mod types {
             }
             pub fn pstn_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ForwardToPstnActionDetailsPstnNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.pstn_number = value
@@ -22358,10 +19004,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct GlobalIntermediaryIdentificationNumber {
-            id: ::std::result::Result<
-                super::GlobalIntermediaryIdentificationNumberId,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::GlobalIntermediaryIdentificationNumberType,
                 ::std::string::String,
@@ -22378,9 +19021,7 @@ pub mod types {
         impl GlobalIntermediaryIdentificationNumber {
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::GlobalIntermediaryIdentificationNumberId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -22439,19 +19080,19 @@ pub mod types {
                 ::std::string::String,
             >,
             business_contact_first_name: ::std::result::Result<
-                ::std::option::Option<super::GovernmentBrandBusinessContactFirstName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_contact_last_name: ::std::result::Result<
-                ::std::option::Option<super::GovernmentBrandBusinessContactLastName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_dba: ::std::result::Result<
-                ::std::option::Option<super::GovernmentBrandBusinessDba>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                super::GovernmentBrandCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             created_date: ::std::result::Result<
@@ -22471,15 +19112,12 @@ pub mod types {
                 ::std::string::String,
             >,
             legal_name: ::std::result::Result<
-                super::GovernmentBrandLegalName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::GovernmentBrandName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             reference_id: ::std::result::Result<
-                ::std::option::Option<super::GovernmentBrandReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -22491,15 +19129,12 @@ pub mod types {
                 ::std::string::String,
             >,
             support_phone: ::std::result::Result<
-                super::GovernmentBrandSupportPhone,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            tax_id: ::std::result::Result<
-                super::GovernmentBrandTaxId,
-                ::std::string::String,
-            >,
+            tax_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             tax_id_issuing_country: ::std::result::Result<
-                ::std::option::Option<super::GovernmentBrandTaxIdIssuingCountry>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -22507,10 +19142,7 @@ pub mod types {
                 ::std::string::String,
             >,
             vertical: ::std::result::Result<super::Vertical, ::std::string::String>,
-            website: ::std::result::Result<
-                super::GovernmentBrandWebsite,
-                ::std::string::String,
-            >,
+            website: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for GovernmentBrand {
             fn default() -> Self {
@@ -22589,9 +19221,7 @@ pub mod types {
             }
             pub fn business_contact_first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GovernmentBrandBusinessContactFirstName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_first_name = value
@@ -22605,9 +19235,7 @@ pub mod types {
             }
             pub fn business_contact_last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GovernmentBrandBusinessContactLastName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_last_name = value
@@ -22621,9 +19249,7 @@ pub mod types {
             }
             pub fn business_dba<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GovernmentBrandBusinessDba>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_dba = value
@@ -22635,7 +19261,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GovernmentBrandCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -22695,7 +19321,7 @@ pub mod types {
             }
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GovernmentBrandLegalName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.legal_name = value
@@ -22707,7 +19333,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GovernmentBrandName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -22719,9 +19345,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GovernmentBrandReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -22757,7 +19381,7 @@ pub mod types {
             }
             pub fn support_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GovernmentBrandSupportPhone>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.support_phone = value
@@ -22769,7 +19393,7 @@ pub mod types {
             }
             pub fn tax_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GovernmentBrandTaxId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id = value
@@ -22781,9 +19405,7 @@ pub mod types {
             }
             pub fn tax_id_issuing_country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::GovernmentBrandTaxIdIssuingCountry>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id_issuing_country = value
@@ -22821,7 +19443,7 @@ pub mod types {
             }
             pub fn website<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GovernmentBrandWebsite>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.website = value
@@ -22909,10 +19531,7 @@ pub mod types {
                 super::HttpForwardActionType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::HttpForwardActionUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for HttpForwardAction {
             fn default() -> Self {
@@ -22976,7 +19595,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::HttpForwardActionUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -23015,7 +19634,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct InteractiveVoiceResponseOptIn {
             call_to_action: ::std::result::Result<
-                super::InteractiveVoiceResponseOptInCallToAction,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -23031,9 +19650,7 @@ pub mod types {
         impl InteractiveVoiceResponseOptIn {
             pub fn call_to_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::InteractiveVoiceResponseOptInCallToAction,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.call_to_action = value
@@ -23068,11 +19685,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KeywordOptIn {
             call_to_action: ::std::result::Result<
-                super::KeywordOptInCallToAction,
+                ::std::string::String,
                 ::std::string::String,
             >,
             keywords: ::std::result::Result<
-                ::std::vec::Vec<super::KeywordOptInKeywordsItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -23089,7 +19706,7 @@ pub mod types {
         impl KeywordOptIn {
             pub fn call_to_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KeywordOptInCallToAction>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.call_to_action = value
@@ -23103,9 +19720,7 @@ pub mod types {
             }
             pub fn keywords<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::KeywordOptInKeywordsItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keywords = value
@@ -23137,10 +19752,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct LegalEntityIdentifier {
-            id: ::std::result::Result<
-                super::LegalEntityIdentifierId,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::LegalEntityIdentifierType,
                 ::std::string::String,
@@ -23157,7 +19769,7 @@ pub mod types {
         impl LegalEntityIdentifier {
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::LegalEntityIdentifierId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -23205,10 +19817,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            mail: ::std::result::Result<
-                super::MailForwardActionMail,
-                ::std::string::String,
-            >,
+            mail: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::MailForwardActionType,
                 ::std::string::String,
@@ -23238,7 +19847,7 @@ pub mod types {
             }
             pub fn mail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MailForwardActionMail>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mail = value
@@ -23350,11 +19959,11 @@ pub mod types {
         pub struct MmsConfiguration {
             action: ::std::result::Result<super::MmsAction, ::std::string::String>,
             application_id: ::std::result::Result<
-                ::std::option::Option<super::MmsConfigurationApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::MmsConfigurationEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             key: ::std::result::Result<
@@ -23362,7 +19971,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::MmsConfigurationKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             other_actions: ::std::result::Result<
@@ -23397,9 +20006,7 @@ pub mod types {
             }
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsConfigurationApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -23413,9 +20020,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsConfigurationEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -23439,9 +20044,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsConfigurationKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -23571,10 +20174,7 @@ pub mod types {
                 super::MmsHttpForwardActionType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::MmsHttpForwardActionUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for MmsHttpForwardAction {
             fn default() -> Self {
@@ -23629,7 +20229,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MmsHttpForwardActionUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -23857,15 +20457,15 @@ pub mod types {
         pub struct MoConfiguration {
             action: ::std::result::Result<super::MoAction, ::std::string::String>,
             application_id: ::std::result::Result<
-                ::std::option::Option<super::MoConfigurationApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::MoConfigurationEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::MoConfigurationKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             other_actions: ::std::result::Result<
@@ -23909,9 +20509,7 @@ pub mod types {
             }
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MoConfigurationApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -23925,9 +20523,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MoConfigurationEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -23939,9 +20535,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MoConfigurationKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -24351,19 +20945,19 @@ pub mod types {
                 ::std::string::String,
             >,
             business_contact_first_name: ::std::result::Result<
-                ::std::option::Option<super::NonProfitBrandBusinessContactFirstName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_contact_last_name: ::std::result::Result<
-                ::std::option::Option<super::NonProfitBrandBusinessContactLastName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_dba: ::std::result::Result<
-                ::std::option::Option<super::NonProfitBrandBusinessDba>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                super::NonProfitBrandCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             created_date: ::std::result::Result<
@@ -24383,15 +20977,12 @@ pub mod types {
                 ::std::string::String,
             >,
             legal_name: ::std::result::Result<
-                super::NonProfitBrandLegalName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::NonProfitBrandName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             reference_id: ::std::result::Result<
-                ::std::option::Option<super::NonProfitBrandReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -24403,19 +20994,16 @@ pub mod types {
                 ::std::string::String,
             >,
             support_phone: ::std::result::Result<
-                super::NonProfitBrandSupportPhone,
+                ::std::string::String,
                 ::std::string::String,
             >,
             tax_exempt_status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            tax_id: ::std::result::Result<
-                super::NonProfitBrandTaxId,
-                ::std::string::String,
-            >,
+            tax_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             tax_id_issuing_country: ::std::result::Result<
-                ::std::option::Option<super::NonProfitBrandTaxIdIssuingCountry>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -24423,10 +21011,7 @@ pub mod types {
                 ::std::string::String,
             >,
             vertical: ::std::result::Result<super::Vertical, ::std::string::String>,
-            website: ::std::result::Result<
-                super::NonProfitBrandWebsite,
-                ::std::string::String,
-            >,
+            website: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for NonProfitBrand {
             fn default() -> Self {
@@ -24506,9 +21091,7 @@ pub mod types {
             }
             pub fn business_contact_first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NonProfitBrandBusinessContactFirstName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_first_name = value
@@ -24522,9 +21105,7 @@ pub mod types {
             }
             pub fn business_contact_last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NonProfitBrandBusinessContactLastName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_last_name = value
@@ -24538,9 +21119,7 @@ pub mod types {
             }
             pub fn business_dba<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NonProfitBrandBusinessDba>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_dba = value
@@ -24552,7 +21131,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NonProfitBrandCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -24612,7 +21191,7 @@ pub mod types {
             }
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NonProfitBrandLegalName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.legal_name = value
@@ -24624,7 +21203,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NonProfitBrandName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24636,9 +21215,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NonProfitBrandReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -24674,7 +21251,7 @@ pub mod types {
             }
             pub fn support_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NonProfitBrandSupportPhone>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.support_phone = value
@@ -24700,7 +21277,7 @@ pub mod types {
             }
             pub fn tax_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NonProfitBrandTaxId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id = value
@@ -24712,9 +21289,7 @@ pub mod types {
             }
             pub fn tax_id_issuing_country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NonProfitBrandTaxIdIssuingCountry>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id_issuing_country = value
@@ -24752,7 +21327,7 @@ pub mod types {
             }
             pub fn website<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NonProfitBrandWebsite>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.website = value
@@ -25353,7 +21928,7 @@ pub mod types {
                 ::std::string::String,
             >,
             application_id: ::std::result::Result<
-                ::std::option::Option<super::NumberResponseApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             capabilities: ::std::result::Result<
@@ -25373,7 +21948,7 @@ pub mod types {
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::NumberResponseEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             keywords: ::std::result::Result<
@@ -25457,9 +22032,7 @@ pub mod types {
             }
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NumberResponseApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -25525,9 +22098,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NumberResponseEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -26418,21 +22989,19 @@ pub mod types {
                 ::std::string::String,
             >,
             business_contact_first_name: ::std::result::Result<
-                ::std::option::Option<
-                    super::PrivateCompanyBrandBusinessContactFirstName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_contact_last_name: ::std::result::Result<
-                ::std::option::Option<super::PrivateCompanyBrandBusinessContactLastName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_dba: ::std::result::Result<
-                ::std::option::Option<super::PrivateCompanyBrandBusinessDba>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                super::PrivateCompanyBrandCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             created_date: ::std::result::Result<
@@ -26452,15 +23021,12 @@ pub mod types {
                 ::std::string::String,
             >,
             legal_name: ::std::result::Result<
-                super::PrivateCompanyBrandLegalName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::PrivateCompanyBrandName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             reference_id: ::std::result::Result<
-                ::std::option::Option<super::PrivateCompanyBrandReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -26472,15 +23038,12 @@ pub mod types {
                 ::std::string::String,
             >,
             support_phone: ::std::result::Result<
-                super::PrivateCompanyBrandSupportPhone,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            tax_id: ::std::result::Result<
-                super::PrivateCompanyBrandTaxId,
-                ::std::string::String,
-            >,
+            tax_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             tax_id_issuing_country: ::std::result::Result<
-                ::std::option::Option<super::PrivateCompanyBrandTaxIdIssuingCountry>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -26488,10 +23051,7 @@ pub mod types {
                 ::std::string::String,
             >,
             vertical: ::std::result::Result<super::Vertical, ::std::string::String>,
-            website: ::std::result::Result<
-                super::PrivateCompanyBrandWebsite,
-                ::std::string::String,
-            >,
+            website: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for PrivateCompanyBrand {
             fn default() -> Self {
@@ -26570,11 +23130,7 @@ pub mod types {
             }
             pub fn business_contact_first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::PrivateCompanyBrandBusinessContactFirstName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_first_name = value
@@ -26588,11 +23144,7 @@ pub mod types {
             }
             pub fn business_contact_last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::PrivateCompanyBrandBusinessContactLastName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_last_name = value
@@ -26606,9 +23158,7 @@ pub mod types {
             }
             pub fn business_dba<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PrivateCompanyBrandBusinessDba>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_dba = value
@@ -26620,7 +23170,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PrivateCompanyBrandCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -26680,7 +23230,7 @@ pub mod types {
             }
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PrivateCompanyBrandLegalName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.legal_name = value
@@ -26692,7 +23242,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PrivateCompanyBrandName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26704,9 +23254,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PrivateCompanyBrandReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -26742,7 +23290,7 @@ pub mod types {
             }
             pub fn support_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PrivateCompanyBrandSupportPhone>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.support_phone = value
@@ -26754,7 +23302,7 @@ pub mod types {
             }
             pub fn tax_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PrivateCompanyBrandTaxId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id = value
@@ -26766,9 +23314,7 @@ pub mod types {
             }
             pub fn tax_id_issuing_country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PrivateCompanyBrandTaxIdIssuingCountry>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id_issuing_country = value
@@ -26806,7 +23352,7 @@ pub mod types {
             }
             pub fn website<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PrivateCompanyBrandWebsite>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.website = value
@@ -27092,23 +23638,23 @@ pub mod types {
                 ::std::string::String,
             >,
             business_contact_email: ::std::result::Result<
-                super::PublicCompanyBrandBusinessContactEmail,
+                ::std::string::String,
                 ::std::string::String,
             >,
             business_contact_first_name: ::std::result::Result<
-                ::std::option::Option<super::PublicCompanyBrandBusinessContactFirstName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_contact_last_name: ::std::result::Result<
-                ::std::option::Option<super::PublicCompanyBrandBusinessContactLastName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_dba: ::std::result::Result<
-                ::std::option::Option<super::PublicCompanyBrandBusinessDba>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                super::PublicCompanyBrandCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             created_date: ::std::result::Result<
@@ -27128,15 +23674,12 @@ pub mod types {
                 ::std::string::String,
             >,
             legal_name: ::std::result::Result<
-                super::PublicCompanyBrandLegalName,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::PublicCompanyBrandName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             reference_id: ::std::result::Result<
-                ::std::option::Option<super::PublicCompanyBrandReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -27148,7 +23691,7 @@ pub mod types {
                 ::std::string::String,
             >,
             stock_symbol: ::std::result::Result<
-                super::PublicCompanyBrandStockSymbol,
+                ::std::string::String,
                 ::std::string::String,
             >,
             support_email: ::std::result::Result<
@@ -27156,15 +23699,12 @@ pub mod types {
                 ::std::string::String,
             >,
             support_phone: ::std::result::Result<
-                super::PublicCompanyBrandSupportPhone,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            tax_id: ::std::result::Result<
-                super::PublicCompanyBrandTaxId,
-                ::std::string::String,
-            >,
+            tax_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             tax_id_issuing_country: ::std::result::Result<
-                ::std::option::Option<super::PublicCompanyBrandTaxIdIssuingCountry>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -27172,10 +23712,7 @@ pub mod types {
                 ::std::string::String,
             >,
             vertical: ::std::result::Result<super::Vertical, ::std::string::String>,
-            website: ::std::result::Result<
-                super::PublicCompanyBrandWebsite,
-                ::std::string::String,
-            >,
+            website: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for PublicCompanyBrand {
             fn default() -> Self {
@@ -27261,9 +23798,7 @@ pub mod types {
             }
             pub fn business_contact_email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::PublicCompanyBrandBusinessContactEmail,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_email = value
@@ -27277,11 +23812,7 @@ pub mod types {
             }
             pub fn business_contact_first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::PublicCompanyBrandBusinessContactFirstName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_first_name = value
@@ -27295,11 +23826,7 @@ pub mod types {
             }
             pub fn business_contact_last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::PublicCompanyBrandBusinessContactLastName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_last_name = value
@@ -27313,9 +23840,7 @@ pub mod types {
             }
             pub fn business_dba<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PublicCompanyBrandBusinessDba>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_dba = value
@@ -27327,7 +23852,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PublicCompanyBrandCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -27387,7 +23912,7 @@ pub mod types {
             }
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PublicCompanyBrandLegalName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.legal_name = value
@@ -27399,7 +23924,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PublicCompanyBrandName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -27411,9 +23936,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PublicCompanyBrandReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -27451,7 +23974,7 @@ pub mod types {
             }
             pub fn stock_symbol<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PublicCompanyBrandStockSymbol>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.stock_symbol = value
@@ -27475,7 +23998,7 @@ pub mod types {
             }
             pub fn support_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PublicCompanyBrandSupportPhone>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.support_phone = value
@@ -27487,7 +24010,7 @@ pub mod types {
             }
             pub fn tax_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PublicCompanyBrandTaxId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id = value
@@ -27499,9 +24022,7 @@ pub mod types {
             }
             pub fn tax_id_issuing_country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PublicCompanyBrandTaxIdIssuingCountry>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id_issuing_country = value
@@ -27539,7 +24060,7 @@ pub mod types {
             }
             pub fn website<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PublicCompanyBrandWebsite>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.website = value
@@ -27679,11 +24200,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PurchaseNumberRequest {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PurchaseNumberRequestApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PurchaseNumberRequestEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             number: ::std::result::Result<
@@ -27708,9 +24229,7 @@ pub mod types {
         impl PurchaseNumberRequest {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PurchaseNumberRequestApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -27724,9 +24243,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PurchaseNumberRequestEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -28652,19 +25169,16 @@ pub mod types {
         pub struct StoredMoConfiguration {
             action: ::std::result::Result<super::MoAction, ::std::string::String>,
             application_id: ::std::result::Result<
-                ::std::option::Option<super::StoredMoConfigurationApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::StoredMoConfigurationEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            key: ::std::result::Result<
-                super::StoredMoConfigurationKey,
-                ::std::string::String,
-            >,
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::StoredMoConfigurationKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             other_actions: ::std::result::Result<
@@ -28709,9 +25223,7 @@ pub mod types {
             }
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::StoredMoConfigurationApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -28725,9 +25237,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::StoredMoConfigurationEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -28739,7 +25249,7 @@ pub mod types {
             }
             pub fn key<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::StoredMoConfigurationKey>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.key = value
@@ -28751,9 +25261,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::StoredMoConfigurationKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -29258,7 +25766,7 @@ pub mod types {
                 ::std::string::String,
             >,
             confirmation_message: ::std::result::Result<
-                super::TenDlcCampaignConfirmationMessage,
+                ::std::string::String,
                 ::std::string::String,
             >,
             created_date: ::std::result::Result<
@@ -29266,11 +25774,11 @@ pub mod types {
                 ::std::string::String,
             >,
             customer_care_email: ::std::result::Result<
-                super::TenDlcCampaignCustomerCareEmail,
+                ::std::string::String,
                 ::std::string::String,
             >,
             customer_care_phone: ::std::result::Result<
-                super::TenDlcCampaignCustomerCarePhone,
+                ::std::string::String,
                 ::std::string::String,
             >,
             direct_lending: ::std::result::Result<bool, ::std::string::String>,
@@ -29281,7 +25789,7 @@ pub mod types {
                 ::std::string::String,
             >,
             example_messages: ::std::result::Result<
-                ::std::vec::Vec<super::TenDlcCampaignExampleMessagesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             external_campaign_id: ::std::result::Result<
@@ -29289,7 +25797,7 @@ pub mod types {
                 ::std::string::String,
             >,
             help_message: ::std::result::Result<
-                super::TenDlcCampaignHelpMessage,
+                ::std::string::String,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -29309,10 +25817,7 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::TenDlcCampaignName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             number_keys: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
@@ -29339,11 +25844,11 @@ pub mod types {
                 ::std::string::String,
             >,
             program_summary: ::std::result::Result<
-                super::TenDlcCampaignProgramSummary,
+                ::std::string::String,
                 ::std::string::String,
             >,
             reference_id: ::std::result::Result<
-                ::std::option::Option<super::TenDlcCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -29351,7 +25856,7 @@ pub mod types {
                 ::std::string::String,
             >,
             stop_message: ::std::result::Result<
-                super::TenDlcCampaignStopMessage,
+                ::std::string::String,
                 ::std::string::String,
             >,
             supporting_documents: ::std::result::Result<
@@ -29359,7 +25864,7 @@ pub mod types {
                 ::std::string::String,
             >,
             terms_and_conditions_url: ::std::result::Result<
-                super::TenDlcCampaignTermsAndConditionsUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -29510,7 +26015,7 @@ pub mod types {
             }
             pub fn confirmation_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenDlcCampaignConfirmationMessage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.confirmation_message = value
@@ -29536,7 +26041,7 @@ pub mod types {
             }
             pub fn customer_care_email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenDlcCampaignCustomerCareEmail>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_care_email = value
@@ -29550,7 +26055,7 @@ pub mod types {
             }
             pub fn customer_care_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenDlcCampaignCustomerCarePhone>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_care_phone = value
@@ -29616,9 +26121,7 @@ pub mod types {
             }
             pub fn example_messages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::TenDlcCampaignExampleMessagesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.example_messages = value
@@ -29646,7 +26149,7 @@ pub mod types {
             }
             pub fn help_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenDlcCampaignHelpMessage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.help_message = value
@@ -29720,7 +26223,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenDlcCampaignName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -29824,7 +26327,7 @@ pub mod types {
             }
             pub fn program_summary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenDlcCampaignProgramSummary>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.program_summary = value
@@ -29838,9 +26341,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TenDlcCampaignReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -29864,7 +26365,7 @@ pub mod types {
             }
             pub fn stop_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenDlcCampaignStopMessage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.stop_message = value
@@ -29890,7 +26391,7 @@ pub mod types {
             }
             pub fn terms_and_conditions_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TenDlcCampaignTermsAndConditionsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.terms_and_conditions_url = value
@@ -30513,7 +27014,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TollFreeCampaign {
             additional_information: ::std::result::Result<
-                ::std::option::Option<super::TollFreeCampaignAdditionalInformation>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             appeal_data: ::std::result::Result<
@@ -30542,7 +27043,7 @@ pub mod types {
                 ::std::string::String,
             >,
             customer_care_email: ::std::result::Result<
-                super::TollFreeCampaignCustomerCareEmail,
+                ::std::string::String,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
@@ -30550,7 +27051,7 @@ pub mod types {
                 ::std::string::String,
             >,
             example_message: ::std::result::Result<
-                super::TollFreeCampaignExampleMessage,
+                ::std::string::String,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -30565,10 +27066,7 @@ pub mod types {
                 super::TollFreeMessageVolume,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::TollFreeCampaignName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             number_keys: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
@@ -30595,11 +27093,11 @@ pub mod types {
                 ::std::string::String,
             >,
             program_summary: ::std::result::Result<
-                super::TollFreeCampaignProgramSummary,
+                ::std::string::String,
                 ::std::string::String,
             >,
             reference_id: ::std::result::Result<
-                ::std::option::Option<super::TollFreeCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -30666,9 +27164,7 @@ pub mod types {
         impl TollFreeCampaign {
             pub fn additional_information<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TollFreeCampaignAdditionalInformation>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.additional_information = value
@@ -30774,7 +27270,7 @@ pub mod types {
             }
             pub fn customer_care_email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TollFreeCampaignCustomerCareEmail>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_care_email = value
@@ -30800,7 +27296,7 @@ pub mod types {
             }
             pub fn example_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TollFreeCampaignExampleMessage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.example_message = value
@@ -30852,7 +27348,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TollFreeCampaignName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -30960,7 +27456,7 @@ pub mod types {
             }
             pub fn program_summary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TollFreeCampaignProgramSummary>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.program_summary = value
@@ -30974,9 +27470,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TollFreeCampaignReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -31517,9 +28011,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TollFreeUnifiedNumberCampaignApiModel {
             additional_information: ::std::result::Result<
-                ::std::option::Option<
-                    super::TollFreeUnifiedNumberCampaignApiModelAdditionalInformation,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             address: ::std::result::Result<
@@ -31531,23 +28023,19 @@ pub mod types {
                 ::std::string::String,
             >,
             business_contact_first_name: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             business_contact_last_name: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             business_dba: ::std::result::Result<
-                ::std::option::Option<
-                    super::TollFreeUnifiedNumberCampaignApiModelBusinessDba,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_name: ::std::result::Result<
-                ::std::option::Option<
-                    super::TollFreeUnifiedNumberCampaignApiModelBusinessName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             business_registration_type: ::std::result::Result<
@@ -31555,7 +28043,7 @@ pub mod types {
                 ::std::string::String,
             >,
             business_website: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelBusinessWebsite,
+                ::std::string::String,
                 ::std::string::String,
             >,
             campaign_feedback: ::std::result::Result<
@@ -31567,9 +28055,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<
-                    super::TollFreeUnifiedNumberCampaignApiModelCountryCode,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             created_date: ::std::result::Result<
@@ -31577,7 +28063,7 @@ pub mod types {
                 ::std::string::String,
             >,
             customer_care_email: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail,
+                ::std::string::String,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
@@ -31585,7 +28071,7 @@ pub mod types {
                 ::std::string::String,
             >,
             example_message: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelExampleMessage,
+                ::std::string::String,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -31601,17 +28087,14 @@ pub mod types {
                 ::std::string::String,
             >,
             legal_name: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelLegalName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             message_volume: ::std::result::Result<
                 super::TollFreeMessageVolume,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             number_keys: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -31642,13 +28125,11 @@ pub mod types {
                 ::std::string::String,
             >,
             program_summary: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelProgramSummary,
+                ::std::string::String,
                 ::std::string::String,
             >,
             reference_id: ::std::result::Result<
-                ::std::option::Option<
-                    super::TollFreeUnifiedNumberCampaignApiModelReferenceId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             stage: ::std::result::Result<
@@ -31660,17 +28141,15 @@ pub mod types {
                 ::std::string::String,
             >,
             support_phone: ::std::result::Result<
-                super::TollFreeUnifiedNumberCampaignApiModelSupportPhone,
+                ::std::string::String,
                 ::std::string::String,
             >,
             tax_id: ::std::result::Result<
-                ::std::option::Option<super::TollFreeUnifiedNumberCampaignApiModelTaxId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             tax_id_issuing_country: ::std::result::Result<
-                ::std::option::Option<
-                    super::TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             terms_and_conditions_url: ::std::result::Result<
@@ -31757,11 +28236,7 @@ pub mod types {
         impl TollFreeUnifiedNumberCampaignApiModel {
             pub fn additional_information<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TollFreeUnifiedNumberCampaignApiModelAdditionalInformation,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.additional_information = value
@@ -31803,9 +28278,7 @@ pub mod types {
             }
             pub fn business_contact_first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelBusinessContactFirstName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_first_name = value
@@ -31819,9 +28292,7 @@ pub mod types {
             }
             pub fn business_contact_last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelBusinessContactLastName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_contact_last_name = value
@@ -31835,11 +28306,7 @@ pub mod types {
             }
             pub fn business_dba<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TollFreeUnifiedNumberCampaignApiModelBusinessDba,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_dba = value
@@ -31851,11 +28318,7 @@ pub mod types {
             }
             pub fn business_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TollFreeUnifiedNumberCampaignApiModelBusinessName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_name = value
@@ -31883,9 +28346,7 @@ pub mod types {
             }
             pub fn business_website<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelBusinessWebsite,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_website = value
@@ -31929,11 +28390,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TollFreeUnifiedNumberCampaignApiModelCountryCode,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -31957,9 +28414,7 @@ pub mod types {
             }
             pub fn customer_care_email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelCustomerCareEmail,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_care_email = value
@@ -31985,9 +28440,7 @@ pub mod types {
             }
             pub fn example_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelExampleMessage,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.example_message = value
@@ -32041,9 +28494,7 @@ pub mod types {
             }
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelLegalName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.legal_name = value
@@ -32069,9 +28520,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -32189,9 +28638,7 @@ pub mod types {
             }
             pub fn program_summary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelProgramSummary,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.program_summary = value
@@ -32205,11 +28652,7 @@ pub mod types {
             }
             pub fn reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TollFreeUnifiedNumberCampaignApiModelReferenceId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reference_id = value
@@ -32245,9 +28688,7 @@ pub mod types {
             }
             pub fn support_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::TollFreeUnifiedNumberCampaignApiModelSupportPhone,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.support_phone = value
@@ -32259,11 +28700,7 @@ pub mod types {
             }
             pub fn tax_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TollFreeUnifiedNumberCampaignApiModelTaxId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id = value
@@ -32275,11 +28712,7 @@ pub mod types {
             }
             pub fn tax_id_issuing_country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::TollFreeUnifiedNumberCampaignApiModelTaxIdIssuingCountry,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_id_issuing_country = value
@@ -32504,7 +28937,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UpdateOwnedNumberRequest {
             application_id: ::std::result::Result<
-                super::UpdateOwnedNumberRequestApplicationId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
@@ -32525,7 +28958,7 @@ pub mod types {
         impl UpdateOwnedNumberRequest {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateOwnedNumberRequestApplicationId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -32664,7 +29097,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct VerbalOptIn {
             call_to_action: ::std::result::Result<
-                super::VerbalOptInCallToAction,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -32680,7 +29113,7 @@ pub mod types {
         impl VerbalOptIn {
             pub fn call_to_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VerbalOptInCallToAction>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.call_to_action = value
@@ -33049,11 +29482,11 @@ pub mod types {
                 ::std::string::String,
             >,
             application_id: ::std::result::Result<
-                ::std::option::Option<super::VoiceSetupApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::VoiceSetupEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -33081,9 +29514,7 @@ pub mod types {
             }
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::VoiceSetupApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -33097,9 +29528,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::VoiceSetupEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -33134,11 +29563,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct WebOptIn {
             call_to_action: ::std::result::Result<
-                super::WebOptInCallToAction,
+                ::std::string::String,
                 ::std::string::String,
             >,
             url: ::std::result::Result<
-                ::std::option::Option<super::WebOptInUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -33155,7 +29584,7 @@ pub mod types {
         impl WebOptIn {
             pub fn call_to_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WebOptInCallToAction>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.call_to_action = value
@@ -33169,7 +29598,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebOptInUrl>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -34303,6 +30732,7 @@ pub mod builder {
         nxx: Result<Option<i32>, String>,
         page: Result<Option<i32>, String>,
         state: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAvailableNumbers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34316,6 +30746,7 @@ pub mod builder {
                 nxx: Ok(None),
                 page: Ok(None),
                 state: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn capabilities<V>(mut self, value: V) -> Self
@@ -34422,6 +30853,7 @@ pub mod builder {
                 nxx,
                 page,
                 state,
+                call_timeout,
             } = self;
             let capabilities = capabilities
                 .map_err(|e| crate::call::invalid_request(
@@ -34496,6 +30928,9 @@ pub mod builder {
                     &super::operations::GET_AVAILABLE_NUMBERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34520,6 +30955,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::list_owned_numbers`]
 
@@ -34530,6 +30971,7 @@ pub mod builder {
         limit: Result<Option<i32>, String>,
         number: Result<Option<::std::string::String>, String>,
         page: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ListOwnedNumbers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34538,6 +30980,7 @@ pub mod builder {
                 limit: Ok(None),
                 number: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -34575,7 +31018,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/numbers/1/numbers`
         pub async fn send(self) -> Result<ResponseValue<types::NumbersResponse>, Error> {
-            let Self { client, limit, number, page } = self;
+            let Self { client, limit, number, page, call_timeout } = self;
             let limit = limit
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::LIST_OWNED_NUMBERS,
@@ -34617,6 +31060,9 @@ pub mod builder {
                     &super::operations::LIST_OWNED_NUMBERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34638,6 +31084,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::purchase_number`]
 
@@ -34646,12 +31098,14 @@ pub mod builder {
     pub struct PurchaseNumber<'a> {
         client: &'a super::Client,
         body: Result<types::builder::PurchaseNumberRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PurchaseNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -34682,7 +31136,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/numbers/1/numbers`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::PurchaseNumberRequest::try_from(v).map_err(|e| e.to_string())
@@ -34711,6 +31165,9 @@ pub mod builder {
                     &super::operations::PURCHASE_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34727,6 +31184,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_single_owned_number`]
 
@@ -34735,12 +31198,14 @@ pub mod builder {
     pub struct GetSingleOwnedNumber<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSingleOwnedNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -34757,7 +31222,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/numbers/1/numbers/{numberKey}`
         pub async fn send(self) -> Result<ResponseValue<types::NumberResponse>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SINGLE_OWNED_NUMBER,
@@ -34789,6 +31254,9 @@ pub mod builder {
                     &super::operations::GET_SINGLE_OWNED_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34813,6 +31281,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_owned_number`]
 
@@ -34822,6 +31296,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateOwnedNumberRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateOwnedNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -34829,6 +31304,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -34871,7 +31347,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/numbers/1/numbers/{numberKey}`
         pub async fn send(self) -> Result<ResponseValue<types::NumberResponse>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_OWNED_NUMBER,
@@ -34913,6 +31389,9 @@ pub mod builder {
                     &super::operations::UPDATE_OWNED_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -34934,6 +31413,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::cancel_number`]
 
@@ -34942,12 +31427,14 @@ pub mod builder {
     pub struct CancelNumber<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CancelNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -34964,7 +31451,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/numbers/1/numbers/{numberKey}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CANCEL_NUMBER,
@@ -34996,6 +31483,9 @@ pub mod builder {
                     &super::operations::CANCEL_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35011,6 +31501,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::list_configurations_for_number`]
 
@@ -35021,6 +31517,7 @@ pub mod builder {
         number_key: Result<::std::string::String, String>,
         limit: Result<Option<i32>, String>,
         page: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ListConfigurationsForNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35029,6 +31526,7 @@ pub mod builder {
                 number_key: Err("number_key was not initialized".to_string()),
                 limit: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -35067,7 +31565,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MoConfigurations>, Error> {
-            let Self { client, number_key, limit, page } = self;
+            let Self { client, number_key, limit, page, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
@@ -35111,6 +31609,9 @@ pub mod builder {
                     &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35135,6 +31636,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::modify_sms_configurations`]
 
@@ -35144,6 +31651,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::StoredMoConfiguration, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ModifySmsConfigurations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35151,6 +31659,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -35195,7 +31704,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::MODIFY_SMS_CONFIGURATIONS,
@@ -35236,6 +31745,9 @@ pub mod builder {
                     &super::operations::MODIFY_SMS_CONFIGURATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35260,6 +31772,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_new_configuration`]
 
@@ -35269,6 +31787,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::MoConfiguration, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateNewConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35276,6 +31795,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -35318,7 +31838,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_NEW_CONFIGURATION,
@@ -35359,6 +31879,9 @@ pub mod builder {
                     &super::operations::CREATE_NEW_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35383,6 +31906,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_single_configuration`]
 
@@ -35392,6 +31921,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSingleConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35401,6 +31931,7 @@ pub mod builder {
                 configuration_key: Err(
                     "configuration_key was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -35431,7 +31962,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
-            let Self { client, number_key, configuration_key } = self;
+            let Self { client, number_key, configuration_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SINGLE_CONFIGURATION,
@@ -35468,6 +31999,9 @@ pub mod builder {
                     &super::operations::GET_SINGLE_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35492,6 +32026,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_configuration`]
 
@@ -35501,6 +32041,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35510,6 +32051,7 @@ pub mod builder {
                 configuration_key: Err(
                     "configuration_key was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -35538,7 +32080,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/sms/{configurationKey}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, number_key, configuration_key } = self;
+            let Self { client, number_key, configuration_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONFIGURATION,
@@ -35575,6 +32117,9 @@ pub mod builder {
                     &super::operations::DELETE_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35593,6 +32138,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_mms_configurations`]
 
@@ -35603,6 +32154,7 @@ pub mod builder {
         number_key: Result<::std::string::String, String>,
         limit: Result<Option<i32>, String>,
         page: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMmsConfigurations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35611,6 +32163,7 @@ pub mod builder {
                 number_key: Err("number_key was not initialized".to_string()),
                 limit: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -35649,7 +32202,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MmsConfigurations>, Error> {
-            let Self { client, number_key, limit, page } = self;
+            let Self { client, number_key, limit, page, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_MMS_CONFIGURATIONS,
@@ -35693,6 +32246,9 @@ pub mod builder {
                     &super::operations::GET_MMS_CONFIGURATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35717,6 +32273,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_mms_configuration`]
 
@@ -35726,6 +32288,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::MmsConfiguration, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateMmsConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35733,6 +32296,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -35775,7 +32339,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_MMS_CONFIGURATION,
@@ -35816,6 +32380,9 @@ pub mod builder {
                     &super::operations::CREATE_MMS_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35840,6 +32407,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_mms_configuration`]
 
@@ -35849,6 +32422,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetMmsConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35858,6 +32432,7 @@ pub mod builder {
                 configuration_key: Err(
                     "configuration_key was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -35888,7 +32463,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
-            let Self { client, number_key, configuration_key } = self;
+            let Self { client, number_key, configuration_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_MMS_CONFIGURATION,
@@ -35925,6 +32500,9 @@ pub mod builder {
                     &super::operations::GET_MMS_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -35949,6 +32527,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_mms_configuration`]
 
@@ -35959,6 +32543,7 @@ pub mod builder {
         number_key: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
         body: Result<types::builder::MmsConfiguration, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateMmsConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -35969,6 +32554,7 @@ pub mod builder {
                     "configuration_key was not initialized".to_string(),
                 ),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36023,7 +32609,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
-            let Self { client, number_key, configuration_key, body } = self;
+            let Self { client, number_key, configuration_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_MMS_CONFIGURATION,
@@ -36069,6 +32655,9 @@ pub mod builder {
                     &super::operations::UPDATE_MMS_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36093,6 +32682,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_mms_configuration`]
 
@@ -36102,6 +32697,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         configuration_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteMmsConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -36111,6 +32707,7 @@ pub mod builder {
                 configuration_key: Err(
                     "configuration_key was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36139,7 +32736,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/mms/{configurationKey}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, number_key, configuration_key } = self;
+            let Self { client, number_key, configuration_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_MMS_CONFIGURATION,
@@ -36176,6 +32773,9 @@ pub mod builder {
                     &super::operations::DELETE_MMS_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36194,6 +32794,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_voice_setup_on_number`]
 
@@ -36202,12 +32808,14 @@ pub mod builder {
     pub struct GetVoiceSetupOnNumber<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetVoiceSetupOnNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36224,7 +32832,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice`
         pub async fn send(self) -> Result<ResponseValue<types::VoiceSetup>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_VOICE_SETUP_ON_NUMBER,
@@ -36256,6 +32864,9 @@ pub mod builder {
                     &super::operations::GET_VOICE_SETUP_ON_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36280,6 +32891,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_voice_setup_on_number`]
 
@@ -36289,6 +32906,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::VoiceSetup, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateVoiceSetupOnNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -36296,6 +32914,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36334,7 +32953,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/voice`
         pub async fn send(self) -> Result<ResponseValue<types::VoiceSetup>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
@@ -36373,6 +32992,9 @@ pub mod builder {
                     &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36397,6 +33019,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_voice_setup_on_number`]
 
@@ -36406,6 +33034,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::VoiceSetup, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateVoiceSetupOnNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -36413,6 +33042,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36451,7 +33081,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
@@ -36486,6 +33116,9 @@ pub mod builder {
                     &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36505,6 +33138,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_voice_setup_on_number`]
 
@@ -36513,12 +33152,14 @@ pub mod builder {
     pub struct DeleteVoiceSetupOnNumber<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteVoiceSetupOnNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36535,7 +33176,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/voice`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
@@ -36567,6 +33208,9 @@ pub mod builder {
                     &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36585,6 +33229,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_cnam`]
 
@@ -36593,12 +33243,14 @@ pub mod builder {
     pub struct GetCnam<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCnam<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36615,7 +33267,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
         pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CNAM,
@@ -36647,6 +33299,9 @@ pub mod builder {
                     &super::operations::GET_CNAM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36659,6 +33314,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_CNAM, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_cnam`]
 
@@ -36668,6 +33329,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::Cnam, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateCnam<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -36675,6 +33337,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36709,7 +33372,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
         pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CNAM,
@@ -36748,6 +33411,9 @@ pub mod builder {
                     &super::operations::UPDATE_CNAM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36764,6 +33430,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_cnam`]
 
@@ -36773,6 +33445,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::Cnam, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateCnam<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -36780,6 +33453,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36814,7 +33488,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
         pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_CNAM,
@@ -36853,6 +33527,9 @@ pub mod builder {
                     &super::operations::CREATE_CNAM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36869,6 +33546,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_cnam`]
 
@@ -36877,12 +33560,14 @@ pub mod builder {
     pub struct DeleteCnam<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCnam<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36899,7 +33584,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
         pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CNAM,
@@ -36931,6 +33616,9 @@ pub mod builder {
                     &super::operations::DELETE_CNAM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -36947,6 +33635,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_cnam_status`]
 
@@ -36955,12 +33649,14 @@ pub mod builder {
     pub struct GetCnamStatus<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCnamStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -36979,7 +33675,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PublicCnamStatus>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CNAM_STATUS,
@@ -37011,6 +33707,9 @@ pub mod builder {
                     &super::operations::GET_CNAM_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37029,6 +33728,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::validate_emergency_service`]
 
@@ -37038,6 +33743,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::Address, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ValidateEmergencyService<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37045,6 +33751,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -37081,7 +33788,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ValidateAddressResponse>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VALIDATE_EMERGENCY_SERVICE,
@@ -37120,6 +33827,9 @@ pub mod builder {
                     &super::operations::VALIDATE_EMERGENCY_SERVICE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37144,6 +33854,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_emergency_service`]
 
@@ -37152,12 +33868,14 @@ pub mod builder {
     pub struct GetEmergencyService<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEmergencyService<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -37176,7 +33894,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_EMERGENCY_SERVICE,
@@ -37208,6 +33926,9 @@ pub mod builder {
                     &super::operations::GET_EMERGENCY_SERVICE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37232,6 +33953,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_emergency_service`]
 
@@ -37241,6 +33968,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::EmergencyAddress, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateEmergencyService<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37248,6 +33976,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -37290,7 +34019,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_EMERGENCY_SERVICE,
@@ -37331,6 +34060,9 @@ pub mod builder {
                     &super::operations::UPDATE_EMERGENCY_SERVICE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37355,6 +34087,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_emergency_service`]
 
@@ -37364,6 +34102,7 @@ pub mod builder {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
         body: Result<types::builder::EmergencyAddress, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateEmergencyService<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37371,6 +34110,7 @@ pub mod builder {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -37413,7 +34153,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
-            let Self { client, number_key, body } = self;
+            let Self { client, number_key, body, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_EMERGENCY_SERVICE,
@@ -37454,6 +34194,9 @@ pub mod builder {
                     &super::operations::CREATE_EMERGENCY_SERVICE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37478,6 +34221,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_emergency_service`]
 
@@ -37486,12 +34235,14 @@ pub mod builder {
     pub struct DeleteEmergencyService<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteEmergencyService<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -37510,7 +34261,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_EMERGENCY_SERVICE,
@@ -37542,6 +34293,9 @@ pub mod builder {
                     &super::operations::DELETE_EMERGENCY_SERVICE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37566,6 +34320,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_emergency_service_status`]
 
@@ -37574,12 +34334,14 @@ pub mod builder {
     pub struct GetEmergencyServiceStatus<'a> {
         client: &'a super::Client,
         number_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEmergencyServiceStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 number_key: Err("number_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn number_key<V>(mut self, value: V) -> Self
@@ -37598,7 +34360,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EmergencyAddressStatus>, Error> {
-            let Self { client, number_key } = self;
+            let Self { client, number_key, call_timeout } = self;
             let number_key = number_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_EMERGENCY_SERVICE_STATUS,
@@ -37630,6 +34392,9 @@ pub mod builder {
                     &super::operations::GET_EMERGENCY_SERVICE_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37654,6 +34419,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brands`]
 
@@ -37670,6 +34441,7 @@ pub mod builder {
         size: Result<Option<i32>, String>,
         sort: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         type_: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrands<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -37684,6 +34456,7 @@ pub mod builder {
                 size: Ok(None),
                 sort: Ok(None),
                 type_: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -37812,6 +34585,7 @@ pub mod builder {
                 size,
                 sort,
                 type_,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -37892,6 +34666,9 @@ pub mod builder {
                     &super::operations::GET_BRANDS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37906,6 +34683,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_BRANDS, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_brand`]
 
@@ -37914,12 +34697,14 @@ pub mod builder {
     pub struct CreateBrand<'a> {
         client: &'a super::Client,
         body: Result<types::Brand, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateBrand<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -37933,7 +34718,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/brands`
         pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_BRAND,
@@ -37963,6 +34748,9 @@ pub mod builder {
                     &super::operations::CREATE_BRAND,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -37980,6 +34768,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brand`]
 
@@ -37988,12 +34782,14 @@ pub mod builder {
     pub struct GetBrand<'a> {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrand<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38009,7 +34805,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}`
         pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
-            let Self { client, brand_id } = self;
+            let Self { client, brand_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BRAND,
@@ -38041,6 +34837,9 @@ pub mod builder {
                     &super::operations::GET_BRAND,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38055,6 +34854,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_BRAND, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_brand`]
 
@@ -38064,6 +34869,7 @@ pub mod builder {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
         body: Result<types::Brand, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateBrand<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -38071,6 +34877,7 @@ pub mod builder {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38095,7 +34902,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}`
         pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
-            let Self { client, brand_id, body } = self;
+            let Self { client, brand_id, body, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_BRAND,
@@ -38133,6 +34940,9 @@ pub mod builder {
                     &super::operations::UPDATE_BRAND,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38153,6 +34963,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_brand`]
 
@@ -38161,12 +34977,14 @@ pub mod builder {
     pub struct DeleteBrand<'a> {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteBrand<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38182,7 +35000,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/number-registration/1/brands/{brandId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, brand_id } = self;
+            let Self { client, brand_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_BRAND,
@@ -38214,6 +35032,9 @@ pub mod builder {
                     &super::operations::DELETE_BRAND,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38229,6 +35050,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::register_brand`]
 
@@ -38237,12 +35064,14 @@ pub mod builder {
     pub struct RegisterBrand<'a> {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RegisterBrand<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38258,7 +35087,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/register`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, brand_id } = self;
+            let Self { client, brand_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REGISTER_BRAND,
@@ -38290,6 +35119,9 @@ pub mod builder {
                     &super::operations::REGISTER_BRAND,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38305,6 +35137,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brand_registrar_statuses`]
 
@@ -38313,12 +35151,14 @@ pub mod builder {
     pub struct GetBrandRegistrarStatuses<'a> {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrandRegistrarStatuses<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38336,7 +35176,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::BrandStatus>>, Error> {
-            let Self { client, brand_id } = self;
+            let Self { client, brand_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BRAND_REGISTRAR_STATUSES,
@@ -38368,6 +35208,9 @@ pub mod builder {
                     &super::operations::GET_BRAND_REGISTRAR_STATUSES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38392,6 +35235,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::brand_auth_verification`]
 
@@ -38400,12 +35249,14 @@ pub mod builder {
     pub struct BrandAuthVerification<'a> {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> BrandAuthVerification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38421,7 +35272,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/brand-auth-verification`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, brand_id } = self;
+            let Self { client, brand_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::BRAND_AUTH_VERIFICATION,
@@ -38453,6 +35304,9 @@ pub mod builder {
                     &super::operations::BRAND_AUTH_VERIFICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38471,6 +35325,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::resend_2fa_mail_brand_auth`]
 
@@ -38479,12 +35339,14 @@ pub mod builder {
     pub struct Resend2faMailBrandAuth<'a> {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Resend2faMailBrandAuth<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38500,7 +35362,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/resend2fa`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, brand_id } = self;
+            let Self { client, brand_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
@@ -38532,6 +35394,9 @@ pub mod builder {
                     &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38550,6 +35415,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::submit_brand_appeal`]
 
@@ -38559,6 +35430,7 @@ pub mod builder {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::BrandAppealRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SubmitBrandAppeal<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -38566,6 +35438,7 @@ pub mod builder {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38607,7 +35480,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BrandAppealResponse>, Error> {
-            let Self { client, brand_id, body } = self;
+            let Self { client, brand_id, body, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SUBMIT_BRAND_APPEAL,
@@ -38648,6 +35521,9 @@ pub mod builder {
                     &super::operations::SUBMIT_BRAND_APPEAL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38669,6 +35545,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brand_appeals`]
 
@@ -38677,12 +35559,14 @@ pub mod builder {
     pub struct GetBrandAppeals<'a> {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrandAppeals<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38700,7 +35584,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BrandAppealsResponse>, Error> {
-            let Self { client, brand_id } = self;
+            let Self { client, brand_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BRAND_APPEALS,
@@ -38732,6 +35616,9 @@ pub mod builder {
                     &super::operations::GET_BRAND_APPEALS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38750,6 +35637,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brand_vets`]
 
@@ -38761,6 +35654,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<i32>, String>,
         sort: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrandVets<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -38770,6 +35664,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38820,7 +35715,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageResponseBrandVet>, Error> {
-            let Self { client, brand_id, page, size, sort } = self;
+            let Self { client, brand_id, page, size, sort, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BRAND_VETS,
@@ -38870,6 +35765,9 @@ pub mod builder {
                     &super::operations::GET_BRAND_VETS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38887,6 +35785,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vet_brand`]
 
@@ -38896,6 +35800,7 @@ pub mod builder {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::BrandVet, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VetBrand<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -38903,6 +35808,7 @@ pub mod builder {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -38936,7 +35842,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/vets`
         pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
-            let Self { client, brand_id, body } = self;
+            let Self { client, brand_id, body, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VET_BRAND,
@@ -38975,6 +35881,9 @@ pub mod builder {
                     &super::operations::VET_BRAND,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -38989,6 +35898,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::VET_BRAND, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brand_vet`]
 
@@ -38998,6 +35913,7 @@ pub mod builder {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
         vet_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrandVet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -39005,6 +35921,7 @@ pub mod builder {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
                 vet_id: Err("vet_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -39031,7 +35948,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/vets/{vetId}`
         pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
-            let Self { client, brand_id, vet_id } = self;
+            let Self { client, brand_id, vet_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BRAND_VET,
@@ -39068,6 +35985,9 @@ pub mod builder {
                     &super::operations::GET_BRAND_VET,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -39085,6 +36005,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_brand_vet`]
 
@@ -39095,6 +36021,7 @@ pub mod builder {
         brand_id: Result<::uuid::Uuid, String>,
         vet_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::BrandVet, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateBrandVet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -39103,6 +36030,7 @@ pub mod builder {
                 brand_id: Err("brand_id was not initialized".to_string()),
                 vet_id: Err("vet_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -39147,7 +36075,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}/vets/{vetId}`
         pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
-            let Self { client, brand_id, vet_id, body } = self;
+            let Self { client, brand_id, vet_id, body, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_BRAND_VET,
@@ -39191,6 +36119,9 @@ pub mod builder {
                     &super::operations::UPDATE_BRAND_VET,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -39209,6 +36140,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::import_existing_brand_vet`]
 
@@ -39218,6 +36155,7 @@ pub mod builder {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
         body: Result<types::VetImportRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ImportExistingBrandVet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -39225,6 +36163,7 @@ pub mod builder {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -39251,7 +36190,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}/vets/import`
         pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
-            let Self { client, brand_id, body } = self;
+            let Self { client, brand_id, body, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::IMPORT_EXISTING_BRAND_VET,
@@ -39289,6 +36228,9 @@ pub mod builder {
                     &super::operations::IMPORT_EXISTING_BRAND_VET,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -39313,6 +36255,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_brand_enhanced_vet_report`]
 
@@ -39322,6 +36270,7 @@ pub mod builder {
         client: &'a super::Client,
         brand_id: Result<::uuid::Uuid, String>,
         vet_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetBrandEnhancedVetReport<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -39329,6 +36278,7 @@ pub mod builder {
                 client: client,
                 brand_id: Err("brand_id was not initialized".to_string()),
                 vet_id: Err("vet_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn brand_id<V>(mut self, value: V) -> Self
@@ -39355,7 +36305,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/vets/{vetId}/report`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, brand_id, vet_id } = self;
+            let Self { client, brand_id, vet_id, call_timeout } = self;
             let brand_id = brand_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
@@ -39388,6 +36338,9 @@ pub mod builder {
                     &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -39405,6 +36358,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::get_campaigns`]
@@ -39425,6 +36384,7 @@ pub mod builder {
         sort: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         stage: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         type_: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCampaigns<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -39442,6 +36402,7 @@ pub mod builder {
                 sort: Ok(None),
                 stage: Ok(None),
                 type_: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -39612,6 +36573,7 @@ pub mod builder {
                 sort,
                 stage,
                 type_,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -39710,6 +36672,9 @@ pub mod builder {
                     &super::operations::GET_CAMPAIGNS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -39727,6 +36692,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_campaign`]
 
@@ -39735,12 +36706,14 @@ pub mod builder {
     pub struct CreateCampaign<'a> {
         client: &'a super::Client,
         body: Result<types::Campaign, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -39754,7 +36727,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns`
         pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_CAMPAIGN,
@@ -39784,6 +36757,9 @@ pub mod builder {
                     &super::operations::CREATE_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -39802,6 +36778,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_toll_free_campaign`]
 
@@ -39810,12 +36792,14 @@ pub mod builder {
     pub struct CreateTollFreeCampaign<'a> {
         client: &'a super::Client,
         body: Result<types::builder::TollFreeUnifiedNumberCampaignApiModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateTollFreeCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -39849,7 +36833,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TollFreeUnifiedNumberCampaignApiModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::TollFreeUnifiedNumberCampaignApiModel::try_from(v)
@@ -39885,6 +36869,9 @@ pub mod builder {
                     &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -39909,6 +36896,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_campaign`]
 
@@ -39917,12 +36910,14 @@ pub mod builder {
     pub struct GetCampaign<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -39938,7 +36933,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/{campaignId}`
         pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CAMPAIGN,
@@ -39970,6 +36965,9 @@ pub mod builder {
                     &super::operations::GET_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -39987,6 +36985,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_campaign`]
 
@@ -39996,6 +37000,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
         body: Result<types::Campaign, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -40003,6 +37008,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40027,7 +37033,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/number-registration/1/campaigns/{campaignId}`
         pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CAMPAIGN,
@@ -40065,6 +37071,9 @@ pub mod builder {
                     &super::operations::UPDATE_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40083,6 +37092,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_campaign`]
 
@@ -40091,12 +37106,14 @@ pub mod builder {
     pub struct DeleteCampaign<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40112,7 +37129,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/number-registration/1/campaigns/{campaignId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CAMPAIGN,
@@ -40144,6 +37161,9 @@ pub mod builder {
                     &super::operations::DELETE_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40159,6 +37179,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::register_campaign`]
 
@@ -40168,6 +37194,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::RegisterCampaignRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RegisterCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -40175,6 +37202,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40216,7 +37244,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/register`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REGISTER_CAMPAIGN,
@@ -40258,6 +37286,9 @@ pub mod builder {
                     &super::operations::REGISTER_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40273,6 +37304,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_campaign_network_statuses`]
 
@@ -40281,12 +37318,14 @@ pub mod builder {
     pub struct GetCampaignNetworkStatuses<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCampaignNetworkStatuses<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40304,7 +37343,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::NetworkStatus>>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
@@ -40336,6 +37375,9 @@ pub mod builder {
                     &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40360,6 +37402,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deregister_campaign`]
 
@@ -40368,12 +37416,14 @@ pub mod builder {
     pub struct DeregisterCampaign<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeregisterCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40389,7 +37439,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/deregister`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEREGISTER_CAMPAIGN,
@@ -40421,6 +37471,9 @@ pub mod builder {
                     &super::operations::DEREGISTER_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40440,6 +37493,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_registered_campaign`]
 
@@ -40449,6 +37508,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::UpdateCampaignRegistrationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateRegisteredCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -40456,6 +37516,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40498,7 +37559,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/update-registration`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_REGISTERED_CAMPAIGN,
@@ -40540,6 +37601,9 @@ pub mod builder {
                     &super::operations::UPDATE_REGISTERED_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40558,6 +37622,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_numbers`]
 
@@ -40567,6 +37637,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::UpdateCampaignRegistrationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddNumbers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -40574,6 +37645,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40616,7 +37688,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/add-numbers`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_NUMBERS,
@@ -40658,6 +37730,9 @@ pub mod builder {
                     &super::operations::ADD_NUMBERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40672,6 +37747,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::remove_numbers`]
 
@@ -40681,6 +37762,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::UpdateCampaignRegistrationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RemoveNumbers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -40688,6 +37770,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40730,7 +37813,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/remove-numbers`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REMOVE_NUMBERS,
@@ -40772,6 +37855,9 @@ pub mod builder {
                     &super::operations::REMOVE_NUMBERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40787,6 +37873,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_campaign_numbers`]
 
@@ -40795,12 +37887,14 @@ pub mod builder {
     pub struct GetCampaignNumbers<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCampaignNumbers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40816,7 +37910,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/{campaignId}/numbers`
         pub async fn send(self) -> Result<ResponseValue<types::NumberPreviews>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CAMPAIGN_NUMBERS,
@@ -40848,6 +37942,9 @@ pub mod builder {
                     &super::operations::GET_CAMPAIGN_NUMBERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40869,6 +37966,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::appeal_campaign`]
 
@@ -40878,6 +37981,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::AppealRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AppealCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -40885,6 +37989,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -40922,7 +38027,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/appeal`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::APPEAL_CAMPAIGN,
@@ -40963,6 +38068,9 @@ pub mod builder {
                     &super::operations::APPEAL_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -40978,6 +38086,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_campaign_priorities`]
 
@@ -40985,14 +38099,18 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCampaignPriorities<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCampaignPriorities<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/priorities`
         pub async fn send(self) -> Result<ResponseValue<types::Priority>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!(
                 "{}/number-registration/1/campaigns/priorities", client.baseurl,
             );
@@ -41018,6 +38136,9 @@ pub mod builder {
                     &super::operations::GET_CAMPAIGN_PRIORITIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41042,6 +38163,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::attach_number_pool`]
 
@@ -41051,6 +38178,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::AttachNumberPoolRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AttachNumberPool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -41058,6 +38186,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -41099,7 +38228,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/number-pool/attach`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ATTACH_NUMBER_POOL,
@@ -41141,6 +38270,9 @@ pub mod builder {
                     &super::operations::ATTACH_NUMBER_POOL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41159,6 +38291,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::detach_number_pool`]
 
@@ -41167,12 +38305,14 @@ pub mod builder {
     pub struct DetachNumberPool<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DetachNumberPool<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -41188,7 +38328,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/number-pool/detach`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DETACH_NUMBER_POOL,
@@ -41220,6 +38360,9 @@ pub mod builder {
                     &super::operations::DETACH_NUMBER_POOL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41238,6 +38381,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_owned_number_pools`]
 
@@ -41249,6 +38398,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         registrar_record_id: Result<Option<::std::string::String>, String>,
         size: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOwnedNumberPools<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -41258,6 +38408,7 @@ pub mod builder {
                 page: Ok(None),
                 registrar_record_id: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn availability<V>(mut self, value: V) -> Self
@@ -41310,7 +38461,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::NumberPoolUsageApiPageResponse>, Error> {
-            let Self { client, availability, page, registrar_record_id, size } = self;
+            let Self {
+                client,
+                availability,
+                page,
+                registrar_record_id,
+                size,
+                call_timeout,
+            } = self;
             let availability = availability
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_OWNED_NUMBER_POOLS,
@@ -41365,6 +38523,9 @@ pub mod builder {
                     &super::operations::GET_OWNED_NUMBER_POOLS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41389,6 +38550,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::download_document_content`]
 
@@ -41397,12 +38564,14 @@ pub mod builder {
     pub struct DownloadDocumentContent<'a> {
         client: &'a super::Client,
         document_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DownloadDocumentContent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 document_id: Err("document_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn document_id<V>(mut self, value: V) -> Self
@@ -41418,7 +38587,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/number-registration/1/documents/{documentId}`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, document_id } = self;
+            let Self { client, document_id, call_timeout } = self;
             let document_id = document_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
@@ -41446,6 +38615,9 @@ pub mod builder {
                     &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41464,6 +38636,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::submit_existing_campaign_for_ai_review`]
 
@@ -41472,12 +38650,14 @@ pub mod builder {
     pub struct SubmitExistingCampaignForAiReview<'a> {
         client: &'a super::Client,
         campaign_uuid: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SubmitExistingCampaignForAiReview<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_uuid: Err("campaign_uuid was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_uuid<V>(mut self, value: V) -> Self
@@ -41496,7 +38676,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ReviewSubmissionResponse>, Error> {
-            let Self { client, campaign_uuid } = self;
+            let Self { client, campaign_uuid, call_timeout } = self;
             let campaign_uuid = campaign_uuid
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
@@ -41528,6 +38708,9 @@ pub mod builder {
                     &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41552,6 +38735,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::submit_campaign_info_for_ai_review`]
 
@@ -41560,12 +38749,14 @@ pub mod builder {
     pub struct SubmitCampaignInfoForAiReview<'a> {
         client: &'a super::Client,
         body: Result<types::CampaignInfoReviewRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SubmitCampaignInfoForAiReview<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -41584,7 +38775,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ReviewSubmissionResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
@@ -41616,6 +38807,9 @@ pub mod builder {
                     &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41640,6 +38834,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_ai_review_results`]
 
@@ -41648,12 +38848,14 @@ pub mod builder {
     pub struct GetAiReviewResults<'a> {
         client: &'a super::Client,
         request_uuid: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAiReviewResults<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 request_uuid: Err("request_uuid was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn request_uuid<V>(mut self, value: V) -> Self
@@ -41671,7 +38873,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ExternalAutomaticReviewResults>, Error> {
-            let Self { client, request_uuid } = self;
+            let Self { client, request_uuid, call_timeout } = self;
             let request_uuid = request_uuid
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_AI_REVIEW_RESULTS,
@@ -41703,6 +38905,9 @@ pub mod builder {
                     &super::operations::GET_AI_REVIEW_RESULTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41727,6 +38932,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::start_campaign_builder`]
 
@@ -41735,12 +38946,14 @@ pub mod builder {
     pub struct StartCampaignBuilder<'a> {
         client: &'a super::Client,
         body: Result<types::CampaignBuilderRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> StartCampaignBuilder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -41758,7 +38971,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CampaignBuilderResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::START_CAMPAIGN_BUILDER,
@@ -41790,6 +39003,9 @@ pub mod builder {
                     &super::operations::START_CAMPAIGN_BUILDER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41814,6 +39030,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_campaign_builder_results`]
 
@@ -41822,12 +39044,14 @@ pub mod builder {
     pub struct GetCampaignBuilderResults<'a> {
         client: &'a super::Client,
         request_uuid: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCampaignBuilderResults<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 request_uuid: Err("request_uuid was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn request_uuid<V>(mut self, value: V) -> Self
@@ -41845,7 +39069,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CampaignBuilderResult>, Error> {
-            let Self { client, request_uuid } = self;
+            let Self { client, request_uuid, call_timeout } = self;
             let request_uuid = request_uuid
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
@@ -41877,6 +39101,9 @@ pub mod builder {
                     &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -41901,6 +39128,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -41915,14 +39148,15 @@ pub mod multipart {
     use crate::{ByteStream, Error, ResponseValue};
     /// The form of `upload-document-metadata` (POST /number-registration/1/documents): one field per part. [`UploadDocumentMetadataForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct UploadDocumentMetadataForm {
         /// The part `document` (required).
         pub document: crate::FilePart,
     }
     impl UploadDocumentMetadataForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(document: crate::FilePart) -> Self {
-            Self { document }
+        /// With the required fields (`document`); set the others with the setters.
+        pub fn new(document: impl ::std::convert::Into<crate::FilePart>) -> Self {
+            Self { document: document.into() }
         }
     }
     impl crate::Form for UploadDocumentMetadataForm {

@@ -17,6 +17,7 @@ pub static GET_AVAILABLE_NUMBERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`list-owned-numbers`: GET /numbers/1/numbers
@@ -33,6 +34,7 @@ pub static LIST_OWNED_NUMBERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`purchase-number`: POST /numbers/1/numbers
@@ -49,6 +51,7 @@ pub static PURCHASE_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-single-owned-number`: GET /numbers/1/numbers/{numberKey}
@@ -65,6 +68,7 @@ pub static GET_SINGLE_OWNED_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-owned-number`: PUT /numbers/1/numbers/{numberKey}
@@ -81,6 +85,7 @@ pub static UPDATE_OWNED_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`cancel-number`: DELETE /numbers/1/numbers/{numberKey}
@@ -97,6 +102,7 @@ pub static CANCEL_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`list-configurations-for-number`: GET /numbers/2/numbers/{numberKey}/sms
@@ -113,6 +119,7 @@ pub static LIST_CONFIGURATIONS_FOR_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`modify-sms-configurations`: PUT /numbers/2/numbers/{numberKey}/sms
@@ -129,6 +136,7 @@ pub static MODIFY_SMS_CONFIGURATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-new-configuration`: POST /numbers/2/numbers/{numberKey}/sms
@@ -145,6 +153,7 @@ pub static CREATE_NEW_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-single-configuration`: GET /numbers/2/numbers/{numberKey}/sms/{configurationKey}
@@ -161,6 +170,7 @@ pub static GET_SINGLE_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-configuration`: DELETE /numbers/2/numbers/{numberKey}/sms/{configurationKey}
@@ -177,6 +187,7 @@ pub static DELETE_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-mms-configurations`: GET /numbers/2/numbers/{numberKey}/mms
@@ -193,6 +204,7 @@ pub static GET_MMS_CONFIGURATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-mms-configuration`: POST /numbers/2/numbers/{numberKey}/mms
@@ -209,6 +221,7 @@ pub static CREATE_MMS_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-mms-configuration`: GET /numbers/2/numbers/{numberKey}/mms/{configurationKey}
@@ -225,6 +238,7 @@ pub static GET_MMS_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-mms-configuration`: PUT /numbers/2/numbers/{numberKey}/mms/{configurationKey}
@@ -241,6 +255,7 @@ pub static UPDATE_MMS_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-mms-configuration`: DELETE /numbers/2/numbers/{numberKey}/mms/{configurationKey}
@@ -257,6 +272,7 @@ pub static DELETE_MMS_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-voice-setup-on-number`: GET /numbers/2/numbers/{numberKey}/voice
@@ -273,6 +289,7 @@ pub static GET_VOICE_SETUP_ON_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-voice-setup-on-number`: PUT /numbers/2/numbers/{numberKey}/voice
@@ -289,6 +306,7 @@ pub static UPDATE_VOICE_SETUP_ON_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-voice-setup-on-number`: POST /numbers/2/numbers/{numberKey}/voice
@@ -305,6 +323,7 @@ pub static CREATE_VOICE_SETUP_ON_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-voice-setup-on-number`: DELETE /numbers/2/numbers/{numberKey}/voice
@@ -321,6 +340,7 @@ pub static DELETE_VOICE_SETUP_ON_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-cnam`: GET /numbers/2/numbers/{numberKey}/voice/cnam
@@ -337,6 +357,7 @@ pub static GET_CNAM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-cnam`: PUT /numbers/2/numbers/{numberKey}/voice/cnam
@@ -353,6 +374,7 @@ pub static UPDATE_CNAM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-cnam`: POST /numbers/2/numbers/{numberKey}/voice/cnam
@@ -369,6 +391,7 @@ pub static CREATE_CNAM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-cnam`: DELETE /numbers/2/numbers/{numberKey}/voice/cnam
@@ -385,6 +408,7 @@ pub static DELETE_CNAM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-cnam-status`: GET /numbers/2/numbers/{numberKey}/voice/cnam/status
@@ -401,6 +425,7 @@ pub static GET_CNAM_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`validate-emergency-service`: POST /numbers/2/numbers/{numberKey}/voice/emergency-service/validate-address
@@ -417,6 +442,7 @@ pub static VALIDATE_EMERGENCY_SERVICE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-emergency-service`: GET /numbers/2/numbers/{numberKey}/voice/emergency-service
@@ -433,6 +459,7 @@ pub static GET_EMERGENCY_SERVICE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-emergency-service`: PUT /numbers/2/numbers/{numberKey}/voice/emergency-service
@@ -449,6 +476,7 @@ pub static UPDATE_EMERGENCY_SERVICE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-emergency-service`: POST /numbers/2/numbers/{numberKey}/voice/emergency-service
@@ -465,6 +493,7 @@ pub static CREATE_EMERGENCY_SERVICE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-emergency-service`: DELETE /numbers/2/numbers/{numberKey}/voice/emergency-service
@@ -481,6 +510,7 @@ pub static DELETE_EMERGENCY_SERVICE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-emergency-service-status`: GET /numbers/2/numbers/{numberKey}/voice/emergency-service/status
@@ -497,6 +527,7 @@ pub static GET_EMERGENCY_SERVICE_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-brands`: GET /number-registration/1/brands
@@ -513,6 +544,7 @@ pub static GET_BRANDS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-brand`: POST /number-registration/1/brands
@@ -529,6 +561,7 @@ pub static CREATE_BRAND: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-brand`: GET /number-registration/1/brands/{brandId}
@@ -545,6 +578,7 @@ pub static GET_BRAND: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-brand`: PUT /number-registration/1/brands/{brandId}
@@ -561,6 +595,7 @@ pub static UPDATE_BRAND: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-brand`: DELETE /number-registration/1/brands/{brandId}
@@ -577,6 +612,7 @@ pub static DELETE_BRAND: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`register-brand`: POST /number-registration/1/brands/{brandId}/register
@@ -593,6 +629,7 @@ pub static REGISTER_BRAND: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-brand-registrar-statuses`: GET /number-registration/1/brands/{brandId}/registrar-statuses
@@ -609,6 +646,7 @@ pub static GET_BRAND_REGISTRAR_STATUSES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`brand-auth-verification`: POST /number-registration/1/brands/{brandId}/brand-auth-verification
@@ -625,6 +663,7 @@ pub static BRAND_AUTH_VERIFICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`resend-2fa-mail-brand-auth`: POST /number-registration/1/brands/{brandId}/resend2fa
@@ -641,6 +680,7 @@ pub static RESEND_2FA_MAIL_BRAND_AUTH: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`submit-brand-appeal`: POST /number-registration/1/brands/{brandId}/appeal
@@ -657,6 +697,7 @@ pub static SUBMIT_BRAND_APPEAL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-brand-appeals`: GET /number-registration/1/brands/{brandId}/appeals
@@ -673,6 +714,7 @@ pub static GET_BRAND_APPEALS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-brand-vets`: GET /number-registration/1/brands/{brandId}/vets
@@ -689,6 +731,7 @@ pub static GET_BRAND_VETS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`vet-brand`: POST /number-registration/1/brands/{brandId}/vets
@@ -705,6 +748,7 @@ pub static VET_BRAND: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-brand-vet`: GET /number-registration/1/brands/{brandId}/vets/{vetId}
@@ -721,6 +765,7 @@ pub static GET_BRAND_VET: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-brand-vet`: PUT /number-registration/1/brands/{brandId}/vets/{vetId}
@@ -737,6 +782,7 @@ pub static UPDATE_BRAND_VET: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`import-existing-brand-vet`: PUT /number-registration/1/brands/{brandId}/vets/import
@@ -753,6 +799,7 @@ pub static IMPORT_EXISTING_BRAND_VET: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-brand-enhanced-vet-report`: GET /number-registration/1/brands/{brandId}/vets/{vetId}/report
@@ -769,6 +816,7 @@ pub static GET_BRAND_ENHANCED_VET_REPORT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-campaigns`: GET /number-registration/1/campaigns
@@ -785,6 +833,7 @@ pub static GET_CAMPAIGNS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-campaign`: POST /number-registration/1/campaigns
@@ -801,6 +850,7 @@ pub static CREATE_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-toll-free-campaign`: POST /number-registration/1/campaigns/toll-free
@@ -817,6 +867,7 @@ pub static CREATE_TOLL_FREE_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-campaign`: GET /number-registration/1/campaigns/{campaignId}
@@ -833,6 +884,7 @@ pub static GET_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-campaign`: PUT /number-registration/1/campaigns/{campaignId}
@@ -849,6 +901,7 @@ pub static UPDATE_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-campaign`: DELETE /number-registration/1/campaigns/{campaignId}
@@ -865,6 +918,7 @@ pub static DELETE_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`register-campaign`: POST /number-registration/1/campaigns/{campaignId}/register
@@ -881,6 +935,7 @@ pub static REGISTER_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-campaign-network-statuses`: GET /number-registration/1/campaigns/{campaignId}/network-statuses
@@ -897,6 +952,7 @@ pub static GET_CAMPAIGN_NETWORK_STATUSES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`deregister-campaign`: POST /number-registration/1/campaigns/{campaignId}/deregister
@@ -913,6 +969,7 @@ pub static DEREGISTER_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-registered-campaign`: POST /number-registration/1/campaigns/{campaignId}/update-registration
@@ -929,6 +986,7 @@ pub static UPDATE_REGISTERED_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`add-numbers`: POST /number-registration/1/campaigns/{campaignId}/add-numbers
@@ -945,6 +1003,7 @@ pub static ADD_NUMBERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-numbers`: POST /number-registration/1/campaigns/{campaignId}/remove-numbers
@@ -961,6 +1020,7 @@ pub static REMOVE_NUMBERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-campaign-numbers`: GET /number-registration/1/campaigns/{campaignId}/numbers
@@ -977,6 +1037,7 @@ pub static GET_CAMPAIGN_NUMBERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`appeal-campaign`: POST /number-registration/1/campaigns/{campaignId}/appeal
@@ -993,6 +1054,7 @@ pub static APPEAL_CAMPAIGN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-campaign-priorities`: GET /number-registration/1/campaigns/priorities
@@ -1009,6 +1071,7 @@ pub static GET_CAMPAIGN_PRIORITIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`attach-number-pool`: POST /number-registration/1/campaigns/{campaignId}/number-pool/attach
@@ -1025,6 +1088,7 @@ pub static ATTACH_NUMBER_POOL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`detach-number-pool`: POST /number-registration/1/campaigns/{campaignId}/number-pool/detach
@@ -1041,6 +1105,7 @@ pub static DETACH_NUMBER_POOL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-owned-number-pools`: GET /number-registration/1/number-pools
@@ -1057,6 +1122,7 @@ pub static GET_OWNED_NUMBER_POOLS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`upload-document-metadata`: POST /number-registration/1/documents
@@ -1073,6 +1139,7 @@ pub static UPLOAD_DOCUMENT_METADATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`download-document-content`: GET /number-registration/1/documents/{documentId}
@@ -1089,6 +1156,7 @@ pub static DOWNLOAD_DOCUMENT_CONTENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`submit-existing-campaign-for-ai-review`: POST /number-registration/1/automatic-review/campaigns/{campaignUuid}
@@ -1105,6 +1173,7 @@ pub static SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`submit-campaign-info-for-ai-review`: POST /number-registration/1/automatic-review
@@ -1121,6 +1190,7 @@ pub static SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-ai-review-results`: GET /number-registration/1/automatic-review/{requestUuid}
@@ -1137,6 +1207,7 @@ pub static GET_AI_REVIEW_RESULTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`start-campaign-builder`: POST /number-registration/1/campaign-builder
@@ -1153,6 +1224,7 @@ pub static START_CAMPAIGN_BUILDER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-campaign-builder-results`: GET /number-registration/1/campaign-builder/{requestUuid}
@@ -1169,6 +1241,7 @@ pub static GET_CAMPAIGN_BUILDER_RESULTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

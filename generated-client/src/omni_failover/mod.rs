@@ -83,6 +83,7 @@ pub mod types {
     }
     ///`Address`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Address {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -106,6 +107,74 @@ pub mod types {
     impl Address {
         pub fn builder() -> builder::Address {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                city: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                state: ::std::option::Option::None,
+                street: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                zip: ::std::option::Option::None,
+            }
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `state`.
+        pub fn state(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.state = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `street`.
+        pub fn street(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.street = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `zip`.
+        pub fn zip(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.zip = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Alignment`
@@ -226,6 +295,7 @@ pub mod types {
     }
     ///`BaselineBoxComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BaselineBoxComponent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -244,6 +314,46 @@ pub mod types {
     impl BaselineBoxComponent {
         pub fn builder() -> builder::BaselineBoxComponent {
             Default::default()
+        }
+        /// With the required fields (`contents`, `layout`); set the others with the setters.
+        pub fn new(
+            contents: impl ::std::convert::Into<::std::vec::Vec<BaselineComponent>>,
+            layout: impl ::std::convert::Into<BaselineBoxComponentLayout>,
+        ) -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                contents: contents.into(),
+                flex: ::std::option::Option::None,
+                layout: layout.into(),
+                margin: ::std::option::Option::None,
+                spacing: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(mut self, value: impl ::std::convert::Into<ButtonAction>) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `flex`.
+        pub fn flex(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.flex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `margin`.
+        pub fn margin(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.margin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `spacing`.
+        pub fn spacing(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.spacing = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ComponentType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BaselineBoxComponentLayout`
@@ -330,6 +440,7 @@ pub mod types {
     }
     ///`BaselineComponentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BaselineComponentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -339,9 +450,21 @@ pub mod types {
         pub fn builder() -> builder::BaselineComponentBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ComponentType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BlockComponentStyle`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlockComponentStyle {
         #[serde(
@@ -360,6 +483,35 @@ pub mod types {
     impl BlockComponentStyle {
         pub fn builder() -> builder::BlockComponentStyle {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                background_color: ::std::option::Option::None,
+                separator: ::std::option::Option::None,
+                separator_color: ::std::option::Option::None,
+            }
+        }
+        /// Sets `background_color`.
+        pub fn background_color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.background_color = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `separator`.
+        pub fn separator(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.separator = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `separator_color`.
+        pub fn separator_color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.separator_color = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BoxComponent`
@@ -382,6 +534,7 @@ pub mod types {
     }
     ///`BubbleFlexContainer`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BubbleFlexContainer {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -401,6 +554,49 @@ pub mod types {
     impl BubbleFlexContainer {
         pub fn builder() -> builder::BubbleFlexContainer {
             Default::default()
+        }
+        /// With the required fields (`direction`, `type_`); set the others with the setters.
+        pub fn new(
+            direction: impl ::std::convert::Into<Direction>,
+            type_: impl ::std::convert::Into<BubbleFlexContainerType>,
+        ) -> Self {
+            Self {
+                body: ::std::option::Option::None,
+                direction: direction.into(),
+                footer: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                hero: ::std::option::Option::None,
+                styles: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `body`.
+        pub fn body(mut self, value: impl ::std::convert::Into<BoxComponent>) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `footer`.
+        pub fn footer(mut self, value: impl ::std::convert::Into<BoxComponent>) -> Self {
+            self.footer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `header`.
+        pub fn header(mut self, value: impl ::std::convert::Into<BoxComponent>) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `hero`.
+        pub fn hero(mut self, value: impl ::std::convert::Into<ImageComponent>) -> Self {
+            self.hero = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `styles`.
+        pub fn styles(
+            mut self,
+            value: impl ::std::convert::Into<ComponentStyle>,
+        ) -> Self {
+            self.styles = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BubbleFlexContainerType`
@@ -481,6 +677,7 @@ pub mod types {
     }
     ///`ButtonActionBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ButtonActionBase {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -492,9 +689,30 @@ pub mod types {
         pub fn builder() -> builder::ButtonActionBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                label: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `label`.
+        pub fn label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ButtonComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ButtonComponent {
         pub action: ButtonAction,
@@ -516,6 +734,55 @@ pub mod types {
     impl ButtonComponent {
         pub fn builder() -> builder::ButtonComponent {
             Default::default()
+        }
+        /// With the required fields (`action`, `type_`); set the others with the setters.
+        pub fn new(
+            action: impl ::std::convert::Into<ButtonAction>,
+            type_: impl ::std::convert::Into<ButtonComponentType>,
+        ) -> Self {
+            Self {
+                action: action.into(),
+                color: ::std::option::Option::None,
+                flex: ::std::option::Option::None,
+                gravity: ::std::option::Option::None,
+                height: ::std::option::Option::None,
+                margin: ::std::option::Option::None,
+                style: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `color`.
+        pub fn color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.color = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `flex`.
+        pub fn flex(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.flex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gravity`.
+        pub fn gravity(mut self, value: impl ::std::convert::Into<Gravity>) -> Self {
+            self.gravity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `height`.
+        pub fn height(mut self, value: impl ::std::convert::Into<Height>) -> Self {
+            self.height = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `margin`.
+        pub fn margin(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.margin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `style`.
+        pub fn style(mut self, value: impl ::std::convert::Into<Style>) -> Self {
+            self.style = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ButtonComponentType`
@@ -572,6 +839,7 @@ pub mod types {
     }
     ///`CarouselFlexContainer`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselFlexContainer {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -582,6 +850,21 @@ pub mod types {
     impl CarouselFlexContainer {
         pub fn builder() -> builder::CarouselFlexContainer {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<CarouselFlexContainerType>) -> Self {
+            Self {
+                contents: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `contents`.
+        pub fn contents(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BubbleFlexContainer>>,
+        ) -> Self {
+            self.contents = value.into();
+            self
         }
     }
     ///`CarouselFlexContainerType`
@@ -638,6 +921,7 @@ pub mod types {
     }
     ///`ComponentStyle`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ComponentStyle {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -652,6 +936,47 @@ pub mod types {
     impl ComponentStyle {
         pub fn builder() -> builder::ComponentStyle {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                body: ::std::option::Option::None,
+                footer: ::std::option::Option::None,
+                header: ::std::option::Option::None,
+                hero: ::std::option::Option::None,
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<BlockComponentStyle>,
+        ) -> Self {
+            self.body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `footer`.
+        pub fn footer(
+            mut self,
+            value: impl ::std::convert::Into<BlockComponentStyle>,
+        ) -> Self {
+            self.footer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<BlockComponentStyle>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `hero`.
+        pub fn hero(
+            mut self,
+            value: impl ::std::convert::Into<BlockComponentStyle>,
+        ) -> Self {
+            self.hero = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ComponentType`
@@ -736,6 +1061,7 @@ pub mod types {
     }
     ///`Contact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Contact {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -756,9 +1082,67 @@ pub mod types {
         pub fn builder() -> builder::Contact {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<Name>) -> Self {
+            Self {
+                addresses: ::std::default::Default::default(),
+                birthday: ::std::option::Option::None,
+                emails: ::std::default::Default::default(),
+                name: name.into(),
+                org: ::std::option::Option::None,
+                phones: ::std::default::Default::default(),
+                urls: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `addresses`.
+        pub fn addresses(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Address>>,
+        ) -> Self {
+            self.addresses = value.into();
+            self
+        }
+        /// Sets `birthday`.
+        pub fn birthday(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.birthday = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `emails`.
+        pub fn emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Email>>,
+        ) -> Self {
+            self.emails = value.into();
+            self
+        }
+        /// Sets `org`.
+        pub fn org(mut self, value: impl ::std::convert::Into<Organization>) -> Self {
+            self.org = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phones`.
+        pub fn phones(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Phone>>,
+        ) -> Self {
+            self.phones = value.into();
+            self
+        }
+        /// Sets `urls`.
+        pub fn urls(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Url>>,
+        ) -> Self {
+            self.urls = value.into();
+            self
+        }
     }
     ///`Contact8a2ea887`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Contact8a2ea887 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -784,6 +1168,56 @@ pub mod types {
     impl Contact8a2ea887 {
         pub fn builder() -> builder::Contact8a2ea887 {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                name: ::std::option::Option::None,
+                parent_user_id: ::std::option::Option::None,
+                phone_number: ::std::option::Option::None,
+                user_id: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `parent_user_id`.
+        pub fn parent_user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.parent_user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone_number`.
+        pub fn phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `user_id`.
+        pub fn user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ContainerType`
@@ -844,6 +1278,7 @@ pub mod types {
     }
     ///`CreateOrUpdateScenarioRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateOrUpdateScenarioRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -856,9 +1291,31 @@ pub mod types {
         pub fn builder() -> builder::CreateOrUpdateScenarioRequest {
             Default::default()
         }
+        /// With the required fields (`flow`); set the others with the setters.
+        pub fn new(flow: impl ::std::convert::Into<::std::vec::Vec<Step>>) -> Self {
+            Self {
+                default: ::std::option::Option::None,
+                flow: flow.into(),
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `default`.
+        pub fn default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.default = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
@@ -913,9 +1370,117 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                contact: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(mut self, value: impl ::std::convert::Into<OmniChannel>) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `contact`.
+        pub fn contact(
+            mut self,
+            value: impl ::std::convert::Into<Contact8a2ea887>,
+        ) -> Self {
+            self.contact = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<Error>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -925,9 +1490,24 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`Destination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Destination {
         #[serde(
@@ -941,6 +1521,26 @@ pub mod types {
     impl Destination {
         pub fn builder() -> builder::Destination {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<To>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Direction`
@@ -1001,6 +1601,7 @@ pub mod types {
     }
     ///`Email`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Email {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1012,15 +1613,39 @@ pub mod types {
         pub fn builder() -> builder::Email {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subject: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<EmailDataText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "validityPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1036,67 +1661,48 @@ pub mod types {
         pub fn builder() -> builder::EmailData {
             Default::default()
         }
-    }
-    ///`EmailDataText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailDataText(::std::string::String);
-    impl ::std::ops::Deref for EmailDataText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailDataText> for ::std::string::String {
-        fn from(value: EmailDataText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailDataText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2147483647usize {
-                return Err("longer than 2147483647 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                subject: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `subject`.
+        pub fn subject(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subject = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EmailDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailDataText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Error`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Error {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1122,9 +1728,60 @@ pub mod types {
         pub fn builder() -> builder::Error {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FillerComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FillerComponent {
         #[serde(rename = "type")]
@@ -1133,6 +1790,10 @@ pub mod types {
     impl FillerComponent {
         pub fn builder() -> builder::FillerComponent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<FillerComponentType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`FillerComponentType`
@@ -1207,6 +1868,7 @@ pub mod types {
     }
     ///`FlexContainerBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FlexContainerBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1215,6 +1877,17 @@ pub mod types {
     impl FlexContainerBase {
         pub fn builder() -> builder::FlexContainerBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ContainerType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Gravity`
@@ -1335,6 +2008,7 @@ pub mod types {
     }
     ///`HorizontalVerticalBoxComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HorizontalVerticalBoxComponent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1353,6 +2027,44 @@ pub mod types {
     impl HorizontalVerticalBoxComponent {
         pub fn builder() -> builder::HorizontalVerticalBoxComponent {
             Default::default()
+        }
+        /// With the required fields (`contents`, `layout`, `type_`); set the others with the setters.
+        pub fn new(
+            contents: impl ::std::convert::Into<
+                ::std::vec::Vec<HorizontalVerticalComponent>,
+            >,
+            layout: impl ::std::convert::Into<HorizontalVerticalBoxComponentLayout>,
+            type_: impl ::std::convert::Into<HorizontalVerticalBoxComponentType>,
+        ) -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                contents: contents.into(),
+                flex: ::std::option::Option::None,
+                layout: layout.into(),
+                margin: ::std::option::Option::None,
+                spacing: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `action`.
+        pub fn action(mut self, value: impl ::std::convert::Into<ButtonAction>) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `flex`.
+        pub fn flex(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.flex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `margin`.
+        pub fn margin(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.margin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `spacing`.
+        pub fn spacing(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.spacing = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`HorizontalVerticalBoxComponentLayout`
@@ -1516,6 +2228,7 @@ pub mod types {
     }
     ///`HorizontalVerticalComponentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HorizontalVerticalComponentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1525,9 +2238,21 @@ pub mod types {
         pub fn builder() -> builder::HorizontalVerticalComponentBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ComponentType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IconComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IconComponent {
         #[serde(
@@ -1546,6 +2271,37 @@ pub mod types {
     impl IconComponent {
         pub fn builder() -> builder::IconComponent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<IconComponentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                aspect_ratio: ::std::option::Option::None,
+                margin: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `aspect_ratio`.
+        pub fn aspect_ratio(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.aspect_ratio = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `margin`.
+        pub fn margin(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.margin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<Size>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IconComponentType`
@@ -1602,6 +2358,7 @@ pub mod types {
     }
     ///`ImageComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ImageComponent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1638,6 +2395,79 @@ pub mod types {
     impl ImageComponent {
         pub fn builder() -> builder::ImageComponent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ImageComponentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                align: ::std::option::Option::None,
+                aspect_mode: ::std::option::Option::None,
+                aspect_ratio: ::std::option::Option::None,
+                background_color: ::std::option::Option::None,
+                flex: ::std::option::Option::None,
+                gravity: ::std::option::Option::None,
+                margin: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `action`.
+        pub fn action(mut self, value: impl ::std::convert::Into<ButtonAction>) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `align`.
+        pub fn align(mut self, value: impl ::std::convert::Into<Alignment>) -> Self {
+            self.align = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `aspect_mode`.
+        pub fn aspect_mode(
+            mut self,
+            value: impl ::std::convert::Into<AspectMode>,
+        ) -> Self {
+            self.aspect_mode = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `aspect_ratio`.
+        pub fn aspect_ratio(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.aspect_ratio = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `background_color`.
+        pub fn background_color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.background_color = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `flex`.
+        pub fn flex(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.flex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gravity`.
+        pub fn gravity(mut self, value: impl ::std::convert::Into<Gravity>) -> Self {
+            self.gravity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `margin`.
+        pub fn margin(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.margin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<ImageSize>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ImageComponentType`
@@ -1842,6 +2672,7 @@ pub mod types {
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
@@ -1860,6 +2691,32 @@ pub mod types {
     impl IndiaDltOptions {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
+        }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                telemarketer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `telemarketer_id`.
+        pub fn telemarketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.telemarketer_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IpCoreGeneralStatus`
@@ -1936,10 +2793,11 @@ pub mod types {
     }
     ///`KakaoAlimAddChannelButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimAddChannelButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoAlimAddChannelButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoAlimAddChannelButtonType,
     }
@@ -1947,65 +2805,15 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimAddChannelButton {
             Default::default()
         }
-    }
-    ///`KakaoAlimAddChannelButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimAddChannelButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimAddChannelButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimAddChannelButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoAlimAddChannelButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimAddChannelButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoAlimAddChannelButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimAddChannelButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimAddChannelButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimAddChannelButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoAlimAddChannelButtonType`
@@ -2063,32 +2871,31 @@ pub mod types {
     }
     ///`KakaoAlimAppLinkButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimAppLinkButton {
         #[serde(
             rename = "androidScheme",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub android_scheme: ::std::option::Option<KakaoAlimAppLinkButtonAndroidScheme>,
+        pub android_scheme: ::std::option::Option<::std::string::String>,
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoAlimAppLinkButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(
             rename = "buttonUrlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_url_mobile: ::std::option::Option<
-            KakaoAlimAppLinkButtonButtonUrlMobile,
-        >,
+        pub button_url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "buttonUrlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_url_pc: ::std::option::Option<KakaoAlimAppLinkButtonButtonUrlPc>,
+        pub button_url_pc: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "iosScheme",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ios_scheme: ::std::option::Option<KakaoAlimAppLinkButtonIosScheme>,
+        pub ios_scheme: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: KakaoAlimAppLinkButtonType,
     }
@@ -2096,305 +2903,51 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimAppLinkButton {
             Default::default()
         }
-    }
-    ///`KakaoAlimAppLinkButtonAndroidScheme`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimAppLinkButtonAndroidScheme(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimAppLinkButtonAndroidScheme {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimAppLinkButtonAndroidScheme>
-    for ::std::string::String {
-        fn from(value: KakaoAlimAppLinkButtonAndroidScheme) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimAppLinkButtonAndroidScheme {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`button_text`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoAlimAppLinkButtonType>,
+        ) -> Self {
+            Self {
+                android_scheme: ::std::option::Option::None,
+                button_text: button_text.into(),
+                button_url_mobile: ::std::option::Option::None,
+                button_url_pc: ::std::option::Option::None,
+                ios_scheme: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimAppLinkButtonAndroidScheme {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `android_scheme`.
+        pub fn android_scheme(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.android_scheme = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimAppLinkButtonAndroidScheme {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_url_mobile`.
+        pub fn button_url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimAppLinkButtonAndroidScheme {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `button_url_pc`.
+        pub fn button_url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_url_pc = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`KakaoAlimAppLinkButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimAppLinkButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimAppLinkButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimAppLinkButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoAlimAppLinkButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimAppLinkButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimAppLinkButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimAppLinkButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimAppLinkButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimAppLinkButtonButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimAppLinkButtonButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimAppLinkButtonButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimAppLinkButtonButtonUrlMobile>
-    for ::std::string::String {
-        fn from(value: KakaoAlimAppLinkButtonButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimAppLinkButtonButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimAppLinkButtonButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimAppLinkButtonButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimAppLinkButtonButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimAppLinkButtonButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimAppLinkButtonButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimAppLinkButtonButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimAppLinkButtonButtonUrlPc>
-    for ::std::string::String {
-        fn from(value: KakaoAlimAppLinkButtonButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimAppLinkButtonButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimAppLinkButtonButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimAppLinkButtonButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimAppLinkButtonButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimAppLinkButtonIosScheme`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimAppLinkButtonIosScheme(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimAppLinkButtonIosScheme {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimAppLinkButtonIosScheme>
-    for ::std::string::String {
-        fn from(value: KakaoAlimAppLinkButtonIosScheme) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimAppLinkButtonIosScheme {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimAppLinkButtonIosScheme {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimAppLinkButtonIosScheme {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimAppLinkButtonIosScheme {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `ios_scheme`.
+        pub fn ios_scheme(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.ios_scheme = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoAlimAppLinkButtonType`
@@ -2451,10 +3004,11 @@ pub mod types {
     }
     ///`KakaoAlimBotKeywordButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimBotKeywordButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoAlimBotKeywordButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoAlimBotKeywordButtonType,
     }
@@ -2462,65 +3016,15 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimBotKeywordButton {
             Default::default()
         }
-    }
-    ///`KakaoAlimBotKeywordButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimBotKeywordButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimBotKeywordButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimBotKeywordButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoAlimBotKeywordButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimBotKeywordButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoAlimBotKeywordButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimBotKeywordButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimBotKeywordButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimBotKeywordButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoAlimBotKeywordButtonType`
@@ -2626,10 +3130,11 @@ pub mod types {
     }
     ///`KakaoAlimButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimButtonBase {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoAlimButtonBaseButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<KakaoAlimButtonType>,
     }
@@ -2637,64 +3142,22 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimButtonBase {
             Default::default()
         }
-    }
-    ///`KakaoAlimButtonBaseButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimButtonBaseButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimButtonBaseButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimButtonBaseButtonText> for ::std::string::String {
-        fn from(value: KakaoAlimButtonBaseButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimButtonBaseButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                type_: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimButtonBaseButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimButtonBaseButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimButtonBaseButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<KakaoAlimButtonType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoAlimButtonType`
@@ -2775,14 +3238,15 @@ pub mod types {
     }
     ///`KakaoAlimChatbotSwitchButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimChatbotSwitchButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoAlimChatbotSwitchButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "chatEvent")]
-        pub chat_event: KakaoAlimChatbotSwitchButtonChatEvent,
+        pub chat_event: ::std::string::String,
         #[serde(rename = "chatExtra")]
-        pub chat_extra: KakaoAlimChatbotSwitchButtonChatExtra,
+        pub chat_extra: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoAlimChatbotSwitchButtonType,
     }
@@ -2790,179 +3254,19 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimChatbotSwitchButton {
             Default::default()
         }
-    }
-    ///`KakaoAlimChatbotSwitchButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimChatbotSwitchButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimChatbotSwitchButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimChatbotSwitchButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoAlimChatbotSwitchButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimChatbotSwitchButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `chat_event`, `chat_extra`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            chat_event: impl ::std::convert::Into<::std::string::String>,
+            chat_extra: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoAlimChatbotSwitchButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                chat_event: chat_event.into(),
+                chat_extra: chat_extra.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimChatbotSwitchButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimChatbotSwitchButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimChatbotSwitchButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimChatbotSwitchButtonChatEvent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimChatbotSwitchButtonChatEvent(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimChatbotSwitchButtonChatEvent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimChatbotSwitchButtonChatEvent>
-    for ::std::string::String {
-        fn from(value: KakaoAlimChatbotSwitchButtonChatEvent) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimChatbotSwitchButtonChatEvent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimChatbotSwitchButtonChatEvent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimChatbotSwitchButtonChatEvent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimChatbotSwitchButtonChatEvent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimChatbotSwitchButtonChatExtra`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimChatbotSwitchButtonChatExtra(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimChatbotSwitchButtonChatExtra {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimChatbotSwitchButtonChatExtra>
-    for ::std::string::String {
-        fn from(value: KakaoAlimChatbotSwitchButtonChatExtra) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimChatbotSwitchButtonChatExtra {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimChatbotSwitchButtonChatExtra {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimChatbotSwitchButtonChatExtra {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimChatbotSwitchButtonChatExtra {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoAlimChatbotSwitchButtonType`
@@ -3020,6 +3324,7 @@ pub mod types {
     }
     ///`KakaoAlimData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimData {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3033,11 +3338,11 @@ pub mod types {
             rename = "templateCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub template_code: ::std::option::Option<KakaoAlimDataTemplateCode>,
+        pub template_code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<KakaoAlimDataText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<KakaoAlimDataTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "validityPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3053,184 +3358,79 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimData {
             Default::default()
         }
-    }
-    ///`KakaoAlimDataTemplateCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimDataTemplateCode(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimDataTemplateCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimDataTemplateCode> for ::std::string::String {
-        fn from(value: KakaoAlimDataTemplateCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimDataTemplateCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                group_key: ::std::option::Option::None,
+                template_code: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimDataTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<KakaoAlimButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KakaoAlimDataTemplateCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `group_key`.
+        pub fn group_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_key = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimDataTemplateCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `template_code`.
+        pub fn template_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`KakaoAlimDataText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimDataText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimDataText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<KakaoAlimDataText> for ::std::string::String {
-        fn from(value: KakaoAlimDataText) -> Self {
-            value.0
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for KakaoAlimDataText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KakaoAlimDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimDataText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimDataTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimDataTitle(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimDataTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimDataTitle> for ::std::string::String {
-        fn from(value: KakaoAlimDataTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimDataTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimDataTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KakaoAlimDataTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimDataTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoAlimDeliveryTrackingAlimButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimDeliveryTrackingAlimButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoAlimDeliveryTrackingAlimButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoAlimDeliveryTrackingAlimButtonType,
     }
@@ -3238,67 +3438,15 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimDeliveryTrackingAlimButton {
             Default::default()
         }
-    }
-    ///`KakaoAlimDeliveryTrackingAlimButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimDeliveryTrackingAlimButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimDeliveryTrackingAlimButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimDeliveryTrackingAlimButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoAlimDeliveryTrackingAlimButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimDeliveryTrackingAlimButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoAlimDeliveryTrackingAlimButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoAlimDeliveryTrackingAlimButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimDeliveryTrackingAlimButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoAlimDeliveryTrackingAlimButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoAlimDeliveryTrackingAlimButtonType`
@@ -3356,10 +3504,11 @@ pub mod types {
     }
     ///`KakaoAlimMessageDeliveryButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimMessageDeliveryButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoAlimMessageDeliveryButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoAlimMessageDeliveryButtonType,
     }
@@ -3367,65 +3516,15 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimMessageDeliveryButton {
             Default::default()
         }
-    }
-    ///`KakaoAlimMessageDeliveryButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimMessageDeliveryButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimMessageDeliveryButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimMessageDeliveryButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoAlimMessageDeliveryButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimMessageDeliveryButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoAlimMessageDeliveryButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimMessageDeliveryButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimMessageDeliveryButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimMessageDeliveryButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoAlimMessageDeliveryButtonType`
@@ -3483,25 +3582,26 @@ pub mod types {
     }
     ///`KakaoAlimUrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimUrlButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoAlimUrlButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(
             rename = "buttonUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_url: ::std::option::Option<KakaoAlimUrlButtonButtonUrl>,
+        pub button_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "buttonUrlMobile",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_url_mobile: ::std::option::Option<KakaoAlimUrlButtonButtonUrlMobile>,
+        pub button_url_mobile: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "buttonUrlPc",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_url_pc: ::std::option::Option<KakaoAlimUrlButtonButtonUrlPc>,
+        pub button_url_pc: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target: ::std::option::Option<KakaoAlimUrlButtonTarget>,
         #[serde(rename = "type")]
@@ -3511,241 +3611,51 @@ pub mod types {
         pub fn builder() -> builder::KakaoAlimUrlButton {
             Default::default()
         }
-    }
-    ///`KakaoAlimUrlButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimUrlButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimUrlButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimUrlButtonButtonText> for ::std::string::String {
-        fn from(value: KakaoAlimUrlButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimUrlButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoAlimUrlButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                button_url: ::std::option::Option::None,
+                button_url_mobile: ::std::option::Option::None,
+                button_url_pc: ::std::option::Option::None,
+                target: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimUrlButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_url`.
+        pub fn button_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimUrlButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_url_mobile`.
+        pub fn button_url_mobile(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_url_mobile = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimUrlButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `button_url_pc`.
+        pub fn button_url_pc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_url_pc = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`KakaoAlimUrlButtonButtonUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimUrlButtonButtonUrl(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimUrlButtonButtonUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimUrlButtonButtonUrl> for ::std::string::String {
-        fn from(value: KakaoAlimUrlButtonButtonUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimUrlButtonButtonUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimUrlButtonButtonUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KakaoAlimUrlButtonButtonUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimUrlButtonButtonUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimUrlButtonButtonUrlMobile`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimUrlButtonButtonUrlMobile(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimUrlButtonButtonUrlMobile {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimUrlButtonButtonUrlMobile>
-    for ::std::string::String {
-        fn from(value: KakaoAlimUrlButtonButtonUrlMobile) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimUrlButtonButtonUrlMobile {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimUrlButtonButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimUrlButtonButtonUrlMobile {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimUrlButtonButtonUrlMobile {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimUrlButtonButtonUrlPc`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimUrlButtonButtonUrlPc(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimUrlButtonButtonUrlPc {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimUrlButtonButtonUrlPc> for ::std::string::String {
-        fn from(value: KakaoAlimUrlButtonButtonUrlPc) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimUrlButtonButtonUrlPc {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimUrlButtonButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimUrlButtonButtonUrlPc {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimUrlButtonButtonUrlPc {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `target`.
+        pub fn target(
+            mut self,
+            value: impl ::std::convert::Into<KakaoAlimUrlButtonTarget>,
+        ) -> Self {
+            self.target = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoAlimUrlButtonTarget`
@@ -3854,14 +3764,15 @@ pub mod types {
     }
     ///`KakaoChinguAppLinkButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguAppLinkButton {
         #[serde(rename = "androidScheme")]
-        pub android_scheme: KakaoChinguAppLinkButtonAndroidScheme,
+        pub android_scheme: ::std::string::String,
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoChinguAppLinkButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "iosScheme")]
-        pub ios_scheme: KakaoChinguAppLinkButtonIosScheme,
+        pub ios_scheme: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguAppLinkButtonType,
     }
@@ -3869,185 +3780,19 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguAppLinkButton {
             Default::default()
         }
-    }
-    ///`KakaoChinguAppLinkButtonAndroidScheme`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguAppLinkButtonAndroidScheme(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguAppLinkButtonAndroidScheme {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguAppLinkButtonAndroidScheme>
-    for ::std::string::String {
-        fn from(value: KakaoChinguAppLinkButtonAndroidScheme) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguAppLinkButtonAndroidScheme {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`android_scheme`, `button_text`, `ios_scheme`, `type_`); set the others with the setters.
+        pub fn new(
+            android_scheme: impl ::std::convert::Into<::std::string::String>,
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            ios_scheme: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoChinguAppLinkButtonType>,
+        ) -> Self {
+            Self {
+                android_scheme: android_scheme.into(),
+                button_text: button_text.into(),
+                ios_scheme: ios_scheme.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguAppLinkButtonAndroidScheme {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguAppLinkButtonAndroidScheme {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguAppLinkButtonAndroidScheme {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoChinguAppLinkButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguAppLinkButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguAppLinkButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguAppLinkButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoChinguAppLinkButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguAppLinkButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguAppLinkButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguAppLinkButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguAppLinkButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoChinguAppLinkButtonIosScheme`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguAppLinkButtonIosScheme(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguAppLinkButtonIosScheme {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguAppLinkButtonIosScheme>
-    for ::std::string::String {
-        fn from(value: KakaoChinguAppLinkButtonIosScheme) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguAppLinkButtonIosScheme {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguAppLinkButtonIosScheme {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguAppLinkButtonIosScheme {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguAppLinkButtonIosScheme {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoChinguAppLinkButtonType`
@@ -4105,10 +3850,11 @@ pub mod types {
     }
     ///`KakaoChinguBotKeywordButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguBotKeywordButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoChinguBotKeywordButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguBotKeywordButtonType,
     }
@@ -4116,65 +3862,15 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguBotKeywordButton {
             Default::default()
         }
-    }
-    ///`KakaoChinguBotKeywordButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguBotKeywordButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguBotKeywordButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguBotKeywordButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoChinguBotKeywordButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguBotKeywordButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoChinguBotKeywordButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguBotKeywordButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguBotKeywordButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguBotKeywordButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoChinguBotKeywordButtonType`
@@ -4262,10 +3958,11 @@ pub mod types {
     }
     ///`KakaoChinguButtonBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguButtonBase {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoChinguButtonBaseButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<KakaoChinguButtonType>,
     }
@@ -4273,65 +3970,22 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguButtonBase {
             Default::default()
         }
-    }
-    ///`KakaoChinguButtonBaseButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguButtonBaseButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguButtonBaseButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguButtonBaseButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoChinguButtonBaseButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguButtonBaseButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                type_: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguButtonBaseButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguButtonBaseButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguButtonBaseButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<KakaoChinguButtonType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguButtonType`
@@ -4400,6 +4054,7 @@ pub mod types {
     }
     ///`KakaoChinguData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguData {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4408,9 +4063,9 @@ pub mod types {
             rename = "imageLink",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub image_link: ::std::option::Option<KakaoChinguDataImageLink>,
+        pub image_link: ::std::option::Option<::std::string::String>,
         #[serde(rename = "imageUrl")]
-        pub image_url: KakaoChinguDataImageUrl,
+        pub image_url: ::std::string::String,
         #[serde(
             rename = "isPromotional",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4432,129 +4087,63 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguData {
             Default::default()
         }
-    }
-    ///`KakaoChinguDataImageLink`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguDataImageLink(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguDataImageLink {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguDataImageLink> for ::std::string::String {
-        fn from(value: KakaoChinguDataImageLink) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguDataImageLink {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 250usize {
-                return Err("longer than 250 characters".into());
+        /// With the required fields (`image_url`, `text`); set the others with the setters.
+        pub fn new(
+            image_url: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                image_link: ::std::option::Option::None,
+                image_url: image_url.into(),
+                is_promotional: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguDataImageLink {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<KakaoChinguButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KakaoChinguDataImageLink {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_link`.
+        pub fn image_link(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_link = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguDataImageLink {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `is_promotional`.
+        pub fn is_promotional(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_promotional = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`KakaoChinguDataImageUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguDataImageUrl(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguDataImageUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<KakaoChinguDataImageUrl> for ::std::string::String {
-        fn from(value: KakaoChinguDataImageUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguDataImageUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 250usize {
-                return Err("longer than 250 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguDataImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KakaoChinguDataImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguDataImageUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoChinguMessageDeliveryButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguMessageDeliveryButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoChinguMessageDeliveryButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguMessageDeliveryButtonType,
     }
@@ -4562,65 +4151,15 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguMessageDeliveryButton {
             Default::default()
         }
-    }
-    ///`KakaoChinguMessageDeliveryButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguMessageDeliveryButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguMessageDeliveryButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguMessageDeliveryButtonButtonText>
-    for ::std::string::String {
-        fn from(value: KakaoChinguMessageDeliveryButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguMessageDeliveryButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoChinguMessageDeliveryButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguMessageDeliveryButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguMessageDeliveryButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguMessageDeliveryButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoChinguMessageDeliveryButtonType`
@@ -4678,12 +4217,13 @@ pub mod types {
     }
     ///`KakaoChinguUrlButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoChinguUrlButton {
         #[serde(rename = "buttonText")]
-        pub button_text: KakaoChinguUrlButtonButtonText,
+        pub button_text: ::std::string::String,
         #[serde(rename = "buttonUrl")]
-        pub button_url: KakaoChinguUrlButtonButtonUrl,
+        pub button_url: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoChinguUrlButtonType,
     }
@@ -4691,123 +4231,17 @@ pub mod types {
         pub fn builder() -> builder::KakaoChinguUrlButton {
             Default::default()
         }
-    }
-    ///`KakaoChinguUrlButtonButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguUrlButtonButtonText(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguUrlButtonButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguUrlButtonButtonText> for ::std::string::String {
-        fn from(value: KakaoChinguUrlButtonButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguUrlButtonButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`button_text`, `button_url`, `type_`); set the others with the setters.
+        pub fn new(
+            button_text: impl ::std::convert::Into<::std::string::String>,
+            button_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<KakaoChinguUrlButtonType>,
+        ) -> Self {
+            Self {
+                button_text: button_text.into(),
+                button_url: button_url.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguUrlButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguUrlButtonButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguUrlButtonButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoChinguUrlButtonButtonUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoChinguUrlButtonButtonUrl(::std::string::String);
-    impl ::std::ops::Deref for KakaoChinguUrlButtonButtonUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoChinguUrlButtonButtonUrl> for ::std::string::String {
-        fn from(value: KakaoChinguUrlButtonButtonUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoChinguUrlButtonButtonUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoChinguUrlButtonButtonUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoChinguUrlButtonButtonUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoChinguUrlButtonButtonUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`KakaoChinguUrlButtonType`
@@ -4864,73 +4298,34 @@ pub mod types {
     }
     ///`KoreaOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KoreaOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<KoreaOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl KoreaOptions {
         pub fn builder() -> builder::KoreaOptions {
             Default::default()
         }
-    }
-    ///`KoreaOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KoreaOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for KoreaOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KoreaOptionsTitle> for ::std::string::String {
-        fn from(value: KoreaOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KoreaOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KoreaOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Language`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Language {
         #[serde(
@@ -4942,6 +4337,20 @@ pub mod types {
     impl Language {
         pub fn builder() -> builder::Language {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                language_code: ::std::option::Option::None,
+            }
+        }
+        /// Sets `language_code`.
+        pub fn language_code(
+            mut self,
+            value: impl ::std::convert::Into<LanguageCode>,
+        ) -> Self {
+            self.language_code = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LanguageCode`
@@ -5014,10 +4423,11 @@ pub mod types {
     }
     ///`LineData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LineData {
         #[serde(rename = "altText")]
-        pub alt_text: LineDataAltText,
+        pub alt_text: ::std::string::String,
         pub contents: FlexContainer,
         pub duration: i64,
         #[serde(rename = "packageId")]
@@ -5027,10 +4437,10 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
         #[serde(rename = "thumbnailUrl")]
-        pub thumbnail_url: LineDataThumbnailUrl,
+        pub thumbnail_url: ::std::string::String,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<LineDataType>,
-        pub url: LineDataUrl,
+        pub url: ::std::string::String,
         #[serde(
             rename = "validityPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5046,115 +4456,55 @@ pub mod types {
         pub fn builder() -> builder::LineData {
             Default::default()
         }
-    }
-    ///`LineDataAltText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineDataAltText(::std::string::String);
-    impl ::std::ops::Deref for LineDataAltText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineDataAltText> for ::std::string::String {
-        fn from(value: LineDataAltText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineDataAltText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 400usize {
-                return Err("longer than 400 characters".into());
+        /// With the required fields (`alt_text`, `contents`, `duration`, `package_id`, `sticker_id`, `thumbnail_url`, `url`); set the others with the setters.
+        pub fn new(
+            alt_text: impl ::std::convert::Into<::std::string::String>,
+            contents: impl ::std::convert::Into<FlexContainer>,
+            duration: impl ::std::convert::Into<i64>,
+            package_id: impl ::std::convert::Into<::std::string::String>,
+            sticker_id: impl ::std::convert::Into<::std::string::String>,
+            thumbnail_url: impl ::std::convert::Into<::std::string::String>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                alt_text: alt_text.into(),
+                contents: contents.into(),
+                duration: duration.into(),
+                package_id: package_id.into(),
+                sticker_id: sticker_id.into(),
+                text: ::std::option::Option::None,
+                thumbnail_url: thumbnail_url.into(),
+                type_: ::std::option::Option::None,
+                url: url.into(),
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for LineDataAltText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for LineDataAltText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<LineDataType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineDataAltText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`LineDataThumbnailUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineDataThumbnailUrl(::std::string::String);
-    impl ::std::ops::Deref for LineDataThumbnailUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineDataThumbnailUrl> for ::std::string::String {
-        fn from(value: LineDataThumbnailUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineDataThumbnailUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineDataThumbnailUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for LineDataThumbnailUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineDataThumbnailUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LineDataType`
@@ -5229,63 +4579,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`LineDataUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineDataUrl(::std::string::String);
-    impl ::std::ops::Deref for LineDataUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineDataUrl> for ::std::string::String {
-        fn from(value: LineDataUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineDataUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineDataUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for LineDataUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineDataUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MediaTemplateBodyContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MediaTemplateBodyContent {
         pub placeholders: ::std::vec::Vec<::std::string::String>,
@@ -5294,147 +4590,64 @@ pub mod types {
         pub fn builder() -> builder::MediaTemplateBodyContent {
             Default::default()
         }
+        /// With the required fields (`placeholders`); set the others with the setters.
+        pub fn new(
+            placeholders: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        ) -> Self {
+            Self {
+                placeholders: placeholders.into(),
+            }
+        }
     }
     ///`MediaTemplateButtonContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MediaTemplateButtonContent {
         #[serde(
             rename = "quickReplyPayload",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub quick_reply_payload: ::std::option::Option<
-            MediaTemplateButtonContentQuickReplyPayload,
-        >,
+        pub quick_reply_payload: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlPlaceholder",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub url_placeholder: ::std::option::Option<
-            MediaTemplateButtonContentUrlPlaceholder,
-        >,
+        pub url_placeholder: ::std::option::Option<::std::string::String>,
     }
     impl MediaTemplateButtonContent {
         pub fn builder() -> builder::MediaTemplateButtonContent {
             Default::default()
         }
-    }
-    ///`MediaTemplateButtonContentQuickReplyPayload`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MediaTemplateButtonContentQuickReplyPayload(::std::string::String);
-    impl ::std::ops::Deref for MediaTemplateButtonContentQuickReplyPayload {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MediaTemplateButtonContentQuickReplyPayload>
-    for ::std::string::String {
-        fn from(value: MediaTemplateButtonContentQuickReplyPayload) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MediaTemplateButtonContentQuickReplyPayload {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                quick_reply_payload: ::std::option::Option::None,
+                url_placeholder: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MediaTemplateButtonContentQuickReplyPayload {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `quick_reply_payload`.
+        pub fn quick_reply_payload(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.quick_reply_payload = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MediaTemplateButtonContentQuickReplyPayload {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MediaTemplateButtonContentQuickReplyPayload {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MediaTemplateButtonContentUrlPlaceholder`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MediaTemplateButtonContentUrlPlaceholder(::std::string::String);
-    impl ::std::ops::Deref for MediaTemplateButtonContentUrlPlaceholder {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MediaTemplateButtonContentUrlPlaceholder>
-    for ::std::string::String {
-        fn from(value: MediaTemplateButtonContentUrlPlaceholder) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MediaTemplateButtonContentUrlPlaceholder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1500usize {
-                return Err("longer than 1500 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MediaTemplateButtonContentUrlPlaceholder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MediaTemplateButtonContentUrlPlaceholder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MediaTemplateButtonContentUrlPlaceholder {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_placeholder`.
+        pub fn url_placeholder(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url_placeholder = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MediaTemplateData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MediaTemplateData {
         pub body: MediaTemplateBodyContent,
@@ -5447,9 +4660,34 @@ pub mod types {
         pub fn builder() -> builder::MediaTemplateData {
             Default::default()
         }
+        /// With the required fields (`body`); set the others with the setters.
+        pub fn new(body: impl ::std::convert::Into<MediaTemplateBodyContent>) -> Self {
+            Self {
+                body: body.into(),
+                buttons: ::std::default::Default::default(),
+                header: ::std::option::Option::None,
+            }
+        }
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MediaTemplateButtonContent>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
+        }
+        /// Sets `header`.
+        pub fn header(
+            mut self,
+            value: impl ::std::convert::Into<MediaTemplateHeaderContent>,
+        ) -> Self {
+            self.header = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MediaTemplateHeaderContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MediaTemplateHeaderContent {
         #[serde(rename = "documentFilename")]
@@ -5469,13 +4707,34 @@ pub mod types {
         pub fn builder() -> builder::MediaTemplateHeaderContent {
             Default::default()
         }
+        /// With the required fields (`document_filename`, `document_url`, `image_url`, `latitude`, `longitude`, `text_placeholder`, `video_url`); set the others with the setters.
+        pub fn new(
+            document_filename: impl ::std::convert::Into<::std::string::String>,
+            document_url: impl ::std::convert::Into<::std::string::String>,
+            image_url: impl ::std::convert::Into<::std::string::String>,
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            text_placeholder: impl ::std::convert::Into<::std::string::String>,
+            video_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                document_filename: document_filename.into(),
+                document_url: document_url.into(),
+                image_url: image_url.into(),
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                text_placeholder: text_placeholder.into(),
+                video_url: video_url.into(),
+            }
+        }
     }
     ///`MessageButtonAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageButtonAction {
-        pub label: MessageButtonActionLabel,
-        pub text: MessageButtonActionText,
+        pub label: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MessageButtonActionType,
     }
@@ -5483,115 +4742,17 @@ pub mod types {
         pub fn builder() -> builder::MessageButtonAction {
             Default::default()
         }
-    }
-    ///`MessageButtonActionLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessageButtonActionLabel(::std::string::String);
-    impl ::std::ops::Deref for MessageButtonActionLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageButtonActionLabel> for ::std::string::String {
-        fn from(value: MessageButtonActionLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageButtonActionLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`label`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            label: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MessageButtonActionType>,
+        ) -> Self {
+            Self {
+                label: label.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageButtonActionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageButtonActionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageButtonActionLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessageButtonActionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessageButtonActionText(::std::string::String);
-    impl ::std::ops::Deref for MessageButtonActionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageButtonActionText> for ::std::string::String {
-        fn from(value: MessageButtonActionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageButtonActionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 300usize {
-                return Err("longer than 300 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageButtonActionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageButtonActionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageButtonActionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessageButtonActionType`
@@ -5648,6 +4809,7 @@ pub mod types {
     }
     ///`Name`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Name {
         #[serde(rename = "firstName")]
@@ -5679,9 +4841,56 @@ pub mod types {
         pub fn builder() -> builder::Name {
             Default::default()
         }
+        /// With the required fields (`first_name`, `formatted_name`); set the others with the setters.
+        pub fn new(
+            first_name: impl ::std::convert::Into<::std::string::String>,
+            formatted_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                first_name: first_name.into(),
+                formatted_name: formatted_name.into(),
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                name_prefix: ::std::option::Option::None,
+                name_suffix: ::std::option::Option::None,
+            }
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_prefix`.
+        pub fn name_prefix(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name_prefix = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name_suffix`.
+        pub fn name_suffix(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name_suffix = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NotificationOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NotificationOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5735,9 +4944,105 @@ pub mod types {
         pub fn builder() -> builder::NotificationOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                badge: ::std::option::Option::None,
+                category: ::std::option::Option::None,
+                content_url: ::std::option::Option::None,
+                in_app_style: ::std::option::Option::None,
+                inbox_topic: ::std::option::Option::None,
+                is_silent: ::std::option::Option::None,
+                sound_enabled: ::std::option::Option::None,
+                sound_name: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                vibration_enabled: ::std::option::Option::None,
+                web_view_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `badge`.
+        pub fn badge(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.badge = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `category`.
+        pub fn category(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content_url`.
+        pub fn content_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `in_app_style`.
+        pub fn in_app_style(
+            mut self,
+            value: impl ::std::convert::Into<InAppStyle>,
+        ) -> Self {
+            self.in_app_style = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `inbox_topic`.
+        pub fn inbox_topic(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.inbox_topic = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_silent`.
+        pub fn is_silent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_silent = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sound_enabled`.
+        pub fn sound_enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.sound_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sound_name`.
+        pub fn sound_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sound_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vibration_enabled`.
+        pub fn vibration_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.vibration_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `web_view_url`.
+        pub fn web_view_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.web_view_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OmniAdvancedRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OmniAdvancedRequest {
         #[serde(
@@ -5749,7 +5054,7 @@ pub mod types {
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<OmniAdvancedRequestCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub destinations: ::std::vec::Vec<Destination>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5816,62 +5121,160 @@ pub mod types {
         pub fn builder() -> builder::OmniAdvancedRequest {
             Default::default()
         }
-    }
-    ///`OmniAdvancedRequestCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OmniAdvancedRequestCallbackData(::std::string::String);
-    impl ::std::ops::Deref for OmniAdvancedRequestCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OmniAdvancedRequestCallbackData>
-    for ::std::string::String {
-        fn from(value: OmniAdvancedRequestCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OmniAdvancedRequestCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                destinations: ::std::default::Default::default(),
+                email: ::std::option::Option::None,
+                intermediate_report: ::std::option::Option::None,
+                kakao_alim: ::std::option::Option::None,
+                kakao_chingu: ::std::option::Option::None,
+                line: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                notify_content_type: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                push: ::std::option::Option::None,
+                scenario_key: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sms: ::std::option::Option::None,
+                v_kontakte: ::std::option::Option::None,
+                viber: ::std::option::Option::None,
+                voice: ::std::option::Option::None,
+                whats_app: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OmniAdvancedRequestCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OmniAdvancedRequestCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OmniAdvancedRequestCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `destinations`.
+        pub fn destinations(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Destination>>,
+        ) -> Self {
+            self.destinations = value.into();
+            self
+        }
+        /// Sets `email`.
+        pub fn email(mut self, value: impl ::std::convert::Into<EmailData>) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `kakao_alim`.
+        pub fn kakao_alim(
+            mut self,
+            value: impl ::std::convert::Into<KakaoAlimData>,
+        ) -> Self {
+            self.kakao_alim = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `kakao_chingu`.
+        pub fn kakao_chingu(
+            mut self,
+            value: impl ::std::convert::Into<KakaoChinguData>,
+        ) -> Self {
+            self.kakao_chingu = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `line`.
+        pub fn line(mut self, value: impl ::std::convert::Into<LineData>) -> Self {
+            self.line = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_content_type`.
+        pub fn notify_content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `push`.
+        pub fn push(mut self, value: impl ::std::convert::Into<PushData>) -> Self {
+            self.push = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `scenario_key`.
+        pub fn scenario_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scenario_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms`.
+        pub fn sms(mut self, value: impl ::std::convert::Into<SmsData>) -> Self {
+            self.sms = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `v_kontakte`.
+        pub fn v_kontakte(
+            mut self,
+            value: impl ::std::convert::Into<VKontakteData>,
+        ) -> Self {
+            self.v_kontakte = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `viber`.
+        pub fn viber(mut self, value: impl ::std::convert::Into<ViberData>) -> Self {
+            self.viber = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `voice`.
+        pub fn voice(mut self, value: impl ::std::convert::Into<VoiceData>) -> Self {
+            self.voice = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `whats_app`.
+        pub fn whats_app(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppData>,
+        ) -> Self {
+            self.whats_app = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OmniChannel`
@@ -5968,6 +5371,7 @@ pub mod types {
     }
     ///`OmniLog`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OmniLog {
         #[serde(
@@ -6017,9 +5421,111 @@ pub mod types {
         pub fn builder() -> builder::OmniLog {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(mut self, value: impl ::std::convert::Into<OmniChannel>) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OmniLogsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OmniLogsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6029,9 +5535,24 @@ pub mod types {
         pub fn builder() -> builder::OmniLogsResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<OmniLog>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`OmniResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OmniResponse {
         #[serde(
@@ -6046,9 +5567,33 @@ pub mod types {
         pub fn builder() -> builder::OmniResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `messages`.
+        pub fn messages(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<OmniResponseDetails>>,
+        ) -> Self {
+            self.messages = value.into();
+            self
+        }
     }
     ///`OmniResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OmniResponseDetails {
         #[serde(
@@ -6065,9 +5610,36 @@ pub mod types {
         pub fn builder() -> builder::OmniResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<To>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Organization`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Organization {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6081,9 +5653,42 @@ pub mod types {
         pub fn builder() -> builder::Organization {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                company: ::std::option::Option::None,
+                department: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `company`.
+        pub fn company(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.company = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `department`.
+        pub fn department(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.department = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Phone`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Phone {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6097,15 +5702,48 @@ pub mod types {
         pub fn builder() -> builder::Phone {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                phone: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+                wa_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `phone`.
+        pub fn phone(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `wa_id`.
+        pub fn wa_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.wa_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PostbackButtonAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PostbackButtonAction {
-        pub data: PostbackButtonActionData,
+        pub data: ::std::string::String,
         #[serde(rename = "displayText")]
-        pub display_text: PostbackButtonActionDisplayText,
-        pub label: PostbackButtonActionLabel,
+        pub display_text: ::std::string::String,
+        pub label: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: PostbackButtonActionType,
     }
@@ -6113,172 +5751,19 @@ pub mod types {
         pub fn builder() -> builder::PostbackButtonAction {
             Default::default()
         }
-    }
-    ///`PostbackButtonActionData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PostbackButtonActionData(::std::string::String);
-    impl ::std::ops::Deref for PostbackButtonActionData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PostbackButtonActionData> for ::std::string::String {
-        fn from(value: PostbackButtonActionData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PostbackButtonActionData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 300usize {
-                return Err("longer than 300 characters".into());
+        /// With the required fields (`data`, `display_text`, `label`, `type_`); set the others with the setters.
+        pub fn new(
+            data: impl ::std::convert::Into<::std::string::String>,
+            display_text: impl ::std::convert::Into<::std::string::String>,
+            label: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PostbackButtonActionType>,
+        ) -> Self {
+            Self {
+                data: data.into(),
+                display_text: display_text.into(),
+                label: label.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PostbackButtonActionData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PostbackButtonActionData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostbackButtonActionData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PostbackButtonActionDisplayText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PostbackButtonActionDisplayText(::std::string::String);
-    impl ::std::ops::Deref for PostbackButtonActionDisplayText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PostbackButtonActionDisplayText>
-    for ::std::string::String {
-        fn from(value: PostbackButtonActionDisplayText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PostbackButtonActionDisplayText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 300usize {
-                return Err("longer than 300 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PostbackButtonActionDisplayText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PostbackButtonActionDisplayText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostbackButtonActionDisplayText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PostbackButtonActionLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PostbackButtonActionLabel(::std::string::String);
-    impl ::std::ops::Deref for PostbackButtonActionLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PostbackButtonActionLabel> for ::std::string::String {
-        fn from(value: PostbackButtonActionLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PostbackButtonActionLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PostbackButtonActionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PostbackButtonActionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PostbackButtonActionLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`PostbackButtonActionType`
@@ -6335,6 +5820,7 @@ pub mod types {
     }
     ///`Price`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Price {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6349,9 +5835,33 @@ pub mod types {
         pub fn builder() -> builder::Price {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushData {
         #[serde(
@@ -6393,7 +5903,7 @@ pub mod types {
         )]
         pub target_only_primary_devices: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<PushDataText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "validityPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6409,67 +5919,100 @@ pub mod types {
         pub fn builder() -> builder::PushData {
             Default::default()
         }
-    }
-    ///`PushDataText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PushDataText(::std::string::String);
-    impl ::std::ops::Deref for PushDataText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PushDataText> for ::std::string::String {
-        fn from(value: PushDataText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PushDataText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_payload: ::std::default::Default::default(),
+                device_subscriptions: ::std::option::Option::None,
+                include_notifications_disabled_devices: ::std::option::Option::None,
+                notification_options: ::std::option::Option::None,
+                person_subscriptions: ::std::option::Option::None,
+                target_only_primary_devices: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PushDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `custom_payload`.
+        pub fn custom_payload(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_payload = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PushDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `device_subscriptions`.
+        pub fn device_subscriptions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.device_subscriptions = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PushDataText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `include_notifications_disabled_devices`.
+        pub fn include_notifications_disabled_devices(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.include_notifications_disabled_devices = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `notification_options`.
+        pub fn notification_options(
+            mut self,
+            value: impl ::std::convert::Into<NotificationOptions>,
+        ) -> Self {
+            self.notification_options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person_subscriptions`.
+        pub fn person_subscriptions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.person_subscriptions = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `target_only_primary_devices`.
+        pub fn target_only_primary_devices(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.target_only_primary_devices = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RegionalData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalData {
         #[serde(
@@ -6484,9 +6027,30 @@ pub mod types {
         pub fn builder() -> builder::RegionalData {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+                korea: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `korea`.
+        pub fn korea(mut self, value: impl ::std::convert::Into<KoreaOptions>) -> Self {
+            self.korea = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Scenario`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Scenario {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6502,9 +6066,45 @@ pub mod types {
         pub fn builder() -> builder::Scenario {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                default: ::std::option::Option::None,
+                flow: ::std::default::Default::default(),
+                key: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `default`.
+        pub fn default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.default = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `flow`.
+        pub fn flow(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Step>>,
+        ) -> Self {
+            self.flow = value.into();
+            self
+        }
+        /// Sets `key`.
+        pub fn key(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ScenariosResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ScenariosResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6514,9 +6114,24 @@ pub mod types {
         pub fn builder() -> builder::ScenariosResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                scenarios: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `scenarios`.
+        pub fn scenarios(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Scenario>>,
+        ) -> Self {
+            self.scenarios = value.into();
+            self
+        }
     }
     ///`SeparatorComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SeparatorComponent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6529,6 +6144,27 @@ pub mod types {
     impl SeparatorComponent {
         pub fn builder() -> builder::SeparatorComponent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<SeparatorComponentType>) -> Self {
+            Self {
+                color: ::std::option::Option::None,
+                margin: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `color`.
+        pub fn color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.color = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `margin`.
+        pub fn margin(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.margin = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SeparatorComponentType`
@@ -6673,6 +6309,7 @@ pub mod types {
     }
     ///`SmsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6680,7 +6317,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub regional: ::std::option::Option<RegionalData>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<SmsDataText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transliteration: ::std::option::Option<TransliterationCode>,
         #[serde(
@@ -6698,67 +6335,63 @@ pub mod types {
         pub fn builder() -> builder::SmsData {
             Default::default()
         }
-    }
-    ///`SmsDataText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsDataText(::std::string::String);
-    impl ::std::ops::Deref for SmsDataText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsDataText> for ::std::string::String {
-        fn from(value: SmsDataText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsDataText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2147483647usize {
-                return Err("longer than 2147483647 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                language: ::std::option::Option::None,
+                regional: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                transliteration: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `language`.
+        pub fn language(mut self, value: impl ::std::convert::Into<Language>) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SmsDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalData>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsDataText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transliteration`.
+        pub fn transliteration(
+            mut self,
+            value: impl ::std::convert::Into<TransliterationCode>,
+        ) -> Self {
+            self.transliteration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpacerComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SpacerComponent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6769,6 +6402,18 @@ pub mod types {
     impl SpacerComponent {
         pub fn builder() -> builder::SpacerComponent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<SpacerComponentType>) -> Self {
+            Self {
+                size: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpacerComponentType`
@@ -6901,6 +6546,7 @@ pub mod types {
     }
     ///`Status`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Status {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6926,9 +6572,63 @@ pub mod types {
         pub fn builder() -> builder::Status {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Step`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Step {
         pub channel: OmniChannel,
@@ -6938,6 +6638,21 @@ pub mod types {
     impl Step {
         pub fn builder() -> builder::Step {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(channel: impl ::std::convert::Into<OmniChannel>) -> Self {
+            Self {
+                channel: channel.into(),
+                from: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Style`
@@ -7002,6 +6717,7 @@ pub mod types {
     }
     ///`TextComponent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextComponent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7034,6 +6750,79 @@ pub mod types {
     impl TextComponent {
         pub fn builder() -> builder::TextComponent {
             Default::default()
+        }
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TextComponentType>,
+        ) -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                align: ::std::option::Option::None,
+                color: ::std::option::Option::None,
+                flex: ::std::option::Option::None,
+                gravity: ::std::option::Option::None,
+                margin: ::std::option::Option::None,
+                max_lines: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
+                weight: ::std::option::Option::None,
+                wrap: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(mut self, value: impl ::std::convert::Into<ButtonAction>) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `align`.
+        pub fn align(mut self, value: impl ::std::convert::Into<Alignment>) -> Self {
+            self.align = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `color`.
+        pub fn color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.color = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `flex`.
+        pub fn flex(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.flex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gravity`.
+        pub fn gravity(mut self, value: impl ::std::convert::Into<Gravity>) -> Self {
+            self.gravity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `margin`.
+        pub fn margin(mut self, value: impl ::std::convert::Into<Spacing>) -> Self {
+            self.margin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `max_lines`.
+        pub fn max_lines(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.max_lines = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<Size>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `weight`.
+        pub fn weight(mut self, value: impl ::std::convert::Into<Weight>) -> Self {
+            self.weight = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `wrap`.
+        pub fn wrap(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.wrap = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TextComponentType`
@@ -7171,6 +6960,7 @@ pub mod types {
     }
     ///`To`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct To {
         #[serde(
@@ -7197,6 +6987,47 @@ pub mod types {
     impl To {
         pub fn builder() -> builder::To {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email_address: ::std::option::Option::None,
+                phone_number: ::std::option::Option::None,
+                push_registration_id: ::std::option::Option::None,
+                whats_app_user_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email_address`.
+        pub fn email_address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email_address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone_number`.
+        pub fn phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `push_registration_id`.
+        pub fn push_registration_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.push_registration_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `whats_app_user_id`.
+        pub fn whats_app_user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.whats_app_user_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TransliterationCode`
@@ -7297,71 +7128,29 @@ pub mod types {
     }
     ///`UriButtonAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UriButtonAction {
-        pub label: UriButtonActionLabel,
+        pub label: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: UriButtonActionType,
-        pub uri: UriButtonActionUri,
+        pub uri: ::std::string::String,
     }
     impl UriButtonAction {
         pub fn builder() -> builder::UriButtonAction {
             Default::default()
         }
-    }
-    ///`UriButtonActionLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UriButtonActionLabel(::std::string::String);
-    impl ::std::ops::Deref for UriButtonActionLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UriButtonActionLabel> for ::std::string::String {
-        fn from(value: UriButtonActionLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UriButtonActionLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`label`, `type_`, `uri`); set the others with the setters.
+        pub fn new(
+            label: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<UriButtonActionType>,
+            uri: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                label: label.into(),
+                type_: type_.into(),
+                uri: uri.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UriButtonActionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UriButtonActionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UriButtonActionLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`UriButtonActionType`
@@ -7416,63 +7205,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`UriButtonActionUri`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UriButtonActionUri(::std::string::String);
-    impl ::std::ops::Deref for UriButtonActionUri {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UriButtonActionUri> for ::std::string::String {
-        fn from(value: UriButtonActionUri) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UriButtonActionUri {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UriButtonActionUri {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UriButtonActionUri {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UriButtonActionUri {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`Url`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Url {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -7484,9 +7219,33 @@ pub mod types {
         pub fn builder() -> builder::Url {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`VKontakteData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VKontakteData {
         #[serde(
@@ -7520,26 +7279,79 @@ pub mod types {
         pub fn builder() -> builder::VKontakteData {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                template_data: ::std::default::Default::default(),
+                template_name: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `template_data`.
+        pub fn template_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.template_data = value.into();
+            self
+        }
+        /// Sets `template_name`.
+        pub fn template_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberData {
         #[serde(
             rename = "buttonText",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_text: ::std::option::Option<ViberDataButtonText>,
+        pub button_text: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "buttonURL",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_url: ::std::option::Option<ViberDataButtonUrl>,
+        pub button_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "fileName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub file_name: ::std::option::Option<ViberDataFileName>,
+        pub file_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "fileType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7549,7 +7361,7 @@ pub mod types {
             rename = "fileUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub file_url: ::std::option::Option<ViberDataFileUrl>,
+        pub file_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "forcePrimaryDevice",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7559,7 +7371,7 @@ pub mod types {
             rename = "imageURL",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub image_url: ::std::option::Option<ViberDataImageUrl>,
+        pub image_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "isPromotional",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7571,7 +7383,7 @@ pub mod types {
             rename = "trackingData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tracking_data: ::std::option::Option<ViberDataTrackingData>,
+        pub tracking_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "validityPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7587,347 +7399,123 @@ pub mod types {
         pub fn builder() -> builder::ViberData {
             Default::default()
         }
-    }
-    ///`ViberDataButtonText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberDataButtonText(::std::string::String);
-    impl ::std::ops::Deref for ViberDataButtonText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberDataButtonText> for ::std::string::String {
-        fn from(value: ViberDataButtonText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberDataButtonText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                button_text: ::std::option::Option::None,
+                button_url: ::std::option::Option::None,
+                file_name: ::std::option::Option::None,
+                file_type: ::std::option::Option::None,
+                file_url: ::std::option::Option::None,
+                force_primary_device: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                is_promotional: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberDataButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_text`.
+        pub fn button_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberDataButtonText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_url`.
+        pub fn button_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberDataButtonText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `file_name`.
+        pub fn file_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberDataButtonUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberDataButtonUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberDataButtonUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `file_type`.
+        pub fn file_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ViberDataButtonUrl> for ::std::string::String {
-        fn from(value: ViberDataButtonUrl) -> Self {
-            value.0
+        /// Sets `file_url`.
+        pub fn file_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ViberDataButtonUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `force_primary_device`.
+        pub fn force_primary_device(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.force_primary_device = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberDataButtonUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberDataButtonUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `is_promotional`.
+        pub fn is_promotional(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_promotional = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberDataButtonUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberDataFileName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberDataFileName(::std::string::String);
-    impl ::std::ops::Deref for ViberDataFileName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ViberDataFileName> for ::std::string::String {
-        fn from(value: ViberDataFileName) -> Self {
-            value.0
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ViberDataFileName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberDataFileName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberDataFileName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberDataFileName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberDataFileUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberDataFileUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberDataFileUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberDataFileUrl> for ::std::string::String {
-        fn from(value: ViberDataFileUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberDataFileUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(https?)://.*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(https?)://.*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberDataFileUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberDataFileUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberDataFileUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberDataImageUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberDataImageUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberDataImageUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberDataImageUrl> for ::std::string::String {
-        fn from(value: ViberDataImageUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberDataImageUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberDataImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberDataImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberDataImageUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberDataTrackingData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberDataTrackingData(::std::string::String);
-    impl ::std::ops::Deref for ViberDataTrackingData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberDataTrackingData> for ::std::string::String {
-        fn from(value: ViberDataTrackingData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberDataTrackingData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberDataTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberDataTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberDataTrackingData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`VoiceData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub language: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<VoiceDataText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "validityPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7943,63 +7531,43 @@ pub mod types {
         pub fn builder() -> builder::VoiceData {
             Default::default()
         }
-    }
-    ///`VoiceDataText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceDataText(::std::string::String);
-    impl ::std::ops::Deref for VoiceDataText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceDataText> for ::std::string::String {
-        fn from(value: VoiceDataText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceDataText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2147483647usize {
-                return Err("longer than 2147483647 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                language: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `language`.
+        pub fn language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoiceDataText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceDataText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Weight`
@@ -8060,27 +7628,28 @@ pub mod types {
     }
     ///`WhatsAppData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<WhatsAppDataAddress>,
+        pub address: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "audioUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub audio_url: ::std::option::Option<WhatsAppDataAudioUrl>,
+        pub audio_url: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub contacts: ::std::vec::Vec<Contact>,
         #[serde(
             rename = "fileUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub file_url: ::std::option::Option<WhatsAppDataFileUrl>,
+        pub file_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "imageUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub image_url: ::std::option::Option<WhatsAppDataImageUrl>,
+        pub image_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub language: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8089,7 +7658,7 @@ pub mod types {
             rename = "locationName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub location_name: ::std::option::Option<WhatsAppDataLocationName>,
+        pub location_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub longitude: ::std::option::Option<f64>,
         #[serde(rename = "mediaTemplateData")]
@@ -8130,341 +7699,153 @@ pub mod types {
             rename = "videoUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub video_url: ::std::option::Option<WhatsAppDataVideoUrl>,
+        pub video_url: ::std::option::Option<::std::string::String>,
     }
     impl WhatsAppData {
         pub fn builder() -> builder::WhatsAppData {
             Default::default()
         }
-    }
-    ///`WhatsAppDataAddress`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppDataAddress(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppDataAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsAppDataAddress> for ::std::string::String {
-        fn from(value: WhatsAppDataAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppDataAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`media_template_data`, `text`); set the others with the setters.
+        pub fn new(
+            media_template_data: impl ::std::convert::Into<MediaTemplateData>,
+            text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                audio_url: ::std::option::Option::None,
+                contacts: ::std::default::Default::default(),
+                file_url: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+                language: ::std::option::Option::None,
+                latitude: ::std::option::Option::None,
+                location_name: ::std::option::Option::None,
+                longitude: ::std::option::Option::None,
+                media_template_data: media_template_data.into(),
+                preview_url: ::std::option::Option::None,
+                template_data: ::std::default::Default::default(),
+                template_name: ::std::option::Option::None,
+                template_namespace: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
+                video_url: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppDataAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppDataAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `audio_url`.
+        pub fn audio_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.audio_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppDataAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `contacts`.
+        pub fn contacts(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Contact>>,
+        ) -> Self {
+            self.contacts = value.into();
+            self
         }
-    }
-    ///`WhatsAppDataAudioUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppDataAudioUrl(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppDataAudioUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `file_url`.
+        pub fn file_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.file_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<WhatsAppDataAudioUrl> for ::std::string::String {
-        fn from(value: WhatsAppDataAudioUrl) -> Self {
-            value.0
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for WhatsAppDataAudioUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `language`.
+        pub fn language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppDataAudioUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `latitude`.
+        pub fn latitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.latitude = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppDataAudioUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `location_name`.
+        pub fn location_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.location_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppDataAudioUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `longitude`.
+        pub fn longitude(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.longitude = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`WhatsAppDataFileUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppDataFileUrl(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppDataFileUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `preview_url`.
+        pub fn preview_url(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.preview_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<WhatsAppDataFileUrl> for ::std::string::String {
-        fn from(value: WhatsAppDataFileUrl) -> Self {
-            value.0
+        /// Sets `template_data`.
+        pub fn template_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.template_data = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr for WhatsAppDataFileUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `template_name`.
+        pub fn template_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppDataFileUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `template_namespace`.
+        pub fn template_namespace(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_namespace = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppDataFileUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppDataFileUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`WhatsAppDataImageUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppDataImageUrl(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppDataImageUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsAppDataImageUrl> for ::std::string::String {
-        fn from(value: WhatsAppDataImageUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppDataImageUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppDataImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppDataImageUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppDataImageUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WhatsAppDataLocationName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppDataLocationName(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppDataLocationName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsAppDataLocationName> for ::std::string::String {
-        fn from(value: WhatsAppDataLocationName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppDataLocationName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppDataLocationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppDataLocationName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppDataLocationName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WhatsAppDataVideoUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppDataVideoUrl(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppDataVideoUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsAppDataVideoUrl> for ::std::string::String {
-        fn from(value: WhatsAppDataVideoUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppDataVideoUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppDataVideoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppDataVideoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppDataVideoUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `video_url`.
+        pub fn video_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.video_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -10302,7 +9683,7 @@ pub mod types {
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::EmailDataText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             validity_period: ::std::result::Result<
@@ -10339,7 +9720,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::EmailDataText>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -11270,7 +10651,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoAlimAddChannelButton {
             button_text: ::std::result::Result<
-                super::KakaoAlimAddChannelButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -11289,7 +10670,7 @@ pub mod types {
         impl KakaoAlimAddChannelButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoAlimAddChannelButtonButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -11336,23 +10717,23 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoAlimAppLinkButton {
             android_scheme: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimAppLinkButtonAndroidScheme>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             button_text: ::std::result::Result<
-                super::KakaoAlimAppLinkButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             button_url_mobile: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimAppLinkButtonButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             button_url_pc: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimAppLinkButtonButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             ios_scheme: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimAppLinkButtonIosScheme>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -11375,9 +10756,7 @@ pub mod types {
         impl KakaoAlimAppLinkButton {
             pub fn android_scheme<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimAppLinkButtonAndroidScheme>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.android_scheme = value
@@ -11391,7 +10770,7 @@ pub mod types {
             }
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoAlimAppLinkButtonButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -11403,9 +10782,7 @@ pub mod types {
             }
             pub fn button_url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimAppLinkButtonButtonUrlMobile>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_url_mobile = value
@@ -11419,9 +10796,7 @@ pub mod types {
             }
             pub fn button_url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimAppLinkButtonButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_url_pc = value
@@ -11433,9 +10808,7 @@ pub mod types {
             }
             pub fn ios_scheme<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimAppLinkButtonIosScheme>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ios_scheme = value
@@ -11490,7 +10863,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoAlimBotKeywordButton {
             button_text: ::std::result::Result<
-                super::KakaoAlimBotKeywordButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -11509,7 +10882,7 @@ pub mod types {
         impl KakaoAlimBotKeywordButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoAlimBotKeywordButtonButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -11556,7 +10929,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoAlimButtonBase {
             button_text: ::std::result::Result<
-                super::KakaoAlimButtonBaseButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -11575,7 +10948,7 @@ pub mod types {
         impl KakaoAlimButtonBase {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoAlimButtonBaseButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -11623,15 +10996,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoAlimChatbotSwitchButton {
             button_text: ::std::result::Result<
-                super::KakaoAlimChatbotSwitchButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             chat_event: ::std::result::Result<
-                super::KakaoAlimChatbotSwitchButtonChatEvent,
+                ::std::string::String,
                 ::std::string::String,
             >,
             chat_extra: ::std::result::Result<
-                super::KakaoAlimChatbotSwitchButtonChatExtra,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -11652,9 +11025,7 @@ pub mod types {
         impl KakaoAlimChatbotSwitchButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoAlimChatbotSwitchButtonButtonText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -11666,7 +11037,7 @@ pub mod types {
             }
             pub fn chat_event<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoAlimChatbotSwitchButtonChatEvent>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.chat_event = value
@@ -11678,7 +11049,7 @@ pub mod types {
             }
             pub fn chat_extra<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoAlimChatbotSwitchButtonChatExtra>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.chat_extra = value
@@ -11737,15 +11108,15 @@ pub mod types {
                 ::std::string::String,
             >,
             template_code: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimDataTemplateCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimDataText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimDataTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             validity_period: ::std::result::Result<
@@ -11797,9 +11168,7 @@ pub mod types {
             }
             pub fn template_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimDataTemplateCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_code = value
@@ -11811,9 +11180,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimDataText>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -11825,9 +11192,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimDataTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -11898,7 +11263,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoAlimDeliveryTrackingAlimButton {
             button_text: ::std::result::Result<
-                super::KakaoAlimDeliveryTrackingAlimButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -11917,9 +11282,7 @@ pub mod types {
         impl KakaoAlimDeliveryTrackingAlimButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoAlimDeliveryTrackingAlimButtonButtonText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -11968,7 +11331,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoAlimMessageDeliveryButton {
             button_text: ::std::result::Result<
-                super::KakaoAlimMessageDeliveryButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -11987,9 +11350,7 @@ pub mod types {
         impl KakaoAlimMessageDeliveryButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoAlimMessageDeliveryButtonButtonText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -12036,19 +11397,19 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoAlimUrlButton {
             button_text: ::std::result::Result<
-                super::KakaoAlimUrlButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             button_url: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimUrlButtonButtonUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             button_url_mobile: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimUrlButtonButtonUrlMobile>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             button_url_pc: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimUrlButtonButtonUrlPc>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             target: ::std::result::Result<
@@ -12075,7 +11436,7 @@ pub mod types {
         impl KakaoAlimUrlButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoAlimUrlButtonButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -12087,9 +11448,7 @@ pub mod types {
             }
             pub fn button_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimUrlButtonButtonUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_url = value
@@ -12101,9 +11460,7 @@ pub mod types {
             }
             pub fn button_url_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimUrlButtonButtonUrlMobile>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_url_mobile = value
@@ -12117,9 +11474,7 @@ pub mod types {
             }
             pub fn button_url_pc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimUrlButtonButtonUrlPc>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_url_pc = value
@@ -12186,15 +11541,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoChinguAppLinkButton {
             android_scheme: ::std::result::Result<
-                super::KakaoChinguAppLinkButtonAndroidScheme,
+                ::std::string::String,
                 ::std::string::String,
             >,
             button_text: ::std::result::Result<
-                super::KakaoChinguAppLinkButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             ios_scheme: ::std::result::Result<
-                super::KakaoChinguAppLinkButtonIosScheme,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -12217,7 +11572,7 @@ pub mod types {
         impl KakaoChinguAppLinkButton {
             pub fn android_scheme<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoChinguAppLinkButtonAndroidScheme>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.android_scheme = value
@@ -12231,7 +11586,7 @@ pub mod types {
             }
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoChinguAppLinkButtonButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -12243,7 +11598,7 @@ pub mod types {
             }
             pub fn ios_scheme<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoChinguAppLinkButtonIosScheme>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ios_scheme = value
@@ -12294,7 +11649,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoChinguBotKeywordButton {
             button_text: ::std::result::Result<
-                super::KakaoChinguBotKeywordButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -12313,7 +11668,7 @@ pub mod types {
         impl KakaoChinguBotKeywordButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoChinguBotKeywordButtonButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -12360,7 +11715,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoChinguButtonBase {
             button_text: ::std::result::Result<
-                super::KakaoChinguButtonBaseButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -12379,7 +11734,7 @@ pub mod types {
         impl KakaoChinguButtonBase {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoChinguButtonBaseButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -12432,11 +11787,11 @@ pub mod types {
                 ::std::string::String,
             >,
             image_link: ::std::result::Result<
-                ::std::option::Option<super::KakaoChinguDataImageLink>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             image_url: ::std::result::Result<
-                super::KakaoChinguDataImageUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             is_promotional: ::std::result::Result<
@@ -12481,9 +11836,7 @@ pub mod types {
             }
             pub fn image_link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoChinguDataImageLink>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image_link = value
@@ -12495,7 +11848,7 @@ pub mod types {
             }
             pub fn image_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoChinguDataImageUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image_url = value
@@ -12592,7 +11945,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoChinguMessageDeliveryButton {
             button_text: ::std::result::Result<
-                super::KakaoChinguMessageDeliveryButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -12611,9 +11964,7 @@ pub mod types {
         impl KakaoChinguMessageDeliveryButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoChinguMessageDeliveryButtonButtonText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -12660,11 +12011,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KakaoChinguUrlButton {
             button_text: ::std::result::Result<
-                super::KakaoChinguUrlButtonButtonText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             button_url: ::std::result::Result<
-                super::KakaoChinguUrlButtonButtonUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -12684,7 +12035,7 @@ pub mod types {
         impl KakaoChinguUrlButton {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoChinguUrlButtonButtonText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -12696,7 +12047,7 @@ pub mod types {
             }
             pub fn button_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoChinguUrlButtonButtonUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_url = value
@@ -12744,7 +12095,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct KoreaOptions {
             title: ::std::result::Result<
-                ::std::option::Option<super::KoreaOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -12758,9 +12109,7 @@ pub mod types {
         impl KoreaOptions {
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KoreaOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -12832,7 +12181,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct LineData {
             alt_text: ::std::result::Result<
-                super::LineDataAltText,
+                ::std::string::String,
                 ::std::string::String,
             >,
             contents: ::std::result::Result<super::FlexContainer, ::std::string::String>,
@@ -12850,14 +12199,14 @@ pub mod types {
                 ::std::string::String,
             >,
             thumbnail_url: ::std::result::Result<
-                super::LineDataThumbnailUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
                 ::std::option::Option<super::LineDataType>,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<super::LineDataUrl, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
             validity_period: ::std::result::Result<
                 ::std::option::Option<i32>,
                 ::std::string::String,
@@ -12889,7 +12238,7 @@ pub mod types {
         impl LineData {
             pub fn alt_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::LineDataAltText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alt_text = value
@@ -12961,7 +12310,7 @@ pub mod types {
             }
             pub fn thumbnail_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::LineDataThumbnailUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.thumbnail_url = value
@@ -12985,7 +12334,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::LineDataUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -13111,13 +12460,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MediaTemplateButtonContent {
             quick_reply_payload: ::std::result::Result<
-                ::std::option::Option<
-                    super::MediaTemplateButtonContentQuickReplyPayload,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_placeholder: ::std::result::Result<
-                ::std::option::Option<super::MediaTemplateButtonContentUrlPlaceholder>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13132,11 +12479,7 @@ pub mod types {
         impl MediaTemplateButtonContent {
             pub fn quick_reply_payload<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MediaTemplateButtonContentQuickReplyPayload,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.quick_reply_payload = value
@@ -13150,11 +12493,7 @@ pub mod types {
             }
             pub fn url_placeholder<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MediaTemplateButtonContentUrlPlaceholder,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_placeholder = value
@@ -13440,14 +12779,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct MessageButtonAction {
-            label: ::std::result::Result<
-                super::MessageButtonActionLabel,
-                ::std::string::String,
-            >,
-            text: ::std::result::Result<
-                super::MessageButtonActionText,
-                ::std::string::String,
-            >,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::MessageButtonActionType,
                 ::std::string::String,
@@ -13465,7 +12798,7 @@ pub mod types {
         impl MessageButtonAction {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessageButtonActionLabel>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -13477,7 +12810,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessageButtonActionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -13911,7 +13244,7 @@ pub mod types {
                 ::std::string::String,
             >,
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::OmniAdvancedRequestCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             destinations: ::std::result::Result<
@@ -14023,9 +13356,7 @@ pub mod types {
             }
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OmniAdvancedRequestCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -14907,18 +14238,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct PostbackButtonAction {
-            data: ::std::result::Result<
-                super::PostbackButtonActionData,
-                ::std::string::String,
-            >,
+            data: ::std::result::Result<::std::string::String, ::std::string::String>,
             display_text: ::std::result::Result<
-                super::PostbackButtonActionDisplayText,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            label: ::std::result::Result<
-                super::PostbackButtonActionLabel,
-                ::std::string::String,
-            >,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::PostbackButtonActionType,
                 ::std::string::String,
@@ -14937,7 +14262,7 @@ pub mod types {
         impl PostbackButtonAction {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PostbackButtonActionData>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -14949,7 +14274,7 @@ pub mod types {
             }
             pub fn display_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PostbackButtonActionDisplayText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_text = value
@@ -14961,7 +14286,7 @@ pub mod types {
             }
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PostbackButtonActionLabel>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -15104,7 +14429,7 @@ pub mod types {
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::PushDataText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             validity_period: ::std::result::Result<
@@ -15229,7 +14554,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PushDataText>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -15611,7 +14936,7 @@ pub mod types {
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::SmsDataText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             transliteration: ::std::result::Result<
@@ -15666,7 +14991,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::SmsDataText>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -16367,15 +15692,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UriButtonAction {
-            label: ::std::result::Result<
-                super::UriButtonActionLabel,
-                ::std::string::String,
-            >,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::UriButtonActionType,
                 ::std::string::String,
             >,
-            uri: ::std::result::Result<super::UriButtonActionUri, ::std::string::String>,
+            uri: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for UriButtonAction {
             fn default() -> Self {
@@ -16389,7 +15711,7 @@ pub mod types {
         impl UriButtonAction {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UriButtonActionLabel>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -16413,7 +15735,7 @@ pub mod types {
             }
             pub fn uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UriButtonActionUri>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.uri = value
@@ -16645,15 +15967,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberData {
             button_text: ::std::result::Result<
-                ::std::option::Option<super::ViberDataButtonText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             button_url: ::std::result::Result<
-                ::std::option::Option<super::ViberDataButtonUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             file_name: ::std::result::Result<
-                ::std::option::Option<super::ViberDataFileName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             file_type: ::std::result::Result<
@@ -16661,7 +15983,7 @@ pub mod types {
                 ::std::string::String,
             >,
             file_url: ::std::result::Result<
-                ::std::option::Option<super::ViberDataFileUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             force_primary_device: ::std::result::Result<
@@ -16669,7 +15991,7 @@ pub mod types {
                 ::std::string::String,
             >,
             image_url: ::std::result::Result<
-                ::std::option::Option<super::ViberDataImageUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             is_promotional: ::std::result::Result<
@@ -16681,7 +16003,7 @@ pub mod types {
                 ::std::string::String,
             >,
             tracking_data: ::std::result::Result<
-                ::std::option::Option<super::ViberDataTrackingData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             validity_period: ::std::result::Result<
@@ -16714,9 +16036,7 @@ pub mod types {
         impl ViberData {
             pub fn button_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberDataButtonText>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_text = value
@@ -16728,9 +16048,7 @@ pub mod types {
             }
             pub fn button_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberDataButtonUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_url = value
@@ -16742,9 +16060,7 @@ pub mod types {
             }
             pub fn file_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberDataFileName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.file_name = value
@@ -16768,9 +16084,7 @@ pub mod types {
             }
             pub fn file_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberDataFileUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.file_url = value
@@ -16796,9 +16110,7 @@ pub mod types {
             }
             pub fn image_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberDataImageUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image_url = value
@@ -16836,9 +16148,7 @@ pub mod types {
             }
             pub fn tracking_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberDataTrackingData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tracking_data = value
@@ -16923,7 +16233,7 @@ pub mod types {
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::VoiceDataText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             validity_period: ::std::result::Result<
@@ -16960,7 +16270,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::VoiceDataText>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -17025,11 +16335,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct WhatsAppData {
             address: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppDataAddress>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             audio_url: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppDataAudioUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             contacts: ::std::result::Result<
@@ -17037,11 +16347,11 @@ pub mod types {
                 ::std::string::String,
             >,
             file_url: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppDataFileUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             image_url: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppDataImageUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             language: ::std::result::Result<
@@ -17053,7 +16363,7 @@ pub mod types {
                 ::std::string::String,
             >,
             location_name: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppDataLocationName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             longitude: ::std::result::Result<
@@ -17090,7 +16400,7 @@ pub mod types {
                 ::std::string::String,
             >,
             video_url: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppDataVideoUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -17123,9 +16433,7 @@ pub mod types {
         impl WhatsAppData {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppDataAddress>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
@@ -17137,9 +16445,7 @@ pub mod types {
             }
             pub fn audio_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppDataAudioUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.audio_url = value
@@ -17163,9 +16469,7 @@ pub mod types {
             }
             pub fn file_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppDataFileUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.file_url = value
@@ -17177,9 +16481,7 @@ pub mod types {
             }
             pub fn image_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppDataImageUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image_url = value
@@ -17215,9 +16517,7 @@ pub mod types {
             }
             pub fn location_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppDataLocationName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.location_name = value
@@ -17345,9 +16645,7 @@ pub mod types {
             }
             pub fn video_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppDataVideoUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.video_url = value
@@ -17621,6 +16919,7 @@ pub mod builder {
         is_default: Result<Option<bool>, String>,
         limit: Result<Option<i32>, String>,
         page: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOmniFailoverScenarios<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -17629,6 +16928,7 @@ pub mod builder {
                 is_default: Ok(None),
                 limit: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn is_default<V>(mut self, value: V) -> Self
@@ -17665,7 +16965,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ScenariosResponse>, Error> {
-            let Self { client, is_default, limit, page } = self;
+            let Self { client, is_default, limit, page, call_timeout } = self;
             let is_default = is_default
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
@@ -17707,6 +17007,9 @@ pub mod builder {
                     &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17731,6 +17034,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_omni_failover_scenario`]
 
@@ -17739,12 +17048,14 @@ pub mod builder {
     pub struct CreateOmniFailoverScenario<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateOrUpdateScenarioRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateOmniFailoverScenario<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -17776,7 +17087,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/omni/1/scenarios`
         pub async fn send(self) -> Result<ResponseValue<types::Scenario>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateOrUpdateScenarioRequest::try_from(v)
@@ -17810,6 +17121,9 @@ pub mod builder {
                     &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17834,6 +17148,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_omni_failover_scenario`]
 
@@ -17842,12 +17162,14 @@ pub mod builder {
     pub struct GetOmniFailoverScenario<'a> {
         client: &'a super::Client,
         scenario_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOmniFailoverScenario<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 scenario_key: Err("scenario_key was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn scenario_key<V>(mut self, value: V) -> Self
@@ -17864,7 +17186,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/omni/1/scenarios/{scenarioKey}`
         pub async fn send(self) -> Result<ResponseValue<types::Scenario>, Error> {
-            let Self { client, scenario_key } = self;
+            let Self { client, scenario_key, call_timeout } = self;
             let scenario_key = scenario_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_OMNI_FAILOVER_SCENARIO,
@@ -17896,6 +17218,9 @@ pub mod builder {
                     &super::operations::GET_OMNI_FAILOVER_SCENARIO,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -17920,6 +17245,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_omni_failover_scenario`]
 
@@ -17929,6 +17260,7 @@ pub mod builder {
         client: &'a super::Client,
         scenario_key: Result<::std::string::String, String>,
         body: Result<types::builder::CreateOrUpdateScenarioRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateOmniFailoverScenario<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -17936,6 +17268,7 @@ pub mod builder {
                 client: client,
                 scenario_key: Err("scenario_key was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn scenario_key<V>(mut self, value: V) -> Self
@@ -17979,7 +17312,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/omni/1/scenarios/{scenarioKey}`
         pub async fn send(self) -> Result<ResponseValue<types::Scenario>, Error> {
-            let Self { client, scenario_key, body } = self;
+            let Self { client, scenario_key, body, call_timeout } = self;
             let scenario_key = scenario_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
@@ -18021,6 +17354,9 @@ pub mod builder {
                     &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18045,6 +17381,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_omni_failover_message`]
 
@@ -18053,12 +17395,14 @@ pub mod builder {
     pub struct SendOmniFailoverMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::OmniAdvancedRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendOmniFailoverMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -18087,7 +17431,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/omni/1/advanced`
         pub async fn send(self) -> Result<ResponseValue<types::OmniResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::OmniAdvancedRequest::try_from(v).map_err(|e| e.to_string())
@@ -18120,6 +17464,9 @@ pub mod builder {
                     &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18144,6 +17491,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_omni_failover_delivery_reports`]
 
@@ -18155,6 +17508,7 @@ pub mod builder {
         channel: Result<Option<types::OmniChannel>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOmniFailoverDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18164,6 +17518,7 @@ pub mod builder {
                 channel: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -18216,7 +17571,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/omni/1/reports`
         pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
-            let Self { client, bulk_id, channel, limit, message_id } = self;
+            let Self { client, bulk_id, channel, limit, message_id, call_timeout } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
@@ -18264,6 +17619,9 @@ pub mod builder {
                     &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18288,6 +17646,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_omni_failover_message_logs`]
 
@@ -18306,6 +17670,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         to: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOmniFailoverMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18322,6 +17687,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 to: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn bulk_id<V>(mut self, value: V) -> Self
@@ -18478,6 +17844,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 to,
+                call_timeout,
             } = self;
             let bulk_id = bulk_id
                 .map_err(|e| crate::call::invalid_request(
@@ -18570,6 +17937,9 @@ pub mod builder {
                     &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -18593,6 +17963,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static GET_OMNI_FAILOVER_SCENARIOS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["omni-failover:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-omni-failover-scenario`: POST /omni/1/scenarios
@@ -33,6 +34,7 @@ pub static CREATE_OMNI_FAILOVER_SCENARIO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["omni-failover:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-omni-failover-scenario`: GET /omni/1/scenarios/{scenarioKey}
@@ -49,6 +51,7 @@ pub static GET_OMNI_FAILOVER_SCENARIO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["omni-failover:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-omni-failover-scenario`: PUT /omni/1/scenarios/{scenarioKey}
@@ -65,6 +68,7 @@ pub static UPDATE_OMNI_FAILOVER_SCENARIO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["omni-failover:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-omni-failover-message`: POST /omni/1/advanced
@@ -81,6 +85,7 @@ pub static SEND_OMNI_FAILOVER_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "omni-failover:message:send", "omni-failover:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-omni-failover-delivery-reports`: GET /omni/1/reports
@@ -97,6 +102,7 @@ pub static GET_OMNI_FAILOVER_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "omni-failover:message:send", "omni-failover:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-omni-failover-message-logs`: GET /omni/1/logs
@@ -113,6 +119,7 @@ pub static GET_OMNI_FAILOVER_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["omni-failover:logs:read", "omni-failover:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

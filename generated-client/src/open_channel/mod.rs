@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`OpenChannelAudioMessageBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelAudioMessageBody {
         #[serde(rename = "type")]
@@ -32,6 +33,16 @@ pub mod types {
     impl OpenChannelAudioMessageBody {
         pub fn builder() -> builder::OpenChannelAudioMessageBody {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<OpenChannelAudioMessageBodyType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`OpenChannelAudioMessageBodyType`
@@ -89,6 +100,7 @@ pub mod types {
     }
     ///`OpenChannelFileMessageBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelFileMessageBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -100,6 +112,25 @@ pub mod types {
     impl OpenChannelFileMessageBody {
         pub fn builder() -> builder::OpenChannelFileMessageBody {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<OpenChannelFileMessageBodyType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                filename: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `filename`.
+        pub fn filename(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.filename = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelFileMessageBodyType`
@@ -157,6 +188,7 @@ pub mod types {
     }
     ///`OpenChannelImageMessageBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelImageMessageBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -168,6 +200,25 @@ pub mod types {
     impl OpenChannelImageMessageBody {
         pub fn builder() -> builder::OpenChannelImageMessageBody {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<OpenChannelImageMessageBodyType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `caption`.
+        pub fn caption(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.caption = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelImageMessageBodyType`
@@ -225,6 +276,7 @@ pub mod types {
     }
     ///`OpenChannelJsonMessageBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelJsonMessageBody {
         pub json: ::std::collections::HashMap<
@@ -237,6 +289,21 @@ pub mod types {
     impl OpenChannelJsonMessageBody {
         pub fn builder() -> builder::OpenChannelJsonMessageBody {
             Default::default()
+        }
+        /// With the required fields (`json`, `type_`); set the others with the setters.
+        pub fn new(
+            json: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+            type_: impl ::std::convert::Into<OpenChannelJsonMessageBodyType>,
+        ) -> Self {
+            Self {
+                json: json.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`OpenChannelJsonMessageBodyType`
@@ -330,6 +397,7 @@ pub mod types {
     }
     ///`OpenChannelMessageBodyBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelMessageBodyBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -338,6 +406,20 @@ pub mod types {
     impl OpenChannelMessageBodyBase {
         pub fn builder() -> builder::OpenChannelMessageBodyBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<OpenChannelMessageBodyType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelMessageBodyType`
@@ -410,6 +492,7 @@ pub mod types {
     }
     ///`OpenChannelMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelMessageContent {
         pub body: OpenChannelMessageBody,
@@ -418,9 +501,14 @@ pub mod types {
         pub fn builder() -> builder::OpenChannelMessageContent {
             Default::default()
         }
+        /// With the required fields (`body`); set the others with the setters.
+        pub fn new(body: impl ::std::convert::Into<OpenChannelMessageBody>) -> Self {
+            Self { body: body.into() }
+        }
     }
     ///`OpenChannelMessageRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelMessageRequest {
         pub content: OpenChannelMessageContent,
@@ -438,72 +526,51 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub response_webhook: ::std::option::Option<OpenChannelWebhookData>,
-        pub sender: OpenChannelMessageRequestSender,
+        pub sender: ::std::string::String,
     }
     impl OpenChannelMessageRequest {
         pub fn builder() -> builder::OpenChannelMessageRequest {
             Default::default()
         }
-    }
-    ///`OpenChannelMessageRequestSender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelMessageRequestSender(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelMessageRequestSender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelMessageRequestSender>
-    for ::std::string::String {
-        fn from(value: OpenChannelMessageRequestSender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelMessageRequestSender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`content`, `destination`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<OpenChannelMessageContent>,
+            destination: impl ::std::convert::Into<::std::string::String>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destination: destination.into(),
+                metadata: ::std::default::Default::default(),
+                response_webhook: ::std::option::Option::None,
+                sender: sender.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelMessageRequestSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `metadata`.
+        pub fn metadata(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.metadata = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelMessageRequestSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelMessageRequestSender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `response_webhook`.
+        pub fn response_webhook(
+            mut self,
+            value: impl ::std::convert::Into<OpenChannelWebhookData>,
+        ) -> Self {
+            self.response_webhook = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelMessageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelMessageResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -512,6 +579,20 @@ pub mod types {
     impl OpenChannelMessageResponse {
         pub fn builder() -> builder::OpenChannelMessageResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<OpenChannelMessageResponseStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelMessageResponseStatus`
@@ -573,9 +654,10 @@ pub mod types {
     }
     ///`OpenChannelTextMessageBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelTextMessageBody {
-        pub text: OpenChannelTextMessageBodyText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: OpenChannelTextMessageBodyType,
     }
@@ -583,64 +665,15 @@ pub mod types {
         pub fn builder() -> builder::OpenChannelTextMessageBody {
             Default::default()
         }
-    }
-    ///`OpenChannelTextMessageBodyText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelTextMessageBodyText(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelTextMessageBodyText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelTextMessageBodyText> for ::std::string::String {
-        fn from(value: OpenChannelTextMessageBodyText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelTextMessageBodyText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4096usize {
-                return Err("longer than 4096 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<OpenChannelTextMessageBodyType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelTextMessageBodyText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelTextMessageBodyText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelTextMessageBodyText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`OpenChannelTextMessageBodyType`
@@ -698,6 +731,7 @@ pub mod types {
     }
     ///`OpenChannelWebhookData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelWebhookData {
         #[serde(
@@ -712,6 +746,31 @@ pub mod types {
     impl OpenChannelWebhookData {
         pub fn builder() -> builder::OpenChannelWebhookData {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::default::Default::default(),
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        ) -> Self {
+            self.callback_data = value.into();
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -1126,10 +1185,7 @@ pub mod types {
                 ::std::option::Option<super::OpenChannelWebhookData>,
                 ::std::string::String,
             >,
-            sender: ::std::result::Result<
-                super::OpenChannelMessageRequestSender,
-                ::std::string::String,
-            >,
+            sender: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for OpenChannelMessageRequest {
             fn default() -> Self {
@@ -1202,7 +1258,7 @@ pub mod types {
             }
             pub fn sender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OpenChannelMessageRequestSender>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender = value
@@ -1287,10 +1343,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct OpenChannelTextMessageBody {
-            text: ::std::result::Result<
-                super::OpenChannelTextMessageBodyText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::OpenChannelTextMessageBodyType,
                 ::std::string::String,
@@ -1307,7 +1360,7 @@ pub mod types {
         impl OpenChannelTextMessageBody {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OpenChannelTextMessageBodyText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -1541,12 +1594,14 @@ pub mod builder {
     pub struct SendOpenChannelInboundMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::OpenChannelMessageRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendOpenChannelInboundMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -1580,7 +1635,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::OpenChannelMessageResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::OpenChannelMessageRequest::try_from(v)
@@ -1614,6 +1669,9 @@ pub mod builder {
                     &super::operations::SEND_OPEN_CHANNEL_INBOUND_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1637,6 +1695,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

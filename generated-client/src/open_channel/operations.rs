@@ -17,6 +17,7 @@ pub static SEND_OPEN_CHANNEL_INBOUND_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AvailableProduct`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AvailableProduct {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -32,9 +33,24 @@ pub mod types {
         pub fn builder() -> builder::AvailableProduct {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AvailableProducts`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AvailableProducts {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -43,6 +59,20 @@ pub mod types {
     impl AvailableProducts {
         pub fn builder() -> builder::AvailableProducts {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                products: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `products`.
+        pub fn products(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<AvailableProduct>>,
+        ) -> Self {
+            self.products = value.into();
+            self
         }
     }
     ///`OpenApi`
@@ -314,14 +344,18 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetOpenapi<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOpenapi<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/platform/1/openapi`
         pub async fn send(self) -> Result<ResponseValue<types::OpenApi>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/platform/1/openapi", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -345,6 +379,9 @@ pub mod builder {
                     &super::operations::GET_OPENAPI,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -361,6 +398,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_product_level_openapi`]
 
@@ -369,12 +412,14 @@ pub mod builder {
     pub struct GetProductLevelOpenapi<'a> {
         client: &'a super::Client,
         product: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetProductLevelOpenapi<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 product: Err("product was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn product<V>(mut self, value: V) -> Self
@@ -391,7 +436,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/platform/1/openapi/{product}`
         pub async fn send(self) -> Result<ResponseValue<types::OpenApi>, Error> {
-            let Self { client, product } = self;
+            let Self { client, product, call_timeout } = self;
             let product = product
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PRODUCT_LEVEL_OPENAPI,
@@ -423,6 +468,9 @@ pub mod builder {
                     &super::operations::GET_PRODUCT_LEVEL_OPENAPI,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -447,6 +495,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_available_products`]
 
@@ -454,16 +508,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAvailableProducts<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAvailableProducts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/platform/1/openapi/available-products`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::AvailableProducts>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!(
                 "{}/platform/1/openapi/available-products", client.baseurl,
             );
@@ -489,6 +547,9 @@ pub mod builder {
                     &super::operations::GET_AVAILABLE_PRODUCTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -512,6 +573,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -12,6 +12,7 @@ pub static GET_OPENAPI: Operation = Operation {
     path: "/platform/1/openapi",
     schemes: &[],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-product-level-openapi`: GET /platform/1/openapi/{product}
@@ -23,6 +24,7 @@ pub static GET_PRODUCT_LEVEL_OPENAPI: Operation = Operation {
     path: "/platform/1/openapi/{product}",
     schemes: &[],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-available-products`: GET /platform/1/openapi/available-products
@@ -34,6 +36,7 @@ pub static GET_AVAILABLE_PRODUCTS: Operation = Operation {
     path: "/platform/1/openapi/available-products",
     schemes: &[],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`BatchCreateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchCreateRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -32,9 +33,24 @@ pub mod types {
         pub fn builder() -> builder::BatchCreateRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                people: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `people`.
+        pub fn people(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamPersonV2>>,
+        ) -> Self {
+            self.people = value.into();
+            self
+        }
     }
     ///`BatchCreateRequest8f565377`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchCreateRequest8f565377 {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -44,9 +60,24 @@ pub mod types {
         pub fn builder() -> builder::BatchCreateRequest8f565377 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                companies: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `companies`.
+        pub fn companies(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamCompanyV2>>,
+        ) -> Self {
+            self.companies = value.into();
+            self
+        }
     }
     ///`BatchCreateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchCreateResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -56,9 +87,24 @@ pub mod types {
         pub fn builder() -> builder::BatchCreateResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchCreateResult>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`BatchCreateResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchCreateResult {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -74,9 +120,42 @@ pub mod types {
         pub fn builder() -> builder::BatchCreateResult {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                errors: ::std::default::Default::default(),
+                id: ::std::option::Option::None,
+                index: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `errors`.
+        pub fn errors(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchOperationError>>,
+        ) -> Self {
+            self.errors = value.into();
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `index`.
+        pub fn index(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.index = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchDeleteEntry`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchDeleteEntry {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -86,9 +165,21 @@ pub mod types {
         pub fn builder() -> builder::BatchDeleteEntry {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                query: ::std::option::Option::None,
+            }
+        }
+        /// Sets `query`.
+        pub fn query(mut self, value: impl ::std::convert::Into<IdentityQuery>) -> Self {
+            self.query = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchDeleteEntry62d9ebaf`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchDeleteEntry62d9ebaf {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -98,9 +189,24 @@ pub mod types {
         pub fn builder() -> builder::BatchDeleteEntry62d9ebaf {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                query: ::std::option::Option::None,
+            }
+        }
+        /// Sets `query`.
+        pub fn query(
+            mut self,
+            value: impl ::std::convert::Into<CompanyIdentityQuery>,
+        ) -> Self {
+            self.query = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchDeleteRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchDeleteRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -110,9 +216,24 @@ pub mod types {
         pub fn builder() -> builder::BatchDeleteRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                people: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `people`.
+        pub fn people(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchDeleteEntry>>,
+        ) -> Self {
+            self.people = value.into();
+            self
+        }
     }
     ///`BatchDeleteRequest62d9ebaf`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchDeleteRequest62d9ebaf {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -122,9 +243,24 @@ pub mod types {
         pub fn builder() -> builder::BatchDeleteRequest62d9ebaf {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                companies: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `companies`.
+        pub fn companies(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchDeleteEntry62d9ebaf>>,
+        ) -> Self {
+            self.companies = value.into();
+            self
+        }
     }
     ///`BatchDeleteResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchDeleteResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -134,9 +270,24 @@ pub mod types {
         pub fn builder() -> builder::BatchDeleteResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchDeleteResult>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`BatchDeleteResponse62d9ebaf`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchDeleteResponse62d9ebaf {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -146,9 +297,24 @@ pub mod types {
         pub fn builder() -> builder::BatchDeleteResponse62d9ebaf {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchDeleteResult62d9ebaf>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`BatchDeleteResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchDeleteResult {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -162,9 +328,36 @@ pub mod types {
         pub fn builder() -> builder::BatchDeleteResult {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                errors: ::std::default::Default::default(),
+                query: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `errors`.
+        pub fn errors(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchOperationError>>,
+        ) -> Self {
+            self.errors = value.into();
+            self
+        }
+        /// Sets `query`.
+        pub fn query(mut self, value: impl ::std::convert::Into<IdentityQuery>) -> Self {
+            self.query = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchDeleteResult62d9ebaf`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchDeleteResult62d9ebaf {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -184,9 +377,44 @@ pub mod types {
         pub fn builder() -> builder::BatchDeleteResult62d9ebaf {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                errors: ::std::default::Default::default(),
+                query: ::std::default::Default::default(),
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `errors`.
+        pub fn errors(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchOperationError>>,
+        ) -> Self {
+            self.errors = value.into();
+            self
+        }
+        /// Sets `query`.
+        pub fn query(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.query = value.into();
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchOperationError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchOperationError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -196,9 +424,24 @@ pub mod types {
         pub fn builder() -> builder::BatchOperationError {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchPeopleUpdateBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchPeopleUpdateBody {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -208,9 +451,26 @@ pub mod types {
         pub fn builder() -> builder::BatchPeopleUpdateBody {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                people: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `people`.
+        pub fn people(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<BatchPeopleUpdateBodyPeopleItem>,
+            >,
+        ) -> Self {
+            self.people = value.into();
+            self
+        }
     }
     ///`BatchPeopleUpdateBodyPeopleItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchPeopleUpdateBodyPeopleItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -222,9 +482,27 @@ pub mod types {
         pub fn builder() -> builder::BatchPeopleUpdateBodyPeopleItem {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                query: ::std::option::Option::None,
+                update: ::std::option::Option::None,
+            }
+        }
+        /// Sets `query`.
+        pub fn query(mut self, value: impl ::std::convert::Into<IdentityQuery>) -> Self {
+            self.query = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `update`.
+        pub fn update(mut self, value: impl ::std::convert::Into<IamPersonV2>) -> Self {
+            self.update = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchPersonsToCompanyRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchPersonsToCompanyRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -234,9 +512,24 @@ pub mod types {
         pub fn builder() -> builder::BatchPersonsToCompanyRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                people: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `people`.
+        pub fn people(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<PersonsToCompanyEntry>>,
+        ) -> Self {
+            self.people = value.into();
+            self
+        }
     }
     ///`BatchTagEntry`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchTagEntry {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -246,9 +539,21 @@ pub mod types {
         pub fn builder() -> builder::BatchTagEntry {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                query: ::std::option::Option::None,
+            }
+        }
+        /// Sets `query`.
+        pub fn query(mut self, value: impl ::std::convert::Into<IdentityQuery>) -> Self {
+            self.query = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchTagRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchTagRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -258,9 +563,24 @@ pub mod types {
         pub fn builder() -> builder::BatchTagRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                people: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `people`.
+        pub fn people(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchTagEntry>>,
+        ) -> Self {
+            self.people = value.into();
+            self
+        }
     }
     ///`BatchUpdateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchUpdateResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -270,9 +590,24 @@ pub mod types {
         pub fn builder() -> builder::BatchUpdateResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchUpdateResult>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`BatchUpdateResponseff83b773`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchUpdateResponseff83b773 {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -282,9 +617,24 @@ pub mod types {
         pub fn builder() -> builder::BatchUpdateResponseff83b773 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchUpdateResultff83b773>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`BatchUpdateResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchUpdateResult {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -303,9 +653,42 @@ pub mod types {
         pub fn builder() -> builder::BatchUpdateResult {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                errors: ::std::default::Default::default(),
+                is_modified: ::std::option::Option::None,
+                query: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `errors`.
+        pub fn errors(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchOperationError>>,
+        ) -> Self {
+            self.errors = value.into();
+            self
+        }
+        /// Sets `is_modified`.
+        pub fn is_modified(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_modified = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `query`.
+        pub fn query(mut self, value: impl ::std::convert::Into<IdentityQuery>) -> Self {
+            self.query = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`BatchUpdateResultff83b773`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BatchUpdateResultff83b773 {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -325,9 +708,44 @@ pub mod types {
         pub fn builder() -> builder::BatchUpdateResultff83b773 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                errors: ::std::default::Default::default(),
+                query: ::std::default::Default::default(),
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `errors`.
+        pub fn errors(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<BatchOperationError>>,
+        ) -> Self {
+            self.errors = value.into();
+            self
+        }
+        /// Sets `query`.
+        pub fn query(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.query = value.into();
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ByUniqueRequestParameters`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ByUniqueRequestParameters {
         pub identifier: ::std::string::String,
@@ -339,6 +757,25 @@ pub mod types {
     impl ByUniqueRequestParameters {
         pub fn builder() -> builder::ByUniqueRequestParameters {
             Default::default()
+        }
+        /// With the required fields (`identifier`, `type_`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonUniqueFieldType41037c0c>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                sender: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CloudType`
@@ -411,6 +848,7 @@ pub mod types {
     }
     ///`CommonOttContact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CommonOttContact {
         #[serde(
@@ -437,9 +875,47 @@ pub mod types {
         pub fn builder() -> builder::CommonOttContact {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                system_data: ::std::default::Default::default(),
+                user_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `system_data`.
+        pub fn system_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.system_data = value.into();
+            self
+        }
+        /// Sets `user_id`.
+        pub fn user_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.user_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CommonPushContact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CommonPushContact {
         #[serde(
@@ -475,9 +951,61 @@ pub mod types {
         pub fn builder() -> builder::CommonPushContact {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                additional_data: ::std::default::Default::default(),
+                application_id: ::std::option::Option::None,
+                registration_id: ::std::option::Option::None,
+                system_data: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `additional_data`.
+        pub fn additional_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.additional_data = value.into();
+            self
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `registration_id`.
+        pub fn registration_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.registration_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `system_data`.
+        pub fn system_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.system_data = value.into();
+            self
+        }
     }
     ///`CompaniesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CompaniesResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -501,9 +1029,51 @@ pub mod types {
         pub fn builder() -> builder::CompaniesResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                companies: ::std::default::Default::default(),
+                limit: ::std::option::Option::None,
+                order_by: ::std::option::Option::None,
+                page: ::std::option::Option::None,
+                total_count: ::std::option::Option::None,
+            }
+        }
+        /// Sets `companies`.
+        pub fn companies(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamCompanyV2>>,
+        ) -> Self {
+            self.companies = value.into();
+            self
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `order_by`.
+        pub fn order_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.order_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page`.
+        pub fn page(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.page = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_count`.
+        pub fn total_count(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.total_count = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CompanyIdentityQuery`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CompanyIdentityQuery {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -522,9 +1092,51 @@ pub mod types {
         pub fn builder() -> builder::CompanyIdentityQuery {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                domain: ::std::option::Option::None,
+                external_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `domain`.
+        pub fn domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ContactInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactInformation {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -538,9 +1150,42 @@ pub mod types {
         pub fn builder() -> builder::ContactInformation {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                emails: ::std::default::Default::default(),
+                phones: ::std::default::Default::default(),
+                push: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `emails`.
+        pub fn emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ContactInformationEmail>>,
+        ) -> Self {
+            self.emails = value.into();
+            self
+        }
+        /// Sets `phones`.
+        pub fn phones(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ContactInformationPhone>>,
+        ) -> Self {
+            self.phones = value.into();
+            self
+        }
+        /// Sets `push`.
+        pub fn push(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<PushApiInstance>>,
+        ) -> Self {
+            self.push = value.into();
+            self
+        }
     }
     ///`ContactInformationEmail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactInformationEmail {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -550,9 +1195,24 @@ pub mod types {
         pub fn builder() -> builder::ContactInformationEmail {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ContactInformationPhone`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactInformationPhone {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -561,6 +1221,20 @@ pub mod types {
     impl ContactInformationPhone {
         pub fn builder() -> builder::ContactInformationPhone {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ContactInformationTypeV3`
@@ -750,13 +1424,14 @@ pub mod types {
     }
     ///`ContactInformationV3`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ContactInformationV3 {
-        pub identifier: ContactInformationV3Identifier,
+        pub identifier: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub primary: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sender: ::std::option::Option<ContactInformationV3Sender>,
+        pub sender: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: ContactInformationTypeV3,
     }
@@ -764,120 +1439,35 @@ pub mod types {
         pub fn builder() -> builder::ContactInformationV3 {
             Default::default()
         }
-    }
-    ///`ContactInformationV3Identifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ContactInformationV3Identifier(::std::string::String);
-    impl ::std::ops::Deref for ContactInformationV3Identifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ContactInformationV3Identifier> for ::std::string::String {
-        fn from(value: ContactInformationV3Identifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ContactInformationV3Identifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`identifier`, `type_`); set the others with the setters.
+        pub fn new(
+            identifier: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ContactInformationTypeV3>,
+        ) -> Self {
+            Self {
+                identifier: identifier.into(),
+                primary: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactInformationV3Identifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `primary`.
+        pub fn primary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.primary = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ContactInformationV3Identifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ContactInformationV3Identifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ContactInformationV3Sender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ContactInformationV3Sender(::std::string::String);
-    impl ::std::ops::Deref for ContactInformationV3Sender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ContactInformationV3Sender> for ::std::string::String {
-        fn from(value: ContactInformationV3Sender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ContactInformationV3Sender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactInformationV3Sender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ContactInformationV3Sender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ContactInformationV3Sender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CustomAttributesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CustomAttributesResponse {
         #[serde(
@@ -904,6 +1494,47 @@ pub mod types {
     impl CustomAttributesResponse {
         pub fn builder() -> builder::CustomAttributesResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_attributes: ::std::default::Default::default(),
+                limit: ::std::option::Option::None,
+                order_by: ::std::option::Option::None,
+                page: ::std::option::Option::None,
+                total_count: ::std::option::Option::None,
+            }
+        }
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamCustomAttribute>>,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `order_by`.
+        pub fn order_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.order_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page`.
+        pub fn page(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.page = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_count`.
+        pub fn total_count(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.total_count = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DefinitionOrderDirection`
@@ -1016,6 +1647,7 @@ pub mod types {
     }
     ///`DefinitionsResponseBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefinitionsResponseBody {
         #[serde(rename = "definitionIdList")]
@@ -1024,6 +1656,16 @@ pub mod types {
     impl DefinitionsResponseBody {
         pub fn builder() -> builder::DefinitionsResponseBody {
             Default::default()
+        }
+        /// With the required fields (`definition_id_list`); set the others with the setters.
+        pub fn new(
+            definition_id_list: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        ) -> Self {
+            Self {
+                definition_id_list: definition_id_list.into(),
+            }
         }
     }
     ///`ErrorCodeV3`
@@ -1132,6 +1774,7 @@ pub mod types {
     }
     ///`ErrorDetail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ErrorDetail {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1151,9 +1794,47 @@ pub mod types {
         pub fn builder() -> builder::ErrorDetail {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message: ::std::option::Option::None,
+                payload: ::std::default::Default::default(),
+                property: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payload`.
+        pub fn payload(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.payload = value.into();
+            self
+        }
+        /// Sets `property`.
+        pub fn property(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.property = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ErrorResponseV3`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ErrorResponseV3 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1168,6 +1849,41 @@ pub mod types {
     impl ErrorResponseV3 {
         pub fn builder() -> builder::ErrorResponseV3 {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                code: ::std::option::Option::None,
+                details: ::std::default::Default::default(),
+                index: ::std::option::Option::None,
+                message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `code`.
+        pub fn code(mut self, value: impl ::std::convert::Into<ErrorCodeV3>) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ErrorDetail>>,
+        ) -> Self {
+            self.details = value.into();
+            self
+        }
+        /// Sets `index`.
+        pub fn index(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.index = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EventBatchResourceRequest`
@@ -1197,6 +1913,7 @@ pub mod types {
     }
     ///`EventBatchResourceRequestItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventBatchResourceRequestItem {
         #[serde(rename = "definitionId")]
@@ -1221,9 +1938,47 @@ pub mod types {
         pub fn builder() -> builder::EventBatchResourceRequestItem {
             Default::default()
         }
+        /// With the required fields (`definition_id`, `identifier`, `occurred_time`); set the others with the setters.
+        pub fn new(
+            definition_id: impl ::std::convert::Into<::std::string::String>,
+            identifier: impl ::std::convert::Into<
+                EventBatchResourceRequestItemIdentifier,
+            >,
+            occurred_time: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                definition_id: definition_id.into(),
+                event_id: ::std::option::Option::None,
+                identifier: identifier.into(),
+                occurred_time: occurred_time.into(),
+                properties: ::std::option::Option::None,
+            }
+        }
+        /// Sets `event_id`.
+        pub fn event_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.event_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `properties`.
+        pub fn properties(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.properties = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EventBatchResourceRequestItemIdentifier`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventBatchResourceRequestItemIdentifier {
         pub id: ::std::string::String,
@@ -1236,9 +1991,29 @@ pub mod types {
         pub fn builder() -> builder::EventBatchResourceRequestItemIdentifier {
             Default::default()
         }
+        /// With the required fields (`id`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PersonUniqueFieldTypefadcd3a5>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                sender: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EventClauseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventClauseDto {
         #[serde(rename = "definitionId")]
@@ -1260,6 +2035,34 @@ pub mod types {
     impl EventClauseDto {
         pub fn builder() -> builder::EventClauseDto {
             Default::default()
+        }
+        /// With the required fields (`definition_id`, `timeline_condition`); set the others with the setters.
+        pub fn new(
+            definition_id: impl ::std::convert::Into<::std::string::String>,
+            timeline_condition: impl ::std::convert::Into<TimelineConditionDto>,
+        ) -> Self {
+            Self {
+                definition_id: definition_id.into(),
+                occurrence_condition: ::std::option::Option::None,
+                payload_conditions: ::std::default::Default::default(),
+                timeline_condition: timeline_condition.into(),
+            }
+        }
+        /// Sets `occurrence_condition`.
+        pub fn occurrence_condition(
+            mut self,
+            value: impl ::std::convert::Into<OccurrenceConditionDto>,
+        ) -> Self {
+            self.occurrence_condition = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `payload_conditions`.
+        pub fn payload_conditions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<PayloadConditionDto>>,
+        ) -> Self {
+            self.payload_conditions = value.into();
+            self
         }
     }
     ///`EventDefinitionCategory`
@@ -1336,15 +2139,14 @@ pub mod types {
     }
     ///`EventDefinitionCreateResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventDefinitionCreateResource {
         #[serde(
             rename = "definitionId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub definition_id: ::std::option::Option<
-            EventDefinitionCreateResourceDefinitionId,
-        >,
+        pub definition_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1353,7 +2155,7 @@ pub mod types {
             rename = "templateId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub template_id: ::std::option::Option<EventDefinitionCreateResourceTemplateId>,
+        pub template_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
     }
@@ -1361,127 +2163,60 @@ pub mod types {
         pub fn builder() -> builder::EventDefinitionCreateResource {
             Default::default()
         }
-    }
-    ///`EventDefinitionCreateResourceDefinitionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EventDefinitionCreateResourceDefinitionId(::std::string::String);
-    impl ::std::ops::Deref for EventDefinitionCreateResourceDefinitionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EventDefinitionCreateResourceDefinitionId>
-    for ::std::string::String {
-        fn from(value: EventDefinitionCreateResourceDefinitionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EventDefinitionCreateResourceDefinitionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9]{0,36}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9]{0,36}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                definition_id: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                fields: ::std::option::Option::None,
+                template_id: ::std::option::Option::None,
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EventDefinitionCreateResourceDefinitionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `definition_id`.
+        pub fn definition_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.definition_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EventDefinitionCreateResourceDefinitionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EventDefinitionCreateResourceDefinitionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `fields`.
+        pub fn fields(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EventFieldResource>>,
+        ) -> Self {
+            self.fields = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`EventDefinitionCreateResourceTemplateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EventDefinitionCreateResourceTemplateId(::std::string::String);
-    impl ::std::ops::Deref for EventDefinitionCreateResourceTemplateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `template_id`.
+        pub fn template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<EventDefinitionCreateResourceTemplateId>
-    for ::std::string::String {
-        fn from(value: EventDefinitionCreateResourceTemplateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EventDefinitionCreateResourceTemplateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-zA-Z0-9]{0,36}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-zA-Z0-9]{0,36}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EventDefinitionCreateResourceTemplateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EventDefinitionCreateResourceTemplateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EventDefinitionCreateResourceTemplateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EventDefinitionResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventDefinitionResource {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1508,6 +2243,74 @@ pub mod types {
     impl EventDefinitionResource {
         pub fn builder() -> builder::EventDefinitionResource {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                category: ::std::option::Option::None,
+                definition_id: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                fields: ::std::option::Option::None,
+                is_internal_definition: ::std::option::Option::None,
+                subcategory: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `category`.
+        pub fn category(
+            mut self,
+            value: impl ::std::convert::Into<EventDefinitionCategory>,
+        ) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `definition_id`.
+        pub fn definition_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.definition_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `fields`.
+        pub fn fields(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EventFieldResource>>,
+        ) -> Self {
+            self.fields = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_internal_definition`.
+        pub fn is_internal_definition(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.is_internal_definition = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subcategory`.
+        pub fn subcategory(
+            mut self,
+            value: impl ::std::convert::Into<EventDefinitionSubcategory>,
+        ) -> Self {
+            self.subcategory = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EventDefinitionSubcategory`
@@ -1640,282 +2443,77 @@ pub mod types {
     }
     ///`EventDefinitionUpdateResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventDefinitionUpdateResource {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<EventDefinitionUpdateResourceDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fields: ::std::option::Option<::std::vec::Vec<EventFieldResource>>,
-        pub title: EventDefinitionUpdateResourceTitle,
+        pub title: ::std::string::String,
     }
     impl EventDefinitionUpdateResource {
         pub fn builder() -> builder::EventDefinitionUpdateResource {
             Default::default()
         }
-    }
-    ///`EventDefinitionUpdateResourceDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EventDefinitionUpdateResourceDescription(::std::string::String);
-    impl ::std::ops::Deref for EventDefinitionUpdateResourceDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EventDefinitionUpdateResourceDescription>
-    for ::std::string::String {
-        fn from(value: EventDefinitionUpdateResourceDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EventDefinitionUpdateResourceDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With the required fields (`title`); set the others with the setters.
+        pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                fields: ::std::option::Option::None,
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EventDefinitionUpdateResourceDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EventDefinitionUpdateResourceDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EventDefinitionUpdateResourceDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EventDefinitionUpdateResourceTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EventDefinitionUpdateResourceTitle(::std::string::String);
-    impl ::std::ops::Deref for EventDefinitionUpdateResourceTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EventDefinitionUpdateResourceTitle>
-    for ::std::string::String {
-        fn from(value: EventDefinitionUpdateResourceTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EventDefinitionUpdateResourceTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EventDefinitionUpdateResourceTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EventDefinitionUpdateResourceTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EventDefinitionUpdateResourceTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `fields`.
+        pub fn fields(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EventFieldResource>>,
+        ) -> Self {
+            self.fields = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EventFieldResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventFieldResource {
-        pub name: EventFieldResourceName,
+        pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub schema: ::std::option::Option<ListItemResource>,
         #[serde(rename = "type")]
-        pub type_: EventFieldResourceType,
+        pub type_: EventFieldType,
     }
     impl EventFieldResource {
         pub fn builder() -> builder::EventFieldResource {
             Default::default()
         }
-    }
-    ///`EventFieldResourceName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EventFieldResourceName(::std::string::String);
-    impl ::std::ops::Deref for EventFieldResourceName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EventFieldResourceName> for ::std::string::String {
-        fn from(value: EventFieldResourceName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EventFieldResourceName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-z_][a-zA-Z0-9_]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-z_][a-zA-Z0-9_]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EventFieldResourceName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EventFieldResourceName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EventFieldResourceName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EventFieldResourceType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub enum EventFieldResourceType {
-        String,
-        Boolean,
-        DateTime,
-        Numeric,
-        Decimal,
-        List,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for EventFieldResourceType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::String => f.write_str("String"),
-                Self::Boolean => f.write_str("Boolean"),
-                Self::DateTime => f.write_str("DateTime"),
-                Self::Numeric => f.write_str("Numeric"),
-                Self::Decimal => f.write_str("Decimal"),
-                Self::List => f.write_str("List"),
-                Self::Other(ref value) => f.write_str(value),
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<EventFieldType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                schema: ::std::option::Option::None,
+                type_: type_.into(),
             }
         }
-    }
-    impl ::std::str::FromStr for EventFieldResourceType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "String" => Ok(Self::String),
-                "Boolean" => Ok(Self::Boolean),
-                "DateTime" => Ok(Self::DateTime),
-                "Numeric" => Ok(Self::Numeric),
-                "Decimal" => Ok(Self::Decimal),
-                "List" => Ok(Self::List),
-                _ => Ok(Self::Other(value.to_owned())),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EventFieldResourceType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EventFieldResourceType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `schema`.
+        pub fn schema(
+            mut self,
+            value: impl ::std::convert::Into<ListItemResource>,
+        ) -> Self {
+            self.schema = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EventFieldType`
@@ -1923,7 +2521,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1939,6 +2536,10 @@ pub mod types {
         Numeric,
         Decimal,
         List,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for EventFieldType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1949,6 +2550,7 @@ pub mod types {
                 Self::Numeric => f.write_str("Numeric"),
                 Self::Decimal => f.write_str("Decimal"),
                 Self::List => f.write_str("List"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1964,7 +2566,7 @@ pub mod types {
                 "Numeric" => Ok(Self::Numeric),
                 "Decimal" => Ok(Self::Decimal),
                 "List" => Ok(Self::List),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -1986,6 +2588,7 @@ pub mod types {
     }
     ///`EventResourceRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventResourceRequest {
         #[serde(
@@ -2005,9 +2608,38 @@ pub mod types {
         pub fn builder() -> builder::EventResourceRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                event_id: ::std::option::Option::None,
+                properties: ::std::option::Option::None,
+            }
+        }
+        /// Sets `event_id`.
+        pub fn event_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.event_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `properties`.
+        pub fn properties(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.properties = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EventResourceResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EventResourceResponse {
         #[serde(
@@ -2044,9 +2676,70 @@ pub mod types {
         pub fn builder() -> builder::EventResourceResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                definition_id: ::std::option::Option::None,
+                event_id: ::std::option::Option::None,
+                metadata: ::std::option::Option::None,
+                occurred_time: ::std::option::Option::None,
+                properties: ::std::option::Option::None,
+            }
+        }
+        /// Sets `definition_id`.
+        pub fn definition_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.definition_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `event_id`.
+        pub fn event_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.event_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `metadata`.
+        pub fn metadata(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.metadata = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `occurred_time`.
+        pub fn occurred_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.occurred_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `properties`.
+        pub fn properties(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.properties = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ExportRequestBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ExportRequestBody {
         pub bucket: ::std::string::String,
@@ -2079,9 +2772,53 @@ pub mod types {
         pub fn builder() -> builder::ExportRequestBody {
             Default::default()
         }
+        /// With the required fields (`bucket`, `end_time`, `region`, `role_arn`, `start_time`); set the others with the setters.
+        pub fn new(
+            bucket: impl ::std::convert::Into<::std::string::String>,
+            end_time: impl ::std::convert::Into<::std::string::String>,
+            region: impl ::std::convert::Into<::std::string::String>,
+            role_arn: impl ::std::convert::Into<::std::string::String>,
+            start_time: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                bucket: bucket.into(),
+                definition_id_list: ::std::option::Option::None,
+                directory_path: ::std::option::Option::None,
+                end_time: end_time.into(),
+                enrich_with_moments_info: ::std::option::Option::None,
+                region: region.into(),
+                role_arn: role_arn.into(),
+                start_time: start_time.into(),
+            }
+        }
+        /// Sets `definition_id_list`.
+        pub fn definition_id_list(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.definition_id_list = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `directory_path`.
+        pub fn directory_path(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.directory_path = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enrich_with_moments_info`.
+        pub fn enrich_with_moments_info(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.enrich_with_moments_info = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ExportResponseBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ExportResponseBody {
         #[serde(rename = "requestId")]
@@ -2090,6 +2827,14 @@ pub mod types {
     impl ExportResponseBody {
         pub fn builder() -> builder::ExportResponseBody {
             Default::default()
+        }
+        /// With the required fields (`request_id`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                request_id: request_id.into(),
+            }
         }
     }
     ///`IamAdditionalFieldDataType`
@@ -2174,15 +2919,16 @@ pub mod types {
     }
     ///`IamCompanyV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamCompanyV2 {
         #[serde(
             rename = "accountManager",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub account_manager: ::std::option::Option<IamCompanyV2AccountManager>,
+        pub account_manager: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub country: ::std::option::Option<IamCompanyV2Country>,
+        pub country: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "createdAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2201,7 +2947,7 @@ pub mod types {
             rename = "customerStage",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub customer_stage: ::std::option::Option<IamCompanyV2CustomerStage>,
+        pub customer_stage: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub domains: ::std::vec::Vec<::std::string::String>,
         #[serde(
@@ -2212,7 +2958,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub industry: ::std::option::Option<IamCompanyV2Industry>,
+        pub industry: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "modifiedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2223,15 +2969,15 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub modified_from: ::std::option::Option<IamOrigin>,
-        pub name: IamCompanyV2Name,
+        pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notes: ::std::option::Option<IamCompanyV2Notes>,
+        pub notes: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub origin: ::std::option::Option<IamOrigin>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub region: ::std::option::Option<IamCompanyV2Region>,
+        pub region: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub segment: ::std::option::Option<IamCompanyV2Segment>,
+        pub segment: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "serviceData",
             default,
@@ -2247,510 +2993,188 @@ pub mod types {
             rename = "vatNumber",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub vat_number: ::std::option::Option<IamCompanyV2VatNumber>,
+        pub vat_number: ::std::option::Option<::std::string::String>,
     }
     impl IamCompanyV2 {
         pub fn builder() -> builder::IamCompanyV2 {
             Default::default()
         }
-    }
-    ///`IamCompanyV2AccountManager`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2AccountManager(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2AccountManager {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IamCompanyV2AccountManager> for ::std::string::String {
-        fn from(value: IamCompanyV2AccountManager) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IamCompanyV2AccountManager {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                account_manager: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                custom_attributes: ::std::default::Default::default(),
+                customer_stage: ::std::option::Option::None,
+                domains: ::std::default::Default::default(),
+                external_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                industry: ::std::option::Option::None,
+                modified_at: ::std::option::Option::None,
+                modified_from: ::std::option::Option::None,
+                name: name.into(),
+                notes: ::std::option::Option::None,
+                origin: ::std::option::Option::None,
+                region: ::std::option::Option::None,
+                segment: ::std::option::Option::None,
+                service_data: ::std::default::Default::default(),
+                tags: ::std::default::Default::default(),
+                vat_number: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2AccountManager {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `account_manager`.
+        pub fn account_manager(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.account_manager = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2AccountManager {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2AccountManager {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`IamCompanyV2Country`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2Country(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2Country {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<IamCompanyV2Country> for ::std::string::String {
-        fn from(value: IamCompanyV2Country) -> Self {
-            value.0
+        /// Sets `customer_stage`.
+        pub fn customer_stage(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.customer_stage = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for IamCompanyV2Country {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `domains`.
+        pub fn domains(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.domains = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2Country {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2Country {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2Country {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `industry`.
+        pub fn industry(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.industry = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`IamCompanyV2CustomerStage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2CustomerStage(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2CustomerStage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<IamCompanyV2CustomerStage> for ::std::string::String {
-        fn from(value: IamCompanyV2CustomerStage) -> Self {
-            value.0
+        /// Sets `modified_from`.
+        pub fn modified_from(
+            mut self,
+            value: impl ::std::convert::Into<IamOrigin>,
+        ) -> Self {
+            self.modified_from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for IamCompanyV2CustomerStage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `notes`.
+        pub fn notes(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notes = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2CustomerStage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `origin`.
+        pub fn origin(mut self, value: impl ::std::convert::Into<IamOrigin>) -> Self {
+            self.origin = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2CustomerStage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `region`.
+        pub fn region(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.region = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2CustomerStage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `segment`.
+        pub fn segment(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.segment = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`IamCompanyV2Industry`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2Industry(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2Industry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `service_data`.
+        pub fn service_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.service_data = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<IamCompanyV2Industry> for ::std::string::String {
-        fn from(value: IamCompanyV2Industry) -> Self {
-            value.0
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr for IamCompanyV2Industry {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2Industry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2Industry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2Industry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`IamCompanyV2Name`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2Name(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2Name {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IamCompanyV2Name> for ::std::string::String {
-        fn from(value: IamCompanyV2Name) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IamCompanyV2Name {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2Name {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2Name {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2Name {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`IamCompanyV2Notes`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2Notes(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2Notes {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IamCompanyV2Notes> for ::std::string::String {
-        fn from(value: IamCompanyV2Notes) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IamCompanyV2Notes {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1023usize {
-                return Err("longer than 1023 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2Notes {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2Notes {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2Notes {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`IamCompanyV2Region`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2Region(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2Region {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IamCompanyV2Region> for ::std::string::String {
-        fn from(value: IamCompanyV2Region) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IamCompanyV2Region {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2Region {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2Region {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2Region {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`IamCompanyV2Segment`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2Segment(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2Segment {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IamCompanyV2Segment> for ::std::string::String {
-        fn from(value: IamCompanyV2Segment) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IamCompanyV2Segment {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2Segment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2Segment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2Segment {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`IamCompanyV2VatNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IamCompanyV2VatNumber(::std::string::String);
-    impl ::std::ops::Deref for IamCompanyV2VatNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IamCompanyV2VatNumber> for ::std::string::String {
-        fn from(value: IamCompanyV2VatNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IamCompanyV2VatNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IamCompanyV2VatNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IamCompanyV2VatNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IamCompanyV2VatNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `vat_number`.
+        pub fn vat_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.vat_number = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IamCustomAttribute`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamCustomAttribute {
         #[serde(
@@ -2784,9 +3208,65 @@ pub mod types {
         pub fn builder() -> builder::IamCustomAttribute {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                data_type: ::std::option::Option::None,
+                modified_at: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                object_schema: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `data_type`.
+        pub fn data_type(
+            mut self,
+            value: impl ::std::convert::Into<IamAdditionalFieldDataType>,
+        ) -> Self {
+            self.data_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `object_schema`.
+        pub fn object_schema(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    IamAdditionalFieldDataType,
+                >,
+            >,
+        ) -> Self {
+            self.object_schema = value.into();
+            self
+        }
     }
     ///`IamEmailContactV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamEmailContactV2 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2795,6 +3275,20 @@ pub mod types {
     impl IamEmailContactV2 {
         pub fn builder() -> builder::IamEmailContactV2 {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IamGender`
@@ -2859,6 +3353,7 @@ pub mod types {
     }
     ///`IamIntegrationsV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamIntegrationsV2 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2867,6 +3362,20 @@ pub mod types {
     impl IamIntegrationsV2 {
         pub fn builder() -> builder::IamIntegrationsV2 {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                salesforce: ::std::option::Option::None,
+            }
+        }
+        /// Sets `salesforce`.
+        pub fn salesforce(
+            mut self,
+            value: impl ::std::convert::Into<IamSalesforceV2>,
+        ) -> Self {
+            self.salesforce = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IamOrigin`
@@ -2983,6 +3492,7 @@ pub mod types {
     }
     ///`IamPersonContactsV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamPersonContactsV2 {
         #[serde(
@@ -3058,9 +3568,177 @@ pub mod types {
         pub fn builder() -> builder::IamPersonContactsV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                apple_business_chat: ::std::default::Default::default(),
+                email: ::std::default::Default::default(),
+                facebook: ::std::default::Default::default(),
+                instagram: ::std::default::Default::default(),
+                instagram_dm: ::std::default::Default::default(),
+                kakao_sangdam: ::std::default::Default::default(),
+                line: ::std::default::Default::default(),
+                live_chat: ::std::default::Default::default(),
+                open_channel: ::std::default::Default::default(),
+                phone: ::std::default::Default::default(),
+                push: ::std::default::Default::default(),
+                telegram: ::std::default::Default::default(),
+                tiktok_bm: ::std::default::Default::default(),
+                twitter: ::std::default::Default::default(),
+                viber_bots: ::std::default::Default::default(),
+                webpush: ::std::default::Default::default(),
+                whatsapp: ::std::default::Default::default(),
+                zalo_follower: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `apple_business_chat`.
+        pub fn apple_business_chat(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.apple_business_chat = value.into();
+            self
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamEmailContactV2>>,
+        ) -> Self {
+            self.email = value.into();
+            self
+        }
+        /// Sets `facebook`.
+        pub fn facebook(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.facebook = value.into();
+            self
+        }
+        /// Sets `instagram`.
+        pub fn instagram(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.instagram = value.into();
+            self
+        }
+        /// Sets `instagram_dm`.
+        pub fn instagram_dm(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.instagram_dm = value.into();
+            self
+        }
+        /// Sets `kakao_sangdam`.
+        pub fn kakao_sangdam(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.kakao_sangdam = value.into();
+            self
+        }
+        /// Sets `line`.
+        pub fn line(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.line = value.into();
+            self
+        }
+        /// Sets `live_chat`.
+        pub fn live_chat(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.live_chat = value.into();
+            self
+        }
+        /// Sets `open_channel`.
+        pub fn open_channel(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.open_channel = value.into();
+            self
+        }
+        /// Sets `phone`.
+        pub fn phone(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamPhoneContactV2>>,
+        ) -> Self {
+            self.phone = value.into();
+            self
+        }
+        /// Sets `push`.
+        pub fn push(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IamPushContactV2>>,
+        ) -> Self {
+            self.push = value.into();
+            self
+        }
+        /// Sets `telegram`.
+        pub fn telegram(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.telegram = value.into();
+            self
+        }
+        /// Sets `tiktok_bm`.
+        pub fn tiktok_bm(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.tiktok_bm = value.into();
+            self
+        }
+        /// Sets `twitter`.
+        pub fn twitter(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.twitter = value.into();
+            self
+        }
+        /// Sets `viber_bots`.
+        pub fn viber_bots(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.viber_bots = value.into();
+            self
+        }
+        /// Sets `webpush`.
+        pub fn webpush(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonPushContact>>,
+        ) -> Self {
+            self.webpush = value.into();
+            self
+        }
+        /// Sets `whatsapp`.
+        pub fn whatsapp(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.whatsapp = value.into();
+            self
+        }
+        /// Sets `zalo_follower`.
+        pub fn zalo_follower(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CommonOttContact>>,
+        ) -> Self {
+            self.zalo_follower = value.into();
+            self
+        }
     }
     ///`IamPersonV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamPersonV2 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3159,9 +3837,211 @@ pub mod types {
         pub fn builder() -> builder::IamPersonV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                birth_date: ::std::option::Option::None,
+                city: ::std::option::Option::None,
+                computed_attributes: ::std::default::Default::default(),
+                contact_information: ::std::option::Option::None,
+                country: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                custom_attributes: ::std::default::Default::default(),
+                external_id: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                integrations: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                modified_at: ::std::option::Option::None,
+                modified_from: ::std::option::Option::None,
+                origin: ::std::option::Option::None,
+                preferred_language: ::std::option::Option::None,
+                profile_picture: ::std::option::Option::None,
+                tags: ::std::default::Default::default(),
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `birth_date`.
+        pub fn birth_date(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.birth_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `computed_attributes`.
+        pub fn computed_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.computed_attributes = value.into();
+            self
+        }
+        /// Sets `contact_information`.
+        pub fn contact_information(
+            mut self,
+            value: impl ::std::convert::Into<IamPersonContactsV2>,
+        ) -> Self {
+            self.contact_information = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
+        }
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gender`.
+        pub fn gender(mut self, value: impl ::std::convert::Into<IamGender>) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `integrations`.
+        pub fn integrations(
+            mut self,
+            value: impl ::std::convert::Into<IamIntegrationsV2>,
+        ) -> Self {
+            self.integrations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `modified_from`.
+        pub fn modified_from(
+            mut self,
+            value: impl ::std::convert::Into<IamOrigin>,
+        ) -> Self {
+            self.modified_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `origin`.
+        pub fn origin(mut self, value: impl ::std::convert::Into<IamOrigin>) -> Self {
+            self.origin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preferred_language`.
+        pub fn preferred_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preferred_language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `profile_picture`.
+        pub fn profile_picture(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.profile_picture = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = value.into();
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<IamTypeV2>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IamPhoneContactV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamPhoneContactV2 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3171,9 +4051,24 @@ pub mod types {
         pub fn builder() -> builder::IamPhoneContactV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IamPushContactV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamPushContactV2 {
         #[serde(
@@ -3214,9 +4109,67 @@ pub mod types {
         pub fn builder() -> builder::IamPushContactV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                additional_data: ::std::default::Default::default(),
+                application_id: ::std::option::Option::None,
+                is_primary: ::std::option::Option::None,
+                registration_id: ::std::option::Option::None,
+                system_data: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `additional_data`.
+        pub fn additional_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.additional_data = value.into();
+            self
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_primary`.
+        pub fn is_primary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_primary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `registration_id`.
+        pub fn registration_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.registration_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `system_data`.
+        pub fn system_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.system_data = value.into();
+            self
+        }
     }
     ///`IamSalesforceV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamSalesforceV2 {
         #[serde(
@@ -3234,9 +4187,33 @@ pub mod types {
         pub fn builder() -> builder::IamSalesforceV2 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                contact_id: ::std::option::Option::None,
+                lead_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `contact_id`.
+        pub fn contact_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.contact_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `lead_id`.
+        pub fn lead_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.lead_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IamTagV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IamTagV2 {
         #[serde(
@@ -3257,6 +4234,44 @@ pub mod types {
     impl IamTagV2 {
         pub fn builder() -> builder::IamTagV2 {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                modified_at: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IamTypeV2`
@@ -3321,6 +4336,7 @@ pub mod types {
     }
     ///`IdentityQuery`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IdentityQuery {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3334,148 +4350,61 @@ pub mod types {
         pub fn builder() -> builder::IdentityQuery {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                identifier: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `identifier`.
+        pub fn identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<PersonUniqueFieldType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ListItemFieldResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ListItemFieldResource {
-        pub name: ListItemFieldResourceName,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
-        pub type_: ListItemFieldResourceType,
+        pub type_: ListItemFieldType,
     }
     impl ListItemFieldResource {
         pub fn builder() -> builder::ListItemFieldResource {
             Default::default()
         }
-    }
-    ///`ListItemFieldResourceName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ListItemFieldResourceName(::std::string::String);
-    impl ::std::ops::Deref for ListItemFieldResourceName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ListItemFieldResourceName> for ::std::string::String {
-        fn from(value: ListItemFieldResourceName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ListItemFieldResourceName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
+        /// With the required fields (`name`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ListItemFieldType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[a-z_][a-zA-Z0-9_]*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[a-z_][a-zA-Z0-9_]*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListItemFieldResourceName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListItemFieldResourceName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ListItemFieldResourceName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ListItemFieldResourceType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub enum ListItemFieldResourceType {
-        String,
-        Boolean,
-        DateTime,
-        Numeric,
-        Decimal,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for ListItemFieldResourceType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::String => f.write_str("String"),
-                Self::Boolean => f.write_str("Boolean"),
-                Self::DateTime => f.write_str("DateTime"),
-                Self::Numeric => f.write_str("Numeric"),
-                Self::Decimal => f.write_str("Decimal"),
-                Self::Other(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListItemFieldResourceType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "String" => Ok(Self::String),
-                "Boolean" => Ok(Self::Boolean),
-                "DateTime" => Ok(Self::DateTime),
-                "Numeric" => Ok(Self::Numeric),
-                "Decimal" => Ok(Self::Decimal),
-                _ => Ok(Self::Other(value.to_owned())),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListItemFieldResourceType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListItemFieldResourceType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`ListItemFieldType`
@@ -3483,7 +4412,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -3498,6 +4426,10 @@ pub mod types {
         DateTime,
         Numeric,
         Decimal,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ListItemFieldType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3507,6 +4439,7 @@ pub mod types {
                 Self::DateTime => f.write_str("DateTime"),
                 Self::Numeric => f.write_str("Numeric"),
                 Self::Decimal => f.write_str("Decimal"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3521,7 +4454,7 @@ pub mod types {
                 "DateTime" => Ok(Self::DateTime),
                 "Numeric" => Ok(Self::Numeric),
                 "Decimal" => Ok(Self::Decimal),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -3543,70 +4476,26 @@ pub mod types {
     }
     ///`ListItemResource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ListItemResource {
         pub fields: ::std::vec::Vec<ListItemFieldResource>,
         #[serde(rename = "type")]
-        pub type_: ListItemResourceType,
+        pub type_: ListItemType,
     }
     impl ListItemResource {
         pub fn builder() -> builder::ListItemResource {
             Default::default()
         }
-    }
-    ///`ListItemResourceType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub enum ListItemResourceType {
-        Object,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for ListItemResourceType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Object => f.write_str("Object"),
-                Self::Other(ref value) => f.write_str(value),
+        /// With the required fields (`fields`, `type_`); set the others with the setters.
+        pub fn new(
+            fields: impl ::std::convert::Into<::std::vec::Vec<ListItemFieldResource>>,
+            type_: impl ::std::convert::Into<ListItemType>,
+        ) -> Self {
+            Self {
+                fields: fields.into(),
+                type_: type_.into(),
             }
-        }
-    }
-    impl ::std::str::FromStr for ListItemResourceType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "Object" => Ok(Self::Object),
-                _ => Ok(Self::Other(value.to_owned())),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListItemResourceType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListItemResourceType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`ListItemType`
@@ -3614,7 +4503,6 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -3625,11 +4513,16 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub enum ListItemType {
         Object,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ListItemType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Object => f.write_str("Object"),
+                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3640,7 +4533,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "Object" => Ok(Self::Object),
-                _ => Err("invalid value".into()),
+                _ => Ok(Self::Other(value.to_owned())),
             }
         }
     }
@@ -3662,6 +4555,7 @@ pub mod types {
     }
     ///`MatchAmgModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MatchAmgModel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3680,9 +4574,48 @@ pub mod types {
         pub fn builder() -> builder::MatchAmgModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                identifier: ::std::option::Option::None,
+                person_id: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `identifier`.
+        pub fn identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.identifier = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `person_id`.
+        pub fn person_id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.person_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<PersonUniqueFieldType41037c0c>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MatchRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MatchRequest {
         pub identities: ::std::vec::Vec<ByUniqueRequestParameters>,
@@ -3691,9 +4624,20 @@ pub mod types {
         pub fn builder() -> builder::MatchRequest {
             Default::default()
         }
+        /// With the required fields (`identities`); set the others with the setters.
+        pub fn new(
+            identities: impl ::std::convert::Into<
+                ::std::vec::Vec<ByUniqueRequestParameters>,
+            >,
+        ) -> Self {
+            Self {
+                identities: identities.into(),
+            }
+        }
     }
     ///`MatchResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MatchResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3703,19 +4647,32 @@ pub mod types {
         pub fn builder() -> builder::MatchResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                matches: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `matches`.
+        pub fn matches(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MatchAmgModel>>,
+        ) -> Self {
+            self.matches = value.into();
+            self
+        }
     }
     ///`MergeContactInformationV3DocsSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MergeContactInformationV3DocsSchema {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identifier: ::std::option::Option<
-            MergeContactInformationV3DocsSchemaIdentifier,
-        >,
+        pub identifier: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub primary: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sender: ::std::option::Option<MergeContactInformationV3DocsSchemaSender>,
+        pub sender: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<ContactInformationTypeV3>,
     }
@@ -3723,136 +4680,59 @@ pub mod types {
         pub fn builder() -> builder::MergeContactInformationV3DocsSchema {
             Default::default()
         }
-    }
-    ///`MergeContactInformationV3DocsSchemaIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergeContactInformationV3DocsSchemaIdentifier(::std::string::String);
-    impl ::std::ops::Deref for MergeContactInformationV3DocsSchemaIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MergeContactInformationV3DocsSchemaIdentifier>
-    for ::std::string::String {
-        fn from(value: MergeContactInformationV3DocsSchemaIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MergeContactInformationV3DocsSchemaIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                identifier: ::std::option::Option::None,
+                primary: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MergeContactInformationV3DocsSchemaIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `identifier`.
+        pub fn identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.identifier = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergeContactInformationV3DocsSchemaIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `primary`.
+        pub fn primary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.primary = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MergeContactInformationV3DocsSchemaIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MergeContactInformationV3DocsSchemaSender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergeContactInformationV3DocsSchemaSender(::std::string::String);
-    impl ::std::ops::Deref for MergeContactInformationV3DocsSchemaSender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MergeContactInformationV3DocsSchemaSender>
-    for ::std::string::String {
-        fn from(value: MergeContactInformationV3DocsSchemaSender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MergeContactInformationV3DocsSchemaSender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MergeContactInformationV3DocsSchemaSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergeContactInformationV3DocsSchemaSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergeContactInformationV3DocsSchemaSender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ContactInformationTypeV3>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MergePersonV3DocsSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MergePersonV3DocsSchema {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<MergePersonV3DocsSchemaAddress>,
+        pub address: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "birthDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub city: ::std::option::Option<MergePersonV3DocsSchemaCity>,
+        pub city: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "computedAttributes",
             default,
@@ -3869,7 +4749,7 @@ pub mod types {
         )]
         pub contact_information: ::std::vec::Vec<MergeContactInformationV3DocsSchema>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub country: ::std::option::Option<MergePersonV3DocsSchemaCountry>,
+        pub country: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "createdAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3898,12 +4778,12 @@ pub mod types {
             rename = "externalId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub external_id: ::std::option::Option<MergePersonV3DocsSchemaExternalId>,
+        pub external_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "firstName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub first_name: ::std::option::Option<MergePersonV3DocsSchemaFirstName>,
+        pub first_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gender: ::std::option::Option<PersonGenderV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3912,12 +4792,12 @@ pub mod types {
             rename = "lastName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub last_name: ::std::option::Option<MergePersonV3DocsSchemaLastName>,
+        pub last_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "middleName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub middle_name: ::std::option::Option<MergePersonV3DocsSchemaMiddleName>,
+        pub middle_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "modifiedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3937,7 +4817,7 @@ pub mod types {
             rename = "nickName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub nick_name: ::std::option::Option<MergePersonV3DocsSchemaNickName>,
+        pub nick_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "preferredLanguage",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3947,9 +4827,7 @@ pub mod types {
             rename = "profilePicture",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub profile_picture: ::std::option::Option<
-            MergePersonV3DocsSchemaProfilePicture,
-        >,
+        pub profile_picture: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -3959,518 +4837,237 @@ pub mod types {
         pub fn builder() -> builder::MergePersonV3DocsSchema {
             Default::default()
         }
-    }
-    ///`MergePersonV3DocsSchemaAddress`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaAddress(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaAddress> for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                birth_date: ::std::option::Option::None,
+                city: ::std::option::Option::None,
+                computed_attributes: ::std::default::Default::default(),
+                contact_information: ::std::default::Default::default(),
+                country: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                created_by: ::std::option::Option::None,
+                created_from: ::std::option::Option::None,
+                custom_attributes: ::std::default::Default::default(),
+                external_id: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                modified_at: ::std::option::Option::None,
+                modified_by: ::std::option::Option::None,
+                modified_from: ::std::option::Option::None,
+                nick_name: ::std::option::Option::None,
+                preferred_language: ::std::option::Option::None,
+                profile_picture: ::std::option::Option::None,
+                tags: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergePersonV3DocsSchemaAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `birth_date`.
+        pub fn birth_date(
+            mut self,
+            value: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            self.birth_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MergePersonV3DocsSchemaCity`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaCity(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaCity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `computed_attributes`.
+        pub fn computed_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.computed_attributes = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaCity> for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaCity) -> Self {
-            value.0
+        /// Sets `contact_information`.
+        pub fn contact_information(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<MergeContactInformationV3DocsSchema>,
+            >,
+        ) -> Self {
+            self.contact_information = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaCity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaCity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MergePersonV3DocsSchemaCity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_by`.
+        pub fn created_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_by = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaCity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `created_from`.
+        pub fn created_from(
+            mut self,
+            value: impl ::std::convert::Into<OriginV3>,
+        ) -> Self {
+            self.created_from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MergePersonV3DocsSchemaCountry`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaCountry(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaCountry> for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaCountry) -> Self {
-            value.0
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaCountry {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `gender`.
+        pub fn gender(
+            mut self,
+            value: impl ::std::convert::Into<PersonGenderV3>,
+        ) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergePersonV3DocsSchemaCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MergePersonV3DocsSchemaExternalId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaExternalId(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaExternalId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaExternalId>
-    for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaExternalId) -> Self {
-            value.0
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaExternalId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `modified_by`.
+        pub fn modified_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.modified_by = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaExternalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `modified_from`.
+        pub fn modified_from(
+            mut self,
+            value: impl ::std::convert::Into<OriginV3>,
+        ) -> Self {
+            self.modified_from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergePersonV3DocsSchemaExternalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `nick_name`.
+        pub fn nick_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.nick_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaExternalId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `preferred_language`.
+        pub fn preferred_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preferred_language = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`MergePersonV3DocsSchemaFirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaFirstName(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `profile_picture`.
+        pub fn profile_picture(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.profile_picture = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaFirstName>
-    for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaFirstName) -> Self {
-            value.0
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergePersonV3DocsSchemaFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MergePersonV3DocsSchemaLastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaLastName(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaLastName>
-    for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaLastName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergePersonV3DocsSchemaLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MergePersonV3DocsSchemaMiddleName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaMiddleName(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaMiddleName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaMiddleName>
-    for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaMiddleName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaMiddleName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaMiddleName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergePersonV3DocsSchemaMiddleName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaMiddleName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MergePersonV3DocsSchemaNickName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaNickName(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaNickName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaNickName>
-    for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaNickName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaNickName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaNickName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergePersonV3DocsSchemaNickName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaNickName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MergePersonV3DocsSchemaProfilePicture`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MergePersonV3DocsSchemaProfilePicture(::std::string::String);
-    impl ::std::ops::Deref for MergePersonV3DocsSchemaProfilePicture {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MergePersonV3DocsSchemaProfilePicture>
-    for ::std::string::String {
-        fn from(value: MergePersonV3DocsSchemaProfilePicture) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MergePersonV3DocsSchemaProfilePicture {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2083usize {
-                return Err("longer than 2083 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MergePersonV3DocsSchemaProfilePicture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MergePersonV3DocsSchemaProfilePicture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MergePersonV3DocsSchemaProfilePicture {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<PersonTypeV3>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MergePersonsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MergePersonsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4482,9 +5079,33 @@ pub mod types {
         pub fn builder() -> builder::MergePersonsResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                errors: ::std::option::Option::None,
+                results: ::std::option::Option::None,
+            }
+        }
+        /// Sets `errors`.
+        pub fn errors(
+            mut self,
+            value: impl ::std::convert::Into<ErrorResponseV3>,
+        ) -> Self {
+            self.errors = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<MergeSuccessResult>,
+        ) -> Self {
+            self.results = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MergeRequestDocsSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MergeRequestDocsSchema {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4494,9 +5115,24 @@ pub mod types {
         pub fn builder() -> builder::MergeRequestDocsSchema {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                persons: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `persons`.
+        pub fn persons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<MergePersonV3DocsSchema>>,
+        ) -> Self {
+            self.persons = value.into();
+            self
+        }
     }
     ///`MergeSuccessResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MergeSuccessResult {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4508,9 +5144,27 @@ pub mod types {
         pub fn builder() -> builder::MergeSuccessResult {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                index: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `index`.
+        pub fn index(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.index = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OccurrenceConditionDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OccurrenceConditionDto {
         pub operation: OccurrenceConditionOperation,
@@ -4519,6 +5173,16 @@ pub mod types {
     impl OccurrenceConditionDto {
         pub fn builder() -> builder::OccurrenceConditionDto {
             Default::default()
+        }
+        /// With the required fields (`operation`, `times`); set the others with the setters.
+        pub fn new(
+            operation: impl ::std::convert::Into<OccurrenceConditionOperation>,
+            times: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                operation: operation.into(),
+                times: times.into(),
+            }
         }
     }
     ///`OccurrenceConditionOperation`
@@ -4811,6 +5475,7 @@ pub mod types {
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -4824,9 +5489,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PagePersonV3`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PagePersonV3 {
         pub paging: PageInfo,
@@ -4836,9 +5516,20 @@ pub mod types {
         pub fn builder() -> builder::PagePersonV3 {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<PersonV3>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`PageSegmentResponseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageSegmentResponseDto {
         pub paging: PageInfo,
@@ -4848,9 +5539,20 @@ pub mod types {
         pub fn builder() -> builder::PageSegmentResponseDto {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<SegmentResponseDto>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`PayloadConditionDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PayloadConditionDto {
         pub attribute: ::std::string::String,
@@ -4860,6 +5562,18 @@ pub mod types {
     impl PayloadConditionDto {
         pub fn builder() -> builder::PayloadConditionDto {
             Default::default()
+        }
+        /// With the required fields (`attribute`, `operator`, `value`); set the others with the setters.
+        pub fn new(
+            attribute: impl ::std::convert::Into<::std::string::String>,
+            operator: impl ::std::convert::Into<PayloadOperator>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                attribute: attribute.into(),
+                operator: operator.into(),
+                value: value.into(),
+            }
         }
     }
     ///`PayloadOperator`
@@ -4952,6 +5666,7 @@ pub mod types {
     }
     ///`PersonDestinationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PersonDestinationRequest {
         #[serde(rename = "contactInformation")]
@@ -4960,6 +5675,14 @@ pub mod types {
     impl PersonDestinationRequest {
         pub fn builder() -> builder::PersonDestinationRequest {
             Default::default()
+        }
+        /// With the required fields (`contact_information`); set the others with the setters.
+        pub fn new(
+            contact_information: impl ::std::convert::Into<IamPersonContactsV2>,
+        ) -> Self {
+            Self {
+                contact_information: contact_information.into(),
+            }
         }
     }
     ///`PersonGenderV3`
@@ -5478,17 +6201,18 @@ pub mod types {
     }
     ///`PersonV3`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PersonV3 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<PersonV3Address>,
+        pub address: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "birthDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub city: ::std::option::Option<PersonV3City>,
+        pub city: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "computedAttributes",
             default,
@@ -5505,7 +6229,7 @@ pub mod types {
         )]
         pub contact_information: ::std::vec::Vec<ContactInformationV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub country: ::std::option::Option<PersonV3Country>,
+        pub country: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "createdAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5534,12 +6258,12 @@ pub mod types {
             rename = "externalId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub external_id: ::std::option::Option<PersonV3ExternalId>,
+        pub external_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "firstName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub first_name: ::std::option::Option<PersonV3FirstName>,
+        pub first_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gender: ::std::option::Option<PersonGenderV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5548,12 +6272,12 @@ pub mod types {
             rename = "lastName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub last_name: ::std::option::Option<PersonV3LastName>,
+        pub last_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "middleName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub middle_name: ::std::option::Option<PersonV3MiddleName>,
+        pub middle_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "modifiedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5573,7 +6297,7 @@ pub mod types {
             rename = "nickName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub nick_name: ::std::option::Option<PersonV3NickName>,
+        pub nick_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "preferredLanguage",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5583,7 +6307,7 @@ pub mod types {
             rename = "profilePicture",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub profile_picture: ::std::option::Option<PersonV3ProfilePicture>,
+        pub profile_picture: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -5593,504 +6317,235 @@ pub mod types {
         pub fn builder() -> builder::PersonV3 {
             Default::default()
         }
-    }
-    ///`PersonV3Address`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3Address(::std::string::String);
-    impl ::std::ops::Deref for PersonV3Address {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PersonV3Address> for ::std::string::String {
-        fn from(value: PersonV3Address) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PersonV3Address {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                birth_date: ::std::option::Option::None,
+                city: ::std::option::Option::None,
+                computed_attributes: ::std::default::Default::default(),
+                contact_information: ::std::default::Default::default(),
+                country: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                created_by: ::std::option::Option::None,
+                created_from: ::std::option::Option::None,
+                custom_attributes: ::std::default::Default::default(),
+                external_id: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                modified_at: ::std::option::Option::None,
+                modified_by: ::std::option::Option::None,
+                modified_from: ::std::option::Option::None,
+                nick_name: ::std::option::Option::None,
+                preferred_language: ::std::option::Option::None,
+                profile_picture: ::std::option::Option::None,
+                tags: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3Address {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3Address {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `birth_date`.
+        pub fn birth_date(
+            mut self,
+            value: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            self.birth_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3Address {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PersonV3City`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3City(::std::string::String);
-    impl ::std::ops::Deref for PersonV3City {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `computed_attributes`.
+        pub fn computed_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.computed_attributes = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<PersonV3City> for ::std::string::String {
-        fn from(value: PersonV3City) -> Self {
-            value.0
+        /// Sets `contact_information`.
+        pub fn contact_information(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ContactInformationV3>>,
+        ) -> Self {
+            self.contact_information = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr for PersonV3City {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3City {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3City {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_by`.
+        pub fn created_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_by = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3City {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `created_from`.
+        pub fn created_from(
+            mut self,
+            value: impl ::std::convert::Into<OriginV3>,
+        ) -> Self {
+            self.created_from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PersonV3Country`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3Country(::std::string::String);
-    impl ::std::ops::Deref for PersonV3Country {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<PersonV3Country> for ::std::string::String {
-        fn from(value: PersonV3Country) -> Self {
-            value.0
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for PersonV3Country {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3Country {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `gender`.
+        pub fn gender(
+            mut self,
+            value: impl ::std::convert::Into<PersonGenderV3>,
+        ) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3Country {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3Country {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PersonV3ExternalId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3ExternalId(::std::string::String);
-    impl ::std::ops::Deref for PersonV3ExternalId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<PersonV3ExternalId> for ::std::string::String {
-        fn from(value: PersonV3ExternalId) -> Self {
-            value.0
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for PersonV3ExternalId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `modified_by`.
+        pub fn modified_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.modified_by = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3ExternalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `modified_from`.
+        pub fn modified_from(
+            mut self,
+            value: impl ::std::convert::Into<OriginV3>,
+        ) -> Self {
+            self.modified_from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3ExternalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `nick_name`.
+        pub fn nick_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.nick_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3ExternalId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `preferred_language`.
+        pub fn preferred_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preferred_language = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PersonV3FirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3FirstName(::std::string::String);
-    impl ::std::ops::Deref for PersonV3FirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `profile_picture`.
+        pub fn profile_picture(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.profile_picture = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<PersonV3FirstName> for ::std::string::String {
-        fn from(value: PersonV3FirstName) -> Self {
-            value.0
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for PersonV3FirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3FirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3FirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3FirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PersonV3LastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3LastName(::std::string::String);
-    impl ::std::ops::Deref for PersonV3LastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PersonV3LastName> for ::std::string::String {
-        fn from(value: PersonV3LastName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PersonV3LastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3LastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3LastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3LastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PersonV3MiddleName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3MiddleName(::std::string::String);
-    impl ::std::ops::Deref for PersonV3MiddleName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PersonV3MiddleName> for ::std::string::String {
-        fn from(value: PersonV3MiddleName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PersonV3MiddleName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3MiddleName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3MiddleName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3MiddleName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PersonV3NickName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3NickName(::std::string::String);
-    impl ::std::ops::Deref for PersonV3NickName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PersonV3NickName> for ::std::string::String {
-        fn from(value: PersonV3NickName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PersonV3NickName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3NickName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3NickName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3NickName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PersonV3ProfilePicture`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PersonV3ProfilePicture(::std::string::String);
-    impl ::std::ops::Deref for PersonV3ProfilePicture {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PersonV3ProfilePicture> for ::std::string::String {
-        fn from(value: PersonV3ProfilePicture) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PersonV3ProfilePicture {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2083usize {
-                return Err("longer than 2083 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PersonV3ProfilePicture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PersonV3ProfilePicture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PersonV3ProfilePicture {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<PersonTypeV3>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PersonsToCompanyEntry`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PersonsToCompanyEntry {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6099,6 +6554,17 @@ pub mod types {
     impl PersonsToCompanyEntry {
         pub fn builder() -> builder::PersonsToCompanyEntry {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                query: ::std::option::Option::None,
+            }
+        }
+        /// Sets `query`.
+        pub fn query(mut self, value: impl ::std::convert::Into<IdentityQuery>) -> Self {
+            self.query = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PushApiGender`
@@ -6163,6 +6629,7 @@ pub mod types {
     }
     ///`PushApiInstance`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushApiInstance {
         #[serde(
@@ -6193,9 +6660,49 @@ pub mod types {
         pub fn builder() -> builder::PushApiInstance {
             Default::default()
         }
+        /// With the required fields (`application_id`, `registration_id`); set the others with the setters.
+        pub fn new(
+            application_id: impl ::std::convert::Into<::std::string::String>,
+            registration_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                additional_data: ::std::default::Default::default(),
+                application_id: application_id.into(),
+                is_primary: ::std::option::Option::None,
+                registration_id: registration_id.into(),
+                system_data: ::std::option::Option::None,
+            }
+        }
+        /// Sets `additional_data`.
+        pub fn additional_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.additional_data = value.into();
+            self
+        }
+        /// Sets `is_primary`.
+        pub fn is_primary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_primary = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `system_data`.
+        pub fn system_data(
+            mut self,
+            value: impl ::std::convert::Into<PushApiInstanceSystemData>,
+        ) -> Self {
+            self.system_data = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushApiInstanceSystemData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushApiInstanceSystemData {
         #[serde(
@@ -6270,9 +6777,132 @@ pub mod types {
         pub fn builder() -> builder::PushApiInstanceSystemData {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                app_version: ::std::option::Option::None,
+                cloud_type: ::std::option::Option::None,
+                device_manufacturer: ::std::option::Option::None,
+                device_model: ::std::option::Option::None,
+                device_name: ::std::option::Option::None,
+                device_secure: ::std::option::Option::None,
+                device_timezone_offset: ::std::option::Option::None,
+                geofencing_sdk: ::std::option::Option::None,
+                notifications_enabled: ::std::option::Option::None,
+                os: ::std::option::Option::None,
+                os_language: ::std::option::Option::None,
+                os_version: ::std::option::Option::None,
+                registration_enabled: ::std::option::Option::None,
+                sdk_version: ::std::option::Option::None,
+            }
+        }
+        /// Sets `app_version`.
+        pub fn app_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.app_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `cloud_type`.
+        pub fn cloud_type(
+            mut self,
+            value: impl ::std::convert::Into<CloudType>,
+        ) -> Self {
+            self.cloud_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_manufacturer`.
+        pub fn device_manufacturer(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_manufacturer = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_model`.
+        pub fn device_model(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_model = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_name`.
+        pub fn device_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_secure`.
+        pub fn device_secure(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.device_secure = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `device_timezone_offset`.
+        pub fn device_timezone_offset(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.device_timezone_offset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `geofencing_sdk`.
+        pub fn geofencing_sdk(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.geofencing_sdk = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notifications_enabled`.
+        pub fn notifications_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.notifications_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os`.
+        pub fn os(mut self, value: impl ::std::convert::Into<OperatingSystem>) -> Self {
+            self.os = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os_language`.
+        pub fn os_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os_language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `os_version`.
+        pub fn os_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.os_version = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `registration_enabled`.
+        pub fn registration_enabled(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.registration_enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sdk_version`.
+        pub fn sdk_version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sdk_version = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushUserIdentity`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushUserIdentity {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6292,9 +6922,42 @@ pub mod types {
         pub fn builder() -> builder::PushUserIdentity {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email: ::std::option::Option::None,
+                external_id: ::std::option::Option::None,
+                phone_number: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email`.
+        pub fn email(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.email = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `phone_number`.
+        pub fn phone_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.phone_number = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushUserPersonalizationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushUserPersonalizationRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6305,9 +6968,25 @@ pub mod types {
         pub fn builder() -> builder::PushUserPersonalizationRequest {
             Default::default()
         }
+        /// With the required fields (`identity`); set the others with the setters.
+        pub fn new(identity: impl ::std::convert::Into<PushUserIdentity>) -> Self {
+            Self {
+                attributes: ::std::option::Option::None,
+                identity: identity.into(),
+            }
+        }
+        /// Sets `attributes`.
+        pub fn attributes(
+            mut self,
+            value: impl ::std::convert::Into<PushUserPersonalizationRequestAttributes>,
+        ) -> Self {
+            self.attributes = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushUserPersonalizationRequestAttributes`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushUserPersonalizationRequestAttributes {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6345,9 +7024,83 @@ pub mod types {
         pub fn builder() -> builder::PushUserPersonalizationRequestAttributes {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                birthday: ::std::option::Option::None,
+                custom_attributes: ::std::default::Default::default(),
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                tags: ::std::option::Option::None,
+            }
+        }
+        /// Sets `birthday`.
+        pub fn birthday(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.birthday = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gender`.
+        pub fn gender(
+            mut self,
+            value: impl ::std::convert::Into<PushApiGender>,
+        ) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushUserPersonalizationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushUserPersonalizationResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6394,6 +7147,97 @@ pub mod types {
     impl PushUserPersonalizationResponse {
         pub fn builder() -> builder::PushUserPersonalizationResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                birthday: ::std::option::Option::None,
+                contact_information: ::std::option::Option::None,
+                custom_attributes: ::std::default::Default::default(),
+                external_id: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                tags: ::std::option::Option::None,
+            }
+        }
+        /// Sets `birthday`.
+        pub fn birthday(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.birthday = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `contact_information`.
+        pub fn contact_information(
+            mut self,
+            value: impl ::std::convert::Into<ContactInformation>,
+        ) -> Self {
+            self.contact_information = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
+        }
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `gender`.
+        pub fn gender(
+            mut self,
+            value: impl ::std::convert::Into<PushApiGender>,
+        ) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RequestStatus`
@@ -6474,6 +7318,7 @@ pub mod types {
     }
     ///`SegmentCreateDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SegmentCreateDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6494,9 +7339,48 @@ pub mod types {
         pub fn builder() -> builder::SegmentCreateDto {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                events: ::std::default::Default::default(),
+                name: name.into(),
+                query: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `events`.
+        pub fn events(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EventClauseDto>>,
+        ) -> Self {
+            self.events = value.into();
+            self
+        }
+        /// Sets `query`.
+        pub fn query(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.query = value.into();
+            self
+        }
     }
     ///`SegmentResponseDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SegmentResponseDto {
         #[serde(
@@ -6528,9 +7412,70 @@ pub mod types {
         pub fn builder() -> builder::SegmentResponseDto {
             Default::default()
         }
+        /// With the required fields (`id`, `name`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<i64>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                created_at: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                events: ::std::default::Default::default(),
+                id: id.into(),
+                modified_at: ::std::option::Option::None,
+                name: name.into(),
+                query: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `events`.
+        pub fn events(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EventClauseDto>>,
+        ) -> Self {
+            self.events = value.into();
+            self
+        }
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `query`.
+        pub fn query(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.query = value.into();
+            self
+        }
     }
     ///`SegmentUpdateDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SegmentUpdateDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6551,9 +7496,48 @@ pub mod types {
         pub fn builder() -> builder::SegmentUpdateDto {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                events: ::std::default::Default::default(),
+                name: name.into(),
+                query: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `events`.
+        pub fn events(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<EventClauseDto>>,
+        ) -> Self {
+            self.events = value.into();
+            self
+        }
+        /// Sets `query`.
+        pub fn query(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.query = value.into();
+            self
+        }
     }
     ///`StatusResponseBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StatusResponseBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6566,9 +7550,29 @@ pub mod types {
         pub fn builder() -> builder::StatusResponseBody {
             Default::default()
         }
+        /// With the required fields (`request_id`, `status`); set the others with the setters.
+        pub fn new(
+            request_id: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<RequestStatus>,
+        ) -> Self {
+            Self {
+                message: ::std::option::Option::None,
+                request_id: request_id.into(),
+                status: status.into(),
+            }
+        }
+        /// Sets `message`.
+        pub fn message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TimelineConditionDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TimelineConditionDto {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6583,6 +7587,37 @@ pub mod types {
     impl TimelineConditionDto {
         pub fn builder() -> builder::TimelineConditionDto {
             Default::default()
+        }
+        /// With the required fields (`occurred`, `operator`); set the others with the setters.
+        pub fn new(
+            occurred: impl ::std::convert::Into<TimelineConditionOccurred>,
+            operator: impl ::std::convert::Into<TimelineConditionOperator>,
+        ) -> Self {
+            Self {
+                end: ::std::option::Option::None,
+                occurred: occurred.into(),
+                operator: operator.into(),
+                start: ::std::option::Option::None,
+                units: ::std::option::Option::None,
+            }
+        }
+        /// Sets `end`.
+        pub fn end(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.end = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start`.
+        pub fn start(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.start = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `units`.
+        pub fn units(
+            mut self,
+            value: impl ::std::convert::Into<TimelineConditionUnits>,
+        ) -> Self {
+            self.units = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TimelineConditionOccurred`
@@ -6799,6 +7834,7 @@ pub mod types {
     }
     ///`UpdateCompaniesBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateCompaniesBody {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6808,9 +7844,26 @@ pub mod types {
         pub fn builder() -> builder::UpdateCompaniesBody {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                companies: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `companies`.
+        pub fn companies(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<UpdateCompaniesBodyCompaniesItem>,
+            >,
+        ) -> Self {
+            self.companies = value.into();
+            self
+        }
     }
     ///`UpdateCompaniesBodyCompaniesItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateCompaniesBodyCompaniesItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6822,19 +7875,38 @@ pub mod types {
         pub fn builder() -> builder::UpdateCompaniesBodyCompaniesItem {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                query: ::std::option::Option::None,
+                update: ::std::option::Option::None,
+            }
+        }
+        /// Sets `query`.
+        pub fn query(
+            mut self,
+            value: impl ::std::convert::Into<CompanyIdentityQuery>,
+        ) -> Self {
+            self.query = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `update`.
+        pub fn update(mut self, value: impl ::std::convert::Into<IamCompanyV2>) -> Self {
+            self.update = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpsertContactInformationV3DocsSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpsertContactInformationV3DocsSchema {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identifier: ::std::option::Option<
-            UpsertContactInformationV3DocsSchemaIdentifier,
-        >,
+        pub identifier: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub primary: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sender: ::std::option::Option<UpsertContactInformationV3DocsSchemaSender>,
+        pub sender: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<ContactInformationTypeV3Upsert>,
     }
@@ -6842,121 +7914,43 @@ pub mod types {
         pub fn builder() -> builder::UpsertContactInformationV3DocsSchema {
             Default::default()
         }
-    }
-    ///`UpsertContactInformationV3DocsSchemaIdentifier`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertContactInformationV3DocsSchemaIdentifier(::std::string::String);
-    impl ::std::ops::Deref for UpsertContactInformationV3DocsSchemaIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertContactInformationV3DocsSchemaIdentifier>
-    for ::std::string::String {
-        fn from(value: UpsertContactInformationV3DocsSchemaIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertContactInformationV3DocsSchemaIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                identifier: ::std::option::Option::None,
+                primary: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for UpsertContactInformationV3DocsSchemaIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `identifier`.
+        pub fn identifier(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.identifier = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertContactInformationV3DocsSchemaIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `primary`.
+        pub fn primary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.primary = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for UpsertContactInformationV3DocsSchemaIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`UpsertContactInformationV3DocsSchemaSender`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertContactInformationV3DocsSchemaSender(::std::string::String);
-    impl ::std::ops::Deref for UpsertContactInformationV3DocsSchemaSender {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertContactInformationV3DocsSchemaSender>
-    for ::std::string::String {
-        fn from(value: UpsertContactInformationV3DocsSchemaSender) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertContactInformationV3DocsSchemaSender {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertContactInformationV3DocsSchemaSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertContactInformationV3DocsSchemaSender {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertContactInformationV3DocsSchemaSender {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ContactInformationTypeV3Upsert>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UpsertOperationStatusV3`
@@ -7025,17 +8019,18 @@ pub mod types {
     }
     ///`UpsertPersonV3DocsSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpsertPersonV3DocsSchema {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<UpsertPersonV3DocsSchemaAddress>,
+        pub address: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "birthDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub city: ::std::option::Option<UpsertPersonV3DocsSchemaCity>,
+        pub city: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "computedAttributes",
             default,
@@ -7052,7 +8047,7 @@ pub mod types {
         )]
         pub contact_information: ::std::vec::Vec<UpsertContactInformationV3DocsSchema>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub country: ::std::option::Option<UpsertPersonV3DocsSchemaCountry>,
+        pub country: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "createdAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7081,12 +8076,12 @@ pub mod types {
             rename = "externalId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub external_id: ::std::option::Option<UpsertPersonV3DocsSchemaExternalId>,
+        pub external_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "firstName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub first_name: ::std::option::Option<UpsertPersonV3DocsSchemaFirstName>,
+        pub first_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gender: ::std::option::Option<PersonGenderV3>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7095,12 +8090,12 @@ pub mod types {
             rename = "lastName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub last_name: ::std::option::Option<UpsertPersonV3DocsSchemaLastName>,
+        pub last_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "middleName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub middle_name: ::std::option::Option<UpsertPersonV3DocsSchemaMiddleName>,
+        pub middle_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "modifiedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7120,7 +8115,7 @@ pub mod types {
             rename = "nickName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub nick_name: ::std::option::Option<UpsertPersonV3DocsSchemaNickName>,
+        pub nick_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "preferredLanguage",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7130,9 +8125,7 @@ pub mod types {
             rename = "profilePicture",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub profile_picture: ::std::option::Option<
-            UpsertPersonV3DocsSchemaProfilePicture,
-        >,
+        pub profile_picture: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -7142,521 +8135,237 @@ pub mod types {
         pub fn builder() -> builder::UpsertPersonV3DocsSchema {
             Default::default()
         }
-    }
-    ///`UpsertPersonV3DocsSchemaAddress`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaAddress(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaAddress>
-    for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                address: ::std::option::Option::None,
+                birth_date: ::std::option::Option::None,
+                city: ::std::option::Option::None,
+                computed_attributes: ::std::default::Default::default(),
+                contact_information: ::std::default::Default::default(),
+                country: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                created_by: ::std::option::Option::None,
+                created_from: ::std::option::Option::None,
+                custom_attributes: ::std::default::Default::default(),
+                external_id: ::std::option::Option::None,
+                first_name: ::std::option::Option::None,
+                gender: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_name: ::std::option::Option::None,
+                middle_name: ::std::option::Option::None,
+                modified_at: ::std::option::Option::None,
+                modified_by: ::std::option::Option::None,
+                modified_from: ::std::option::Option::None,
+                nick_name: ::std::option::Option::None,
+                preferred_language: ::std::option::Option::None,
+                profile_picture: ::std::option::Option::None,
+                tags: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `address`.
+        pub fn address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.address = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `birth_date`.
+        pub fn birth_date(
+            mut self,
+            value: impl ::std::convert::Into<::chrono::naive::NaiveDate>,
+        ) -> Self {
+            self.birth_date = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `city`.
+        pub fn city(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.city = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`UpsertPersonV3DocsSchemaCity`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaCity(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaCity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `computed_attributes`.
+        pub fn computed_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.computed_attributes = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaCity> for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaCity) -> Self {
-            value.0
+        /// Sets `contact_information`.
+        pub fn contact_information(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<UpsertContactInformationV3DocsSchema>,
+            >,
+        ) -> Self {
+            self.contact_information = value.into();
+            self
         }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaCity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `country`.
+        pub fn country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaCity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_at`.
+        pub fn created_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaCity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `created_by`.
+        pub fn created_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.created_by = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaCity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `created_from`.
+        pub fn created_from(
+            mut self,
+            value: impl ::std::convert::Into<OriginV3>,
+        ) -> Self {
+            self.created_from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`UpsertPersonV3DocsSchemaCountry`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaCountry(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `custom_attributes`.
+        pub fn custom_attributes(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.custom_attributes = value.into();
+            self
         }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaCountry>
-    for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaCountry) -> Self {
-            value.0
+        /// Sets `external_id`.
+        pub fn external_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaCountry {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `first_name`.
+        pub fn first_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.first_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `gender`.
+        pub fn gender(
+            mut self,
+            value: impl ::std::convert::Into<PersonGenderV3>,
+        ) -> Self {
+            self.gender = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaCountry {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `last_name`.
+        pub fn last_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.last_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`UpsertPersonV3DocsSchemaExternalId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaExternalId(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaExternalId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `middle_name`.
+        pub fn middle_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.middle_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaExternalId>
-    for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaExternalId) -> Self {
-            value.0
+        /// Sets `modified_at`.
+        pub fn modified_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.modified_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaExternalId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `modified_by`.
+        pub fn modified_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.modified_by = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaExternalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `modified_from`.
+        pub fn modified_from(
+            mut self,
+            value: impl ::std::convert::Into<OriginV3>,
+        ) -> Self {
+            self.modified_from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaExternalId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `nick_name`.
+        pub fn nick_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.nick_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaExternalId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `preferred_language`.
+        pub fn preferred_language(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preferred_language = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`UpsertPersonV3DocsSchemaFirstName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaFirstName(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaFirstName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `profile_picture`.
+        pub fn profile_picture(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.profile_picture = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaFirstName>
-    for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaFirstName) -> Self {
-            value.0
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaFirstName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaFirstName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaFirstName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpsertPersonV3DocsSchemaLastName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaLastName(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaLastName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaLastName>
-    for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaLastName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaLastName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaLastName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaLastName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpsertPersonV3DocsSchemaMiddleName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaMiddleName(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaMiddleName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaMiddleName>
-    for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaMiddleName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaMiddleName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaMiddleName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaMiddleName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaMiddleName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpsertPersonV3DocsSchemaNickName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaNickName(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaNickName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaNickName>
-    for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaNickName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaNickName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaNickName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaNickName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaNickName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`UpsertPersonV3DocsSchemaProfilePicture`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct UpsertPersonV3DocsSchemaProfilePicture(::std::string::String);
-    impl ::std::ops::Deref for UpsertPersonV3DocsSchemaProfilePicture {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpsertPersonV3DocsSchemaProfilePicture>
-    for ::std::string::String {
-        fn from(value: UpsertPersonV3DocsSchemaProfilePicture) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for UpsertPersonV3DocsSchemaProfilePicture {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2083usize {
-                return Err("longer than 2083 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpsertPersonV3DocsSchemaProfilePicture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpsertPersonV3DocsSchemaProfilePicture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UpsertPersonV3DocsSchemaProfilePicture {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<PersonTypeV3>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UpsertPersonsFullResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpsertPersonsFullResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7668,9 +8377,33 @@ pub mod types {
         pub fn builder() -> builder::UpsertPersonsFullResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                errors: ::std::option::Option::None,
+                results: ::std::option::Option::None,
+            }
+        }
+        /// Sets `errors`.
+        pub fn errors(
+            mut self,
+            value: impl ::std::convert::Into<ErrorResponseV3>,
+        ) -> Self {
+            self.errors = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<UpsertSuccessResult>,
+        ) -> Self {
+            self.results = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpsertPersonsPartialResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpsertPersonsPartialResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7682,9 +8415,33 @@ pub mod types {
         pub fn builder() -> builder::UpsertPersonsPartialResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                errors: ::std::option::Option::None,
+                results: ::std::option::Option::None,
+            }
+        }
+        /// Sets `errors`.
+        pub fn errors(
+            mut self,
+            value: impl ::std::convert::Into<ErrorResponseV3>,
+        ) -> Self {
+            self.errors = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<UpsertSuccessResult>,
+        ) -> Self {
+            self.results = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpsertRequestDocsSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpsertRequestDocsSchema {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7694,9 +8451,24 @@ pub mod types {
         pub fn builder() -> builder::UpsertRequestDocsSchema {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                persons: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `persons`.
+        pub fn persons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UpsertPersonV3DocsSchema>>,
+        ) -> Self {
+            self.persons = value.into();
+            self
+        }
     }
     ///`UpsertSuccessResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpsertSuccessResult {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7709,6 +8481,32 @@ pub mod types {
     impl UpsertSuccessResult {
         pub fn builder() -> builder::UpsertSuccessResult {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                index: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `index`.
+        pub fn index(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.index = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<UpsertOperationStatusV3>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -9641,7 +10439,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ContactInformationV3 {
             identifier: ::std::result::Result<
-                super::ContactInformationV3Identifier,
+                ::std::string::String,
                 ::std::string::String,
             >,
             primary: ::std::result::Result<
@@ -9649,7 +10447,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender: ::std::result::Result<
-                ::std::option::Option<super::ContactInformationV3Sender>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -9670,7 +10468,7 @@ pub mod types {
         impl ContactInformationV3 {
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ContactInformationV3Identifier>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.identifier = value
@@ -9694,9 +10492,7 @@ pub mod types {
             }
             pub fn sender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ContactInformationV3Sender>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender = value
@@ -10447,7 +11243,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EventDefinitionCreateResource {
             definition_id: ::std::result::Result<
-                ::std::option::Option<super::EventDefinitionCreateResourceDefinitionId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -10459,7 +11255,7 @@ pub mod types {
                 ::std::string::String,
             >,
             template_id: ::std::result::Result<
-                ::std::option::Option<super::EventDefinitionCreateResourceTemplateId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -10481,11 +11277,7 @@ pub mod types {
         impl EventDefinitionCreateResource {
             pub fn definition_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::EventDefinitionCreateResourceDefinitionId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.definition_id = value
@@ -10523,9 +11315,7 @@ pub mod types {
             }
             pub fn template_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EventDefinitionCreateResourceTemplateId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_id = value
@@ -10747,17 +11537,14 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EventDefinitionUpdateResource {
             description: ::std::result::Result<
-                ::std::option::Option<super::EventDefinitionUpdateResourceDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             fields: ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::EventFieldResource>>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::EventDefinitionUpdateResourceTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for EventDefinitionUpdateResource {
             fn default() -> Self {
@@ -10771,11 +11558,7 @@ pub mod types {
         impl EventDefinitionUpdateResource {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::EventDefinitionUpdateResourceDescription,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -10801,7 +11584,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EventDefinitionUpdateResourceTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -10837,18 +11620,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct EventFieldResource {
-            name: ::std::result::Result<
-                super::EventFieldResourceName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             schema: ::std::result::Result<
                 ::std::option::Option<super::ListItemResource>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
-                super::EventFieldResourceType,
-                ::std::string::String,
-            >,
+            type_: ::std::result::Result<super::EventFieldType, ::std::string::String>,
         }
         impl ::std::default::Default for EventFieldResource {
             fn default() -> Self {
@@ -10862,7 +11639,7 @@ pub mod types {
         impl EventFieldResource {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EventFieldResourceName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -10888,7 +11665,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EventFieldResourceType>,
+                T: ::std::convert::TryInto<super::EventFieldType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -11372,11 +12149,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct IamCompanyV2 {
             account_manager: ::std::result::Result<
-                ::std::option::Option<super::IamCompanyV2AccountManager>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country: ::std::result::Result<
-                ::std::option::Option<super::IamCompanyV2Country>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -11391,7 +12168,7 @@ pub mod types {
                 ::std::string::String,
             >,
             customer_stage: ::std::result::Result<
-                ::std::option::Option<super::IamCompanyV2CustomerStage>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             domains: ::std::result::Result<
@@ -11404,7 +12181,7 @@ pub mod types {
             >,
             id: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             industry: ::std::result::Result<
-                ::std::option::Option<super::IamCompanyV2Industry>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             modified_at: ::std::result::Result<
@@ -11415,9 +12192,9 @@ pub mod types {
                 ::std::option::Option<super::IamOrigin>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<super::IamCompanyV2Name, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             notes: ::std::result::Result<
-                ::std::option::Option<super::IamCompanyV2Notes>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             origin: ::std::result::Result<
@@ -11425,11 +12202,11 @@ pub mod types {
                 ::std::string::String,
             >,
             region: ::std::result::Result<
-                ::std::option::Option<super::IamCompanyV2Region>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             segment: ::std::result::Result<
-                ::std::option::Option<super::IamCompanyV2Segment>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             service_data: ::std::result::Result<
@@ -11444,7 +12221,7 @@ pub mod types {
                 ::std::string::String,
             >,
             vat_number: ::std::result::Result<
-                ::std::option::Option<super::IamCompanyV2VatNumber>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -11476,9 +12253,7 @@ pub mod types {
         impl IamCompanyV2 {
             pub fn account_manager<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IamCompanyV2AccountManager>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.account_manager = value
@@ -11492,9 +12267,7 @@ pub mod types {
             }
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IamCompanyV2Country>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country = value
@@ -11537,9 +12310,7 @@ pub mod types {
             }
             pub fn customer_stage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IamCompanyV2CustomerStage>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_stage = value
@@ -11587,9 +12358,7 @@ pub mod types {
             }
             pub fn industry<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IamCompanyV2Industry>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.industry = value
@@ -11625,7 +12394,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IamCompanyV2Name>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -11637,9 +12406,7 @@ pub mod types {
             }
             pub fn notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IamCompanyV2Notes>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notes = value
@@ -11663,9 +12430,7 @@ pub mod types {
             }
             pub fn region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IamCompanyV2Region>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.region = value
@@ -11677,9 +12442,7 @@ pub mod types {
             }
             pub fn segment<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IamCompanyV2Segment>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.segment = value
@@ -11720,9 +12483,7 @@ pub mod types {
             }
             pub fn vat_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IamCompanyV2VatNumber>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.vat_number = value
@@ -13277,12 +14038,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ListItemFieldResource {
-            name: ::std::result::Result<
-                super::ListItemFieldResourceName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
-                super::ListItemFieldResourceType,
+                super::ListItemFieldType,
                 ::std::string::String,
             >,
         }
@@ -13297,7 +14055,7 @@ pub mod types {
         impl ListItemFieldResource {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ListItemFieldResourceName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -13309,7 +14067,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ListItemFieldResourceType>,
+                T: ::std::convert::TryInto<super::ListItemFieldType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -13347,10 +14105,7 @@ pub mod types {
                 ::std::vec::Vec<super::ListItemFieldResource>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<
-                super::ListItemResourceType,
-                ::std::string::String,
-            >,
+            type_: ::std::result::Result<super::ListItemType, ::std::string::String>,
         }
         impl ::std::default::Default for ListItemResource {
             fn default() -> Self {
@@ -13377,7 +14132,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ListItemResourceType>,
+                T: ::std::convert::TryInto<super::ListItemType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -13602,9 +14357,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MergeContactInformationV3DocsSchema {
             identifier: ::std::result::Result<
-                ::std::option::Option<
-                    super::MergeContactInformationV3DocsSchemaIdentifier,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             primary: ::std::result::Result<
@@ -13612,7 +14365,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender: ::std::result::Result<
-                ::std::option::Option<super::MergeContactInformationV3DocsSchemaSender>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -13633,11 +14386,7 @@ pub mod types {
         impl MergeContactInformationV3DocsSchema {
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MergeContactInformationV3DocsSchemaIdentifier,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.identifier = value
@@ -13661,11 +14410,7 @@ pub mod types {
             }
             pub fn sender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MergeContactInformationV3DocsSchemaSender,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender = value
@@ -13718,7 +14463,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct MergePersonV3DocsSchema {
             address: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaAddress>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             birth_date: ::std::result::Result<
@@ -13726,7 +14471,7 @@ pub mod types {
                 ::std::string::String,
             >,
             city: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaCity>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             computed_attributes: ::std::result::Result<
@@ -13741,7 +14486,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaCountry>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -13764,11 +14509,11 @@ pub mod types {
                 ::std::string::String,
             >,
             external_id: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaExternalId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             first_name: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaFirstName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             gender: ::std::result::Result<
@@ -13777,11 +14522,11 @@ pub mod types {
             >,
             id: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             last_name: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaLastName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             middle_name: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaMiddleName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             modified_at: ::std::result::Result<
@@ -13797,7 +14542,7 @@ pub mod types {
                 ::std::string::String,
             >,
             nick_name: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaNickName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             preferred_language: ::std::result::Result<
@@ -13805,7 +14550,7 @@ pub mod types {
                 ::std::string::String,
             >,
             profile_picture: ::std::result::Result<
-                ::std::option::Option<super::MergePersonV3DocsSchemaProfilePicture>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             tags: ::std::result::Result<
@@ -13850,9 +14595,7 @@ pub mod types {
         impl MergePersonV3DocsSchema {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaAddress>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
@@ -13878,9 +14621,7 @@ pub mod types {
             }
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaCity>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.city = value
@@ -13927,9 +14668,7 @@ pub mod types {
             }
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaCountry>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country = value
@@ -13996,9 +14735,7 @@ pub mod types {
             }
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaExternalId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_id = value
@@ -14010,9 +14747,7 @@ pub mod types {
             }
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaFirstName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_name = value
@@ -14046,9 +14781,7 @@ pub mod types {
             }
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaLastName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_name = value
@@ -14060,9 +14793,7 @@ pub mod types {
             }
             pub fn middle_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaMiddleName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.middle_name = value
@@ -14110,9 +14841,7 @@ pub mod types {
             }
             pub fn nick_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaNickName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.nick_name = value
@@ -14138,9 +14867,7 @@ pub mod types {
             }
             pub fn profile_picture<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MergePersonV3DocsSchemaProfilePicture>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.profile_picture = value
@@ -14829,7 +15556,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PersonV3 {
             address: ::std::result::Result<
-                ::std::option::Option<super::PersonV3Address>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             birth_date: ::std::result::Result<
@@ -14837,7 +15564,7 @@ pub mod types {
                 ::std::string::String,
             >,
             city: ::std::result::Result<
-                ::std::option::Option<super::PersonV3City>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             computed_attributes: ::std::result::Result<
@@ -14852,7 +15579,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country: ::std::result::Result<
-                ::std::option::Option<super::PersonV3Country>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -14875,11 +15602,11 @@ pub mod types {
                 ::std::string::String,
             >,
             external_id: ::std::result::Result<
-                ::std::option::Option<super::PersonV3ExternalId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             first_name: ::std::result::Result<
-                ::std::option::Option<super::PersonV3FirstName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             gender: ::std::result::Result<
@@ -14888,11 +15615,11 @@ pub mod types {
             >,
             id: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             last_name: ::std::result::Result<
-                ::std::option::Option<super::PersonV3LastName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             middle_name: ::std::result::Result<
-                ::std::option::Option<super::PersonV3MiddleName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             modified_at: ::std::result::Result<
@@ -14908,7 +15635,7 @@ pub mod types {
                 ::std::string::String,
             >,
             nick_name: ::std::result::Result<
-                ::std::option::Option<super::PersonV3NickName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             preferred_language: ::std::result::Result<
@@ -14916,7 +15643,7 @@ pub mod types {
                 ::std::string::String,
             >,
             profile_picture: ::std::result::Result<
-                ::std::option::Option<super::PersonV3ProfilePicture>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             tags: ::std::result::Result<
@@ -14961,9 +15688,7 @@ pub mod types {
         impl PersonV3 {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PersonV3Address>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
@@ -14989,7 +15714,7 @@ pub mod types {
             }
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PersonV3City>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.city = value
@@ -15034,9 +15759,7 @@ pub mod types {
             }
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PersonV3Country>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country = value
@@ -15103,9 +15826,7 @@ pub mod types {
             }
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PersonV3ExternalId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_id = value
@@ -15117,9 +15838,7 @@ pub mod types {
             }
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PersonV3FirstName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_name = value
@@ -15153,9 +15872,7 @@ pub mod types {
             }
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PersonV3LastName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_name = value
@@ -15167,9 +15884,7 @@ pub mod types {
             }
             pub fn middle_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PersonV3MiddleName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.middle_name = value
@@ -15217,9 +15932,7 @@ pub mod types {
             }
             pub fn nick_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PersonV3NickName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.nick_name = value
@@ -15245,9 +15958,7 @@ pub mod types {
             }
             pub fn profile_picture<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PersonV3ProfilePicture>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.profile_picture = value
@@ -17074,9 +17785,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UpsertContactInformationV3DocsSchema {
             identifier: ::std::result::Result<
-                ::std::option::Option<
-                    super::UpsertContactInformationV3DocsSchemaIdentifier,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             primary: ::std::result::Result<
@@ -17084,7 +17793,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender: ::std::result::Result<
-                ::std::option::Option<super::UpsertContactInformationV3DocsSchemaSender>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -17105,11 +17814,7 @@ pub mod types {
         impl UpsertContactInformationV3DocsSchema {
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::UpsertContactInformationV3DocsSchemaIdentifier,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.identifier = value
@@ -17133,11 +17838,7 @@ pub mod types {
             }
             pub fn sender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::UpsertContactInformationV3DocsSchemaSender,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender = value
@@ -17190,7 +17891,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct UpsertPersonV3DocsSchema {
             address: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaAddress>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             birth_date: ::std::result::Result<
@@ -17198,7 +17899,7 @@ pub mod types {
                 ::std::string::String,
             >,
             city: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaCity>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             computed_attributes: ::std::result::Result<
@@ -17213,7 +17914,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaCountry>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -17236,11 +17937,11 @@ pub mod types {
                 ::std::string::String,
             >,
             external_id: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaExternalId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             first_name: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaFirstName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             gender: ::std::result::Result<
@@ -17249,11 +17950,11 @@ pub mod types {
             >,
             id: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             last_name: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaLastName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             middle_name: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaMiddleName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             modified_at: ::std::result::Result<
@@ -17269,7 +17970,7 @@ pub mod types {
                 ::std::string::String,
             >,
             nick_name: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaNickName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             preferred_language: ::std::result::Result<
@@ -17277,7 +17978,7 @@ pub mod types {
                 ::std::string::String,
             >,
             profile_picture: ::std::result::Result<
-                ::std::option::Option<super::UpsertPersonV3DocsSchemaProfilePicture>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             tags: ::std::result::Result<
@@ -17322,9 +18023,7 @@ pub mod types {
         impl UpsertPersonV3DocsSchema {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaAddress>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
@@ -17350,9 +18049,7 @@ pub mod types {
             }
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaCity>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.city = value
@@ -17399,9 +18096,7 @@ pub mod types {
             }
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaCountry>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country = value
@@ -17468,9 +18163,7 @@ pub mod types {
             }
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaExternalId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.external_id = value
@@ -17482,9 +18175,7 @@ pub mod types {
             }
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaFirstName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.first_name = value
@@ -17518,9 +18209,7 @@ pub mod types {
             }
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaLastName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_name = value
@@ -17532,9 +18221,7 @@ pub mod types {
             }
             pub fn middle_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaMiddleName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.middle_name = value
@@ -17582,9 +18269,7 @@ pub mod types {
             }
             pub fn nick_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaNickName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.nick_name = value
@@ -17610,9 +18295,7 @@ pub mod types {
             }
             pub fn profile_picture<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::UpsertPersonV3DocsSchemaProfilePicture>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.profile_picture = value
@@ -19104,6 +19787,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::PersonUniqueFieldType>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetASinglePersonOrAListOfPeople<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19117,6 +19801,7 @@ pub mod builder {
                 page: Ok(None),
                 sender: Ok(None),
                 type_: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn filter<V>(mut self, value: V) -> Self
@@ -19227,6 +19912,7 @@ pub mod builder {
                 page,
                 sender,
                 type_,
+                call_timeout,
             } = self;
             let filter = filter
                 .map_err(|e| crate::call::invalid_request(
@@ -19304,6 +19990,9 @@ pub mod builder {
                     &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19328,6 +20017,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_a_person`]
 
@@ -19339,6 +20034,7 @@ pub mod builder {
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::PersonUniqueFieldType>, String>,
         body: Result<types::builder::IamPersonV2, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateAPerson<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19348,6 +20044,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn identifier<V>(mut self, value: V) -> Self
@@ -19412,7 +20109,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/people/2/persons`
         pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body } = self;
+            let Self { client, identifier, sender, type_, body, call_timeout } = self;
             let identifier = identifier
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_A_PERSON,
@@ -19461,6 +20158,9 @@ pub mod builder {
                     &super::operations::UPDATE_A_PERSON,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19479,6 +20179,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_a_new_person`]
 
@@ -19487,12 +20193,14 @@ pub mod builder {
     pub struct CreateANewPerson<'a> {
         client: &'a super::Client,
         body: Result<types::builder::IamPersonV2, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateANewPerson<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -19519,7 +20227,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/people/2/persons`
         pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::IamPersonV2::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -19550,6 +20258,9 @@ pub mod builder {
                     &super::operations::CREATE_A_NEW_PERSON,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19571,6 +20282,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_a_person`]
 
@@ -19581,6 +20298,7 @@ pub mod builder {
         identifier: Result<Option<::std::string::String>, String>,
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::PersonUniqueFieldType>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteAPerson<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19589,6 +20307,7 @@ pub mod builder {
                 identifier: Ok(None),
                 sender: Ok(None),
                 type_: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn identifier<V>(mut self, value: V) -> Self
@@ -19631,7 +20350,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/persons`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, identifier, sender, type_ } = self;
+            let Self { client, identifier, sender, type_, call_timeout } = self;
             let identifier = identifier
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_A_PERSON,
@@ -19673,6 +20392,9 @@ pub mod builder {
                     &super::operations::DELETE_A_PERSON,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19688,6 +20410,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::partial_person_update`]
 
@@ -19699,6 +20427,7 @@ pub mod builder {
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::PersonUniqueFieldType>, String>,
         body: Result<types::builder::IamPersonV2, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PartialPersonUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19708,6 +20437,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn identifier<V>(mut self, value: V) -> Self
@@ -19772,7 +20502,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/2/persons`
         pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body } = self;
+            let Self { client, identifier, sender, type_, body, call_timeout } = self;
             let identifier = identifier
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PARTIAL_PERSON_UPDATE,
@@ -19821,6 +20551,9 @@ pub mod builder {
                     &super::operations::PARTIAL_PERSON_UPDATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -19845,6 +20578,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::set_person_contact_information`]
 
@@ -19856,6 +20595,7 @@ pub mod builder {
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::PersonUniqueFieldType>, String>,
         body: Result<types::builder::PersonDestinationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SetPersonContactInformation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19865,6 +20605,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn identifier<V>(mut self, value: V) -> Self
@@ -19933,7 +20674,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/people/2/persons/contactInformation`
         pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body } = self;
+            let Self { client, identifier, sender, type_, body, call_timeout } = self;
             let identifier = identifier
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SET_PERSON_CONTACT_INFORMATION,
@@ -19985,6 +20726,9 @@ pub mod builder {
                     &super::operations::SET_PERSON_CONTACT_INFORMATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20009,6 +20753,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_person_contact_information`]
 
@@ -20020,6 +20770,7 @@ pub mod builder {
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::PersonUniqueFieldType>, String>,
         body: Result<types::builder::PersonDestinationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeletePersonContactInformation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -20029,6 +20780,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn identifier<V>(mut self, value: V) -> Self
@@ -20097,7 +20849,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/persons/contactInformation`
         pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body } = self;
+            let Self { client, identifier, sender, type_, body, call_timeout } = self;
             let identifier = identifier
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
@@ -20149,6 +20901,9 @@ pub mod builder {
                     &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20173,6 +20928,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_person_contact_information`]
 
@@ -20184,6 +20945,7 @@ pub mod builder {
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::PersonUniqueFieldType>, String>,
         body: Result<types::builder::PersonDestinationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddPersonContactInformation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -20193,6 +20955,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn identifier<V>(mut self, value: V) -> Self
@@ -20261,7 +21024,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/2/persons/contactInformation`
         pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body } = self;
+            let Self { client, identifier, sender, type_, body, call_timeout } = self;
             let identifier = identifier
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_PERSON_CONTACT_INFORMATION,
@@ -20313,6 +21076,9 @@ pub mod builder {
                     &super::operations::ADD_PERSON_CONTACT_INFORMATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20337,6 +21103,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::batch_people_create`]
 
@@ -20345,12 +21117,14 @@ pub mod builder {
     pub struct BatchPeopleCreate<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BatchCreateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> BatchPeopleCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -20381,7 +21155,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BatchCreateResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchCreateRequest::try_from(v).map_err(|e| e.to_string())
@@ -20414,6 +21188,9 @@ pub mod builder {
                     &super::operations::BATCH_PEOPLE_CREATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20439,6 +21216,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::batch_people_delete`]
 
@@ -20447,12 +21230,14 @@ pub mod builder {
     pub struct BatchPeopleDelete<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BatchDeleteRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> BatchPeopleDelete<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -20483,7 +21268,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BatchDeleteResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchDeleteRequest::try_from(v).map_err(|e| e.to_string())
@@ -20516,6 +21301,9 @@ pub mod builder {
                     &super::operations::BATCH_PEOPLE_DELETE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20541,6 +21329,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::batch_people_update`]
 
@@ -20549,12 +21343,14 @@ pub mod builder {
     pub struct BatchPeopleUpdate<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BatchPeopleUpdateBody, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> BatchPeopleUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -20587,7 +21383,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BatchUpdateResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchPeopleUpdateBody::try_from(v).map_err(|e| e.to_string())
@@ -20620,6 +21416,9 @@ pub mod builder {
                     &super::operations::BATCH_PEOPLE_UPDATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20645,6 +21444,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::match_people_ids`]
 
@@ -20653,12 +21458,14 @@ pub mod builder {
     pub struct MatchPeopleIds<'a> {
         client: &'a super::Client,
         body: Result<types::builder::MatchRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> MatchPeopleIds<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -20685,7 +21492,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/people/2/persons/match`
         pub async fn send(self) -> Result<ResponseValue<types::MatchResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::MatchRequest::try_from(v).map_err(|e| e.to_string())
@@ -20718,6 +21525,9 @@ pub mod builder {
                     &super::operations::MATCH_PEOPLE_IDS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20736,6 +21546,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::merge_persons`]
 
@@ -20744,12 +21560,14 @@ pub mod builder {
     pub struct MergePersons<'a> {
         client: &'a super::Client,
         body: Result<types::builder::MergeRequestDocsSchema, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> MergePersons<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -20782,7 +21600,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MergePersonsResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::MergeRequestDocsSchema::try_from(v).map_err(|e| e.to_string())
@@ -20815,6 +21633,9 @@ pub mod builder {
                     &super::operations::MERGE_PERSONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20832,6 +21653,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::upsert_persons_full`]
 
@@ -20840,12 +21667,14 @@ pub mod builder {
     pub struct UpsertPersonsFull<'a> {
         client: &'a super::Client,
         body: Result<types::builder::UpsertRequestDocsSchema, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpsertPersonsFull<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -20878,7 +21707,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::UpsertPersonsFullResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::UpsertRequestDocsSchema::try_from(v)
@@ -20912,6 +21741,9 @@ pub mod builder {
                     &super::operations::UPSERT_PERSONS_FULL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -20933,6 +21765,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::upsert_persons_partial`]
 
@@ -20941,12 +21779,14 @@ pub mod builder {
     pub struct UpsertPersonsPartial<'a> {
         client: &'a super::Client,
         body: Result<types::builder::UpsertRequestDocsSchema, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpsertPersonsPartial<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -20979,7 +21819,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::UpsertPersonsPartialResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::UpsertRequestDocsSchema::try_from(v)
@@ -21013,6 +21853,9 @@ pub mod builder {
                     &super::operations::UPSERT_PERSONS_PARTIAL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21037,6 +21880,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_a_single_company_by_name_or_a_list_of_companies`]
 
@@ -21053,6 +21902,7 @@ pub mod builder {
         name: Result<Option<::std::string::String>, String>,
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetASingleCompanyByNameOrAListOfCompanies<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -21067,6 +21917,7 @@ pub mod builder {
                 name: Ok(None),
                 order_by: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain<V>(mut self, value: V) -> Self
@@ -21191,6 +22042,7 @@ pub mod builder {
                 name,
                 order_by,
                 page,
+                call_timeout,
             } = self;
             let domain = domain
                 .map_err(|e| crate::call::invalid_request(
@@ -21274,6 +22126,9 @@ pub mod builder {
                     &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21298,6 +22153,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_company`]
 
@@ -21306,12 +22167,14 @@ pub mod builder {
     pub struct CreateCompany<'a> {
         client: &'a super::Client,
         body: Result<types::builder::IamCompanyV2, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateCompany<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21338,7 +22201,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/people/2/companies`
         pub async fn send(self) -> Result<ResponseValue<types::IamCompanyV2>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::IamCompanyV2::try_from(v).map_err(|e| e.to_string())
@@ -21371,6 +22234,9 @@ pub mod builder {
                     &super::operations::CREATE_COMPANY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21388,6 +22254,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_company`]
 
@@ -21399,6 +22271,7 @@ pub mod builder {
         external_id: Result<Option<::std::string::String>, String>,
         id: Result<Option<i64>, String>,
         name: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCompany<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -21408,6 +22281,7 @@ pub mod builder {
                 external_id: Ok(None),
                 id: Ok(None),
                 name: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain<V>(mut self, value: V) -> Self
@@ -21461,7 +22335,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/companies`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain, external_id, id, name } = self;
+            let Self { client, domain, external_id, id, name, call_timeout } = self;
             let domain = domain
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_COMPANY,
@@ -21509,6 +22383,9 @@ pub mod builder {
                     &super::operations::DELETE_COMPANY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21524,6 +22401,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_company`]
 
@@ -21538,6 +22421,7 @@ pub mod builder {
         replace_domains: Result<Option<bool>, String>,
         replace_tags: Result<Option<bool>, String>,
         body: Result<types::builder::IamCompanyV2, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateCompany<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -21550,6 +22434,7 @@ pub mod builder {
                 replace_domains: Ok(None),
                 replace_tags: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain<V>(mut self, value: V) -> Self
@@ -21656,6 +22541,7 @@ pub mod builder {
                 replace_domains,
                 replace_tags,
                 body,
+                call_timeout,
             } = self;
             let domain = domain
                 .map_err(|e| crate::call::invalid_request(
@@ -21730,6 +22616,9 @@ pub mod builder {
                     &super::operations::UPDATE_COMPANY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21747,6 +22636,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_companies`]
 
@@ -21755,12 +22650,14 @@ pub mod builder {
     pub struct CreateCompanies<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BatchCreateRequest8f565377, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateCompanies<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21794,7 +22691,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BatchCreateResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchCreateRequest8f565377::try_from(v)
@@ -21828,6 +22725,9 @@ pub mod builder {
                     &super::operations::CREATE_COMPANIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21850,6 +22750,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_companies`]
 
@@ -21858,12 +22764,14 @@ pub mod builder {
     pub struct DeleteCompanies<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BatchDeleteRequest62d9ebaf, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCompanies<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21897,7 +22805,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BatchDeleteResponse62d9ebaf>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::BatchDeleteRequest62d9ebaf::try_from(v)
@@ -21931,6 +22839,9 @@ pub mod builder {
                     &super::operations::DELETE_COMPANIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21953,6 +22864,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_companies`]
 
@@ -21961,12 +22878,14 @@ pub mod builder {
     pub struct UpdateCompanies<'a> {
         client: &'a super::Client,
         body: Result<types::builder::UpdateCompaniesBody, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateCompanies<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21997,7 +22916,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::BatchUpdateResponseff83b773>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::UpdateCompaniesBody::try_from(v).map_err(|e| e.to_string())
@@ -22030,6 +22949,9 @@ pub mod builder {
                     &super::operations::UPDATE_COMPANIES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22052,6 +22974,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::batch_remove_persons_from_company`]
 
@@ -22064,6 +22992,7 @@ pub mod builder {
         id: Result<Option<i64>, String>,
         name: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::BatchPersonsToCompanyRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> BatchRemovePersonsFromCompany<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22074,6 +23003,7 @@ pub mod builder {
                 id: Ok(None),
                 name: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain<V>(mut self, value: V) -> Self
@@ -22154,7 +23084,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/companies/persons`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain, external_id, id, name, body } = self;
+            let Self { client, domain, external_id, id, name, body, call_timeout } = self;
             let domain = domain
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
@@ -22212,6 +23142,9 @@ pub mod builder {
                     &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22230,6 +23163,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::batch_add_persons_to_company`]
 
@@ -22242,6 +23181,7 @@ pub mod builder {
         id: Result<Option<i64>, String>,
         name: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::BatchPersonsToCompanyRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> BatchAddPersonsToCompany<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22252,6 +23192,7 @@ pub mod builder {
                 id: Ok(None),
                 name: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn domain<V>(mut self, value: V) -> Self
@@ -22332,7 +23273,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/2/companies/persons`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain, external_id, id, name, body } = self;
+            let Self { client, domain, external_id, id, name, body, call_timeout } = self;
             let domain = domain
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
@@ -22390,6 +23331,9 @@ pub mod builder {
                     &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22408,6 +23352,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_list_of_tags`]
 
@@ -22419,6 +23369,7 @@ pub mod builder {
         limit: Result<Option<i32>, String>,
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetListOfTags<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22428,6 +23379,7 @@ pub mod builder {
                 limit: Ok(None),
                 order_by: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
@@ -22479,7 +23431,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::IamTagV2>>, Error> {
-            let Self { client, include_total_count, limit, order_by, page } = self;
+            let Self {
+                client,
+                include_total_count,
+                limit,
+                order_by,
+                page,
+                call_timeout,
+            } = self;
             let include_total_count = include_total_count
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_LIST_OF_TAGS,
@@ -22532,6 +23491,9 @@ pub mod builder {
                     &super::operations::GET_LIST_OF_TAGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22550,6 +23512,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_a_new_tag`]
 
@@ -22558,12 +23526,14 @@ pub mod builder {
     pub struct CreateANewTag<'a> {
         client: &'a super::Client,
         body: Result<types::builder::IamTagV2, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateANewTag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -22586,7 +23556,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/people/2/tags`
         pub async fn send(self) -> Result<ResponseValue<types::IamTagV2>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::IamTagV2::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -22617,6 +23587,9 @@ pub mod builder {
                     &super::operations::CREATE_A_NEW_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22635,6 +23608,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_a_tag`]
 
@@ -22643,12 +23622,14 @@ pub mod builder {
     pub struct GetATag<'a> {
         client: &'a super::Client,
         name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetATag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 name: Err("name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -22665,7 +23646,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/people/2/tags/{name}`
         pub async fn send(self) -> Result<ResponseValue<types::IamTagV2>, Error> {
-            let Self { client, name } = self;
+            let Self { client, name, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_A_TAG,
@@ -22696,6 +23677,9 @@ pub mod builder {
                     &super::operations::GET_A_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22710,6 +23694,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_A_TAG, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_a_tag`]
 
@@ -22718,12 +23708,14 @@ pub mod builder {
     pub struct DeleteATag<'a> {
         client: &'a super::Client,
         name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteATag<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 name: Err("name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -22740,7 +23732,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/tags/{name}`
         pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
-            let Self { client, name } = self;
+            let Self { client, name, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_A_TAG,
@@ -22771,6 +23763,9 @@ pub mod builder {
                     &super::operations::DELETE_A_TAG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22788,6 +23783,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::remove_tag_from_people_batch`]
 
@@ -22797,6 +23798,7 @@ pub mod builder {
         client: &'a super::Client,
         name: Result<::std::string::String, String>,
         body: Result<types::builder::BatchTagRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RemoveTagFromPeopleBatch<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22804,6 +23806,7 @@ pub mod builder {
                 client: client,
                 name: Err("name was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -22844,7 +23847,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/tags/{name}/persons`
         pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
-            let Self { client, name, body } = self;
+            let Self { client, name, body, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
@@ -22885,6 +23888,9 @@ pub mod builder {
                     &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22909,6 +23915,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_tag_to_people_batch`]
 
@@ -22918,6 +23930,7 @@ pub mod builder {
         client: &'a super::Client,
         name: Result<::std::string::String, String>,
         body: Result<types::builder::BatchTagRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddTagToPeopleBatch<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22925,6 +23938,7 @@ pub mod builder {
                 client: client,
                 name: Err("name was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -22965,7 +23979,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/2/tags/{name}/persons`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, name, body } = self;
+            let Self { client, name, body, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
@@ -23006,6 +24020,9 @@ pub mod builder {
                     &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23024,6 +24041,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_a_list_of_custom_attributes`]
 
@@ -23035,6 +24058,7 @@ pub mod builder {
         limit: Result<Option<i32>, String>,
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetAListOfCustomAttributes<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23044,6 +24068,7 @@ pub mod builder {
                 limit: Ok(None),
                 order_by: Ok(None),
                 page: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
@@ -23095,7 +24120,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CustomAttributesResponse>, Error> {
-            let Self { client, include_total_count, limit, order_by, page } = self;
+            let Self {
+                client,
+                include_total_count,
+                limit,
+                order_by,
+                page,
+                call_timeout,
+            } = self;
             let include_total_count = include_total_count
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
@@ -23148,6 +24180,9 @@ pub mod builder {
                     &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23172,6 +24207,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_a_custom_attribute`]
 
@@ -23180,12 +24221,14 @@ pub mod builder {
     pub struct CreateACustomAttribute<'a> {
         client: &'a super::Client,
         body: Result<types::builder::IamCustomAttribute, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateACustomAttribute<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -23216,7 +24259,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IamCustomAttribute>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::IamCustomAttribute::try_from(v).map_err(|e| e.to_string())
@@ -23249,6 +24292,9 @@ pub mod builder {
                     &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23273,6 +24319,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_a_single_custom_attribute`]
 
@@ -23281,12 +24333,14 @@ pub mod builder {
     pub struct GetASingleCustomAttribute<'a> {
         client: &'a super::Client,
         name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetASingleCustomAttribute<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 name: Err("name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -23305,7 +24359,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IamCustomAttribute>, Error> {
-            let Self { client, name } = self;
+            let Self { client, name, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
@@ -23337,6 +24391,9 @@ pub mod builder {
                     &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23361,6 +24418,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_a_custom_attribute`]
 
@@ -23369,12 +24432,14 @@ pub mod builder {
     pub struct DeleteACustomAttribute<'a> {
         client: &'a super::Client,
         name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteACustomAttribute<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 name: Err("name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -23391,7 +24456,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/customAttributes/{name}`
         pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
-            let Self { client, name } = self;
+            let Self { client, name, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
@@ -23423,6 +24488,9 @@ pub mod builder {
                     &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23447,6 +24515,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::append_item_to_custom_attribute`]
 
@@ -23459,6 +24533,7 @@ pub mod builder {
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<Option<types::PersonUniqueFieldType>, String>,
         body: Result<::serde_json::Value, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AppendItemToCustomAttribute<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23469,6 +24544,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Ok(None),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -23536,7 +24612,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<::serde_json::Value>>, Error> {
-            let Self { client, name, identifier, sender, type_, body } = self;
+            let Self { client, name, identifier, sender, type_, body, call_timeout } = self;
             let name = name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
@@ -23592,6 +24668,9 @@ pub mod builder {
                     &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23616,6 +24695,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_list_items`]
 
@@ -23628,6 +24713,7 @@ pub mod builder {
         item_ids: Result<::std::vec::Vec<::std::string::String>, String>,
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<types::PersonUniqueFieldType41037c0c, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetListItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23638,6 +24724,7 @@ pub mod builder {
                 item_ids: Err("item_ids was not initialized".to_string()),
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn list_name<V>(mut self, value: V) -> Self
@@ -23703,7 +24790,15 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/people/3/lists/{listName}/items`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, list_name, identifier, item_ids, sender, type_ } = self;
+            let Self {
+                client,
+                list_name,
+                identifier,
+                item_ids,
+                sender,
+                type_,
+                call_timeout,
+            } = self;
             let list_name = list_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_LIST_ITEMS,
@@ -23759,6 +24854,9 @@ pub mod builder {
                     &super::operations::GET_LIST_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23775,6 +24873,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::append_list_items`]
@@ -23793,6 +24897,7 @@ pub mod builder {
             >,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AppendListItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23803,6 +24908,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn list_name<V>(mut self, value: V) -> Self
@@ -23872,7 +24978,15 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/people/3/lists/{listName}/items`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, list_name, identifier, sender, type_, body } = self;
+            let Self {
+                client,
+                list_name,
+                identifier,
+                sender,
+                type_,
+                body,
+                call_timeout,
+            } = self;
             let list_name = list_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::APPEND_LIST_ITEMS,
@@ -23928,6 +25042,9 @@ pub mod builder {
                     &super::operations::APPEND_LIST_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23946,6 +25063,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_list_items`]
 
@@ -23958,6 +25081,7 @@ pub mod builder {
         item_ids: Result<::std::vec::Vec<::std::string::String>, String>,
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<types::PersonUniqueFieldType41037c0c, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteListItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23968,6 +25092,7 @@ pub mod builder {
                 item_ids: Err("item_ids was not initialized".to_string()),
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn list_name<V>(mut self, value: V) -> Self
@@ -24033,7 +25158,15 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/3/lists/{listName}/items`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, list_name, identifier, item_ids, sender, type_ } = self;
+            let Self {
+                client,
+                list_name,
+                identifier,
+                item_ids,
+                sender,
+                type_,
+                call_timeout,
+            } = self;
             let list_name = list_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_LIST_ITEMS,
@@ -24089,6 +25222,9 @@ pub mod builder {
                     &super::operations::DELETE_LIST_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24107,6 +25243,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::replace_list_item`]
 
@@ -24123,6 +25265,7 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ReplaceListItem<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24134,6 +25277,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn list_name<V>(mut self, value: V) -> Self
@@ -24213,7 +25357,16 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/people/3/lists/{listName}/items/{itemId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, list_name, item_id, identifier, sender, type_, body } = self;
+            let Self {
+                client,
+                list_name,
+                item_id,
+                identifier,
+                sender,
+                type_,
+                body,
+                call_timeout,
+            } = self;
             let list_name = list_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REPLACE_LIST_ITEM,
@@ -24274,6 +25427,9 @@ pub mod builder {
                     &super::operations::REPLACE_LIST_ITEM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24292,6 +25448,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_list_item`]
 
@@ -24308,6 +25470,7 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateListItem<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24319,6 +25482,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn list_name<V>(mut self, value: V) -> Self
@@ -24398,7 +25562,16 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/3/lists/{listName}/items/{itemId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, list_name, item_id, identifier, sender, type_, body } = self;
+            let Self {
+                client,
+                list_name,
+                item_id,
+                identifier,
+                sender,
+                type_,
+                body,
+                call_timeout,
+            } = self;
             let list_name = list_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_LIST_ITEM,
@@ -24459,6 +25632,9 @@ pub mod builder {
                     &super::operations::UPDATE_LIST_ITEM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24477,6 +25653,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_lists`]
 
@@ -24488,6 +25670,7 @@ pub mod builder {
         list_names: Result<::std::vec::Vec<::std::string::String>, String>,
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<types::PersonUniqueFieldType41037c0c, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetLists<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24497,6 +25680,7 @@ pub mod builder {
                 list_names: Err("list_names was not initialized".to_string()),
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn identifier<V>(mut self, value: V) -> Self
@@ -24550,7 +25734,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/people/3/lists`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, identifier, list_names, sender, type_ } = self;
+            let Self { client, identifier, list_names, sender, type_, call_timeout } = self;
             let identifier = identifier
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_LISTS,
@@ -24598,6 +25782,9 @@ pub mod builder {
                     &super::operations::GET_LISTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24612,6 +25799,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_LISTS, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_lists`]
 
@@ -24623,6 +25816,7 @@ pub mod builder {
         list_names: Result<::std::vec::Vec<::std::string::String>, String>,
         sender: Result<Option<::std::string::String>, String>,
         type_: Result<types::PersonUniqueFieldType41037c0c, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteLists<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24632,6 +25826,7 @@ pub mod builder {
                 list_names: Err("list_names was not initialized".to_string()),
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn identifier<V>(mut self, value: V) -> Self
@@ -24685,7 +25880,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/3/lists`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, identifier, list_names, sender, type_ } = self;
+            let Self { client, identifier, list_names, sender, type_, call_timeout } = self;
             let identifier = identifier
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_LISTS,
@@ -24733,6 +25928,9 @@ pub mod builder {
                     &super::operations::DELETE_LISTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24747,6 +25945,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::replace_list`]
@@ -24765,6 +25969,7 @@ pub mod builder {
             >,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ReplaceList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24775,6 +25980,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn list_name<V>(mut self, value: V) -> Self
@@ -24844,7 +26050,15 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/people/3/lists/{listName}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, list_name, identifier, sender, type_, body } = self;
+            let Self {
+                client,
+                list_name,
+                identifier,
+                sender,
+                type_,
+                body,
+                call_timeout,
+            } = self;
             let list_name = list_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REPLACE_LIST,
@@ -24900,6 +26114,9 @@ pub mod builder {
                     &super::operations::REPLACE_LIST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -24916,6 +26133,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::update_list`]
@@ -24934,6 +26157,7 @@ pub mod builder {
             >,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24944,6 +26168,7 @@ pub mod builder {
                 sender: Ok(None),
                 type_: Err("type_ was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn list_name<V>(mut self, value: V) -> Self
@@ -25013,7 +26238,15 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/3/lists/{listName}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, list_name, identifier, sender, type_, body } = self;
+            let Self {
+                client,
+                list_name,
+                identifier,
+                sender,
+                type_,
+                body,
+                call_timeout,
+            } = self;
             let list_name = list_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_LIST,
@@ -25069,6 +26302,9 @@ pub mod builder {
                     &super::operations::UPDATE_LIST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25085,6 +26321,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_get_list_items`]
 
@@ -25095,6 +26337,7 @@ pub mod builder {
         person_id: Result<::std::num::NonZeroU64, String>,
         list_name: Result<::std::string::String, String>,
         item_ids: Result<::std::vec::Vec<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedGetListItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25103,6 +26346,7 @@ pub mod builder {
                 person_id: Err("person_id was not initialized".to_string()),
                 list_name: Err("list_name was not initialized".to_string()),
                 item_ids: Err("item_ids was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -25143,7 +26387,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/people/2/persons/{personId}/lists/{listName}/items`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, item_ids } = self;
+            let Self { client, person_id, list_name, item_ids, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_GET_LIST_ITEMS,
@@ -25186,6 +26430,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_GET_LIST_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25210,6 +26457,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_append_list_items`]
 
@@ -25225,6 +26478,7 @@ pub mod builder {
             >,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedAppendListItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25233,6 +26487,7 @@ pub mod builder {
                 person_id: Err("person_id was not initialized".to_string()),
                 list_name: Err("list_name was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -25277,7 +26532,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/people/2/persons/{personId}/lists/{listName}/items`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, body } = self;
+            let Self { client, person_id, list_name, body, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
@@ -25320,6 +26575,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25344,6 +26602,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_delete_list_items`]
 
@@ -25354,6 +26618,7 @@ pub mod builder {
         person_id: Result<::std::num::NonZeroU64, String>,
         list_name: Result<::std::string::String, String>,
         item_ids: Result<::std::vec::Vec<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedDeleteListItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25362,6 +26627,7 @@ pub mod builder {
                 person_id: Err("person_id was not initialized".to_string()),
                 list_name: Err("list_name was not initialized".to_string()),
                 item_ids: Err("item_ids was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -25402,7 +26668,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/persons/{personId}/lists/{listName}/items`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, item_ids } = self;
+            let Self { client, person_id, list_name, item_ids, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
@@ -25445,6 +26711,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25469,6 +26738,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_replace_list_item`]
 
@@ -25483,6 +26758,7 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedReplaceListItem<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25492,6 +26768,7 @@ pub mod builder {
                 list_name: Err("list_name was not initialized".to_string()),
                 item_id: Err("item_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -25546,7 +26823,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/people/2/persons/{personId}/lists/{listName}/items/{itemId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, item_id, body } = self;
+            let Self { client, person_id, list_name, item_id, body, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
@@ -25595,6 +26872,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25619,6 +26899,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_update_list_item`]
 
@@ -25633,6 +26919,7 @@ pub mod builder {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedUpdateListItem<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25642,6 +26929,7 @@ pub mod builder {
                 list_name: Err("list_name was not initialized".to_string()),
                 item_id: Err("item_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -25696,7 +26984,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/2/persons/{personId}/lists/{listName}/items/{itemId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, item_id, body } = self;
+            let Self { client, person_id, list_name, item_id, body, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
@@ -25745,6 +27033,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25769,6 +27060,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_get_lists`]
 
@@ -25778,6 +27075,7 @@ pub mod builder {
         client: &'a super::Client,
         person_id: Result<::std::num::NonZeroU64, String>,
         list_names: Result<::std::vec::Vec<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedGetLists<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25785,6 +27083,7 @@ pub mod builder {
                 client: client,
                 person_id: Err("person_id was not initialized".to_string()),
                 list_names: Err("list_names was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -25813,7 +27112,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/people/2/persons/{personId}/lists`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_names } = self;
+            let Self { client, person_id, list_names, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_GET_LISTS,
@@ -25851,6 +27150,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_GET_LISTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25872,6 +27174,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_delete_lists`]
 
@@ -25881,6 +27189,7 @@ pub mod builder {
         client: &'a super::Client,
         person_id: Result<i64, String>,
         list_names: Result<::std::vec::Vec<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedDeleteLists<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25888,6 +27197,7 @@ pub mod builder {
                 client: client,
                 person_id: Err("person_id was not initialized".to_string()),
                 list_names: Err("list_names was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -25913,7 +27223,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/2/persons/{personId}/lists`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, person_id, list_names } = self;
+            let Self { client, person_id, list_names, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_DELETE_LISTS,
@@ -25951,6 +27261,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_DELETE_LISTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25969,6 +27282,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_replace_list`]
 
@@ -25984,6 +27303,7 @@ pub mod builder {
             >,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedReplaceList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25992,6 +27312,7 @@ pub mod builder {
                 person_id: Err("person_id was not initialized".to_string()),
                 list_name: Err("list_name was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -26036,7 +27357,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/people/2/persons/{personId}/lists/{listName}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, body } = self;
+            let Self { client, person_id, list_name, body, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_REPLACE_LIST,
@@ -26079,6 +27400,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_REPLACE_LIST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26103,6 +27427,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::deprecated_update_list`]
 
@@ -26118,6 +27448,7 @@ pub mod builder {
             >,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeprecatedUpdateList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26126,6 +27457,7 @@ pub mod builder {
                 person_id: Err("person_id was not initialized".to_string()),
                 list_name: Err("list_name was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -26170,7 +27502,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/2/persons/{personId}/lists/{listName}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, body } = self;
+            let Self { client, person_id, list_name, body, call_timeout } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPRECATED_UPDATE_LIST,
@@ -26213,6 +27545,9 @@ pub mod builder {
                     &super::operations::DEPRECATED_UPDATE_LIST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26237,6 +27572,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_push_device_registration`]
 
@@ -26246,6 +27587,7 @@ pub mod builder {
         client: &'a super::Client,
         push_reg_id: Result<::std::string::String, String>,
         app_code: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetPushDeviceRegistration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26253,6 +27595,7 @@ pub mod builder {
                 client: client,
                 push_reg_id: Err("push_reg_id was not initialized".to_string()),
                 app_code: Err("app_code was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn push_reg_id<V>(mut self, value: V) -> Self
@@ -26281,7 +27624,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/people/2/contactInformation/push/{pushRegId}`
         pub async fn send(self) -> Result<ResponseValue<types::PushApiInstance>, Error> {
-            let Self { client, push_reg_id, app_code } = self;
+            let Self { client, push_reg_id, app_code, call_timeout } = self;
             let push_reg_id = push_reg_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PUSH_DEVICE_REGISTRATION,
@@ -26329,6 +27672,9 @@ pub mod builder {
                     &super::operations::GET_PUSH_DEVICE_REGISTRATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26353,6 +27699,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_push_device_registration`]
 
@@ -26363,6 +27715,7 @@ pub mod builder {
         push_reg_id: Result<::std::string::String, String>,
         app_code: Result<::std::string::String, String>,
         body: Result<types::builder::PushApiInstance, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdatePushDeviceRegistration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26371,6 +27724,7 @@ pub mod builder {
                 push_reg_id: Err("push_reg_id was not initialized".to_string()),
                 app_code: Err("app_code was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn push_reg_id<V>(mut self, value: V) -> Self
@@ -26423,7 +27777,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/people/2/contactInformation/push/{pushRegId}`
         pub async fn send(self) -> Result<ResponseValue<types::PushApiInstance>, Error> {
-            let Self { client, push_reg_id, app_code, body } = self;
+            let Self { client, push_reg_id, app_code, body, call_timeout } = self;
             let push_reg_id = push_reg_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
@@ -26480,6 +27834,9 @@ pub mod builder {
                     &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26504,6 +27861,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::depersonalize_push_instance`]
 
@@ -26513,6 +27876,7 @@ pub mod builder {
         client: &'a super::Client,
         push_reg_id: Result<::std::string::String, String>,
         app_code: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DepersonalizePushInstance<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26520,6 +27884,7 @@ pub mod builder {
                 client: client,
                 push_reg_id: Err("push_reg_id was not initialized".to_string()),
                 app_code: Err("app_code was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn push_reg_id<V>(mut self, value: V) -> Self
@@ -26548,7 +27913,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/people/2/contactInformation/push/{pushRegId}/depersonalize`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, push_reg_id, app_code } = self;
+            let Self { client, push_reg_id, app_code, call_timeout } = self;
             let push_reg_id = push_reg_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
@@ -26596,6 +27961,9 @@ pub mod builder {
                     &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26614,6 +27982,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::personalize_push_instance`]
 
@@ -26628,6 +28002,7 @@ pub mod builder {
         set_device_as_primary: Result<Option<bool>, String>,
         app_code: Result<::std::string::String, String>,
         body: Result<types::builder::PushUserPersonalizationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PersonalizePushInstance<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26640,6 +28015,7 @@ pub mod builder {
                 set_device_as_primary: Ok(None),
                 app_code: Err("app_code was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn push_reg_id<V>(mut self, value: V) -> Self
@@ -26750,6 +28126,7 @@ pub mod builder {
                 set_device_as_primary,
                 app_code,
                 body,
+                call_timeout,
             } = self;
             let push_reg_id = push_reg_id
                 .map_err(|e| crate::call::invalid_request(
@@ -26842,6 +28219,9 @@ pub mod builder {
                     &super::operations::PERSONALIZE_PUSH_INSTANCE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26866,6 +28246,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_custom_events`]
 
@@ -26874,12 +28260,14 @@ pub mod builder {
     pub struct SendCustomEvents<'a> {
         client: &'a super::Client,
         body: Result<types::EventBatchResourceRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendCustomEvents<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -26896,7 +28284,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/people/3/events`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SEND_CUSTOM_EVENTS,
@@ -26926,6 +28314,9 @@ pub mod builder {
                     &super::operations::SEND_CUSTOM_EVENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26944,6 +28335,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_custom_event`]
 
@@ -26956,6 +28353,7 @@ pub mod builder {
         create_person: Result<Option<bool>, String>,
         identifier_type: Result<types::PersonUniqueFieldTypefadcd3a5, String>,
         body: Result<types::builder::EventResourceRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendCustomEvent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26966,6 +28364,7 @@ pub mod builder {
                 create_person: Ok(None),
                 identifier_type: Err("identifier_type was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn person_id<V>(mut self, value: V) -> Self
@@ -27053,6 +28452,7 @@ pub mod builder {
                 create_person,
                 identifier_type,
                 body,
+                call_timeout,
             } = self;
             let person_id = person_id
                 .map_err(|e| crate::call::invalid_request(
@@ -27119,6 +28519,9 @@ pub mod builder {
                     &super::operations::SEND_CUSTOM_EVENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27137,6 +28540,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::list_event_definitions`]
 
@@ -27153,6 +28562,7 @@ pub mod builder {
         order_field: Result<Option<types::DefinitionOrderField>, String>,
         order_type: Result<Option<types::DefinitionOrderDirection>, String>,
         search_text: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ListEventDefinitions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27164,6 +28574,7 @@ pub mod builder {
                 order_field: Ok(None),
                 order_type: Ok(None),
                 search_text: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn category<V>(mut self, value: V) -> Self
@@ -27253,6 +28664,7 @@ pub mod builder {
                 order_field,
                 order_type,
                 search_text,
+                call_timeout,
             } = self;
             let category = category
                 .map_err(|e| crate::call::invalid_request(
@@ -27313,6 +28725,9 @@ pub mod builder {
                     &super::operations::LIST_EVENT_DEFINITIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27337,6 +28752,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_event_definition`]
 
@@ -27345,12 +28766,14 @@ pub mod builder {
     pub struct CreateEventDefinition<'a> {
         client: &'a super::Client,
         body: Result<types::builder::EventDefinitionCreateResource, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateEventDefinition<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27384,7 +28807,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::EventDefinitionCreateResource::try_from(v)
@@ -27418,6 +28841,9 @@ pub mod builder {
                     &super::operations::CREATE_EVENT_DEFINITION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27442,6 +28868,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_event_definition`]
 
@@ -27450,12 +28882,14 @@ pub mod builder {
     pub struct GetEventDefinition<'a> {
         client: &'a super::Client,
         definition_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEventDefinition<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 definition_id: Err("definition_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn definition_id<V>(mut self, value: V) -> Self
@@ -27474,7 +28908,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
-            let Self { client, definition_id } = self;
+            let Self { client, definition_id, call_timeout } = self;
             let definition_id = definition_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_EVENT_DEFINITION,
@@ -27506,6 +28940,9 @@ pub mod builder {
                     &super::operations::GET_EVENT_DEFINITION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27527,6 +28964,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_event_definition`]
 
@@ -27536,6 +28979,7 @@ pub mod builder {
         client: &'a super::Client,
         definition_id: Result<::std::string::String, String>,
         body: Result<types::builder::EventDefinitionUpdateResource, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateEventDefinition<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27543,6 +28987,7 @@ pub mod builder {
                 client: client,
                 definition_id: Err("definition_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn definition_id<V>(mut self, value: V) -> Self
@@ -27588,7 +29033,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
-            let Self { client, definition_id, body } = self;
+            let Self { client, definition_id, body, call_timeout } = self;
             let definition_id = definition_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_EVENT_DEFINITION,
@@ -27630,6 +29075,9 @@ pub mod builder {
                     &super::operations::UPDATE_EVENT_DEFINITION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27654,6 +29102,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_events_export_request`]
 
@@ -27662,12 +29116,14 @@ pub mod builder {
     pub struct CreateEventsExportRequest<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ExportRequestBody, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateEventsExportRequest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27698,7 +29154,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ExportResponseBody>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ExportRequestBody::try_from(v).map_err(|e| e.to_string())
@@ -27731,6 +29187,9 @@ pub mod builder {
                     &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27755,6 +29214,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_events_export_request_status`]
 
@@ -27763,12 +29228,14 @@ pub mod builder {
     pub struct GetEventsExportRequestStatus<'a> {
         client: &'a super::Client,
         request_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEventsExportRequestStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 request_id: Err("request_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn request_id<V>(mut self, value: V) -> Self
@@ -27787,7 +29254,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StatusResponseBody>, Error> {
-            let Self { client, request_id } = self;
+            let Self { client, request_id, call_timeout } = self;
             let request_id = request_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
@@ -27819,6 +29286,9 @@ pub mod builder {
                     &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27843,6 +29313,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::cancel_events_export_request`]
 
@@ -27851,12 +29327,14 @@ pub mod builder {
     pub struct CancelEventsExportRequest<'a> {
         client: &'a super::Client,
         request_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CancelEventsExportRequest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 request_id: Err("request_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn request_id<V>(mut self, value: V) -> Self
@@ -27873,7 +29351,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/peopleevents/1/export/{requestId}`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, request_id } = self;
+            let Self { client, request_id, call_timeout } = self;
             let request_id = request_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
@@ -27905,6 +29383,9 @@ pub mod builder {
                     &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27929,6 +29410,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_events_definitions_for_export`]
 
@@ -27936,16 +29423,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetEventsDefinitionsForExport<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetEventsDefinitionsForExport<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/peopleevents/1/export/definitions`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::DefinitionsResponseBody>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/peopleevents/1/export/definitions", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -27969,6 +29460,9 @@ pub mod builder {
                     &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27993,6 +29487,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_segments`]
 
@@ -28003,6 +29503,7 @@ pub mod builder {
         page: Result<Option<i64>, String>,
         size: Result<Option<::std::num::NonZeroU64>, String>,
         sort: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSegments<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28011,6 +29512,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -28053,7 +29555,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageSegmentResponseDto>, Error> {
-            let Self { client, page, size, sort } = self;
+            let Self { client, page, size, sort, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SEGMENTS,
@@ -28095,6 +29597,9 @@ pub mod builder {
                     &super::operations::GET_SEGMENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28112,6 +29617,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_segment`]
 
@@ -28120,12 +29631,14 @@ pub mod builder {
     pub struct CreateSegment<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SegmentCreateDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateSegment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28156,7 +29669,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SegmentCreateDto::try_from(v).map_err(|e| e.to_string())
@@ -28189,6 +29702,9 @@ pub mod builder {
                     &super::operations::CREATE_SEGMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28206,6 +29722,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_segment`]
 
@@ -28214,12 +29736,14 @@ pub mod builder {
     pub struct GetSegment<'a> {
         client: &'a super::Client,
         segment_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSegment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 segment_id: Err("segment_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn segment_id<V>(mut self, value: V) -> Self
@@ -28235,7 +29759,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
-            let Self { client, segment_id } = self;
+            let Self { client, segment_id, call_timeout } = self;
             let segment_id = segment_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SEGMENT,
@@ -28267,6 +29791,9 @@ pub mod builder {
                     &super::operations::GET_SEGMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28283,6 +29810,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_segment`]
 
@@ -28292,6 +29825,7 @@ pub mod builder {
         client: &'a super::Client,
         segment_id: Result<i64, String>,
         body: Result<types::builder::SegmentUpdateDto, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateSegment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28299,6 +29833,7 @@ pub mod builder {
                 client: client,
                 segment_id: Err("segment_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn segment_id<V>(mut self, value: V) -> Self
@@ -28338,7 +29873,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
-            let Self { client, segment_id, body } = self;
+            let Self { client, segment_id, body, call_timeout } = self;
             let segment_id = segment_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_SEGMENT,
@@ -28379,6 +29914,9 @@ pub mod builder {
                     &super::operations::UPDATE_SEGMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28396,6 +29934,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_segment`]
 
@@ -28404,12 +29948,14 @@ pub mod builder {
     pub struct DeleteSegment<'a> {
         client: &'a super::Client,
         segment_id: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteSegment<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 segment_id: Err("segment_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn segment_id<V>(mut self, value: V) -> Self
@@ -28423,7 +29969,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/people/3/segments/{segmentId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, segment_id } = self;
+            let Self { client, segment_id, call_timeout } = self;
             let segment_id = segment_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_SEGMENT,
@@ -28455,6 +30001,9 @@ pub mod builder {
                     &super::operations::DELETE_SEGMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28470,6 +30019,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_segment_persons`]
 
@@ -28481,6 +30036,7 @@ pub mod builder {
         page: Result<Option<i64>, String>,
         size: Result<Option<::std::num::NonZeroU64>, String>,
         sort: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSegmentPersons<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28490,6 +30046,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn segment_id<V>(mut self, value: V) -> Self
@@ -28539,7 +30096,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/people/3/segments/{segmentId}/persons`
         pub async fn send(self) -> Result<ResponseValue<types::PagePersonV3>, Error> {
-            let Self { client, segment_id, page, size, sort } = self;
+            let Self { client, segment_id, page, size, sort, call_timeout } = self;
             let segment_id = segment_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SEGMENT_PERSONS,
@@ -28589,6 +30146,9 @@ pub mod builder {
                     &super::operations::GET_SEGMENT_PERSONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28609,6 +30169,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-a-person`: PUT /people/2/persons
@@ -33,6 +34,7 @@ pub static UPDATE_A_PERSON: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-a-new-person`: POST /people/2/persons
@@ -49,6 +51,7 @@ pub static CREATE_A_NEW_PERSON: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-a-person`: DELETE /people/2/persons
@@ -65,6 +68,7 @@ pub static DELETE_A_PERSON: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`partial-person-update`: PATCH /people/2/persons
@@ -81,6 +85,7 @@ pub static PARTIAL_PERSON_UPDATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`set-person-contact-information`: PUT /people/2/persons/contactInformation
@@ -97,6 +102,7 @@ pub static SET_PERSON_CONTACT_INFORMATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-person-contact-information`: DELETE /people/2/persons/contactInformation
@@ -113,6 +119,7 @@ pub static DELETE_PERSON_CONTACT_INFORMATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`add-person-contact-information`: PATCH /people/2/persons/contactInformation
@@ -129,6 +136,7 @@ pub static ADD_PERSON_CONTACT_INFORMATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`batch-people-create`: POST /people/2/persons/batch
@@ -145,6 +153,7 @@ pub static BATCH_PEOPLE_CREATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`batch-people-delete`: DELETE /people/2/persons/batch
@@ -161,6 +170,7 @@ pub static BATCH_PEOPLE_DELETE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`batch-people-update`: PATCH /people/2/persons/batch
@@ -177,6 +187,7 @@ pub static BATCH_PEOPLE_UPDATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`match-people-ids`: POST /people/2/persons/match
@@ -193,6 +204,7 @@ pub static MATCH_PEOPLE_IDS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`merge-persons`: POST /people/3/persons/merge
@@ -209,6 +221,7 @@ pub static MERGE_PERSONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`upsert-persons-full`: PUT /people/3/persons/upsert
@@ -225,6 +238,7 @@ pub static UPSERT_PERSONS_FULL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`upsert-persons-partial`: PATCH /people/3/persons/upsert
@@ -241,6 +255,7 @@ pub static UPSERT_PERSONS_PARTIAL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-a-single-company-by-name-or-a-list-of-companies`: GET /people/2/companies
@@ -257,6 +272,7 @@ pub static GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES: Operation = Oper
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-company`: POST /people/2/companies
@@ -273,6 +289,7 @@ pub static CREATE_COMPANY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-company`: DELETE /people/2/companies
@@ -289,6 +306,7 @@ pub static DELETE_COMPANY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-company`: PATCH /people/2/companies
@@ -305,6 +323,7 @@ pub static UPDATE_COMPANY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-companies`: POST /people/2/companies/batch
@@ -321,6 +340,7 @@ pub static CREATE_COMPANIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-companies`: DELETE /people/2/companies/batch
@@ -337,6 +357,7 @@ pub static DELETE_COMPANIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-companies`: PATCH /people/2/companies/batch
@@ -353,6 +374,7 @@ pub static UPDATE_COMPANIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`batch-remove-persons-from-company`: DELETE /people/2/companies/persons
@@ -369,6 +391,7 @@ pub static BATCH_REMOVE_PERSONS_FROM_COMPANY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`batch-add-persons-to-company`: PATCH /people/2/companies/persons
@@ -385,6 +408,7 @@ pub static BATCH_ADD_PERSONS_TO_COMPANY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-list-of-tags`: GET /people/2/tags
@@ -401,6 +425,7 @@ pub static GET_LIST_OF_TAGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-a-new-tag`: POST /people/2/tags
@@ -417,6 +442,7 @@ pub static CREATE_A_NEW_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-a-tag`: GET /people/2/tags/{name}
@@ -433,6 +459,7 @@ pub static GET_A_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-a-tag`: DELETE /people/2/tags/{name}
@@ -449,6 +476,7 @@ pub static DELETE_A_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-tag-from-people-batch`: DELETE /people/2/tags/{name}/persons
@@ -465,6 +493,7 @@ pub static REMOVE_TAG_FROM_PEOPLE_BATCH: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`add-tag-to-people-batch`: PATCH /people/2/tags/{name}/persons
@@ -481,6 +510,7 @@ pub static ADD_TAG_TO_PEOPLE_BATCH: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-a-list-of-custom-attributes`: GET /people/2/customAttributes
@@ -497,6 +527,7 @@ pub static GET_A_LIST_OF_CUSTOM_ATTRIBUTES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-a-custom-attribute`: POST /people/2/customAttributes
@@ -513,6 +544,7 @@ pub static CREATE_A_CUSTOM_ATTRIBUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-a-single-custom-attribute`: GET /people/2/customAttributes/{name}
@@ -529,6 +561,7 @@ pub static GET_A_SINGLE_CUSTOM_ATTRIBUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-a-custom-attribute`: DELETE /people/2/customAttributes/{name}
@@ -545,6 +578,7 @@ pub static DELETE_A_CUSTOM_ATTRIBUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`append-item-to-custom-attribute`: POST /people/2/customAttributes/{name}/append
@@ -561,6 +595,7 @@ pub static APPEND_ITEM_TO_CUSTOM_ATTRIBUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-list-items`: GET /people/3/lists/{listName}/items
@@ -577,6 +612,7 @@ pub static GET_LIST_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`append-list-items`: POST /people/3/lists/{listName}/items
@@ -593,6 +629,7 @@ pub static APPEND_LIST_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-list-items`: DELETE /people/3/lists/{listName}/items
@@ -609,6 +646,7 @@ pub static DELETE_LIST_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`replace-list-item`: PUT /people/3/lists/{listName}/items/{itemId}
@@ -625,6 +663,7 @@ pub static REPLACE_LIST_ITEM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-list-item`: PATCH /people/3/lists/{listName}/items/{itemId}
@@ -641,6 +680,7 @@ pub static UPDATE_LIST_ITEM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-lists`: GET /people/3/lists
@@ -657,6 +697,7 @@ pub static GET_LISTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-lists`: DELETE /people/3/lists
@@ -673,6 +714,7 @@ pub static DELETE_LISTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`replace-list`: PUT /people/3/lists/{listName}
@@ -689,6 +731,7 @@ pub static REPLACE_LIST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-list`: PATCH /people/3/lists/{listName}
@@ -705,6 +748,7 @@ pub static UPDATE_LIST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-get-list-items`: GET /people/2/persons/{personId}/lists/{listName}/items
@@ -721,6 +765,7 @@ pub static DEPRECATED_GET_LIST_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`deprecated-append-list-items`: POST /people/2/persons/{personId}/lists/{listName}/items
@@ -737,6 +782,7 @@ pub static DEPRECATED_APPEND_LIST_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-delete-list-items`: DELETE /people/2/persons/{personId}/lists/{listName}/items
@@ -753,6 +799,7 @@ pub static DEPRECATED_DELETE_LIST_ITEMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-replace-list-item`: PUT /people/2/persons/{personId}/lists/{listName}/items/{itemId}
@@ -769,6 +816,7 @@ pub static DEPRECATED_REPLACE_LIST_ITEM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-update-list-item`: PATCH /people/2/persons/{personId}/lists/{listName}/items/{itemId}
@@ -785,6 +833,7 @@ pub static DEPRECATED_UPDATE_LIST_ITEM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-get-lists`: GET /people/2/persons/{personId}/lists
@@ -801,6 +850,7 @@ pub static DEPRECATED_GET_LISTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`deprecated-delete-lists`: DELETE /people/2/persons/{personId}/lists
@@ -817,6 +867,7 @@ pub static DEPRECATED_DELETE_LISTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-replace-list`: PUT /people/2/persons/{personId}/lists/{listName}
@@ -833,6 +884,7 @@ pub static DEPRECATED_REPLACE_LIST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-update-list`: PATCH /people/2/persons/{personId}/lists/{listName}
@@ -849,6 +901,7 @@ pub static DEPRECATED_UPDATE_LIST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-push-device-registration`: GET /people/2/contactInformation/push/{pushRegId}
@@ -865,6 +918,7 @@ pub static GET_PUSH_DEVICE_REGISTRATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read", "mobile-app-messaging:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-push-device-registration`: PATCH /people/2/contactInformation/push/{pushRegId}
@@ -881,6 +935,7 @@ pub static UPDATE_PUSH_DEVICE_REGISTRATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`depersonalize-push-instance`: POST /people/2/contactInformation/push/{pushRegId}/depersonalize
@@ -897,6 +952,7 @@ pub static DEPERSONALIZE_PUSH_INSTANCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`personalize-push-instance`: POST /people/2/contactInformation/push/{pushRegId}/personalize
@@ -913,6 +969,7 @@ pub static PERSONALIZE_PUSH_INSTANCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "mobile-app-messaging:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-custom-events`: POST /people/3/events
@@ -929,6 +986,7 @@ pub static SEND_CUSTOM_EVENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:use"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-custom-event`: POST /peopleevents/2/persons/{personId}/definitions/{definitionId}/events
@@ -945,6 +1003,7 @@ pub static SEND_CUSTOM_EVENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:use", "web:sdk"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`list-event-definitions`: GET /peopleevents/2/definitions
@@ -961,6 +1020,7 @@ pub static LIST_EVENT_DEFINITIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-event-definition`: POST /peopleevents/2/definitions
@@ -977,6 +1037,7 @@ pub static CREATE_EVENT_DEFINITION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-event-definition`: GET /peopleevents/2/definitions/{definitionId}
@@ -993,6 +1054,7 @@ pub static GET_EVENT_DEFINITION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage", "people:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-event-definition`: POST /peopleevents/2/definitions/{definitionId}
@@ -1009,6 +1071,7 @@ pub static UPDATE_EVENT_DEFINITION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-events-export-request`: POST /peopleevents/1/export
@@ -1025,6 +1088,7 @@ pub static CREATE_EVENTS_EXPORT_REQUEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-events-export-request-status`: GET /peopleevents/1/export/status/{requestId}
@@ -1041,6 +1105,7 @@ pub static GET_EVENTS_EXPORT_REQUEST_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`cancel-events-export-request`: DELETE /peopleevents/1/export/{requestId}
@@ -1057,6 +1122,7 @@ pub static CANCEL_EVENTS_EXPORT_REQUEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-events-definitions-for-export`: GET /peopleevents/1/export/definitions
@@ -1073,6 +1139,7 @@ pub static GET_EVENTS_DEFINITIONS_FOR_EXPORT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-segments`: GET /people/3/segments
@@ -1089,6 +1156,7 @@ pub static GET_SEGMENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-segment`: POST /people/3/segments
@@ -1105,6 +1173,7 @@ pub static CREATE_SEGMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-segment`: GET /people/3/segments/{segmentId}
@@ -1121,6 +1190,7 @@ pub static GET_SEGMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-segment`: PUT /people/3/segments/{segmentId}
@@ -1137,6 +1207,7 @@ pub static UPDATE_SEGMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-segment`: DELETE /people/3/segments/{segmentId}
@@ -1153,6 +1224,7 @@ pub static DELETE_SEGMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-segment-persons`: GET /people/3/segments/{segmentId}/persons
@@ -1169,6 +1241,7 @@ pub static GET_SEGMENT_PERSONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["people:read", "people:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AdvancedMessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedMessageDeliveryReporting {
         #[serde(
@@ -44,16 +45,57 @@ pub mod types {
         pub fn builder() -> builder::AdvancedMessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                receive_triggered_failover_reports: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `receive_triggered_failover_reports`.
+        pub fn receive_triggered_failover_reports(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.receive_triggered_failover_reports = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AdvancedWebhooksWithSeen`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedWebhooksWithSeen {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<AdvancedWebhooksWithSeenCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -68,62 +110,46 @@ pub mod types {
         pub fn builder() -> builder::AdvancedWebhooksWithSeen {
             Default::default()
         }
-    }
-    ///`AdvancedWebhooksWithSeenCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AdvancedWebhooksWithSeenCallbackData(::std::string::String);
-    impl ::std::ops::Deref for AdvancedWebhooksWithSeenCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AdvancedWebhooksWithSeenCallbackData>
-    for ::std::string::String {
-        fn from(value: AdvancedWebhooksWithSeenCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AdvancedWebhooksWithSeenCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
+                seen: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AdvancedWebhooksWithSeenCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AdvancedWebhooksWithSeenCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AdvancedWebhooksWithSeenCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedMessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen`.
+        pub fn seen(
+            mut self,
+            value: impl ::std::convert::Into<SeenStatusReporting>,
+        ) -> Self {
+            self.seen = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Alignment`
@@ -188,6 +214,7 @@ pub mod types {
     }
     ///`CapabilityCheckAsyncRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CapabilityCheckAsyncRequest {
         #[serde(
@@ -210,9 +237,49 @@ pub mod types {
         pub fn builder() -> builder::CapabilityCheckAsyncRequest {
             Default::default()
         }
+        /// With the required fields (`phone_numbers`, `sender`); set the others with the setters.
+        pub fn new(
+            phone_numbers: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                notify_content_type: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                options: ::std::option::Option::None,
+                phone_numbers: phone_numbers.into(),
+                sender: sender.into(),
+            }
+        }
+        /// Sets `notify_content_type`.
+        pub fn notify_content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_content_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<CapabilityCheckOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CapabilityCheckAsyncResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CapabilityCheckAsyncResponse {
         #[serde(rename = "bulkId")]
@@ -226,9 +293,22 @@ pub mod types {
         pub fn builder() -> builder::CapabilityCheckAsyncResponse {
             Default::default()
         }
+        /// With the required fields (`bulk_id`, `capability_check_request_states`); set the others with the setters.
+        pub fn new(
+            bulk_id: impl ::std::convert::Into<::std::string::String>,
+            capability_check_request_states: impl ::std::convert::Into<
+                ::std::vec::Vec<CapabilityCheckRequestState>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: bulk_id.into(),
+                capability_check_request_states: capability_check_request_states.into(),
+            }
+        }
     }
     ///`CapabilityCheckOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CapabilityCheckOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -238,9 +318,21 @@ pub mod types {
         pub fn builder() -> builder::CapabilityCheckOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                platform: ::std::option::Option::None,
+            }
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CapabilityCheckRequestState`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CapabilityCheckRequestState {
         #[serde(rename = "messageId")]
@@ -252,6 +344,18 @@ pub mod types {
     impl CapabilityCheckRequestState {
         pub fn builder() -> builder::CapabilityCheckRequestState {
             Default::default()
+        }
+        /// With the required fields (`message_id`, `phone_number`, `status`); set the others with the setters.
+        pub fn new(
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<StatusReason>,
+        ) -> Self {
+            Self {
+                message_id: message_id.into(),
+                phone_number: phone_number.into(),
+                status: status.into(),
+            }
         }
     }
     ///`CapabilityCheckResponseCodeV2`
@@ -345,6 +449,7 @@ pub mod types {
     }
     ///`CapabilityCheckSyncRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CapabilityCheckSyncRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -357,9 +462,31 @@ pub mod types {
         pub fn builder() -> builder::CapabilityCheckSyncRequest {
             Default::default()
         }
+        /// With the required fields (`phone_numbers`, `sender`); set the others with the setters.
+        pub fn new(
+            phone_numbers: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                options: ::std::option::Option::None,
+                phone_numbers: phone_numbers.into(),
+                sender: sender.into(),
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<CapabilityCheckOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CapabilityCheckSyncResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CapabilityCheckSyncResponse {
         #[serde(rename = "capabilityCheckResults")]
@@ -371,9 +498,29 @@ pub mod types {
         pub fn builder() -> builder::CapabilityCheckSyncResponse {
             Default::default()
         }
+        /// With the required fields (`capability_check_results`); set the others with the setters.
+        pub fn new(
+            capability_check_results: impl ::std::convert::Into<
+                ::std::vec::Vec<CapabilityCheckSyncResult>,
+            >,
+        ) -> Self {
+            Self {
+                capability_check_results: capability_check_results.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<CapabilityCheckOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CapabilityCheckSyncResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CapabilityCheckSyncResult {
         pub code: CapabilityCheckResponseCodeV2,
@@ -386,143 +533,79 @@ pub mod types {
         pub fn builder() -> builder::CapabilityCheckSyncResult {
             Default::default()
         }
+        /// With the required fields (`code`, `message_id`, `phone_number`); set the others with the setters.
+        pub fn new(
+            code: impl ::std::convert::Into<CapabilityCheckResponseCodeV2>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                code: code.into(),
+                message_id: message_id.into(),
+                phone_number: phone_number.into(),
+            }
+        }
     }
     ///`CardContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CardContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<CardContentDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media: ::std::option::Option<CardMedia>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub suggestions: ::std::vec::Vec<Suggestion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<CardContentTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl CardContent {
         pub fn builder() -> builder::CardContent {
             Default::default()
         }
-    }
-    ///`CardContentDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CardContentDescription(::std::string::String);
-    impl ::std::ops::Deref for CardContentDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CardContentDescription> for ::std::string::String {
-        fn from(value: CardContentDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CardContentDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                media: ::std::option::Option::None,
+                suggestions: ::std::default::Default::default(),
+                title: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CardContentDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CardContentDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `media`.
+        pub fn media(mut self, value: impl ::std::convert::Into<CardMedia>) -> Self {
+            self.media = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CardContentDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Suggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
-    }
-    ///`CardContentTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CardContentTitle(::std::string::String);
-    impl ::std::ops::Deref for CardContentTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CardContentTitle> for ::std::string::String {
-        fn from(value: CardContentTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CardContentTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CardContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CardContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CardContentTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CardMedia`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CardMedia {
         pub file: CardResourceSchema,
@@ -534,9 +617,26 @@ pub mod types {
         pub fn builder() -> builder::CardMedia {
             Default::default()
         }
+        /// With the required fields (`file`, `height`); set the others with the setters.
+        pub fn new(
+            file: impl ::std::convert::Into<CardResourceSchema>,
+            height: impl ::std::convert::Into<Height>,
+        ) -> Self {
+            Self {
+                file: file.into(),
+                height: height.into(),
+                thumbnail: ::std::option::Option::None,
+            }
+        }
+        /// Sets `thumbnail`.
+        pub fn thumbnail(mut self, value: impl ::std::convert::Into<Resource>) -> Self {
+            self.thumbnail = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CardRcsApiMtContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CardRcsApiMtContent {
         pub alignment: Alignment,
@@ -550,6 +650,29 @@ pub mod types {
     impl CardRcsApiMtContent {
         pub fn builder() -> builder::CardRcsApiMtContent {
             Default::default()
+        }
+        /// With the required fields (`alignment`, `content`, `orientation`, `type_`); set the others with the setters.
+        pub fn new(
+            alignment: impl ::std::convert::Into<Alignment>,
+            content: impl ::std::convert::Into<CardContent>,
+            orientation: impl ::std::convert::Into<Orientation>,
+            type_: impl ::std::convert::Into<CardRcsApiMtContentType>,
+        ) -> Self {
+            Self {
+                alignment: alignment.into(),
+                content: content.into(),
+                orientation: orientation.into(),
+                suggestions: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Suggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
     }
     ///`CardRcsApiMtContentType`
@@ -606,75 +729,23 @@ pub mod types {
     }
     ///`CardResourceSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CardResourceSchema {
-        pub url: CardResourceSchemaUrl,
+        pub url: ::std::string::String,
     }
     impl CardResourceSchema {
         pub fn builder() -> builder::CardResourceSchema {
             Default::default()
         }
-    }
-    ///`CardResourceSchemaUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CardResourceSchemaUrl(::std::string::String);
-    impl ::std::ops::Deref for CardResourceSchemaUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CardResourceSchemaUrl> for ::std::string::String {
-        fn from(value: CardResourceSchemaUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CardResourceSchemaUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CardResourceSchemaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CardResourceSchemaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CardResourceSchemaUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { url: url.into() }
         }
     }
     ///`CarouselRcsApiMtContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CarouselRcsApiMtContent {
         #[serde(rename = "cardWidth")]
@@ -688,6 +759,27 @@ pub mod types {
     impl CarouselRcsApiMtContent {
         pub fn builder() -> builder::CarouselRcsApiMtContent {
             Default::default()
+        }
+        /// With the required fields (`card_width`, `contents`, `type_`); set the others with the setters.
+        pub fn new(
+            card_width: impl ::std::convert::Into<Width>,
+            contents: impl ::std::convert::Into<::std::vec::Vec<CardContent>>,
+            type_: impl ::std::convert::Into<CarouselRcsApiMtContentType>,
+        ) -> Self {
+            Self {
+                card_width: card_width.into(),
+                contents: contents.into(),
+                suggestions: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Suggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
     }
     ///`CarouselRcsApiMtContentType`
@@ -744,6 +836,7 @@ pub mod types {
     }
     ///`CountryCoverage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CountryCoverage {
         #[serde(rename = "countryCode")]
@@ -754,9 +847,22 @@ pub mod types {
         pub fn builder() -> builder::CountryCoverage {
             Default::default()
         }
+        /// With the required fields (`country_code`, `providers`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            providers: impl ::std::convert::Into<
+                ::std::vec::Vec<ProviderSenderLaunchStatus>,
+            >,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                providers: providers.into(),
+            }
+        }
     }
     ///`CountryProviders`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CountryProviders {
         #[serde(rename = "countryCode")]
@@ -767,21 +873,32 @@ pub mod types {
         pub fn builder() -> builder::CountryProviders {
             Default::default()
         }
+        /// With the required fields (`country_code`, `providers`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            providers: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                providers: providers.into(),
+            }
+        }
     }
     ///`CreateCalendarEventSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateCalendarEventSuggestion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<CreateCalendarEventSuggestionDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(rename = "endTime")]
         pub end_time: crate::DateTime,
         #[serde(rename = "postbackData")]
-        pub postback_data: CreateCalendarEventSuggestionPostbackData,
+        pub postback_data: ::std::string::String,
         #[serde(rename = "startTime")]
         pub start_time: crate::DateTime,
-        pub text: CreateCalendarEventSuggestionText,
-        pub title: CreateCalendarEventSuggestionTitle,
+        pub text: ::std::string::String,
+        pub title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: CreateCalendarEventSuggestionType,
     }
@@ -789,245 +906,32 @@ pub mod types {
         pub fn builder() -> builder::CreateCalendarEventSuggestion {
             Default::default()
         }
-    }
-    ///`CreateCalendarEventSuggestionDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateCalendarEventSuggestionDescription(::std::string::String);
-    impl ::std::ops::Deref for CreateCalendarEventSuggestionDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateCalendarEventSuggestionDescription>
-    for ::std::string::String {
-        fn from(value: CreateCalendarEventSuggestionDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateCalendarEventSuggestionDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`end_time`, `postback_data`, `start_time`, `text`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            end_time: impl ::std::convert::Into<crate::DateTime>,
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            start_time: impl ::std::convert::Into<crate::DateTime>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<CreateCalendarEventSuggestionType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                end_time: end_time.into(),
+                postback_data: postback_data.into(),
+                start_time: start_time.into(),
+                text: text.into(),
+                title: title.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateCalendarEventSuggestionDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateCalendarEventSuggestionDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateCalendarEventSuggestionDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateCalendarEventSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateCalendarEventSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for CreateCalendarEventSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateCalendarEventSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: CreateCalendarEventSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateCalendarEventSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2024usize {
-                return Err("longer than 2024 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateCalendarEventSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateCalendarEventSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateCalendarEventSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateCalendarEventSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateCalendarEventSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for CreateCalendarEventSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateCalendarEventSuggestionText>
-    for ::std::string::String {
-        fn from(value: CreateCalendarEventSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateCalendarEventSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateCalendarEventSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateCalendarEventSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateCalendarEventSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateCalendarEventSuggestionTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateCalendarEventSuggestionTitle(::std::string::String);
-    impl ::std::ops::Deref for CreateCalendarEventSuggestionTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateCalendarEventSuggestionTitle>
-    for ::std::string::String {
-        fn from(value: CreateCalendarEventSuggestionTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateCalendarEventSuggestionTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateCalendarEventSuggestionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateCalendarEventSuggestionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateCalendarEventSuggestionTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CreateCalendarEventSuggestionType`
@@ -1089,30 +993,31 @@ pub mod types {
     }
     ///`CreateRcsSenderApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateRcsSenderApiRequest {
         #[serde(rename = "bannerUrl")]
-        pub banner_url: CreateRcsSenderApiRequestBannerUrl,
+        pub banner_url: ::std::string::String,
         #[serde(rename = "billingCategory")]
         pub billing_category: RcsSenderBillingCategory,
         pub brand: RcsBrand,
-        pub color: CreateRcsSenderApiRequestColor,
-        pub description: CreateRcsSenderApiRequestDescription,
+        pub color: ::std::string::String,
+        pub description: ::std::string::String,
         #[serde(rename = "displayName")]
-        pub display_name: CreateRcsSenderApiRequestDisplayName,
+        pub display_name: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub emails: ::std::vec::Vec<Email>,
         #[serde(rename = "hostingRegion")]
         pub hosting_region: HostingRegion,
         #[serde(rename = "logoUrl")]
-        pub logo_url: CreateRcsSenderApiRequestLogoUrl,
+        pub logo_url: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub phones: ::std::vec::Vec<Phone>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformParameters>,
         pub privacy: PrivacyWebAddress,
         #[serde(rename = "senderName")]
-        pub sender_name: CreateRcsSenderApiRequestSenderName,
+        pub sender_name: ::std::string::String,
         #[serde(rename = "termsOfService")]
         pub terms_of_service: TermsWebAddress,
         #[serde(rename = "useCase")]
@@ -1124,521 +1029,132 @@ pub mod types {
         pub fn builder() -> builder::CreateRcsSenderApiRequest {
             Default::default()
         }
-    }
-    ///`CreateRcsSenderApiRequestBannerUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRcsSenderApiRequestBannerUrl(::std::string::String);
-    impl ::std::ops::Deref for CreateRcsSenderApiRequestBannerUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRcsSenderApiRequestBannerUrl>
-    for ::std::string::String {
-        fn from(value: CreateRcsSenderApiRequestBannerUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRcsSenderApiRequestBannerUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
+        /// With the required fields (`banner_url`, `billing_category`, `brand`, `color`, `description`, `display_name`, `hosting_region`, `logo_url`, `privacy`, `sender_name`, `terms_of_service`, `use_case`); set the others with the setters.
+        pub fn new(
+            banner_url: impl ::std::convert::Into<::std::string::String>,
+            billing_category: impl ::std::convert::Into<RcsSenderBillingCategory>,
+            brand: impl ::std::convert::Into<RcsBrand>,
+            color: impl ::std::convert::Into<::std::string::String>,
+            description: impl ::std::convert::Into<::std::string::String>,
+            display_name: impl ::std::convert::Into<::std::string::String>,
+            hosting_region: impl ::std::convert::Into<HostingRegion>,
+            logo_url: impl ::std::convert::Into<::std::string::String>,
+            privacy: impl ::std::convert::Into<PrivacyWebAddress>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            terms_of_service: impl ::std::convert::Into<TermsWebAddress>,
+            use_case: impl ::std::convert::Into<RcsUseCase>,
+        ) -> Self {
+            Self {
+                banner_url: banner_url.into(),
+                billing_category: billing_category.into(),
+                brand: brand.into(),
+                color: color.into(),
+                description: description.into(),
+                display_name: display_name.into(),
+                emails: ::std::default::Default::default(),
+                hosting_region: hosting_region.into(),
+                logo_url: logo_url.into(),
+                phones: ::std::default::Default::default(),
+                platform: ::std::option::Option::None,
+                privacy: privacy.into(),
+                sender_name: sender_name.into(),
+                terms_of_service: terms_of_service.into(),
+                use_case: use_case.into(),
+                websites: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRcsSenderApiRequestBannerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `emails`.
+        pub fn emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Email>>,
+        ) -> Self {
+            self.emails = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRcsSenderApiRequestBannerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `phones`.
+        pub fn phones(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Phone>>,
+        ) -> Self {
+            self.phones = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRcsSenderApiRequestBannerUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformParameters>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`CreateRcsSenderApiRequestColor`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRcsSenderApiRequestColor(::std::string::String);
-    impl ::std::ops::Deref for CreateRcsSenderApiRequestColor {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRcsSenderApiRequestColor> for ::std::string::String {
-        fn from(value: CreateRcsSenderApiRequestColor) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRcsSenderApiRequestColor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^#?([A-Fa-f0-9]{6})$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^#?([A-Fa-f0-9]{6})$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRcsSenderApiRequestColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRcsSenderApiRequestColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRcsSenderApiRequestColor {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateRcsSenderApiRequestDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRcsSenderApiRequestDescription(::std::string::String);
-    impl ::std::ops::Deref for CreateRcsSenderApiRequestDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRcsSenderApiRequestDescription>
-    for ::std::string::String {
-        fn from(value: CreateRcsSenderApiRequestDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRcsSenderApiRequestDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRcsSenderApiRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRcsSenderApiRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRcsSenderApiRequestDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateRcsSenderApiRequestDisplayName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRcsSenderApiRequestDisplayName(::std::string::String);
-    impl ::std::ops::Deref for CreateRcsSenderApiRequestDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRcsSenderApiRequestDisplayName>
-    for ::std::string::String {
-        fn from(value: CreateRcsSenderApiRequestDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRcsSenderApiRequestDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRcsSenderApiRequestDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRcsSenderApiRequestDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRcsSenderApiRequestDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateRcsSenderApiRequestLogoUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRcsSenderApiRequestLogoUrl(::std::string::String);
-    impl ::std::ops::Deref for CreateRcsSenderApiRequestLogoUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRcsSenderApiRequestLogoUrl>
-    for ::std::string::String {
-        fn from(value: CreateRcsSenderApiRequestLogoUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRcsSenderApiRequestLogoUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRcsSenderApiRequestLogoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRcsSenderApiRequestLogoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRcsSenderApiRequestLogoUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateRcsSenderApiRequestSenderName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRcsSenderApiRequestSenderName(::std::string::String);
-    impl ::std::ops::Deref for CreateRcsSenderApiRequestSenderName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRcsSenderApiRequestSenderName>
-    for ::std::string::String {
-        fn from(value: CreateRcsSenderApiRequestSenderName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRcsSenderApiRequestSenderName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?=.*[a-zA-Z])[a-zA-Z0-9_-]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^(?=.*[a-zA-Z])[a-zA-Z0-9_-]+$\"".into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRcsSenderApiRequestSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRcsSenderApiRequestSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRcsSenderApiRequestSenderName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `websites`.
+        pub fn websites(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<WebsiteWebAddress>>,
+        ) -> Self {
+            self.websites = value.into();
+            self
         }
     }
     ///`CreateRcsTemplateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateRcsTemplateRequest {
         pub content: RcsTemplateContent,
         pub providers: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "templateName")]
-        pub template_name: CreateRcsTemplateRequestTemplateName,
+        pub template_name: ::std::string::String,
     }
     impl CreateRcsTemplateRequest {
         pub fn builder() -> builder::CreateRcsTemplateRequest {
             Default::default()
         }
-    }
-    ///`CreateRcsTemplateRequestTemplateName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRcsTemplateRequestTemplateName(::std::string::String);
-    impl ::std::ops::Deref for CreateRcsTemplateRequestTemplateName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRcsTemplateRequestTemplateName>
-    for ::std::string::String {
-        fn from(value: CreateRcsTemplateRequestTemplateName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRcsTemplateRequestTemplateName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`content`, `providers`, `template_name`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<RcsTemplateContent>,
+            providers: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+            template_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                providers: providers.into(),
+                template_name: template_name.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRcsTemplateRequestTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRcsTemplateRequestTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRcsTemplateRequestTemplateName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`CreateRcsTestNumberApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateRcsTestNumberApiRequest {
         #[serde(default)]
         pub primary: bool,
         #[serde(rename = "testNumber")]
-        pub test_number: CreateRcsTestNumberApiRequestTestNumber,
+        pub test_number: ::std::string::String,
     }
     impl CreateRcsTestNumberApiRequest {
         pub fn builder() -> builder::CreateRcsTestNumberApiRequest {
             Default::default()
         }
-    }
-    ///`CreateRcsTestNumberApiRequestTestNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateRcsTestNumberApiRequestTestNumber(::std::string::String);
-    impl ::std::ops::Deref for CreateRcsTestNumberApiRequestTestNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateRcsTestNumberApiRequestTestNumber>
-    for ::std::string::String {
-        fn from(value: CreateRcsTestNumberApiRequestTestNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateRcsTestNumberApiRequestTestNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^\\+?[1-9]\\d{1,14}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^\\+?[1-9]\\d{1,14}$\"".into());
+        /// With the required fields (`test_number`); set the others with the setters.
+        pub fn new(
+            test_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                primary: ::std::default::Default::default(),
+                test_number: test_number.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateRcsTestNumberApiRequestTestNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateRcsTestNumberApiRequestTestNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateRcsTestNumberApiRequestTestNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `primary`.
+        pub fn primary(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.primary = value.into();
+            self
         }
     }
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1653,9 +1169,30 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                next_cursor: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_cursor`.
+        pub fn next_cursor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_cursor = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DefaultSmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultSmsFailover {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1672,6 +1209,39 @@ pub mod types {
     impl DefaultSmsFailover {
         pub fn builder() -> builder::DefaultSmsFailover {
             Default::default()
+        }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                regional: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DeliveryDay`
@@ -1752,6 +1322,7 @@ pub mod types {
     }
     ///`DeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
@@ -1811,9 +1382,129 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1823,9 +1514,24 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -1835,9 +1541,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -1850,16 +1567,37 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DialPhoneSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DialPhoneSuggestion {
         #[serde(rename = "phoneNumber")]
-        pub phone_number: DialPhoneSuggestionPhoneNumber,
+        pub phone_number: ::std::string::String,
         #[serde(rename = "postbackData")]
-        pub postback_data: DialPhoneSuggestionPostbackData,
-        pub text: DialPhoneSuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: DialPhoneSuggestionType,
     }
@@ -1867,181 +1605,19 @@ pub mod types {
         pub fn builder() -> builder::DialPhoneSuggestion {
             Default::default()
         }
-    }
-    ///`DialPhoneSuggestionPhoneNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DialPhoneSuggestionPhoneNumber(::std::string::String);
-    impl ::std::ops::Deref for DialPhoneSuggestionPhoneNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DialPhoneSuggestionPhoneNumber> for ::std::string::String {
-        fn from(value: DialPhoneSuggestionPhoneNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DialPhoneSuggestionPhoneNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^\\+?[0-9]\\d{1,14}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^\\+?[0-9]\\d{1,14}$\"".into());
+        /// With the required fields (`phone_number`, `postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<DialPhoneSuggestionType>,
+        ) -> Self {
+            Self {
+                phone_number: phone_number.into(),
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DialPhoneSuggestionPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DialPhoneSuggestionPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DialPhoneSuggestionPhoneNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DialPhoneSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DialPhoneSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for DialPhoneSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DialPhoneSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: DialPhoneSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DialPhoneSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2024usize {
-                return Err("longer than 2024 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DialPhoneSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DialPhoneSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DialPhoneSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DialPhoneSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DialPhoneSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for DialPhoneSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DialPhoneSuggestionText> for ::std::string::String {
-        fn from(value: DialPhoneSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DialPhoneSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DialPhoneSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DialPhoneSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DialPhoneSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`DialPhoneSuggestionType`
@@ -2102,6 +1678,7 @@ pub mod types {
     }
     ///`EditPlatformParametersApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EditPlatformParametersApiRequest {
         pub platform: PlatformParameters,
@@ -2110,23 +1687,28 @@ pub mod types {
         pub fn builder() -> builder::EditPlatformParametersApiRequest {
             Default::default()
         }
+        /// With the required fields (`platform`); set the others with the setters.
+        pub fn new(platform: impl ::std::convert::Into<PlatformParameters>) -> Self {
+            Self { platform: platform.into() }
+        }
     }
     ///`EditRcsSenderApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EditRcsSenderApiRequest {
         #[serde(rename = "bannerUrl")]
-        pub banner_url: EditRcsSenderApiRequestBannerUrl,
+        pub banner_url: ::std::string::String,
         #[serde(rename = "billingCategory")]
         pub billing_category: RcsSenderBillingCategory,
-        pub color: EditRcsSenderApiRequestColor,
-        pub description: EditRcsSenderApiRequestDescription,
+        pub color: ::std::string::String,
+        pub description: ::std::string::String,
         #[serde(rename = "displayName")]
-        pub display_name: EditRcsSenderApiRequestDisplayName,
+        pub display_name: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub emails: ::std::vec::Vec<Email>,
         #[serde(rename = "logoUrl")]
-        pub logo_url: EditRcsSenderApiRequestLogoUrl,
+        pub logo_url: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub phones: ::std::vec::Vec<Phone>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2143,434 +1725,93 @@ pub mod types {
         pub fn builder() -> builder::EditRcsSenderApiRequest {
             Default::default()
         }
-    }
-    ///`EditRcsSenderApiRequestBannerUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EditRcsSenderApiRequestBannerUrl(::std::string::String);
-    impl ::std::ops::Deref for EditRcsSenderApiRequestBannerUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EditRcsSenderApiRequestBannerUrl>
-    for ::std::string::String {
-        fn from(value: EditRcsSenderApiRequestBannerUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EditRcsSenderApiRequestBannerUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
+        /// With the required fields (`banner_url`, `billing_category`, `color`, `description`, `display_name`, `logo_url`, `privacy`, `terms_of_service`, `use_case`); set the others with the setters.
+        pub fn new(
+            banner_url: impl ::std::convert::Into<::std::string::String>,
+            billing_category: impl ::std::convert::Into<RcsSenderBillingCategory>,
+            color: impl ::std::convert::Into<::std::string::String>,
+            description: impl ::std::convert::Into<::std::string::String>,
+            display_name: impl ::std::convert::Into<::std::string::String>,
+            logo_url: impl ::std::convert::Into<::std::string::String>,
+            privacy: impl ::std::convert::Into<PrivacyWebAddress>,
+            terms_of_service: impl ::std::convert::Into<TermsWebAddress>,
+            use_case: impl ::std::convert::Into<RcsUseCase>,
+        ) -> Self {
+            Self {
+                banner_url: banner_url.into(),
+                billing_category: billing_category.into(),
+                color: color.into(),
+                description: description.into(),
+                display_name: display_name.into(),
+                emails: ::std::default::Default::default(),
+                logo_url: logo_url.into(),
+                phones: ::std::default::Default::default(),
+                platform: ::std::option::Option::None,
+                privacy: privacy.into(),
+                terms_of_service: terms_of_service.into(),
+                use_case: use_case.into(),
+                websites: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EditRcsSenderApiRequestBannerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `emails`.
+        pub fn emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Email>>,
+        ) -> Self {
+            self.emails = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EditRcsSenderApiRequestBannerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `phones`.
+        pub fn phones(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Phone>>,
+        ) -> Self {
+            self.phones = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EditRcsSenderApiRequestBannerUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformParameters>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`EditRcsSenderApiRequestColor`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EditRcsSenderApiRequestColor(::std::string::String);
-    impl ::std::ops::Deref for EditRcsSenderApiRequestColor {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EditRcsSenderApiRequestColor> for ::std::string::String {
-        fn from(value: EditRcsSenderApiRequestColor) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EditRcsSenderApiRequestColor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^#?([A-Fa-f0-9]{6})$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^#?([A-Fa-f0-9]{6})$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EditRcsSenderApiRequestColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EditRcsSenderApiRequestColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EditRcsSenderApiRequestColor {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EditRcsSenderApiRequestDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EditRcsSenderApiRequestDescription(::std::string::String);
-    impl ::std::ops::Deref for EditRcsSenderApiRequestDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EditRcsSenderApiRequestDescription>
-    for ::std::string::String {
-        fn from(value: EditRcsSenderApiRequestDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EditRcsSenderApiRequestDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EditRcsSenderApiRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EditRcsSenderApiRequestDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EditRcsSenderApiRequestDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EditRcsSenderApiRequestDisplayName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EditRcsSenderApiRequestDisplayName(::std::string::String);
-    impl ::std::ops::Deref for EditRcsSenderApiRequestDisplayName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EditRcsSenderApiRequestDisplayName>
-    for ::std::string::String {
-        fn from(value: EditRcsSenderApiRequestDisplayName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EditRcsSenderApiRequestDisplayName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EditRcsSenderApiRequestDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EditRcsSenderApiRequestDisplayName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EditRcsSenderApiRequestDisplayName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EditRcsSenderApiRequestLogoUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EditRcsSenderApiRequestLogoUrl(::std::string::String);
-    impl ::std::ops::Deref for EditRcsSenderApiRequestLogoUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EditRcsSenderApiRequestLogoUrl> for ::std::string::String {
-        fn from(value: EditRcsSenderApiRequestLogoUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EditRcsSenderApiRequestLogoUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EditRcsSenderApiRequestLogoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EditRcsSenderApiRequestLogoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EditRcsSenderApiRequestLogoUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `websites`.
+        pub fn websites(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<WebsiteWebAddress>>,
+        ) -> Self {
+            self.websites = value.into();
+            self
         }
     }
     ///`Email`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Email {
-        pub address: EmailAddress,
-        pub label: EmailLabel,
+        pub address: ::std::string::String,
+        pub label: ::std::string::String,
     }
     impl Email {
         pub fn builder() -> builder::Email {
             Default::default()
         }
-    }
-    ///`EmailAddress`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailAddress(::std::string::String);
-    impl ::std::ops::Deref for EmailAddress {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailAddress> for ::std::string::String {
-        fn from(value: EmailAddress) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailAddress {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`address`, `label`); set the others with the setters.
+        pub fn new(
+            address: impl ::std::convert::Into<::std::string::String>,
+            label: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                address: address.into(),
+                label: label.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EmailAddress {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailAddress {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EmailLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailLabel(::std::string::String);
-    impl ::std::ops::Deref for EmailLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailLabel> for ::std::string::String {
-        fn from(value: EmailLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EmailLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`FileRcsApiMtContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FileRcsApiMtContent {
         pub file: Resource,
@@ -2582,6 +1823,22 @@ pub mod types {
     impl FileRcsApiMtContent {
         pub fn builder() -> builder::FileRcsApiMtContent {
             Default::default()
+        }
+        /// With the required fields (`file`, `type_`); set the others with the setters.
+        pub fn new(
+            file: impl ::std::convert::Into<Resource>,
+            type_: impl ::std::convert::Into<FileRcsApiMtContentType>,
+        ) -> Self {
+            Self {
+                file: file.into(),
+                thumbnail: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `thumbnail`.
+        pub fn thumbnail(mut self, value: impl ::std::convert::Into<Resource>) -> Self {
+            self.thumbnail = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FileRcsApiMtContentType`
@@ -2668,6 +1925,7 @@ pub mod types {
     }
     ///`FreeFormRcsApiMtContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FreeFormRcsApiMtContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2676,6 +1934,20 @@ pub mod types {
     impl FreeFormRcsApiMtContentBase {
         pub fn builder() -> builder::FreeFormRcsApiMtContentBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<FreeFormRcsApiMtContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FreeFormRcsApiMtContentType`
@@ -2872,6 +2144,7 @@ pub mod types {
     }
     ///`IndiaDlt`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDlt {
         #[serde(
@@ -2886,9 +2159,27 @@ pub mod types {
         pub fn builder() -> builder::IndiaDlt {
             Default::default()
         }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
@@ -2908,9 +2199,36 @@ pub mod types {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
         }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                telemarketer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `telemarketer_id`.
+        pub fn telemarketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.telemarketer_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogRcsOutboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogRcsOutboundMessageContent {
         #[serde(
@@ -2962,9 +2280,120 @@ pub mod types {
         pub fn builder() -> builder::LogRcsOutboundMessageContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<RcsOutboundMessageContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogResponseLogRcsOutboundMessageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogRcsOutboundMessageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2976,9 +2405,35 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogRcsOutboundMessageContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<LogRcsOutboundMessageContent>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`MessageError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3003,6 +2458,56 @@ pub mod types {
     impl MessageError {
         pub fn builder() -> builder::MessageError {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageErrorGroup>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageErrorGroup`
@@ -3211,6 +2716,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3224,6 +2730,29 @@ pub mod types {
     impl MessagePrice {
         pub fn builder() -> builder::MessagePrice {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -3258,6 +2787,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3276,9 +2806,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3304,78 +2876,97 @@ pub mod types {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MmsOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsOutboundContent {
         #[serde(rename = "messageSegments")]
         pub message_segments: ::std::vec::Vec<MmsOutboundSegment>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<MmsOutboundContentTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl MmsOutboundContent {
         pub fn builder() -> builder::MmsOutboundContent {
             Default::default()
         }
-    }
-    ///`MmsOutboundContentTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsOutboundContentTitle(::std::string::String);
-    impl ::std::ops::Deref for MmsOutboundContentTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsOutboundContentTitle> for ::std::string::String {
-        fn from(value: MmsOutboundContentTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsOutboundContentTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With the required fields (`message_segments`); set the others with the setters.
+        pub fn new(
+            message_segments: impl ::std::convert::Into<
+                ::std::vec::Vec<MmsOutboundSegment>,
+            >,
+        ) -> Self {
+            Self {
+                message_segments: message_segments.into(),
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsOutboundContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MmsOutboundContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsOutboundContentTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsOutboundLinkSegment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsOutboundLinkSegment {
         #[serde(
@@ -3396,6 +2987,34 @@ pub mod types {
     impl MmsOutboundLinkSegment {
         pub fn builder() -> builder::MmsOutboundLinkSegment {
             Default::default()
+        }
+        /// With the required fields (`content_url`, `type_`); set the others with the setters.
+        pub fn new(
+            content_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MmsOutboundLinkSegmentType>,
+        ) -> Self {
+            Self {
+                content_id: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                content_url: content_url.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `content_id`.
+        pub fn content_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsOutboundLinkSegmentType`
@@ -3483,6 +3102,7 @@ pub mod types {
     }
     ///`MmsOutboundSegmentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsOutboundSegmentBase {
         #[serde(rename = "type")]
@@ -3491,6 +3111,10 @@ pub mod types {
     impl MmsOutboundSegmentBase {
         pub fn builder() -> builder::MmsOutboundSegmentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<MmsOutboundSegmentType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MmsOutboundSegmentType`
@@ -3559,6 +3183,7 @@ pub mod types {
     }
     ///`MmsOutboundSmilSegment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsOutboundSmilSegment {
         #[serde(
@@ -3575,6 +3200,27 @@ pub mod types {
     impl MmsOutboundSmilSegment {
         pub fn builder() -> builder::MmsOutboundSmilSegment {
             Default::default()
+        }
+        /// With the required fields (`content_type`, `smil`, `type_`); set the others with the setters.
+        pub fn new(
+            content_type: impl ::std::convert::Into<::std::string::String>,
+            smil: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MmsOutboundSmilSegmentType>,
+        ) -> Self {
+            Self {
+                content_id: ::std::option::Option::None,
+                content_type: content_type.into(),
+                smil: smil.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `content_id`.
+        pub fn content_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsOutboundSmilSegmentType`
@@ -3631,6 +3277,7 @@ pub mod types {
     }
     ///`MmsOutboundTextSegment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsOutboundTextSegment {
         #[serde(
@@ -3638,7 +3285,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub content_id: ::std::option::Option<::std::string::String>,
-        pub text: MmsOutboundTextSegmentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MmsOutboundTextSegmentType,
     }
@@ -3646,60 +3293,24 @@ pub mod types {
         pub fn builder() -> builder::MmsOutboundTextSegment {
             Default::default()
         }
-    }
-    ///`MmsOutboundTextSegmentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsOutboundTextSegmentText(::std::string::String);
-    impl ::std::ops::Deref for MmsOutboundTextSegmentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsOutboundTextSegmentText> for ::std::string::String {
-        fn from(value: MmsOutboundTextSegmentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsOutboundTextSegmentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4096usize {
-                return Err("longer than 4096 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MmsOutboundTextSegmentType>,
+        ) -> Self {
+            Self {
+                content_id: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsOutboundTextSegmentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MmsOutboundTextSegmentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsOutboundTextSegmentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `content_id`.
+        pub fn content_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsOutboundTextSegmentType`
@@ -3756,6 +3367,7 @@ pub mod types {
     }
     ///`MmsOutboundUploadedReferenceSegment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsOutboundUploadedReferenceSegment {
         #[serde(
@@ -3771,6 +3383,25 @@ pub mod types {
     impl MmsOutboundUploadedReferenceSegment {
         pub fn builder() -> builder::MmsOutboundUploadedReferenceSegment {
             Default::default()
+        }
+        /// With the required fields (`type_`, `uploaded_content_id`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MmsOutboundUploadedReferenceSegmentType>,
+            uploaded_content_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_id: ::std::option::Option::None,
+                type_: type_.into(),
+                uploaded_content_id: uploaded_content_id.into(),
+            }
+        }
+        /// Sets `content_id`.
+        pub fn content_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsOutboundUploadedReferenceSegmentType`
@@ -3888,16 +3519,17 @@ pub mod types {
     }
     ///`OpenUrlSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenUrlSuggestion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application: ::std::option::Option<OpenUrlApplicationType>,
         #[serde(rename = "postbackData")]
-        pub postback_data: OpenUrlSuggestionPostbackData,
-        pub text: OpenUrlSuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: OpenUrlSuggestionType,
-        pub url: OpenUrlSuggestionUrl,
+        pub url: ::std::string::String,
         #[serde(
             rename = "webviewViewMode",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3908,122 +3540,37 @@ pub mod types {
         pub fn builder() -> builder::OpenUrlSuggestion {
             Default::default()
         }
-    }
-    ///`OpenUrlSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenUrlSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for OpenUrlSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenUrlSuggestionPostbackData> for ::std::string::String {
-        fn from(value: OpenUrlSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenUrlSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2024usize {
-                return Err("longer than 2024 characters".into());
+        /// With the required fields (`postback_data`, `text`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<OpenUrlSuggestionType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application: ::std::option::Option::None,
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
+                url: url.into(),
+                webview_view_mode: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenUrlSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application`.
+        pub fn application(
+            mut self,
+            value: impl ::std::convert::Into<OpenUrlApplicationType>,
+        ) -> Self {
+            self.application = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenUrlSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenUrlSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OpenUrlSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenUrlSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for OpenUrlSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenUrlSuggestionText> for ::std::string::String {
-        fn from(value: OpenUrlSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenUrlSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenUrlSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OpenUrlSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenUrlSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `webview_view_mode`.
+        pub fn webview_view_mode(
+            mut self,
+            value: impl ::std::convert::Into<WebviewViewModeType>,
+        ) -> Self {
+            self.webview_view_mode = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenUrlSuggestionType`
@@ -4080,64 +3627,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`OpenUrlSuggestionUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenUrlSuggestionUrl(::std::string::String);
-    impl ::std::ops::Deref for OpenUrlSuggestionUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenUrlSuggestionUrl> for ::std::string::String {
-        fn from(value: OpenUrlSuggestionUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenUrlSuggestionUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenUrlSuggestionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OpenUrlSuggestionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenUrlSuggestionUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`Orientation`
@@ -4202,6 +3691,7 @@ pub mod types {
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -4215,9 +3705,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`Parameter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Parameter {
         pub name: ::std::string::String,
@@ -4227,530 +3732,156 @@ pub mod types {
         pub fn builder() -> builder::Parameter {
             Default::default()
         }
+        /// With the required fields (`name`, `value`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                value: value.into(),
+            }
+        }
     }
     ///`Phone`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Phone {
-        pub label: PhoneLabel,
+        pub label: ::std::string::String,
         #[serde(rename = "phoneNumber")]
-        pub phone_number: PhonePhoneNumber,
+        pub phone_number: ::std::string::String,
     }
     impl Phone {
         pub fn builder() -> builder::Phone {
             Default::default()
         }
-    }
-    ///`PhoneLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PhoneLabel(::std::string::String);
-    impl ::std::ops::Deref for PhoneLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PhoneLabel> for ::std::string::String {
-        fn from(value: PhoneLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PhoneLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
+        /// With the required fields (`label`, `phone_number`); set the others with the setters.
+        pub fn new(
+            label: impl ::std::convert::Into<::std::string::String>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                label: label.into(),
+                phone_number: phone_number.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PhoneLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PhoneLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PhoneLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PhonePhoneNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PhonePhoneNumber(::std::string::String);
-    impl ::std::ops::Deref for PhonePhoneNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PhonePhoneNumber> for ::std::string::String {
-        fn from(value: PhonePhoneNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PhonePhoneNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^\\+?[0-9 \\-().]{1,30}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^\\+?[0-9 \\-().]{1,30}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PhonePhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PhonePhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PhonePhoneNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PlatformParameters`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PlatformParameters {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformParametersApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformParametersEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl PlatformParameters {
         pub fn builder() -> builder::PlatformParameters {
             Default::default()
         }
-    }
-    ///`PlatformParametersApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformParametersApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformParametersApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformParametersApplicationId>
-    for ::std::string::String {
-        fn from(value: PlatformParametersApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformParametersApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformParametersApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for PlatformParametersApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformParametersApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformParametersEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformParametersEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformParametersEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformParametersEntityId> for ::std::string::String {
-        fn from(value: PlatformParametersEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformParametersEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformParametersEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformParametersEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformParametersEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PrivacyWebAddress`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PrivacyWebAddress {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub label: ::std::option::Option<PrivacyWebAddressLabel>,
-        pub url: PrivacyWebAddressUrl,
+        pub label: ::std::option::Option<::std::string::String>,
+        pub url: ::std::string::String,
     }
     impl PrivacyWebAddress {
         pub fn builder() -> builder::PrivacyWebAddress {
             Default::default()
         }
-    }
-    ///`PrivacyWebAddressLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivacyWebAddressLabel(::std::string::String);
-    impl ::std::ops::Deref for PrivacyWebAddressLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivacyWebAddressLabel> for ::std::string::String {
-        fn from(value: PrivacyWebAddressLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivacyWebAddressLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                label: ::std::option::Option::None,
+                url: url.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivacyWebAddressLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PrivacyWebAddressLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivacyWebAddressLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PrivacyWebAddressUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PrivacyWebAddressUrl(::std::string::String);
-    impl ::std::ops::Deref for PrivacyWebAddressUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PrivacyWebAddressUrl> for ::std::string::String {
-        fn from(value: PrivacyWebAddressUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PrivacyWebAddressUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PrivacyWebAddressUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PrivacyWebAddressUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrivacyWebAddressUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `label`.
+        pub fn label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ProviderLaunchStatus`
@@ -4827,6 +3958,7 @@ pub mod types {
     }
     ///`ProviderSenderLaunchStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ProviderSenderLaunchStatus {
         pub name: ::std::string::String,
@@ -4843,9 +3975,31 @@ pub mod types {
         pub fn builder() -> builder::ProviderSenderLaunchStatus {
             Default::default()
         }
+        /// With the required fields (`name`, `status`, `updated_at`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<ProviderLaunchStatus>,
+            updated_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                rejection_reason: ::std::option::Option::None,
+                status: status.into(),
+                updated_at: updated_at.into(),
+            }
+        }
+        /// Sets `rejection_reason`.
+        pub fn rejection_reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.rejection_reason = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsApiResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsApiResponse {
         pub messages: ::std::vec::Vec<SingleMessageInfo>,
@@ -4854,79 +4008,37 @@ pub mod types {
         pub fn builder() -> builder::RcsApiResponse {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<SingleMessageInfo>>,
+        ) -> Self {
+            Self { messages: messages.into() }
+        }
     }
     ///`RcsBrand`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsBrand {
         #[serde(rename = "brandName")]
-        pub brand_name: RcsBrandBrandName,
+        pub brand_name: ::std::string::String,
     }
     impl RcsBrand {
         pub fn builder() -> builder::RcsBrand {
             Default::default()
         }
-    }
-    ///`RcsBrandBrandName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsBrandBrandName(::std::string::String);
-    impl ::std::ops::Deref for RcsBrandBrandName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsBrandBrandName> for ::std::string::String {
-        fn from(value: RcsBrandBrandName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsBrandBrandName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`brand_name`); set the others with the setters.
+        pub fn new(
+            brand_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                brand_name: brand_name.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsBrandBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsBrandBrandName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsBrandBrandName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsBulkSendRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsBulkSendRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4936,9 +4048,24 @@ pub mod types {
         pub fn builder() -> builder::RcsBulkSendRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                messages: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `messages`.
+        pub fn messages(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RcsSendRequest>>,
+        ) -> Self {
+            self.messages = value.into();
+            self
+        }
     }
     ///`RcsBulkSendTemplateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsBulkSendTemplateRequest {
         pub messages: ::std::vec::Vec<RcsSendTemplateRequest>,
@@ -4947,9 +4074,16 @@ pub mod types {
         pub fn builder() -> builder::RcsBulkSendTemplateRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<RcsSendTemplateRequest>>,
+        ) -> Self {
+            Self { messages: messages.into() }
+        }
     }
     ///`RcsCountryProvidersPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsCountryProvidersPageResponse {
         pub paging: PageInfo,
@@ -4959,9 +4093,20 @@ pub mod types {
         pub fn builder() -> builder::RcsCountryProvidersPageResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<CountryProviders>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`RcsEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsEvent {
         pub content: RcsOutboundEventContent,
@@ -4974,9 +4119,31 @@ pub mod types {
         pub fn builder() -> builder::RcsEvent {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<RcsOutboundEventContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<RcsEventOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsEventOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsEventOptions {
         #[serde(
@@ -4991,9 +4158,30 @@ pub mod types {
         pub fn builder() -> builder::RcsEventOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+            }
+        }
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsEventRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsEventRequest {
         pub events: ::std::vec::Vec<RcsEvent>,
@@ -5002,18 +4190,23 @@ pub mod types {
         pub fn builder() -> builder::RcsEventRequest {
             Default::default()
         }
+        /// With the required fields (`events`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<RcsEvent>>,
+        ) -> Self {
+            Self { events: events.into() }
+        }
     }
     ///`RcsFailoverOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsFailoverOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            RcsFailoverOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5041,66 +4234,66 @@ pub mod types {
         pub fn builder() -> builder::RcsFailoverOptions {
             Default::default()
         }
-    }
-    ///`RcsFailoverOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsFailoverOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for RcsFailoverOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsFailoverOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: RcsFailoverOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsFailoverOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                mms_failover: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsFailoverOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `mms_failover`.
+        pub fn mms_failover(
+            mut self,
+            value: impl ::std::convert::Into<RcsMmsFailover>,
+        ) -> Self {
+            self.mms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<DefaultSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsMessage {
         pub content: RcsOutboundMessageContent,
@@ -5116,9 +4309,47 @@ pub mod types {
         pub fn builder() -> builder::RcsMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<RcsOutboundMessageContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<RcsFailoverOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedWebhooksWithSeen>,
+        ) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsMessageOrderingOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsMessageOrderingOptions {
         #[serde(rename = "respectOrder", default = "defaults::default_bool::<true>")]
@@ -5138,9 +4369,30 @@ pub mod types {
         pub fn builder() -> builder::RcsMessageOrderingOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                respect_order: defaults::default_bool::<true>(),
+                stop_on_failure: defaults::default_bool::<true>(),
+            }
+        }
+        /// Sets `respect_order`.
+        pub fn respect_order(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.respect_order = value.into();
+            self
+        }
+        /// Sets `stop_on_failure`.
+        pub fn stop_on_failure(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.stop_on_failure = value.into();
+            self
+        }
     }
     ///`RcsMessageRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsMessageRequest {
         pub messages: ::std::vec::Vec<RcsMessage>,
@@ -5151,9 +4403,27 @@ pub mod types {
         pub fn builder() -> builder::RcsMessageRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<RcsMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<RcsMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsMessageRequestOptions {
         #[serde(
@@ -5170,9 +4440,39 @@ pub mod types {
         pub fn builder() -> builder::RcsMessageRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_ordering: ::std::option::Option::None,
+                schedule: ::std::option::Option::None,
+                tracking: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_ordering`.
+        pub fn message_ordering(
+            mut self,
+            value: impl ::std::convert::Into<RcsMessageOrderingOptions>,
+        ) -> Self {
+            self.message_ordering = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking`.
+        pub fn tracking(mut self, value: impl ::std::convert::Into<UrlOptions>) -> Self {
+            self.tracking = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsMmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsMmsFailover {
         pub content: MmsOutboundContent,
@@ -5188,9 +4488,34 @@ pub mod types {
         pub fn builder() -> builder::RcsMmsFailover {
             Default::default()
         }
+        /// With the required fields (`content`); set the others with the setters.
+        pub fn new(content: impl ::std::convert::Into<MmsOutboundContent>) -> Self {
+            Self {
+                content: content.into(),
+                sender: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsOutboundCardContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsOutboundCardContent {
         pub alignment: Alignment,
@@ -5204,6 +4529,29 @@ pub mod types {
     impl RcsOutboundCardContent {
         pub fn builder() -> builder::RcsOutboundCardContent {
             Default::default()
+        }
+        /// With the required fields (`alignment`, `content`, `orientation`, `type_`); set the others with the setters.
+        pub fn new(
+            alignment: impl ::std::convert::Into<Alignment>,
+            content: impl ::std::convert::Into<CardContent>,
+            orientation: impl ::std::convert::Into<Orientation>,
+            type_: impl ::std::convert::Into<RcsOutboundCardContentType>,
+        ) -> Self {
+            Self {
+                alignment: alignment.into(),
+                content: content.into(),
+                orientation: orientation.into(),
+                suggestions: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Suggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
     }
     ///`RcsOutboundCardContentType`
@@ -5264,6 +4612,7 @@ pub mod types {
     }
     ///`RcsOutboundCarouselContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsOutboundCarouselContent {
         #[serde(rename = "cardWidth")]
@@ -5277,6 +4626,27 @@ pub mod types {
     impl RcsOutboundCarouselContent {
         pub fn builder() -> builder::RcsOutboundCarouselContent {
             Default::default()
+        }
+        /// With the required fields (`card_width`, `contents`, `type_`); set the others with the setters.
+        pub fn new(
+            card_width: impl ::std::convert::Into<Width>,
+            contents: impl ::std::convert::Into<::std::vec::Vec<CardContent>>,
+            type_: impl ::std::convert::Into<RcsOutboundCarouselContentType>,
+        ) -> Self {
+            Self {
+                card_width: card_width.into(),
+                contents: contents.into(),
+                suggestions: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Suggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
     }
     ///`RcsOutboundCarouselContentType`
@@ -5357,6 +4727,7 @@ pub mod types {
     }
     ///`RcsOutboundEventSeenContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsOutboundEventSeenContent {
         #[serde(rename = "messageId")]
@@ -5367,6 +4738,16 @@ pub mod types {
     impl RcsOutboundEventSeenContent {
         pub fn builder() -> builder::RcsOutboundEventSeenContent {
             Default::default()
+        }
+        /// With the required fields (`message_id`, `type_`); set the others with the setters.
+        pub fn new(
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsOutboundEventSeenContentType>,
+        ) -> Self {
+            Self {
+                message_id: message_id.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`RcsOutboundEventSeenContentType`
@@ -5424,6 +4805,7 @@ pub mod types {
     }
     ///`RcsOutboundEventTypingIndicatorContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsOutboundEventTypingIndicatorContent {
         #[serde(rename = "type")]
@@ -5432,6 +4814,12 @@ pub mod types {
     impl RcsOutboundEventTypingIndicatorContent {
         pub fn builder() -> builder::RcsOutboundEventTypingIndicatorContent {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<RcsOutboundEventTypingIndicatorContentType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`RcsOutboundEventTypingIndicatorContentType`
@@ -5489,6 +4877,7 @@ pub mod types {
     }
     ///`RcsOutboundFileContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsOutboundFileContent {
         pub file: ResourceSchema,
@@ -5502,6 +4891,31 @@ pub mod types {
     impl RcsOutboundFileContent {
         pub fn builder() -> builder::RcsOutboundFileContent {
             Default::default()
+        }
+        /// With the required fields (`file`, `type_`); set the others with the setters.
+        pub fn new(
+            file: impl ::std::convert::Into<ResourceSchema>,
+            type_: impl ::std::convert::Into<RcsOutboundFileContentType>,
+        ) -> Self {
+            Self {
+                file: file.into(),
+                suggestions: ::std::default::Default::default(),
+                thumbnail: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Suggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
+        }
+        /// Sets `thumbnail`.
+        pub fn thumbnail(mut self, value: impl ::std::convert::Into<Resource>) -> Self {
+            self.thumbnail = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsOutboundFileContentType`
@@ -5599,6 +5013,7 @@ pub mod types {
     }
     ///`RcsOutboundProviderTemplateContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsOutboundProviderTemplateContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -5611,6 +5026,25 @@ pub mod types {
     impl RcsOutboundProviderTemplateContent {
         pub fn builder() -> builder::RcsOutboundProviderTemplateContent {
             Default::default()
+        }
+        /// With the required fields (`template_id`, `type_`); set the others with the setters.
+        pub fn new(
+            template_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsOutboundProviderTemplateContentType>,
+        ) -> Self {
+            Self {
+                parameters: ::std::default::Default::default(),
+                template_id: template_id.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `parameters`.
+        pub fn parameters(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Parameter>>,
+        ) -> Self {
+            self.parameters = value.into();
+            self
         }
     }
     ///`RcsOutboundProviderTemplateContentType`
@@ -5672,11 +5106,12 @@ pub mod types {
     }
     ///`RcsOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsOutboundTextContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub suggestions: ::std::vec::Vec<Suggestion>,
-        pub text: RcsOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsOutboundTextContentType,
     }
@@ -5684,60 +5119,24 @@ pub mod types {
         pub fn builder() -> builder::RcsOutboundTextContent {
             Default::default()
         }
-    }
-    ///`RcsOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for RcsOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsOutboundTextContentText> for ::std::string::String {
-        fn from(value: RcsOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 3072usize {
-                return Err("longer than 3072 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                suggestions: ::std::default::Default::default(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Suggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
     }
     ///`RcsOutboundTextContentType`
@@ -5867,6 +5266,7 @@ pub mod types {
     }
     ///`RcsRegisterTemplateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsRegisterTemplateRequest {
         pub providers: ::std::vec::Vec<::std::string::String>,
@@ -5875,16 +5275,25 @@ pub mod types {
         pub fn builder() -> builder::RcsRegisterTemplateRequest {
             Default::default()
         }
+        /// With the required fields (`providers`); set the others with the setters.
+        pub fn new(
+            providers: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                providers: providers.into(),
+            }
+        }
     }
     ///`RcsSendRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSendRequest {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<RcsSendRequestApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5895,7 +5304,7 @@ pub mod types {
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<RcsSendRequestEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub from: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -5929,126 +5338,105 @@ pub mod types {
         pub fn builder() -> builder::RcsSendRequest {
             Default::default()
         }
-    }
-    ///`RcsSendRequestApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSendRequestApplicationId(::std::string::String);
-    impl ::std::ops::Deref for RcsSendRequestApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSendRequestApplicationId> for ::std::string::String {
-        fn from(value: RcsSendRequestApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSendRequestApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`content`, `to`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<FreeFormRcsApiMtContent>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                content: content.into(),
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                to: to.into(),
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSendRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSendRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSendRequestApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`RcsSendRequestEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSendRequestEntityId(::std::string::String);
-    impl ::std::ops::Deref for RcsSendRequestEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<RcsSendRequestEntityId> for ::std::string::String {
-        fn from(value: RcsSendRequestEntityId) -> Self {
-            value.0
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for RcsSendRequestEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSendRequestEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<SmsFailoverRequest>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSendRequestEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSendRequestEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnitValueRange>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsSendTemplateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSendTemplateRequest {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<RcsSendTemplateRequestApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6059,7 +5447,7 @@ pub mod types {
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<RcsSendTemplateRequestEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub from: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -6093,126 +5481,102 @@ pub mod types {
         pub fn builder() -> builder::RcsSendTemplateRequest {
             Default::default()
         }
-    }
-    ///`RcsSendTemplateRequestApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSendTemplateRequestApplicationId(::std::string::String);
-    impl ::std::ops::Deref for RcsSendTemplateRequestApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSendTemplateRequestApplicationId>
-    for ::std::string::String {
-        fn from(value: RcsSendTemplateRequestApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSendTemplateRequestApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`content`, `to`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<TemplateRcsApiMtContent>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                content: content.into(),
+                entity_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                to: to.into(),
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSendTemplateRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSendTemplateRequestApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSendTemplateRequestApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`RcsSendTemplateRequestEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSendTemplateRequestEntityId(::std::string::String);
-    impl ::std::ops::Deref for RcsSendTemplateRequestEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<RcsSendTemplateRequestEntityId> for ::std::string::String {
-        fn from(value: RcsSendTemplateRequestEntityId) -> Self {
-            value.0
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for RcsSendTemplateRequestEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSendTemplateRequestEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<SmsFailoverRequest>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSendTemplateRequestEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSendTemplateRequestEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnitValueRange>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsSender`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSender {
         #[serde(rename = "bannerUrl")]
-        pub banner_url: RcsSenderBannerUrl,
+        pub banner_url: ::std::string::String,
         #[serde(rename = "billingCategory")]
         pub billing_category: RcsSenderBillingCategory,
         pub brand: RcsBrand,
@@ -6230,7 +5594,7 @@ pub mod types {
         #[serde(rename = "hostingRegion")]
         pub hosting_region: HostingRegion,
         #[serde(rename = "logoUrl")]
-        pub logo_url: RcsSenderLogoUrl,
+        pub logo_url: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub phones: ::std::vec::Vec<Phone>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6253,68 +5617,93 @@ pub mod types {
         pub fn builder() -> builder::RcsSender {
             Default::default()
         }
-    }
-    ///`RcsSenderBannerUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSenderBannerUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsSenderBannerUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSenderBannerUrl> for ::std::string::String {
-        fn from(value: RcsSenderBannerUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSenderBannerUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
+        /// With the required fields (`banner_url`, `billing_category`, `brand`, `color`, `description`, `display_name`, `hosting_region`, `logo_url`, `privacy`, `sender_name`, `sender_status`, `terms_of_service`, `updated_at`, `use_case`); set the others with the setters.
+        pub fn new(
+            banner_url: impl ::std::convert::Into<::std::string::String>,
+            billing_category: impl ::std::convert::Into<RcsSenderBillingCategory>,
+            brand: impl ::std::convert::Into<RcsBrand>,
+            color: impl ::std::convert::Into<::std::string::String>,
+            description: impl ::std::convert::Into<::std::string::String>,
+            display_name: impl ::std::convert::Into<::std::string::String>,
+            hosting_region: impl ::std::convert::Into<HostingRegion>,
+            logo_url: impl ::std::convert::Into<::std::string::String>,
+            privacy: impl ::std::convert::Into<PrivacyWebAddress>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            sender_status: impl ::std::convert::Into<RcsSenderStatus>,
+            terms_of_service: impl ::std::convert::Into<TermsWebAddress>,
+            updated_at: impl ::std::convert::Into<crate::DateTime>,
+            use_case: impl ::std::convert::Into<RcsUseCase>,
+        ) -> Self {
+            Self {
+                banner_url: banner_url.into(),
+                billing_category: billing_category.into(),
+                brand: brand.into(),
+                color: color.into(),
+                description: description.into(),
+                display_name: display_name.into(),
+                emails: ::std::default::Default::default(),
+                google_agent_id: ::std::option::Option::None,
+                hosting_region: hosting_region.into(),
+                logo_url: logo_url.into(),
+                phones: ::std::default::Default::default(),
+                platform: ::std::option::Option::None,
+                privacy: privacy.into(),
+                sender_name: sender_name.into(),
+                sender_status: sender_status.into(),
+                terms_of_service: terms_of_service.into(),
+                updated_at: updated_at.into(),
+                use_case: use_case.into(),
+                websites: ::std::default::Default::default(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSenderBannerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `emails`.
+        pub fn emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Email>>,
+        ) -> Self {
+            self.emails = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSenderBannerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `google_agent_id`.
+        pub fn google_agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.google_agent_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSenderBannerUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `phones`.
+        pub fn phones(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Phone>>,
+        ) -> Self {
+            self.phones = value.into();
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformParameters>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `websites`.
+        pub fn websites(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<WebsiteWebAddress>>,
+        ) -> Self {
+            self.websites = value.into();
+            self
         }
     }
     ///`RcsSenderBaseData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSenderBaseData {
         #[serde(rename = "bannerUrl")]
-        pub banner_url: RcsSenderBaseDataBannerUrl,
+        pub banner_url: ::std::string::String,
         #[serde(rename = "billingCategory")]
         pub billing_category: RcsSenderBillingCategory,
         pub brand: RcsBrand,
@@ -6330,7 +5719,7 @@ pub mod types {
         #[serde(rename = "hostingRegion")]
         pub hosting_region: HostingRegion,
         #[serde(rename = "logoUrl")]
-        pub logo_url: RcsSenderBaseDataLogoUrl,
+        pub logo_url: ::std::string::String,
         #[serde(rename = "senderName")]
         pub sender_name: ::std::string::String,
         #[serde(rename = "senderStatus")]
@@ -6344,115 +5733,44 @@ pub mod types {
         pub fn builder() -> builder::RcsSenderBaseData {
             Default::default()
         }
-    }
-    ///`RcsSenderBaseDataBannerUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSenderBaseDataBannerUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsSenderBaseDataBannerUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSenderBaseDataBannerUrl> for ::std::string::String {
-        fn from(value: RcsSenderBaseDataBannerUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSenderBaseDataBannerUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
+        /// With the required fields (`banner_url`, `billing_category`, `brand`, `color`, `description`, `display_name`, `hosting_region`, `logo_url`, `sender_name`, `sender_status`, `updated_at`, `use_case`); set the others with the setters.
+        pub fn new(
+            banner_url: impl ::std::convert::Into<::std::string::String>,
+            billing_category: impl ::std::convert::Into<RcsSenderBillingCategory>,
+            brand: impl ::std::convert::Into<RcsBrand>,
+            color: impl ::std::convert::Into<::std::string::String>,
+            description: impl ::std::convert::Into<::std::string::String>,
+            display_name: impl ::std::convert::Into<::std::string::String>,
+            hosting_region: impl ::std::convert::Into<HostingRegion>,
+            logo_url: impl ::std::convert::Into<::std::string::String>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            sender_status: impl ::std::convert::Into<RcsSenderStatus>,
+            updated_at: impl ::std::convert::Into<crate::DateTime>,
+            use_case: impl ::std::convert::Into<RcsUseCase>,
+        ) -> Self {
+            Self {
+                banner_url: banner_url.into(),
+                billing_category: billing_category.into(),
+                brand: brand.into(),
+                color: color.into(),
+                description: description.into(),
+                display_name: display_name.into(),
+                google_agent_id: ::std::option::Option::None,
+                hosting_region: hosting_region.into(),
+                logo_url: logo_url.into(),
+                sender_name: sender_name.into(),
+                sender_status: sender_status.into(),
+                updated_at: updated_at.into(),
+                use_case: use_case.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSenderBaseDataBannerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSenderBaseDataBannerUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSenderBaseDataBannerUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsSenderBaseDataLogoUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSenderBaseDataLogoUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsSenderBaseDataLogoUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSenderBaseDataLogoUrl> for ::std::string::String {
-        fn from(value: RcsSenderBaseDataLogoUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSenderBaseDataLogoUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSenderBaseDataLogoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSenderBaseDataLogoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSenderBaseDataLogoUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `google_agent_id`.
+        pub fn google_agent_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.google_agent_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsSenderBillingCategory`
@@ -6517,6 +5835,7 @@ pub mod types {
     }
     ///`RcsSenderLaunchStatusEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSenderLaunchStatusEvent {
         pub coverage: ::std::vec::Vec<CountryCoverage>,
@@ -6534,64 +5853,35 @@ pub mod types {
         pub fn builder() -> builder::RcsSenderLaunchStatusEvent {
             Default::default()
         }
-    }
-    ///`RcsSenderLogoUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSenderLogoUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsSenderLogoUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSenderLogoUrl> for ::std::string::String {
-        fn from(value: RcsSenderLogoUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSenderLogoUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
+        /// With the required fields (`coverage`, `event`, `sender_name`, `sender_status`, `updated_at`); set the others with the setters.
+        pub fn new(
+            coverage: impl ::std::convert::Into<::std::vec::Vec<CountryCoverage>>,
+            event: impl ::std::convert::Into<::std::string::String>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            sender_status: impl ::std::convert::Into<RcsSenderStatus>,
+            updated_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                coverage: coverage.into(),
+                event: event.into(),
+                platform: ::std::option::Option::None,
+                sender_name: sender_name.into(),
+                sender_status: sender_status.into(),
+                updated_at: updated_at.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSenderLogoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSenderLogoUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSenderLogoUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformParameters>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsSenderPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSenderPageResponse {
         pub paging: PageInfo,
@@ -6601,9 +5891,20 @@ pub mod types {
         pub fn builder() -> builder::RcsSenderPageResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<RcsSenderBaseData>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`RcsSenderRequestAcceptedResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSenderRequestAcceptedResponse {
         #[serde(rename = "senderName")]
@@ -6614,6 +5915,16 @@ pub mod types {
     impl RcsSenderRequestAcceptedResponse {
         pub fn builder() -> builder::RcsSenderRequestAcceptedResponse {
             Default::default()
+        }
+        /// With the required fields (`sender_name`, `sender_status`); set the others with the setters.
+        pub fn new(
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            sender_status: impl ::std::convert::Into<RcsSenderStatus>,
+        ) -> Self {
+            Self {
+                sender_name: sender_name.into(),
+                sender_status: sender_status.into(),
+            }
         }
     }
     ///`RcsSenderStatus`
@@ -6702,6 +6013,7 @@ pub mod types {
     }
     ///`RcsTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplate {
         pub content: RcsTemplateContent,
@@ -6716,9 +6028,26 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplate {
             Default::default()
         }
+        /// With the required fields (`content`, `last_update`, `name`, `status`, `type_`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<RcsTemplateContent>,
+            last_update: impl ::std::convert::Into<crate::DateTime>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<RcsTemplateApiStatus>,
+            type_: impl ::std::convert::Into<RcsTemplateContentType>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                last_update: last_update.into(),
+                name: name.into(),
+                status: status.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`RcsTemplateApiCountryCoverage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateApiCountryCoverage {
         #[serde(rename = "countryCode")]
@@ -6729,9 +6058,22 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateApiCountryCoverage {
             Default::default()
         }
+        /// With the required fields (`country_code`, `providers`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            providers: impl ::std::convert::Into<
+                ::std::vec::Vec<RcsTemplateProviderStatusDetails>,
+            >,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                providers: providers.into(),
+            }
+        }
     }
     ///`RcsTemplateApiDetailedStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateApiDetailedStatusResponse {
         pub coverage: ::std::vec::Vec<RcsTemplateApiCountryCoverage>,
@@ -6741,6 +6083,20 @@ pub mod types {
     impl RcsTemplateApiDetailedStatusResponse {
         pub fn builder() -> builder::RcsTemplateApiDetailedStatusResponse {
             Default::default()
+        }
+        /// With the required fields (`coverage`, `name`, `status`); set the others with the setters.
+        pub fn new(
+            coverage: impl ::std::convert::Into<
+                ::std::vec::Vec<RcsTemplateApiCountryCoverage>,
+            >,
+            name: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<RcsTemplateApiStatus>,
+        ) -> Self {
+            Self {
+                coverage: coverage.into(),
+                name: name.into(),
+                status: status.into(),
+            }
         }
     }
     ///`RcsTemplateApiStatus`
@@ -6821,6 +6177,7 @@ pub mod types {
     }
     ///`RcsTemplateCardContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateCardContent {
         pub alignment: Alignment,
@@ -6832,6 +6189,20 @@ pub mod types {
     impl RcsTemplateCardContent {
         pub fn builder() -> builder::RcsTemplateCardContent {
             Default::default()
+        }
+        /// With the required fields (`alignment`, `content`, `orientation`, `type_`); set the others with the setters.
+        pub fn new(
+            alignment: impl ::std::convert::Into<Alignment>,
+            content: impl ::std::convert::Into<RcsTemplateInnerCardContent>,
+            orientation: impl ::std::convert::Into<Orientation>,
+            type_: impl ::std::convert::Into<RcsTemplateCardContentType>,
+        ) -> Self {
+            Self {
+                alignment: alignment.into(),
+                content: content.into(),
+                orientation: orientation.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`RcsTemplateCardContentType`
@@ -6892,6 +6263,7 @@ pub mod types {
     }
     ///`RcsTemplateCarouselContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateCarouselContent {
         #[serde(rename = "cardWidth")]
@@ -6903,6 +6275,20 @@ pub mod types {
     impl RcsTemplateCarouselContent {
         pub fn builder() -> builder::RcsTemplateCarouselContent {
             Default::default()
+        }
+        /// With the required fields (`card_width`, `contents`, `type_`); set the others with the setters.
+        pub fn new(
+            card_width: impl ::std::convert::Into<Width>,
+            contents: impl ::std::convert::Into<
+                ::std::vec::Vec<RcsTemplateInnerCardContent>,
+            >,
+            type_: impl ::std::convert::Into<RcsTemplateCarouselContentType>,
+        ) -> Self {
+            Self {
+                card_width: card_width.into(),
+                contents: contents.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`RcsTemplateCarouselContentType`
@@ -6994,6 +6380,7 @@ pub mod types {
     }
     ///`RcsTemplateContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateContentBase {
         #[serde(rename = "type")]
@@ -7002,6 +6389,10 @@ pub mod types {
     impl RcsTemplateContentBase {
         pub fn builder() -> builder::RcsTemplateContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<RcsTemplateContentType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`RcsTemplateContentType`
@@ -7074,20 +6465,19 @@ pub mod types {
     }
     ///`RcsTemplateCreateCalendarEventSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateCreateCalendarEventSuggestion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<
-            RcsTemplateCreateCalendarEventSuggestionDescription,
-        >,
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(rename = "endTime")]
         pub end_time: RcsTemplateCreateCalendarEventSuggestionEndTime,
         #[serde(rename = "postbackData")]
-        pub postback_data: RcsTemplateCreateCalendarEventSuggestionPostbackData,
+        pub postback_data: ::std::string::String,
         #[serde(rename = "startTime")]
         pub start_time: RcsTemplateCreateCalendarEventSuggestionStartTime,
-        pub text: RcsTemplateCreateCalendarEventSuggestionText,
-        pub title: RcsTemplateCreateCalendarEventSuggestionTitle,
+        pub text: ::std::string::String,
+        pub title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsTemplateCreateCalendarEventSuggestionType,
     }
@@ -7095,69 +6485,38 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateCreateCalendarEventSuggestion {
             Default::default()
         }
-    }
-    ///`RcsTemplateCreateCalendarEventSuggestionDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateCreateCalendarEventSuggestionDescription(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for RcsTemplateCreateCalendarEventSuggestionDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateCreateCalendarEventSuggestionDescription>
-    for ::std::string::String {
-        fn from(value: RcsTemplateCreateCalendarEventSuggestionDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateCreateCalendarEventSuggestionDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`end_time`, `postback_data`, `start_time`, `text`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            end_time: impl ::std::convert::Into<
+                RcsTemplateCreateCalendarEventSuggestionEndTime,
+            >,
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            start_time: impl ::std::convert::Into<
+                RcsTemplateCreateCalendarEventSuggestionStartTime,
+            >,
+            text: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                RcsTemplateCreateCalendarEventSuggestionType,
+            >,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                end_time: end_time.into(),
+                postback_data: postback_data.into(),
+                start_time: start_time.into(),
+                text: text.into(),
+                title: title.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RcsTemplateCreateCalendarEventSuggestionDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateCreateCalendarEventSuggestionDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RcsTemplateCreateCalendarEventSuggestionDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsTemplateCreateCalendarEventSuggestionEndTime`
@@ -7176,70 +6535,6 @@ pub mod types {
             }
         }
     }
-    ///`RcsTemplateCreateCalendarEventSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateCreateCalendarEventSuggestionPostbackData(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for RcsTemplateCreateCalendarEventSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateCreateCalendarEventSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: RcsTemplateCreateCalendarEventSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateCreateCalendarEventSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RcsTemplateCreateCalendarEventSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateCreateCalendarEventSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RcsTemplateCreateCalendarEventSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsTemplateCreateCalendarEventSuggestionStartTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
@@ -7254,129 +6549,6 @@ pub mod types {
                 Self::Variant0(x) => x.fmt(f),
                 Self::Variant1(x) => x.fmt(f),
             }
-        }
-    }
-    ///`RcsTemplateCreateCalendarEventSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateCreateCalendarEventSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateCreateCalendarEventSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateCreateCalendarEventSuggestionText>
-    for ::std::string::String {
-        fn from(value: RcsTemplateCreateCalendarEventSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateCreateCalendarEventSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateCreateCalendarEventSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateCreateCalendarEventSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RcsTemplateCreateCalendarEventSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateCreateCalendarEventSuggestionTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateCreateCalendarEventSuggestionTitle(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateCreateCalendarEventSuggestionTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateCreateCalendarEventSuggestionTitle>
-    for ::std::string::String {
-        fn from(value: RcsTemplateCreateCalendarEventSuggestionTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateCreateCalendarEventSuggestionTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RcsTemplateCreateCalendarEventSuggestionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateCreateCalendarEventSuggestionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RcsTemplateCreateCalendarEventSuggestionTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsTemplateCreateCalendarEventSuggestionType`
@@ -7436,133 +6608,16 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RcsTemplateCreateTemplateName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateCreateTemplateName(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateCreateTemplateName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateCreateTemplateName> for ::std::string::String {
-        fn from(value: RcsTemplateCreateTemplateName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateCreateTemplateName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateCreateTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateCreateTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateCreateTemplateName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateDeleteTemplateName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateDeleteTemplateName(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateDeleteTemplateName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateDeleteTemplateName> for ::std::string::String {
-        fn from(value: RcsTemplateDeleteTemplateName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateDeleteTemplateName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateDeleteTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateDeleteTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateDeleteTemplateName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsTemplateDialPhoneSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateDialPhoneSuggestion {
         #[serde(rename = "phoneNumber")]
-        pub phone_number: RcsTemplateDialPhoneSuggestionPhoneNumber,
+        pub phone_number: ::std::string::String,
         #[serde(rename = "postbackData")]
-        pub postback_data: RcsTemplateDialPhoneSuggestionPostbackData,
-        pub text: RcsTemplateDialPhoneSuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsTemplateDialPhoneSuggestionType,
     }
@@ -7570,184 +6625,19 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateDialPhoneSuggestion {
             Default::default()
         }
-    }
-    ///`RcsTemplateDialPhoneSuggestionPhoneNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateDialPhoneSuggestionPhoneNumber(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateDialPhoneSuggestionPhoneNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateDialPhoneSuggestionPhoneNumber>
-    for ::std::string::String {
-        fn from(value: RcsTemplateDialPhoneSuggestionPhoneNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateDialPhoneSuggestionPhoneNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^\\+?[0-9]\\d{1,14}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^\\+?[0-9]\\d{1,14}$\"".into());
+        /// With the required fields (`phone_number`, `postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsTemplateDialPhoneSuggestionType>,
+        ) -> Self {
+            Self {
+                phone_number: phone_number.into(),
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateDialPhoneSuggestionPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateDialPhoneSuggestionPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateDialPhoneSuggestionPhoneNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateDialPhoneSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateDialPhoneSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateDialPhoneSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateDialPhoneSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: RcsTemplateDialPhoneSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateDialPhoneSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateDialPhoneSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateDialPhoneSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateDialPhoneSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateDialPhoneSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateDialPhoneSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateDialPhoneSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateDialPhoneSuggestionText>
-    for ::std::string::String {
-        fn from(value: RcsTemplateDialPhoneSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateDialPhoneSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateDialPhoneSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateDialPhoneSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateDialPhoneSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsTemplateDialPhoneSuggestionType`
@@ -7807,204 +6697,66 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RcsTemplateGetTemplateName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateGetTemplateName(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateGetTemplateName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateGetTemplateName> for ::std::string::String {
-        fn from(value: RcsTemplateGetTemplateName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateGetTemplateName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateGetTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsTemplateGetTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateGetTemplateName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsTemplateInnerCardContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateInnerCardContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<RcsTemplateInnerCardContentDescription>,
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media: ::std::option::Option<CardMedia>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub suggestions: ::std::vec::Vec<RcsTemplateSuggestion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<RcsTemplateInnerCardContentTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl RcsTemplateInnerCardContent {
         pub fn builder() -> builder::RcsTemplateInnerCardContent {
             Default::default()
         }
-    }
-    ///`RcsTemplateInnerCardContentDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateInnerCardContentDescription(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateInnerCardContentDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateInnerCardContentDescription>
-    for ::std::string::String {
-        fn from(value: RcsTemplateInnerCardContentDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateInnerCardContentDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                media: ::std::option::Option::None,
+                suggestions: ::std::default::Default::default(),
+                title: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateInnerCardContentDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateInnerCardContentDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `media`.
+        pub fn media(mut self, value: impl ::std::convert::Into<CardMedia>) -> Self {
+            self.media = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateInnerCardContentDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RcsTemplateSuggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
-    }
-    ///`RcsTemplateInnerCardContentTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateInnerCardContentTitle(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateInnerCardContentTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateInnerCardContentTitle>
-    for ::std::string::String {
-        fn from(value: RcsTemplateInnerCardContentTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateInnerCardContentTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateInnerCardContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateInnerCardContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateInnerCardContentTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsTemplateListItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateListItem {
         #[serde(rename = "lastUpdate")]
@@ -8018,19 +6770,34 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateListItem {
             Default::default()
         }
+        /// With the required fields (`last_update`, `name`, `status`, `type_`); set the others with the setters.
+        pub fn new(
+            last_update: impl ::std::convert::Into<crate::DateTime>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<RcsTemplateApiStatus>,
+            type_: impl ::std::convert::Into<RcsTemplateContentType>,
+        ) -> Self {
+            Self {
+                last_update: last_update.into(),
+                name: name.into(),
+                status: status.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`RcsTemplateOpenUrlSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateOpenUrlSuggestion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub application: ::std::option::Option<OpenUrlApplicationType>,
         #[serde(rename = "postbackData")]
-        pub postback_data: RcsTemplateOpenUrlSuggestionPostbackData,
-        pub text: RcsTemplateOpenUrlSuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsTemplateOpenUrlSuggestionType,
-        pub url: RcsTemplateOpenUrlSuggestionUrl,
+        pub url: ::std::string::String,
         #[serde(
             rename = "webviewViewMode",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -8041,125 +6808,37 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateOpenUrlSuggestion {
             Default::default()
         }
-    }
-    ///`RcsTemplateOpenUrlSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateOpenUrlSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateOpenUrlSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateOpenUrlSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: RcsTemplateOpenUrlSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateOpenUrlSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
+        /// With the required fields (`postback_data`, `text`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsTemplateOpenUrlSuggestionType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application: ::std::option::Option::None,
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
+                url: url.into(),
+                webview_view_mode: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateOpenUrlSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application`.
+        pub fn application(
+            mut self,
+            value: impl ::std::convert::Into<OpenUrlApplicationType>,
+        ) -> Self {
+            self.application = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateOpenUrlSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateOpenUrlSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateOpenUrlSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateOpenUrlSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateOpenUrlSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateOpenUrlSuggestionText>
-    for ::std::string::String {
-        fn from(value: RcsTemplateOpenUrlSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateOpenUrlSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateOpenUrlSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateOpenUrlSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateOpenUrlSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `webview_view_mode`.
+        pub fn webview_view_mode(
+            mut self,
+            value: impl ::std::convert::Into<WebviewViewModeType>,
+        ) -> Self {
+            self.webview_view_mode = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsTemplateOpenUrlSuggestionType`
@@ -8219,68 +6898,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RcsTemplateOpenUrlSuggestionUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateOpenUrlSuggestionUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateOpenUrlSuggestionUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateOpenUrlSuggestionUrl>
-    for ::std::string::String {
-        fn from(value: RcsTemplateOpenUrlSuggestionUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateOpenUrlSuggestionUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateOpenUrlSuggestionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateOpenUrlSuggestionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateOpenUrlSuggestionUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsTemplateProviderStatusDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateProviderStatusDetails {
         #[serde(rename = "providerName")]
@@ -8296,9 +6916,29 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateProviderStatusDetails {
             Default::default()
         }
+        /// With the required fields (`provider_name`, `status`); set the others with the setters.
+        pub fn new(
+            provider_name: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<RcsProviderTemplateApiStatus>,
+        ) -> Self {
+            Self {
+                provider_name: provider_name.into(),
+                status: status.into(),
+                updated_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `updated_at`.
+        pub fn updated_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.updated_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsTemplateProvidersResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateProvidersResponse {
         pub providers: ::std::vec::Vec<::std::string::String>,
@@ -8307,74 +6947,23 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateProvidersResponse {
             Default::default()
         }
-    }
-    ///`RcsTemplateRegisterTemplateName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateRegisterTemplateName(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateRegisterTemplateName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateRegisterTemplateName>
-    for ::std::string::String {
-        fn from(value: RcsTemplateRegisterTemplateName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateRegisterTemplateName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`providers`); set the others with the setters.
+        pub fn new(
+            providers: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            Self {
+                providers: providers.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateRegisterTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateRegisterTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateRegisterTemplateName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsTemplateReplySuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateReplySuggestion {
         #[serde(rename = "postbackData")]
-        pub postback_data: RcsTemplateReplySuggestionPostbackData,
-        pub text: RcsTemplateReplySuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsTemplateReplySuggestionType,
     }
@@ -8382,124 +6971,17 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateReplySuggestion {
             Default::default()
         }
-    }
-    ///`RcsTemplateReplySuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateReplySuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateReplySuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateReplySuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: RcsTemplateReplySuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateReplySuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
+        /// With the required fields (`postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsTemplateReplySuggestionType>,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateReplySuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateReplySuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateReplySuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateReplySuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateReplySuggestionText(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateReplySuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateReplySuggestionText> for ::std::string::String {
-        fn from(value: RcsTemplateReplySuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateReplySuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateReplySuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateReplySuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateReplySuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsTemplateReplySuggestionType`
@@ -8561,11 +7043,12 @@ pub mod types {
     }
     ///`RcsTemplateRequestLocationSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateRequestLocationSuggestion {
         #[serde(rename = "postbackData")]
-        pub postback_data: RcsTemplateRequestLocationSuggestionPostbackData,
-        pub text: RcsTemplateRequestLocationSuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsTemplateRequestLocationSuggestionType,
     }
@@ -8573,127 +7056,17 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateRequestLocationSuggestion {
             Default::default()
         }
-    }
-    ///`RcsTemplateRequestLocationSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateRequestLocationSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateRequestLocationSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateRequestLocationSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: RcsTemplateRequestLocationSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateRequestLocationSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
+        /// With the required fields (`postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsTemplateRequestLocationSuggestionType>,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RcsTemplateRequestLocationSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateRequestLocationSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RcsTemplateRequestLocationSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateRequestLocationSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateRequestLocationSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateRequestLocationSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateRequestLocationSuggestionText>
-    for ::std::string::String {
-        fn from(value: RcsTemplateRequestLocationSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateRequestLocationSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateRequestLocationSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateRequestLocationSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateRequestLocationSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsTemplateRequestLocationSuggestionType`
@@ -8755,15 +7128,16 @@ pub mod types {
     }
     ///`RcsTemplateShowLocationSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateShowLocationSuggestion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub label: ::std::option::Option<RcsTemplateShowLocationSuggestionLabel>,
+        pub label: ::std::option::Option<::std::string::String>,
         pub latitude: RcsTemplateShowLocationSuggestionLatitude,
         pub longitude: RcsTemplateShowLocationSuggestionLongitude,
         #[serde(rename = "postbackData")]
-        pub postback_data: RcsTemplateShowLocationSuggestionPostbackData,
-        pub text: RcsTemplateShowLocationSuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsTemplateShowLocationSuggestionType,
     }
@@ -8771,65 +7145,34 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateShowLocationSuggestion {
             Default::default()
         }
-    }
-    ///`RcsTemplateShowLocationSuggestionLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateShowLocationSuggestionLabel(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateShowLocationSuggestionLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateShowLocationSuggestionLabel>
-    for ::std::string::String {
-        fn from(value: RcsTemplateShowLocationSuggestionLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateShowLocationSuggestionLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`latitude`, `longitude`, `postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<
+                RcsTemplateShowLocationSuggestionLatitude,
+            >,
+            longitude: impl ::std::convert::Into<
+                RcsTemplateShowLocationSuggestionLongitude,
+            >,
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsTemplateShowLocationSuggestionType>,
+        ) -> Self {
+            Self {
+                label: ::std::option::Option::None,
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateShowLocationSuggestionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateShowLocationSuggestionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateShowLocationSuggestionLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `label`.
+        pub fn label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsTemplateShowLocationSuggestionLatitude`
@@ -8872,128 +7215,6 @@ pub mod types {
     impl ::std::convert::From<f64> for RcsTemplateShowLocationSuggestionLongitude {
         fn from(value: f64) -> Self {
             Self::Double(value)
-        }
-    }
-    ///`RcsTemplateShowLocationSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateShowLocationSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateShowLocationSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateShowLocationSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: RcsTemplateShowLocationSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateShowLocationSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RcsTemplateShowLocationSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateShowLocationSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RcsTemplateShowLocationSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateShowLocationSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateShowLocationSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateShowLocationSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateShowLocationSuggestionText>
-    for ::std::string::String {
-        fn from(value: RcsTemplateShowLocationSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateShowLocationSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateShowLocationSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateShowLocationSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateShowLocationSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsTemplateShowLocationSuggestionType`
@@ -9100,6 +7321,7 @@ pub mod types {
     }
     ///`RcsTemplateSuggestionBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateSuggestionBase {
         #[serde(rename = "type")]
@@ -9108,6 +7330,10 @@ pub mod types {
     impl RcsTemplateSuggestionBase {
         pub fn builder() -> builder::RcsTemplateSuggestionBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<RcsTemplateSuggestionType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`RcsTemplateSuggestionType`
@@ -9184,11 +7410,12 @@ pub mod types {
     }
     ///`RcsTemplateTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateTextContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub suggestions: ::std::vec::Vec<RcsTemplateSuggestion>,
-        pub text: RcsTemplateTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsTemplateTextContentType,
     }
@@ -9196,60 +7423,24 @@ pub mod types {
         pub fn builder() -> builder::RcsTemplateTextContent {
             Default::default()
         }
-    }
-    ///`RcsTemplateTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateTextContentText(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateTextContentText> for ::std::string::String {
-        fn from(value: RcsTemplateTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2500usize {
-                return Err("longer than 2500 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsTemplateTextContentType>,
+        ) -> Self {
+            Self {
+                suggestions: ::std::default::Default::default(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsTemplateTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RcsTemplateSuggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
     }
     ///`RcsTemplateTextContentType`
@@ -9310,77 +7501,44 @@ pub mod types {
     }
     ///`RcsTemplateTextWithPdfContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTemplateTextWithPdfContent {
         #[serde(rename = "messageOrder")]
         pub message_order: MessageOrder,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub suggestions: ::std::vec::Vec<RcsTemplateSuggestion>,
-        pub text: RcsTemplateTextWithPdfContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsTemplateTextWithPdfContentType,
-        pub url: RcsTemplateTextWithPdfContentUrl,
+        pub url: ::std::string::String,
     }
     impl RcsTemplateTextWithPdfContent {
         pub fn builder() -> builder::RcsTemplateTextWithPdfContent {
             Default::default()
         }
-    }
-    ///`RcsTemplateTextWithPdfContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateTextWithPdfContentText(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateTextWithPdfContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateTextWithPdfContentText>
-    for ::std::string::String {
-        fn from(value: RcsTemplateTextWithPdfContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateTextWithPdfContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`message_order`, `text`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            message_order: impl ::std::convert::Into<MessageOrder>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RcsTemplateTextWithPdfContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                message_order: message_order.into(),
+                suggestions: ::std::default::Default::default(),
+                text: text.into(),
+                type_: type_.into(),
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateTextWithPdfContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateTextWithPdfContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateTextWithPdfContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RcsTemplateSuggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
     }
     ///`RcsTemplateTextWithPdfContentType`
@@ -9438,125 +7596,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`RcsTemplateTextWithPdfContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateTextWithPdfContentUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateTextWithPdfContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateTextWithPdfContentUrl>
-    for ::std::string::String {
-        fn from(value: RcsTemplateTextWithPdfContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateTextWithPdfContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateTextWithPdfContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateTextWithPdfContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateTextWithPdfContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsTemplateUpdateTemplateName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsTemplateUpdateTemplateName(::std::string::String);
-    impl ::std::ops::Deref for RcsTemplateUpdateTemplateName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsTemplateUpdateTemplateName> for ::std::string::String {
-        fn from(value: RcsTemplateUpdateTemplateName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsTemplateUpdateTemplateName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsTemplateUpdateTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsTemplateUpdateTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsTemplateUpdateTemplateName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsTestDeviceStatus`
@@ -9639,6 +7678,7 @@ pub mod types {
     }
     ///`RcsTestNumber`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTestNumber {
         pub primary: bool,
@@ -9652,9 +7692,24 @@ pub mod types {
         pub fn builder() -> builder::RcsTestNumber {
             Default::default()
         }
+        /// With the required fields (`primary`, `status`, `test_number`, `updated_at`); set the others with the setters.
+        pub fn new(
+            primary: impl ::std::convert::Into<bool>,
+            status: impl ::std::convert::Into<RcsTestDeviceStatus>,
+            test_number: impl ::std::convert::Into<::std::string::String>,
+            updated_at: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            Self {
+                primary: primary.into(),
+                status: status.into(),
+                test_number: test_number.into(),
+                updated_at: updated_at.into(),
+            }
+        }
     }
     ///`RcsTestNumberPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTestNumberPageResponse {
         pub paging: PageInfo,
@@ -9664,9 +7719,20 @@ pub mod types {
         pub fn builder() -> builder::RcsTestNumberPageResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<RcsTestNumber>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`RcsTestNumberRequestAcceptedResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsTestNumberRequestAcceptedResponse {
         #[serde(rename = "senderName")]
@@ -9678,6 +7744,18 @@ pub mod types {
     impl RcsTestNumberRequestAcceptedResponse {
         pub fn builder() -> builder::RcsTestNumberRequestAcceptedResponse {
             Default::default()
+        }
+        /// With the required fields (`sender_name`, `status`, `test_number`); set the others with the setters.
+        pub fn new(
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<RcsTestDeviceStatus>,
+            test_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                sender_name: sender_name.into(),
+                status: status.into(),
+                test_number: test_number.into(),
+            }
         }
     }
     ///`RcsUseCase`
@@ -9806,6 +7884,7 @@ pub mod types {
     }
     ///`Regional`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Regional {
         #[serde(
@@ -9818,9 +7897,21 @@ pub mod types {
         pub fn builder() -> builder::Regional {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(mut self, value: impl ::std::convert::Into<IndiaDlt>) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RegionalOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
@@ -9843,14 +7934,47 @@ pub mod types {
         pub fn builder() -> builder::RegionalOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+                south_korea: ::std::option::Option::None,
+                turkey_iys: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `south_korea`.
+        pub fn south_korea(
+            mut self,
+            value: impl ::std::convert::Into<SouthKoreaOptions>,
+        ) -> Self {
+            self.south_korea = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `turkey_iys`.
+        pub fn turkey_iys(
+            mut self,
+            value: impl ::std::convert::Into<TurkeyIysOptions>,
+        ) -> Self {
+            self.turkey_iys = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ReplySuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ReplySuggestion {
         #[serde(rename = "postbackData")]
-        pub postback_data: ReplySuggestionPostbackData,
-        pub text: ReplySuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ReplySuggestionType,
     }
@@ -9858,121 +7982,17 @@ pub mod types {
         pub fn builder() -> builder::ReplySuggestion {
             Default::default()
         }
-    }
-    ///`ReplySuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ReplySuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for ReplySuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ReplySuggestionPostbackData> for ::std::string::String {
-        fn from(value: ReplySuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ReplySuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2024usize {
-                return Err("longer than 2024 characters".into());
+        /// With the required fields (`postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ReplySuggestionType>,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReplySuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReplySuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ReplySuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ReplySuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ReplySuggestionText(::std::string::String);
-    impl ::std::ops::Deref for ReplySuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ReplySuggestionText> for ::std::string::String {
-        fn from(value: ReplySuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ReplySuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReplySuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReplySuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ReplySuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ReplySuggestionType`
@@ -10033,11 +8053,12 @@ pub mod types {
     }
     ///`RequestLocationSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestLocationSuggestion {
         #[serde(rename = "postbackData")]
-        pub postback_data: RequestLocationSuggestionPostbackData,
-        pub text: RequestLocationSuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RequestLocationSuggestionType,
     }
@@ -10045,124 +8066,17 @@ pub mod types {
         pub fn builder() -> builder::RequestLocationSuggestion {
             Default::default()
         }
-    }
-    ///`RequestLocationSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestLocationSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for RequestLocationSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestLocationSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: RequestLocationSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestLocationSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2024usize {
-                return Err("longer than 2024 characters".into());
+        /// With the required fields (`postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RequestLocationSuggestionType>,
+        ) -> Self {
+            Self {
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestLocationSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestLocationSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestLocationSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RequestLocationSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestLocationSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for RequestLocationSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestLocationSuggestionText> for ::std::string::String {
-        fn from(value: RequestLocationSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestLocationSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestLocationSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestLocationSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestLocationSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RequestLocationSuggestionType`
@@ -10224,13 +8138,14 @@ pub mod types {
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -10246,204 +8161,74 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Resource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Resource {
-        pub url: ResourceUrl,
+        pub url: ::std::string::String,
     }
     impl Resource {
         pub fn builder() -> builder::Resource {
             Default::default()
         }
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { url: url.into() }
+        }
     }
     ///`ResourceSchema`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResourceSchema {
-        pub url: ResourceSchemaUrl,
+        pub url: ::std::string::String,
     }
     impl ResourceSchema {
         pub fn builder() -> builder::ResourceSchema {
             Default::default()
         }
-    }
-    ///`ResourceSchemaUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ResourceSchemaUrl(::std::string::String);
-    impl ::std::ops::Deref for ResourceSchemaUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceSchemaUrl> for ::std::string::String {
-        fn from(value: ResourceSchemaUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceSchemaUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceSchemaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceSchemaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceSchemaUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ResourceUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ResourceUrl(::std::string::String);
-    impl ::std::ops::Deref for ResourceUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceUrl> for ::std::string::String {
-        fn from(value: ResourceUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { url: url.into() }
         }
     }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseEnvelopeMessageResponseMessageResponseDetails {
         #[serde(
@@ -10457,9 +8242,29 @@ pub mod types {
         pub fn builder() -> builder::ResponseEnvelopeMessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SeenStatusReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SeenStatusReporting {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10469,9 +8274,24 @@ pub mod types {
         pub fn builder() -> builder::SeenStatusReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -10485,18 +8305,34 @@ pub mod types {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
         }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ShowLocationSuggestion`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ShowLocationSuggestion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub label: ::std::option::Option<ShowLocationSuggestionLabel>,
+        pub label: ::std::option::Option<::std::string::String>,
         pub latitude: f64,
         pub longitude: f64,
         #[serde(rename = "postbackData")]
-        pub postback_data: ShowLocationSuggestionPostbackData,
-        pub text: ShowLocationSuggestionText,
+        pub postback_data: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ShowLocationSuggestionType,
     }
@@ -10504,181 +8340,30 @@ pub mod types {
         pub fn builder() -> builder::ShowLocationSuggestion {
             Default::default()
         }
-    }
-    ///`ShowLocationSuggestionLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ShowLocationSuggestionLabel(::std::string::String);
-    impl ::std::ops::Deref for ShowLocationSuggestionLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ShowLocationSuggestionLabel> for ::std::string::String {
-        fn from(value: ShowLocationSuggestionLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ShowLocationSuggestionLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`latitude`, `longitude`, `postback_data`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+            postback_data: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ShowLocationSuggestionType>,
+        ) -> Self {
+            Self {
+                label: ::std::option::Option::None,
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+                postback_data: postback_data.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ShowLocationSuggestionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ShowLocationSuggestionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ShowLocationSuggestionLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ShowLocationSuggestionPostbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ShowLocationSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for ShowLocationSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ShowLocationSuggestionPostbackData>
-    for ::std::string::String {
-        fn from(value: ShowLocationSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ShowLocationSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2024usize {
-                return Err("longer than 2024 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ShowLocationSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ShowLocationSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ShowLocationSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ShowLocationSuggestionText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ShowLocationSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for ShowLocationSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ShowLocationSuggestionText> for ::std::string::String {
-        fn from(value: ShowLocationSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ShowLocationSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ShowLocationSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ShowLocationSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ShowLocationSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `label`.
+        pub fn label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ShowLocationSuggestionType`
@@ -10739,6 +8424,7 @@ pub mod types {
     }
     ///`SingleMessageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SingleMessageInfo {
         #[serde(
@@ -10760,9 +8446,48 @@ pub mod types {
         pub fn builder() -> builder::SingleMessageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<SingleMessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SingleMessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SingleMessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10788,9 +8513,63 @@ pub mod types {
         pub fn builder() -> builder::SingleMessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SmsFailoverRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsFailoverRequest {
         pub from: ::std::string::String,
@@ -10812,9 +8591,41 @@ pub mod types {
         pub fn builder() -> builder::SmsFailoverRequest {
             Default::default()
         }
+        /// With the required fields (`from`, `text`); set the others with the setters.
+        pub fn new(
+            from: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                from: from.into(),
+                regional: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `regional`.
+        pub fn regional(mut self, value: impl ::std::convert::Into<Regional>) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<TimeUnitValueRange>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SouthKoreaOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptions {
         #[serde(
@@ -10823,66 +8634,31 @@ pub mod types {
         )]
         pub reseller_code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<SouthKoreaOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl SouthKoreaOptions {
         pub fn builder() -> builder::SouthKoreaOptions {
             Default::default()
         }
-    }
-    ///`SouthKoreaOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SouthKoreaOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for SouthKoreaOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SouthKoreaOptionsTitle> for ::std::string::String {
-        fn from(value: SouthKoreaOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SouthKoreaOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reseller_code: ::std::option::Option::None,
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reseller_code`.
+        pub fn reseller_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.reseller_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SouthKoreaOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -11316,6 +9092,7 @@ pub mod types {
     }
     ///`SuggestionBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SuggestionBase {
         #[serde(rename = "type")]
@@ -11324,6 +9101,10 @@ pub mod types {
     impl SuggestionBase {
         pub fn builder() -> builder::SuggestionBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<SuggestionType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`SuggestionType`
@@ -11400,6 +9181,7 @@ pub mod types {
     }
     ///`TemplateRcsApiMtContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateRcsApiMtContent {
         #[serde(
@@ -11418,143 +9200,63 @@ pub mod types {
         pub fn builder() -> builder::TemplateRcsApiMtContent {
             Default::default()
         }
+        /// With the required fields (`template_name`); set the others with the setters.
+        pub fn new(
+            template_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                template_data: ::std::default::Default::default(),
+                template_name: template_name.into(),
+            }
+        }
+        /// Sets `template_data`.
+        pub fn template_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.template_data = value.into();
+            self
+        }
     }
     ///`TermsWebAddress`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TermsWebAddress {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub label: ::std::option::Option<TermsWebAddressLabel>,
-        pub url: TermsWebAddressUrl,
+        pub label: ::std::option::Option<::std::string::String>,
+        pub url: ::std::string::String,
     }
     impl TermsWebAddress {
         pub fn builder() -> builder::TermsWebAddress {
             Default::default()
         }
-    }
-    ///`TermsWebAddressLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TermsWebAddressLabel(::std::string::String);
-    impl ::std::ops::Deref for TermsWebAddressLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TermsWebAddressLabel> for ::std::string::String {
-        fn from(value: TermsWebAddressLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TermsWebAddressLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                label: ::std::option::Option::None,
+                url: url.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TermsWebAddressLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TermsWebAddressLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TermsWebAddressLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TermsWebAddressUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TermsWebAddressUrl(::std::string::String);
-    impl ::std::ops::Deref for TermsWebAddressUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TermsWebAddressUrl> for ::std::string::String {
-        fn from(value: TermsWebAddressUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TermsWebAddressUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TermsWebAddressUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TermsWebAddressUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TermsWebAddressUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `label`.
+        pub fn label(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TextRcsApiMtContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextRcsApiMtContent {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub suggestions: ::std::vec::Vec<Suggestion>,
-        pub text: TextRcsApiMtContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TextRcsApiMtContentType,
     }
@@ -11562,63 +9264,24 @@ pub mod types {
         pub fn builder() -> builder::TextRcsApiMtContent {
             Default::default()
         }
-    }
-    ///`TextRcsApiMtContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextRcsApiMtContentText(::std::string::String);
-    impl ::std::ops::Deref for TextRcsApiMtContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextRcsApiMtContentText> for ::std::string::String {
-        fn from(value: TextRcsApiMtContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextRcsApiMtContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TextRcsApiMtContentType>,
+        ) -> Self {
+            Self {
+                suggestions: ::std::default::Default::default(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TextRcsApiMtContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TextRcsApiMtContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextRcsApiMtContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `suggestions`.
+        pub fn suggestions(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Suggestion>>,
+        ) -> Self {
+            self.suggestions = value.into();
+            self
         }
     }
     ///`TextRcsApiMtContentType`
@@ -11739,77 +9402,39 @@ pub mod types {
     }
     ///`ToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToDestination {
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl ToDestination {
         pub fn builder() -> builder::ToDestination {
             Default::default()
         }
-    }
-    ///`ToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for ToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToDestinationMessageId> for ::std::string::String {
-        fn from(value: ToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TurkeyIysOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TurkeyIysOptions {
         #[serde(
@@ -11824,9 +9449,22 @@ pub mod types {
         pub fn builder() -> builder::TurkeyIysOptions {
             Default::default()
         }
+        /// With the required fields (`recipient_type`); set the others with the setters.
+        pub fn new(recipient_type: impl ::std::convert::Into<RecipientType>) -> Self {
+            Self {
+                brand_code: ::std::option::Option::None,
+                recipient_type: recipient_type.into(),
+            }
+        }
+        /// Sets `brand_code`.
+        pub fn brand_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.brand_code = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpdateRcsTestNumberPrimaryApiRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateRcsTestNumberPrimaryApiRequest {
         pub primary: bool,
@@ -11835,9 +9473,14 @@ pub mod types {
         pub fn builder() -> builder::UpdateRcsTestNumberPrimaryApiRequest {
             Default::default()
         }
+        /// With the required fields (`primary`); set the others with the setters.
+        pub fn new(primary: impl ::std::convert::Into<bool>) -> Self {
+            Self { primary: primary.into() }
+        }
     }
     ///`UrlOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlOptions {
         #[serde(
@@ -11872,9 +9515,54 @@ pub mod types {
         pub fn builder() -> builder::UrlOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_domain: ::std::option::Option::None,
+                remove_protocol: ::std::default::Default::default(),
+                shorten_url: defaults::default_bool::<true>(),
+                track_clicks: defaults::default_bool::<true>(),
+                tracking_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `custom_domain`.
+        pub fn custom_domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.custom_domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `remove_protocol`.
+        pub fn remove_protocol(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.remove_protocol = value.into();
+            self
+        }
+        /// Sets `shorten_url`.
+        pub fn shorten_url(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shorten_url = value.into();
+            self
+        }
+        /// Sets `track_clicks`.
+        pub fn track_clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_clicks = value.into();
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -11887,6 +9575,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -11956,130 +9659,25 @@ pub mod types {
     }
     ///`WebsiteWebAddress`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebsiteWebAddress {
-        pub label: WebsiteWebAddressLabel,
-        pub url: WebsiteWebAddressUrl,
+        pub label: ::std::string::String,
+        pub url: ::std::string::String,
     }
     impl WebsiteWebAddress {
         pub fn builder() -> builder::WebsiteWebAddress {
             Default::default()
         }
-    }
-    ///`WebsiteWebAddressLabel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebsiteWebAddressLabel(::std::string::String);
-    impl ::std::ops::Deref for WebsiteWebAddressLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebsiteWebAddressLabel> for ::std::string::String {
-        fn from(value: WebsiteWebAddressLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebsiteWebAddressLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
+        /// With the required fields (`label`, `url`); set the others with the setters.
+        pub fn new(
+            label: impl ::std::convert::Into<::std::string::String>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                label: label.into(),
+                url: url.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebsiteWebAddressLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebsiteWebAddressLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebsiteWebAddressLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WebsiteWebAddressUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebsiteWebAddressUrl(::std::string::String);
-    impl ::std::ops::Deref for WebsiteWebAddressUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebsiteWebAddressUrl> for ::std::string::String {
-        fn from(value: WebsiteWebAddressUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebsiteWebAddressUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebsiteWebAddressUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebsiteWebAddressUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebsiteWebAddressUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`WebviewViewModeType`
@@ -12322,7 +9920,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AdvancedWebhooksWithSeen {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::AdvancedWebhooksWithSeenCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -12351,9 +9949,7 @@ pub mod types {
         impl AdvancedWebhooksWithSeen {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AdvancedWebhooksWithSeenCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -13003,7 +10599,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CardContent {
             description: ::std::result::Result<
-                ::std::option::Option<super::CardContentDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             media: ::std::result::Result<
@@ -13015,7 +10611,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::CardContentTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13032,9 +10628,7 @@ pub mod types {
         impl CardContent {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CardContentDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -13070,9 +10664,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CardContentTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -13304,10 +10896,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CardResourceSchema {
-            url: ::std::result::Result<
-                super::CardResourceSchemaUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for CardResourceSchema {
             fn default() -> Self {
@@ -13319,7 +10908,7 @@ pub mod types {
         impl CardResourceSchema {
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CardResourceSchemaUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -13577,23 +11166,17 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateCalendarEventSuggestion {
             description: ::std::result::Result<
-                ::std::option::Option<super::CreateCalendarEventSuggestionDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             end_time: ::std::result::Result<crate::DateTime, ::std::string::String>,
             postback_data: ::std::result::Result<
-                super::CreateCalendarEventSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
             start_time: ::std::result::Result<crate::DateTime, ::std::string::String>,
-            text: ::std::result::Result<
-                super::CreateCalendarEventSuggestionText,
-                ::std::string::String,
-            >,
-            title: ::std::result::Result<
-                super::CreateCalendarEventSuggestionTitle,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::CreateCalendarEventSuggestionType,
                 ::std::string::String,
@@ -13617,11 +11200,7 @@ pub mod types {
         impl CreateCalendarEventSuggestion {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CreateCalendarEventSuggestionDescription,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -13645,9 +11224,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::CreateCalendarEventSuggestionPostbackData,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -13671,7 +11248,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateCalendarEventSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -13683,7 +11260,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateCalendarEventSuggestionTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -13740,7 +11317,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateRcsSenderApiRequest {
             banner_url: ::std::result::Result<
-                super::CreateRcsSenderApiRequestBannerUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             billing_category: ::std::result::Result<
@@ -13748,16 +11325,13 @@ pub mod types {
                 ::std::string::String,
             >,
             brand: ::std::result::Result<super::RcsBrand, ::std::string::String>,
-            color: ::std::result::Result<
-                super::CreateRcsSenderApiRequestColor,
-                ::std::string::String,
-            >,
+            color: ::std::result::Result<::std::string::String, ::std::string::String>,
             description: ::std::result::Result<
-                super::CreateRcsSenderApiRequestDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::CreateRcsSenderApiRequestDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             emails: ::std::result::Result<
@@ -13769,7 +11343,7 @@ pub mod types {
                 ::std::string::String,
             >,
             logo_url: ::std::result::Result<
-                super::CreateRcsSenderApiRequestLogoUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             phones: ::std::result::Result<
@@ -13785,7 +11359,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender_name: ::std::result::Result<
-                super::CreateRcsSenderApiRequestSenderName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             terms_of_service: ::std::result::Result<
@@ -13829,7 +11403,7 @@ pub mod types {
         impl CreateRcsSenderApiRequest {
             pub fn banner_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRcsSenderApiRequestBannerUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.banner_url = value
@@ -13867,7 +11441,7 @@ pub mod types {
             }
             pub fn color<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRcsSenderApiRequestColor>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.color = value
@@ -13879,7 +11453,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRcsSenderApiRequestDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -13891,7 +11465,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRcsSenderApiRequestDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -13929,7 +11503,7 @@ pub mod types {
             }
             pub fn logo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRcsSenderApiRequestLogoUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.logo_url = value
@@ -13979,7 +11553,7 @@ pub mod types {
             }
             pub fn sender_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRcsSenderApiRequestSenderName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender_name = value
@@ -14088,7 +11662,7 @@ pub mod types {
                 ::std::string::String,
             >,
             template_name: ::std::result::Result<
-                super::CreateRcsTemplateRequestTemplateName,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -14128,7 +11702,7 @@ pub mod types {
             }
             pub fn template_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateRcsTemplateRequestTemplateName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_name = value
@@ -14166,7 +11740,7 @@ pub mod types {
         pub struct CreateRcsTestNumberApiRequest {
             primary: ::std::result::Result<bool, ::std::string::String>,
             test_number: ::std::result::Result<
-                super::CreateRcsTestNumberApiRequestTestNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -14193,9 +11767,7 @@ pub mod types {
             }
             pub fn test_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::CreateRcsTestNumberApiRequestTestNumber,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.test_number = value
@@ -14869,17 +12441,14 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DialPhoneSuggestion {
             phone_number: ::std::result::Result<
-                super::DialPhoneSuggestionPhoneNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
-                super::DialPhoneSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::DialPhoneSuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::DialPhoneSuggestionType,
                 ::std::string::String,
@@ -14900,7 +12469,7 @@ pub mod types {
         impl DialPhoneSuggestion {
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DialPhoneSuggestionPhoneNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_number = value
@@ -14912,7 +12481,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DialPhoneSuggestionPostbackData>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -14924,7 +12493,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DialPhoneSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -15019,23 +12588,20 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct EditRcsSenderApiRequest {
             banner_url: ::std::result::Result<
-                super::EditRcsSenderApiRequestBannerUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             billing_category: ::std::result::Result<
                 super::RcsSenderBillingCategory,
                 ::std::string::String,
             >,
-            color: ::std::result::Result<
-                super::EditRcsSenderApiRequestColor,
-                ::std::string::String,
-            >,
+            color: ::std::result::Result<::std::string::String, ::std::string::String>,
             description: ::std::result::Result<
-                super::EditRcsSenderApiRequestDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                super::EditRcsSenderApiRequestDisplayName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             emails: ::std::result::Result<
@@ -15043,7 +12609,7 @@ pub mod types {
                 ::std::string::String,
             >,
             logo_url: ::std::result::Result<
-                super::EditRcsSenderApiRequestLogoUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             phones: ::std::result::Result<
@@ -15094,7 +12660,7 @@ pub mod types {
         impl EditRcsSenderApiRequest {
             pub fn banner_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EditRcsSenderApiRequestBannerUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.banner_url = value
@@ -15120,7 +12686,7 @@ pub mod types {
             }
             pub fn color<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EditRcsSenderApiRequestColor>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.color = value
@@ -15132,7 +12698,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EditRcsSenderApiRequestDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -15144,7 +12710,7 @@ pub mod types {
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EditRcsSenderApiRequestDisplayName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -15168,7 +12734,7 @@ pub mod types {
             }
             pub fn logo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EditRcsSenderApiRequestLogoUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.logo_url = value
@@ -15300,8 +12866,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Email {
-            address: ::std::result::Result<super::EmailAddress, ::std::string::String>,
-            label: ::std::result::Result<super::EmailLabel, ::std::string::String>,
+            address: ::std::result::Result<::std::string::String, ::std::string::String>,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Email {
             fn default() -> Self {
@@ -15314,7 +12880,7 @@ pub mod types {
         impl Email {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EmailAddress>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
@@ -15326,7 +12892,7 @@ pub mod types {
             }
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EmailLabel>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -16443,7 +14009,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::MmsOutboundContentTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16474,9 +14040,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsOutboundContentTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -16760,10 +14324,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::MmsOutboundTextSegmentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::MmsOutboundTextSegmentType,
                 ::std::string::String,
@@ -16793,7 +14354,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MmsOutboundTextSegmentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -16937,21 +14498,15 @@ pub mod types {
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
-                super::OpenUrlSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::OpenUrlSuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::OpenUrlSuggestionType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::OpenUrlSuggestionUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
             webview_view_mode: ::std::result::Result<
                 ::std::option::Option<super::WebviewViewModeType>,
                 ::std::string::String,
@@ -16988,7 +14543,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OpenUrlSuggestionPostbackData>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -17000,7 +14555,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OpenUrlSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -17024,7 +14579,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OpenUrlSuggestionUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -17228,9 +14783,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Phone {
-            label: ::std::result::Result<super::PhoneLabel, ::std::string::String>,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
             phone_number: ::std::result::Result<
-                super::PhonePhoneNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -17245,7 +14800,7 @@ pub mod types {
         impl Phone {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PhoneLabel>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -17257,7 +14812,7 @@ pub mod types {
             }
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PhonePhoneNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_number = value
@@ -17290,11 +14845,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -17309,9 +14864,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -17325,9 +14878,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -17360,11 +14911,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PlatformParameters {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformParametersApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformParametersEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -17379,9 +14930,7 @@ pub mod types {
         impl PlatformParameters {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformParametersApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -17395,9 +14944,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformParametersEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -17430,13 +14977,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PrivacyWebAddress {
             label: ::std::result::Result<
-                ::std::option::Option<super::PrivacyWebAddressLabel>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::PrivacyWebAddressUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for PrivacyWebAddress {
             fn default() -> Self {
@@ -17449,9 +14993,7 @@ pub mod types {
         impl PrivacyWebAddress {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PrivacyWebAddressLabel>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -17463,7 +15005,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PrivacyWebAddressUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -17639,7 +15181,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsBrand {
             brand_name: ::std::result::Result<
-                super::RcsBrandBrandName,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -17653,7 +15195,7 @@ pub mod types {
         impl RcsBrand {
             pub fn brand_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsBrandBrandName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.brand_name = value
@@ -18047,7 +15589,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsFailoverOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<super::RcsFailoverOptionsCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -18086,9 +15628,7 @@ pub mod types {
         impl RcsFailoverOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsFailoverOptionsCampaignReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -19148,10 +16688,7 @@ pub mod types {
                 ::std::vec::Vec<super::Suggestion>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsOutboundTextContentType,
                 ::std::string::String,
@@ -19181,7 +16718,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -19277,7 +16814,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsSendRequest {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::RcsSendRequestApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             callback_data: ::std::result::Result<
@@ -19289,7 +16826,7 @@ pub mod types {
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::RcsSendRequestEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             from: ::std::result::Result<
@@ -19338,9 +16875,7 @@ pub mod types {
         impl RcsSendRequest {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsSendRequestApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -19378,9 +16913,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsSendRequestEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -19521,7 +17054,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsSendTemplateRequest {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::RcsSendTemplateRequestApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             callback_data: ::std::result::Result<
@@ -19533,7 +17066,7 @@ pub mod types {
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::RcsSendTemplateRequestEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             from: ::std::result::Result<
@@ -19582,9 +17115,7 @@ pub mod types {
         impl RcsSendTemplateRequest {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsSendTemplateRequestApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -19622,9 +17153,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsSendTemplateRequestEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -19767,7 +17296,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsSender {
             banner_url: ::std::result::Result<
-                super::RcsSenderBannerUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             billing_category: ::std::result::Result<
@@ -19797,7 +17326,7 @@ pub mod types {
                 ::std::string::String,
             >,
             logo_url: ::std::result::Result<
-                super::RcsSenderLogoUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             phones: ::std::result::Result<
@@ -19867,7 +17396,7 @@ pub mod types {
         impl RcsSender {
             pub fn banner_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSenderBannerUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.banner_url = value
@@ -19981,7 +17510,7 @@ pub mod types {
             }
             pub fn logo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSenderLogoUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.logo_url = value
@@ -20160,7 +17689,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsSenderBaseData {
             banner_url: ::std::result::Result<
-                super::RcsSenderBaseDataBannerUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             billing_category: ::std::result::Result<
@@ -20186,7 +17715,7 @@ pub mod types {
                 ::std::string::String,
             >,
             logo_url: ::std::result::Result<
-                super::RcsSenderBaseDataLogoUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             sender_name: ::std::result::Result<
@@ -20228,7 +17757,7 @@ pub mod types {
         impl RcsSenderBaseData {
             pub fn banner_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSenderBaseDataBannerUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.banner_url = value
@@ -20330,7 +17859,7 @@ pub mod types {
             }
             pub fn logo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSenderBaseDataLogoUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.logo_url = value
@@ -21197,9 +18726,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsTemplateCreateCalendarEventSuggestion {
             description: ::std::result::Result<
-                ::std::option::Option<
-                    super::RcsTemplateCreateCalendarEventSuggestionDescription,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             end_time: ::std::result::Result<
@@ -21207,21 +18734,15 @@ pub mod types {
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
-                super::RcsTemplateCreateCalendarEventSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
             start_time: ::std::result::Result<
                 super::RcsTemplateCreateCalendarEventSuggestionStartTime,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsTemplateCreateCalendarEventSuggestionText,
-                ::std::string::String,
-            >,
-            title: ::std::result::Result<
-                super::RcsTemplateCreateCalendarEventSuggestionTitle,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsTemplateCreateCalendarEventSuggestionType,
                 ::std::string::String,
@@ -21245,11 +18766,7 @@ pub mod types {
         impl RcsTemplateCreateCalendarEventSuggestion {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::RcsTemplateCreateCalendarEventSuggestionDescription,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -21275,9 +18792,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateCreateCalendarEventSuggestionPostbackData,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -21303,9 +18818,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateCreateCalendarEventSuggestionText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -21317,9 +18830,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateCreateCalendarEventSuggestionTitle,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -21378,17 +18889,14 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsTemplateDialPhoneSuggestion {
             phone_number: ::std::result::Result<
-                super::RcsTemplateDialPhoneSuggestionPhoneNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
-                super::RcsTemplateDialPhoneSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsTemplateDialPhoneSuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsTemplateDialPhoneSuggestionType,
                 ::std::string::String,
@@ -21409,9 +18917,7 @@ pub mod types {
         impl RcsTemplateDialPhoneSuggestion {
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateDialPhoneSuggestionPhoneNumber,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_number = value
@@ -21423,9 +18929,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateDialPhoneSuggestionPostbackData,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -21437,7 +18941,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsTemplateDialPhoneSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -21488,7 +18992,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsTemplateInnerCardContent {
             description: ::std::result::Result<
-                ::std::option::Option<super::RcsTemplateInnerCardContentDescription>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             media: ::std::result::Result<
@@ -21500,7 +19004,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::RcsTemplateInnerCardContentTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -21517,9 +19021,7 @@ pub mod types {
         impl RcsTemplateInnerCardContent {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsTemplateInnerCardContentDescription>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -21557,9 +19059,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsTemplateInnerCardContentTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -21699,21 +19199,15 @@ pub mod types {
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
-                super::RcsTemplateOpenUrlSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsTemplateOpenUrlSuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsTemplateOpenUrlSuggestionType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::RcsTemplateOpenUrlSuggestionUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
             webview_view_mode: ::std::result::Result<
                 ::std::option::Option<super::WebviewViewModeType>,
                 ::std::string::String,
@@ -21750,9 +19244,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateOpenUrlSuggestionPostbackData,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -21764,7 +19256,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsTemplateOpenUrlSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -21788,7 +19280,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsTemplateOpenUrlSuggestionUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -21981,13 +19473,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsTemplateReplySuggestion {
             postback_data: ::std::result::Result<
-                super::RcsTemplateReplySuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsTemplateReplySuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsTemplateReplySuggestionType,
                 ::std::string::String,
@@ -22007,9 +19496,7 @@ pub mod types {
         impl RcsTemplateReplySuggestion {
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateReplySuggestionPostbackData,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -22021,7 +19508,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsTemplateReplySuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -22070,13 +19557,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsTemplateRequestLocationSuggestion {
             postback_data: ::std::result::Result<
-                super::RcsTemplateRequestLocationSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsTemplateRequestLocationSuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsTemplateRequestLocationSuggestionType,
                 ::std::string::String,
@@ -22096,9 +19580,7 @@ pub mod types {
         impl RcsTemplateRequestLocationSuggestion {
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateRequestLocationSuggestionPostbackData,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -22110,9 +19592,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateRequestLocationSuggestionText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -22163,7 +19643,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsTemplateShowLocationSuggestion {
             label: ::std::result::Result<
-                ::std::option::Option<super::RcsTemplateShowLocationSuggestionLabel>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             latitude: ::std::result::Result<
@@ -22175,13 +19655,10 @@ pub mod types {
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
-                super::RcsTemplateShowLocationSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsTemplateShowLocationSuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsTemplateShowLocationSuggestionType,
                 ::std::string::String,
@@ -22204,9 +19681,7 @@ pub mod types {
         impl RcsTemplateShowLocationSuggestion {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsTemplateShowLocationSuggestionLabel>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -22246,9 +19721,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateShowLocationSuggestionPostbackData,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -22260,7 +19733,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsTemplateShowLocationSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -22361,10 +19834,7 @@ pub mod types {
                 ::std::vec::Vec<super::RcsTemplateSuggestion>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsTemplateTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsTemplateTextContentType,
                 ::std::string::String,
@@ -22396,7 +19866,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsTemplateTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -22452,18 +19922,12 @@ pub mod types {
                 ::std::vec::Vec<super::RcsTemplateSuggestion>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RcsTemplateTextWithPdfContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RcsTemplateTextWithPdfContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::RcsTemplateTextWithPdfContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for RcsTemplateTextWithPdfContent {
             fn default() -> Self {
@@ -22507,7 +19971,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsTemplateTextWithPdfContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -22531,7 +19995,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsTemplateTextWithPdfContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -22950,13 +20414,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ReplySuggestion {
             postback_data: ::std::result::Result<
-                super::ReplySuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::ReplySuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ReplySuggestionType,
                 ::std::string::String,
@@ -22976,7 +20437,7 @@ pub mod types {
         impl ReplySuggestion {
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ReplySuggestionPostbackData>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -22988,7 +20449,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ReplySuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -23035,13 +20496,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestLocationSuggestion {
             postback_data: ::std::result::Result<
-                super::RequestLocationSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::RequestLocationSuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::RequestLocationSuggestionType,
                 ::std::string::String,
@@ -23061,7 +20519,7 @@ pub mod types {
         impl RequestLocationSuggestion {
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RequestLocationSuggestionPostbackData>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -23073,7 +20531,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RequestLocationSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -23122,7 +20580,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -23146,9 +20604,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -23212,7 +20668,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Resource {
-            url: ::std::result::Result<super::ResourceUrl, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Resource {
             fn default() -> Self {
@@ -23224,7 +20680,7 @@ pub mod types {
         impl Resource {
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ResourceUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -23250,7 +20706,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ResourceSchema {
-            url: ::std::result::Result<super::ResourceSchemaUrl, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ResourceSchema {
             fn default() -> Self {
@@ -23262,7 +20718,7 @@ pub mod types {
         impl ResourceSchema {
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ResourceSchemaUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -23467,19 +20923,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ShowLocationSuggestion {
             label: ::std::result::Result<
-                ::std::option::Option<super::ShowLocationSuggestionLabel>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             latitude: ::std::result::Result<f64, ::std::string::String>,
             longitude: ::std::result::Result<f64, ::std::string::String>,
             postback_data: ::std::result::Result<
-                super::ShowLocationSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::ShowLocationSuggestionText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ShowLocationSuggestionType,
                 ::std::string::String,
@@ -23502,9 +20955,7 @@ pub mod types {
         impl ShowLocationSuggestion {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ShowLocationSuggestionLabel>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -23540,7 +20991,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ShowLocationSuggestionPostbackData>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -23552,7 +21003,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ShowLocationSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -23970,7 +21421,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::SouthKoreaOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -23997,9 +21448,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SouthKoreaOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -24144,10 +21593,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TermsWebAddress {
             label: ::std::result::Result<
-                ::std::option::Option<super::TermsWebAddressLabel>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<super::TermsWebAddressUrl, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for TermsWebAddress {
             fn default() -> Self {
@@ -24160,9 +21609,7 @@ pub mod types {
         impl TermsWebAddress {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TermsWebAddressLabel>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -24174,7 +21621,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TermsWebAddressUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -24210,10 +21657,7 @@ pub mod types {
                 ::std::vec::Vec<super::Suggestion>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::TextRcsApiMtContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::TextRcsApiMtContentType,
                 ::std::string::String,
@@ -24243,7 +21687,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TextRcsApiMtContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -24291,7 +21735,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ToDestination {
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -24307,9 +21751,7 @@ pub mod types {
         impl ToDestination {
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -24636,14 +22078,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct WebsiteWebAddress {
-            label: ::std::result::Result<
-                super::WebsiteWebAddressLabel,
-                ::std::string::String,
-            >,
-            url: ::std::result::Result<
-                super::WebsiteWebAddressUrl,
-                ::std::string::String,
-            >,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for WebsiteWebAddress {
             fn default() -> Self {
@@ -24656,7 +22092,7 @@ pub mod types {
         impl WebsiteWebAddress {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WebsiteWebAddressLabel>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -24668,7 +22104,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WebsiteWebAddressUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -25227,12 +22663,14 @@ pub mod builder {
     pub struct SendRcsMessages<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RcsMessageRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendRcsMessages<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25266,7 +22704,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::RcsMessageRequest::try_from(v).map_err(|e| e.to_string())
@@ -25299,6 +22737,9 @@ pub mod builder {
                     &super::operations::SEND_RCS_MESSAGES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25317,6 +22758,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_rcs_message`]
 
@@ -25325,12 +22772,14 @@ pub mod builder {
     pub struct SendRcsMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RcsSendRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendRcsMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25359,7 +22808,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ott/rcs/1/message`
         pub async fn send(self) -> Result<ResponseValue<types::RcsApiResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::RcsSendRequest::try_from(v).map_err(|e| e.to_string())
@@ -25392,6 +22841,9 @@ pub mod builder {
                     &super::operations::SEND_RCS_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25410,6 +22862,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_rcs_bulk_message`]
 
@@ -25418,12 +22876,14 @@ pub mod builder {
     pub struct SendRcsBulkMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RcsBulkSendRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendRcsBulkMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25452,7 +22912,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ott/rcs/1/message/bulk`
         pub async fn send(self) -> Result<ResponseValue<types::RcsApiResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::RcsBulkSendRequest::try_from(v).map_err(|e| e.to_string())
@@ -25485,6 +22945,9 @@ pub mod builder {
                     &super::operations::SEND_RCS_BULK_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25509,6 +22972,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_rcs_template_message`]
 
@@ -25517,12 +22986,14 @@ pub mod builder {
     pub struct SendRcsTemplateMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RcsSendTemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendRcsTemplateMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25553,7 +23024,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ott/rcs/1/message/template`
         pub async fn send(self) -> Result<ResponseValue<types::RcsApiResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::RcsSendTemplateRequest::try_from(v).map_err(|e| e.to_string())
@@ -25586,6 +23057,9 @@ pub mod builder {
                     &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25610,6 +23084,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_rcs_bulk_template_message`]
 
@@ -25618,12 +23098,14 @@ pub mod builder {
     pub struct SendRcsBulkTemplateMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RcsBulkSendTemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendRcsBulkTemplateMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25655,7 +23137,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/ott/rcs/1/message/template/bulk`
         pub async fn send(self) -> Result<ResponseValue<types::RcsApiResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::RcsBulkSendTemplateRequest::try_from(v)
@@ -25689,6 +23171,9 @@ pub mod builder {
                     &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25713,6 +23198,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_rcs_events`]
 
@@ -25721,12 +23212,14 @@ pub mod builder {
     pub struct SendRcsEvents<'a> {
         client: &'a super::Client,
         body: Result<types::builder::RcsEventRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendRcsEvents<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25760,7 +23253,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::RcsEventRequest::try_from(v).map_err(|e| e.to_string())
@@ -25793,6 +23286,9 @@ pub mod builder {
                     &super::operations::SEND_RCS_EVENTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -25811,6 +23307,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_rcs_message_delivery_reports`]
 
@@ -25824,6 +23326,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundRcsMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25835,6 +23338,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -25922,6 +23426,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -25989,6 +23494,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26013,6 +23521,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_rcs_message_logs`]
 
@@ -26036,6 +23550,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundRcsMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26054,6 +23569,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -26239,6 +23755,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -26350,6 +23867,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26374,6 +23894,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::capability_check_rcs_destinations_query`]
 
@@ -26382,12 +23908,14 @@ pub mod builder {
     pub struct CapabilityCheckRcsDestinationsQuery<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CapabilityCheckSyncRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CapabilityCheckRcsDestinationsQuery<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -26421,7 +23949,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CapabilityCheckSyncResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CapabilityCheckSyncRequest::try_from(v)
@@ -26455,6 +23983,9 @@ pub mod builder {
                     &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26479,6 +24010,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::capability_check_rcs_destinations_notify`]
 
@@ -26487,12 +24024,14 @@ pub mod builder {
     pub struct CapabilityCheckRcsDestinationsNotify<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CapabilityCheckAsyncRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CapabilityCheckRcsDestinationsNotify<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -26526,7 +24065,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CapabilityCheckAsyncResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CapabilityCheckAsyncRequest::try_from(v)
@@ -26560,6 +24099,9 @@ pub mod builder {
                     &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26584,6 +24126,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_rcs_senders`]
 
@@ -26594,6 +24142,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<i32>, String>,
         sort: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetRcsSenders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26602,6 +24151,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -26641,7 +24191,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsSenderPageResponse>, Error> {
-            let Self { client, page, size, sort } = self;
+            let Self { client, page, size, sort, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RCS_SENDERS,
@@ -26683,6 +24233,9 @@ pub mod builder {
                     &super::operations::GET_RCS_SENDERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26701,6 +24254,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_rcs_sender`]
 
@@ -26709,12 +24268,14 @@ pub mod builder {
     pub struct CreateRcsSender<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateRcsSenderApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateRcsSender<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -26748,7 +24309,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsSenderRequestAcceptedResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateRcsSenderApiRequest::try_from(v)
@@ -26782,6 +24343,9 @@ pub mod builder {
                     &super::operations::CREATE_RCS_SENDER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26800,6 +24364,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_rcs_sender`]
 
@@ -26808,12 +24378,14 @@ pub mod builder {
     pub struct GetRcsSender<'a> {
         client: &'a super::Client,
         sender_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetRcsSender<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 sender_name: Err("sender_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -26830,7 +24402,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/rcs/1/senders/{senderName}`
         pub async fn send(self) -> Result<ResponseValue<types::RcsSender>, Error> {
-            let Self { client, sender_name } = self;
+            let Self { client, sender_name, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RCS_SENDER,
@@ -26862,6 +24434,9 @@ pub mod builder {
                     &super::operations::GET_RCS_SENDER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26879,6 +24454,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_rcs_sender`]
 
@@ -26888,6 +24469,7 @@ pub mod builder {
         client: &'a super::Client,
         sender_name: Result<::std::string::String, String>,
         body: Result<types::builder::EditRcsSenderApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateRcsSender<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26895,6 +24477,7 @@ pub mod builder {
                 client: client,
                 sender_name: Err("sender_name was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -26939,7 +24522,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsSenderRequestAcceptedResponse>, Error> {
-            let Self { client, sender_name, body } = self;
+            let Self { client, sender_name, body, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_RCS_SENDER,
@@ -26981,6 +24564,9 @@ pub mod builder {
                     &super::operations::UPDATE_RCS_SENDER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -26999,6 +24585,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_rcs_sender_platform_parameters`]
 
@@ -27008,6 +24600,7 @@ pub mod builder {
         client: &'a super::Client,
         sender_name: Result<::std::string::String, String>,
         body: Result<types::builder::EditPlatformParametersApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateRcsSenderPlatformParameters<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27015,6 +24608,7 @@ pub mod builder {
                 client: client,
                 sender_name: Err("sender_name was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -27060,7 +24654,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsSenderRequestAcceptedResponse>, Error> {
-            let Self { client, sender_name, body } = self;
+            let Self { client, sender_name, body, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
@@ -27102,6 +24696,9 @@ pub mod builder {
                     &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27126,6 +24723,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_rcs_sender_launch_status`]
 
@@ -27134,12 +24737,14 @@ pub mod builder {
     pub struct GetRcsSenderLaunchStatus<'a> {
         client: &'a super::Client,
         sender_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetRcsSenderLaunchStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 sender_name: Err("sender_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -27158,7 +24763,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsSenderLaunchStatusEvent>, Error> {
-            let Self { client, sender_name } = self;
+            let Self { client, sender_name, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
@@ -27190,6 +24795,9 @@ pub mod builder {
                     &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27214,6 +24822,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_rcs_available_providers`]
 
@@ -27225,6 +24839,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         page_size: Result<Option<i32>, String>,
         sort_direction: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetRcsAvailableProviders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27234,6 +24849,7 @@ pub mod builder {
                 page: Ok(None),
                 page_size: Ok(None),
                 sort_direction: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn country_code<V>(mut self, value: V) -> Self
@@ -27286,7 +24902,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsCountryProvidersPageResponse>, Error> {
-            let Self { client, country_code, page, page_size, sort_direction } = self;
+            let Self {
+                client,
+                country_code,
+                page,
+                page_size,
+                sort_direction,
+                call_timeout,
+            } = self;
             let country_code = country_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
@@ -27336,6 +24959,9 @@ pub mod builder {
                     &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27360,6 +24986,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_rcs_test_numbers`]
 
@@ -27371,6 +25003,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<i32>, String>,
         sort: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetRcsTestNumbers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27380,6 +25013,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 sort: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -27431,7 +25065,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsTestNumberPageResponse>, Error> {
-            let Self { client, sender_name, page, size, sort } = self;
+            let Self { client, sender_name, page, size, sort, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RCS_TEST_NUMBERS,
@@ -27481,6 +25115,9 @@ pub mod builder {
                     &super::operations::GET_RCS_TEST_NUMBERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27502,6 +25139,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::add_rcs_test_number`]
 
@@ -27511,6 +25154,7 @@ pub mod builder {
         client: &'a super::Client,
         sender_name: Result<::std::string::String, String>,
         body: Result<types::builder::CreateRcsTestNumberApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> AddRcsTestNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27518,6 +25162,7 @@ pub mod builder {
                 client: client,
                 sender_name: Err("sender_name was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -27563,7 +25208,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsTestNumberRequestAcceptedResponse>, Error> {
-            let Self { client, sender_name, body } = self;
+            let Self { client, sender_name, body, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::ADD_RCS_TEST_NUMBER,
@@ -27605,6 +25250,9 @@ pub mod builder {
                     &super::operations::ADD_RCS_TEST_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27626,6 +25274,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_rcs_test_number`]
 
@@ -27635,6 +25289,7 @@ pub mod builder {
         client: &'a super::Client,
         sender_name: Result<::std::string::String, String>,
         test_number: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetRcsTestNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27642,6 +25297,7 @@ pub mod builder {
                 client: client,
                 sender_name: Err("sender_name was not initialized".to_string()),
                 test_number: Err("test_number was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -27670,7 +25326,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/rcs/1/senders/{senderName}/test-numbers/{testNumber}`
         pub async fn send(self) -> Result<ResponseValue<types::RcsTestNumber>, Error> {
-            let Self { client, sender_name, test_number } = self;
+            let Self { client, sender_name, test_number, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RCS_TEST_NUMBER,
@@ -27707,6 +25363,9 @@ pub mod builder {
                     &super::operations::GET_RCS_TEST_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27728,6 +25387,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_rcs_test_number_primary`]
 
@@ -27738,6 +25403,7 @@ pub mod builder {
         sender_name: Result<::std::string::String, String>,
         test_number: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateRcsTestNumberPrimaryApiRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateRcsTestNumberPrimary<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27746,6 +25412,7 @@ pub mod builder {
                 sender_name: Err("sender_name was not initialized".to_string()),
                 test_number: Err("test_number was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -27801,7 +25468,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/rcs/1/senders/{senderName}/test-numbers/{testNumber}`
         pub async fn send(self) -> Result<ResponseValue<types::RcsTestNumber>, Error> {
-            let Self { client, sender_name, test_number, body } = self;
+            let Self { client, sender_name, test_number, body, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
@@ -27848,6 +25515,9 @@ pub mod builder {
                     &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27872,6 +25542,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::refresh_rcs_test_number`]
 
@@ -27881,6 +25557,7 @@ pub mod builder {
         client: &'a super::Client,
         sender_name: Result<::std::string::String, String>,
         test_number: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RefreshRcsTestNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27888,6 +25565,7 @@ pub mod builder {
                 client: client,
                 sender_name: Err("sender_name was not initialized".to_string()),
                 test_number: Err("test_number was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender_name<V>(mut self, value: V) -> Self
@@ -27918,7 +25596,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsTestNumberRequestAcceptedResponse>, Error> {
-            let Self { client, sender_name, test_number } = self;
+            let Self { client, sender_name, test_number, call_timeout } = self;
             let sender_name = sender_name
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REFRESH_RCS_TEST_NUMBER,
@@ -27956,6 +25634,9 @@ pub mod builder {
                     &super::operations::REFRESH_RCS_TEST_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27980,6 +25661,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_list`]
 
@@ -27989,6 +25676,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
         status: Result<Option<types::RcsTemplateApiStatus>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27996,6 +25684,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 status: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -28026,7 +25715,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::RcsTemplateListItem>>, Error> {
-            let Self { client, sender, status } = self;
+            let Self { client, sender, status, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_LIST,
@@ -28064,6 +25753,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_LIST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28082,6 +25774,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_create_v2`]
 
@@ -28091,6 +25789,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
         body: Result<types::builder::CreateRcsTemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateCreateV2<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28098,6 +25797,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -28140,7 +25840,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/rcs/1/senders/{sender}/templates`
         pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, body } = self;
+            let Self { client, sender, body, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_CREATE_V2,
@@ -28182,6 +25882,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_CREATE_V2,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28206,6 +25909,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_get`]
 
@@ -28214,7 +25923,8 @@ pub mod builder {
     pub struct RcsTemplateGet<'a> {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
-        template_name: Result<types::RcsTemplateGetTemplateName, String>,
+        template_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateGet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28222,6 +25932,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 template_name: Err("template_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -28238,19 +25949,19 @@ pub mod builder {
         }
         pub fn template_name<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RcsTemplateGetTemplateName>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.template_name = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RcsTemplateGetTemplateName` for template_name failed"
+                    "conversion to `:: std :: string :: String` for template_name failed"
                         .to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/{sender}/templates/{templateName}`
         pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, template_name } = self;
+            let Self { client, sender, template_name, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_GET,
@@ -28287,6 +25998,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_GET,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28305,6 +26019,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_update`]
 
@@ -28313,8 +26033,9 @@ pub mod builder {
     pub struct RcsTemplateUpdate<'a> {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
-        template_name: Result<types::RcsTemplateUpdateTemplateName, String>,
+        template_name: Result<::std::string::String, String>,
         body: Result<types::RcsTemplateContent, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28323,6 +26044,7 @@ pub mod builder {
                 sender: Err("sender was not initialized".to_string()),
                 template_name: Err("template_name was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -28339,12 +26061,12 @@ pub mod builder {
         }
         pub fn template_name<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RcsTemplateUpdateTemplateName>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.template_name = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RcsTemplateUpdateTemplateName` for template_name failed"
+                    "conversion to `:: std :: string :: String` for template_name failed"
                         .to_string()
                 });
             self
@@ -28362,7 +26084,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/rcs/1/senders/{sender}/templates/{templateName}`
         pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, template_name, body } = self;
+            let Self { client, sender, template_name, body, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_UPDATE,
@@ -28405,6 +26127,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_UPDATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28426,6 +26151,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_create`]
 
@@ -28434,8 +26165,9 @@ pub mod builder {
     pub struct RcsTemplateCreate<'a> {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
-        template_name: Result<types::RcsTemplateCreateTemplateName, String>,
+        template_name: Result<::std::string::String, String>,
         body: Result<types::RcsTemplateContent, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28444,6 +26176,7 @@ pub mod builder {
                 sender: Err("sender was not initialized".to_string()),
                 template_name: Err("template_name was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -28460,12 +26193,12 @@ pub mod builder {
         }
         pub fn template_name<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RcsTemplateCreateTemplateName>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.template_name = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RcsTemplateCreateTemplateName` for template_name failed"
+                    "conversion to `:: std :: string :: String` for template_name failed"
                         .to_string()
                 });
             self
@@ -28483,7 +26216,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/rcs/1/senders/{sender}/templates/{templateName}`
         pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, template_name, body } = self;
+            let Self { client, sender, template_name, body, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_CREATE,
@@ -28526,6 +26259,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_CREATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28547,6 +26283,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_delete`]
 
@@ -28555,7 +26297,8 @@ pub mod builder {
     pub struct RcsTemplateDelete<'a> {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
-        template_name: Result<types::RcsTemplateDeleteTemplateName, String>,
+        template_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateDelete<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28563,6 +26306,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 template_name: Err("template_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -28579,19 +26323,19 @@ pub mod builder {
         }
         pub fn template_name<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RcsTemplateDeleteTemplateName>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.template_name = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RcsTemplateDeleteTemplateName` for template_name failed"
+                    "conversion to `:: std :: string :: String` for template_name failed"
                         .to_string()
                 });
             self
         }
         ///Sends a `DELETE` request to `/rcs/1/senders/{sender}/templates/{templateName}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, template_name } = self;
+            let Self { client, sender, template_name, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_DELETE,
@@ -28628,6 +26372,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_DELETE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28646,6 +26393,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_get_status`]
 
@@ -28655,6 +26408,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
         template_name: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateGetStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28662,6 +26416,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 template_name: Err("template_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -28692,7 +26447,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsTemplateApiDetailedStatusResponse>, Error> {
-            let Self { client, sender, template_name } = self;
+            let Self { client, sender, template_name, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_GET_STATUS,
@@ -28729,6 +26484,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_GET_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28753,6 +26511,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_register`]
 
@@ -28761,8 +26525,9 @@ pub mod builder {
     pub struct RcsTemplateRegister<'a> {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
-        template_name: Result<types::RcsTemplateRegisterTemplateName, String>,
+        template_name: Result<::std::string::String, String>,
         body: Result<types::builder::RcsRegisterTemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateRegister<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28771,6 +26536,7 @@ pub mod builder {
                 sender: Err("sender was not initialized".to_string()),
                 template_name: Err("template_name was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -28787,12 +26553,12 @@ pub mod builder {
         }
         pub fn template_name<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RcsTemplateRegisterTemplateName>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.template_name = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RcsTemplateRegisterTemplateName` for template_name failed"
+                    "conversion to `:: std :: string :: String` for template_name failed"
                         .to_string()
                 });
             self
@@ -28826,7 +26592,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/rcs/1/senders/{sender}/templates/{templateName}/register`
         pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, template_name, body } = self;
+            let Self { client, sender, template_name, body, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_REGISTER,
@@ -28874,6 +26640,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_REGISTER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28898,6 +26667,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::rcs_template_providers`]
 
@@ -28907,6 +26682,7 @@ pub mod builder {
         client: &'a super::Client,
         country_code: Result<Option<::std::string::String>, String>,
         sender: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> RcsTemplateProviders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28914,6 +26690,7 @@ pub mod builder {
                 client: client,
                 country_code: Ok(None),
                 sender: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn country_code<V>(mut self, value: V) -> Self
@@ -28946,7 +26723,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RcsTemplateProvidersResponse>, Error> {
-            let Self { client, country_code, sender } = self;
+            let Self { client, country_code, sender, call_timeout } = self;
             let country_code = country_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RCS_TEMPLATE_PROVIDERS,
@@ -28982,6 +26759,9 @@ pub mod builder {
                     &super::operations::RCS_TEMPLATE_PROVIDERS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29005,6 +26785,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static SEND_RCS_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "rcs:message:send", "rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-rcs-message`: POST /ott/rcs/1/message
@@ -33,6 +34,7 @@ pub static SEND_RCS_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "rcs:message:send", "rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-rcs-bulk-message`: POST /ott/rcs/1/message/bulk
@@ -49,6 +51,7 @@ pub static SEND_RCS_BULK_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "rcs:message:send", "rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-rcs-template-message`: POST /ott/rcs/1/message/template
@@ -65,6 +68,7 @@ pub static SEND_RCS_TEMPLATE_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "rcs:message:send", "rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-rcs-bulk-template-message`: POST /ott/rcs/1/message/template/bulk
@@ -81,6 +85,7 @@ pub static SEND_RCS_BULK_TEMPLATE_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "rcs:message:send", "rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-rcs-events`: POST /rcs/1/events
@@ -97,6 +102,7 @@ pub static SEND_RCS_EVENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "rcs:message:send", "rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-rcs-message-delivery-reports`: GET /rcs/2/reports
@@ -113,6 +119,7 @@ pub static GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "rcs:message:send", "rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-rcs-message-logs`: GET /rcs/2/logs
@@ -129,6 +136,7 @@ pub static GET_OUTBOUND_RCS_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:logs:read", "rcs:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`capability-check-rcs-destinations-query`: POST /rcs/2/capability-check/query
@@ -145,6 +153,7 @@ pub static CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`capability-check-rcs-destinations-notify`: POST /rcs/2/capability-check/notify
@@ -161,6 +170,7 @@ pub static CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-rcs-senders`: GET /rcs/1/senders
@@ -177,6 +187,7 @@ pub static GET_RCS_SENDERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-rcs-sender`: POST /rcs/1/senders
@@ -193,6 +204,7 @@ pub static CREATE_RCS_SENDER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-rcs-sender`: GET /rcs/1/senders/{senderName}
@@ -209,6 +221,7 @@ pub static GET_RCS_SENDER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-rcs-sender`: PUT /rcs/1/senders/{senderName}
@@ -225,6 +238,7 @@ pub static UPDATE_RCS_SENDER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-rcs-sender-platform-parameters`: PATCH /rcs/1/senders/{senderName}/platform-parameters
@@ -241,6 +255,7 @@ pub static UPDATE_RCS_SENDER_PLATFORM_PARAMETERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-rcs-sender-launch-status`: GET /rcs/1/senders/{senderName}/launch-status
@@ -257,6 +272,7 @@ pub static GET_RCS_SENDER_LAUNCH_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-rcs-available-providers`: GET /rcs/1/senders/providers
@@ -273,6 +289,7 @@ pub static GET_RCS_AVAILABLE_PROVIDERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-rcs-test-numbers`: GET /rcs/1/senders/{senderName}/test-numbers
@@ -289,6 +306,7 @@ pub static GET_RCS_TEST_NUMBERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`add-rcs-test-number`: POST /rcs/1/senders/{senderName}/test-numbers
@@ -305,6 +323,7 @@ pub static ADD_RCS_TEST_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-rcs-test-number`: GET /rcs/1/senders/{senderName}/test-numbers/{testNumber}
@@ -321,6 +340,7 @@ pub static GET_RCS_TEST_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-rcs-test-number-primary`: PATCH /rcs/1/senders/{senderName}/test-numbers/{testNumber}
@@ -337,6 +357,7 @@ pub static UPDATE_RCS_TEST_NUMBER_PRIMARY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`refresh-rcs-test-number`: PUT /rcs/1/senders/{senderName}/test-numbers/{testNumber}/refresh
@@ -353,6 +374,7 @@ pub static REFRESH_RCS_TEST_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`rcs-template-list`: GET /rcs/1/senders/{sender}/templates
@@ -369,6 +391,7 @@ pub static RCS_TEMPLATE_LIST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`rcs-template-create-v2`: POST /rcs/1/senders/{sender}/templates
@@ -385,6 +408,7 @@ pub static RCS_TEMPLATE_CREATE_V2: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`rcs-template-get`: GET /rcs/1/senders/{sender}/templates/{templateName}
@@ -401,6 +425,7 @@ pub static RCS_TEMPLATE_GET: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`rcs-template-update`: PUT /rcs/1/senders/{sender}/templates/{templateName}
@@ -417,6 +442,7 @@ pub static RCS_TEMPLATE_UPDATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`rcs-template-create`: POST /rcs/1/senders/{sender}/templates/{templateName}
@@ -433,6 +459,7 @@ pub static RCS_TEMPLATE_CREATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`rcs-template-delete`: DELETE /rcs/1/senders/{sender}/templates/{templateName}
@@ -449,6 +476,7 @@ pub static RCS_TEMPLATE_DELETE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`rcs-template-get-status`: GET /rcs/1/senders/{sender}/templates/{templateName}/status
@@ -465,6 +493,7 @@ pub static RCS_TEMPLATE_GET_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`rcs-template-register`: PATCH /rcs/1/senders/{sender}/templates/{templateName}/register
@@ -481,6 +510,7 @@ pub static RCS_TEMPLATE_REGISTER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`rcs-template-providers`: GET /rcs/1/templates/template-providers
@@ -497,6 +527,7 @@ pub static RCS_TEMPLATE_PROVIDERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["rcs:manage", "rcs:provision"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

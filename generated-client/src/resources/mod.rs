@@ -23,12 +23,13 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AlphaCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AlphaCoverageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub capabilities: ::std::option::Option<::std::vec::Vec<IbResourceCapability>>,
         #[serde(rename = "countryCode")]
-        pub country_code: AlphaCoverageInfoCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -49,139 +50,78 @@ pub mod types {
         pub fn builder() -> builder::AlphaCoverageInfo {
             Default::default()
         }
-    }
-    ///`AlphaCoverageInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AlphaCoverageInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for AlphaCoverageInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AlphaCoverageInfoCountryCode> for ::std::string::String {
-        fn from(value: AlphaCoverageInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AlphaCoverageInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With the required fields (`country_code`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: country_code.into(),
+                country_name: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
+                sender_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AlphaCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceCapability>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AlphaCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AlphaCoverageInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_name`.
+        pub fn sender_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AlphaCoverageKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AlphaCoverageKey {
         #[serde(rename = "countryCode")]
-        pub country_code: AlphaCoverageKeyCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(rename = "resourceType")]
         pub resource_type: AlphaCoverageKeyResourceType,
         #[serde(rename = "senderName")]
-        pub sender_name: AlphaCoverageKeySenderName,
+        pub sender_name: ::std::string::String,
     }
     impl AlphaCoverageKey {
         pub fn builder() -> builder::AlphaCoverageKey {
             Default::default()
         }
-    }
-    ///`AlphaCoverageKeyCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AlphaCoverageKeyCountryCode(::std::string::String);
-    impl ::std::ops::Deref for AlphaCoverageKeyCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AlphaCoverageKeyCountryCode> for ::std::string::String {
-        fn from(value: AlphaCoverageKeyCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AlphaCoverageKeyCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`country_code`, `resource_type`, `sender_name`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            resource_type: impl ::std::convert::Into<AlphaCoverageKeyResourceType>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                resource_type: resource_type.into(),
+                sender_name: sender_name.into(),
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AlphaCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AlphaCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AlphaCoverageKeyCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`AlphaCoverageKeyResourceType`
@@ -237,63 +177,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`AlphaCoverageKeySenderName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AlphaCoverageKeySenderName(::std::string::String);
-    impl ::std::ops::Deref for AlphaCoverageKeySenderName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AlphaCoverageKeySenderName> for ::std::string::String {
-        fn from(value: AlphaCoverageKeySenderName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AlphaCoverageKeySenderName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AlphaCoverageKeySenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AlphaCoverageKeySenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AlphaCoverageKeySenderName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AlphaRequirementSpecsRequestApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AlphaRequirementSpecsRequestApiDoc {
         #[serde(rename = "countryCode")]
@@ -314,6 +200,34 @@ pub mod types {
     impl AlphaRequirementSpecsRequestApiDoc {
         pub fn builder() -> builder::AlphaRequirementSpecsRequestApiDoc {
             Default::default()
+        }
+        /// With the required fields (`country_code`, `type_`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AlphaRequirementSpecsRequestApiDocType>,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                traffic_origin: ::std::option::Option::None,
+                traffic_type: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `traffic_origin`.
+        pub fn traffic_origin(
+            mut self,
+            value: impl ::std::convert::Into<TrafficOrigin>,
+        ) -> Self {
+            self.traffic_origin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_type`.
+        pub fn traffic_type(
+            mut self,
+            value: impl ::std::convert::Into<TrafficType>,
+        ) -> Self {
+            self.traffic_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AlphaRequirementSpecsRequestApiDocType`
@@ -373,82 +287,51 @@ pub mod types {
     }
     ///`AlphaResourceFilter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AlphaResourceFilter {
         #[serde(
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<AlphaResourceFilterCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(rename = "resourceType")]
         pub resource_type: AlphaResourceFilterResourceType,
         #[serde(
             rename = "senderName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub sender_name: ::std::option::Option<AlphaResourceFilterSenderName>,
+        pub sender_name: ::std::option::Option<::std::string::String>,
     }
     impl AlphaResourceFilter {
         pub fn builder() -> builder::AlphaResourceFilter {
             Default::default()
         }
-    }
-    ///`AlphaResourceFilterCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AlphaResourceFilterCountryCode(::std::string::String);
-    impl ::std::ops::Deref for AlphaResourceFilterCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AlphaResourceFilterCountryCode> for ::std::string::String {
-        fn from(value: AlphaResourceFilterCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AlphaResourceFilterCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With the required fields (`resource_type`); set the others with the setters.
+        pub fn new(
+            resource_type: impl ::std::convert::Into<AlphaResourceFilterResourceType>,
+        ) -> Self {
+            Self {
+                country_code: ::std::option::Option::None,
+                resource_type: resource_type.into(),
+                sender_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AlphaResourceFilterCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AlphaResourceFilterCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AlphaResourceFilterCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender_name`.
+        pub fn sender_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AlphaResourceFilterResourceType`
@@ -504,67 +387,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`AlphaResourceFilterSenderName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AlphaResourceFilterSenderName(::std::string::String);
-    impl ::std::ops::Deref for AlphaResourceFilterSenderName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AlphaResourceFilterSenderName> for ::std::string::String {
-        fn from(value: AlphaResourceFilterSenderName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AlphaResourceFilterSenderName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AlphaResourceFilterSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AlphaResourceFilterSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AlphaResourceFilterSenderName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AlphaResourceInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AlphaResourceInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -575,7 +400,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<AlphaResourceInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -596,67 +421,60 @@ pub mod types {
         pub fn builder() -> builder::AlphaResourceInfo {
             Default::default()
         }
-    }
-    ///`AlphaResourceInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AlphaResourceInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for AlphaResourceInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AlphaResourceInfoCountryCode> for ::std::string::String {
-        fn from(value: AlphaResourceInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AlphaResourceInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
+                sender_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AlphaResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ResourceCapabilityChannel>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AlphaResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AlphaResourceInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_name`.
+        pub fn sender_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AlphaResourceOrderApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AlphaResourceOrderApiDoc {
         #[serde(
@@ -717,6 +535,131 @@ pub mod types {
     impl AlphaResourceOrderApiDoc {
         pub fn builder() -> builder::AlphaResourceOrderApiDoc {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                additional_contact_email_addresses: ::std::default::Default::default(),
+                country_code: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                note: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                requested_by_email_address: ::std::option::Option::None,
+                requested_date: ::std::option::Option::None,
+                requirements: ::std::default::Default::default(),
+                requirements_feedback: ::std::default::Default::default(),
+                sender_name: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                traffic_origin: ::std::option::Option::None,
+                traffic_type: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `additional_contact_email_addresses`.
+        pub fn additional_contact_email_addresses(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.additional_contact_email_addresses = value.into();
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requested_by_email_address`.
+        pub fn requested_by_email_address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.requested_by_email_address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requested_date`.
+        pub fn requested_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.requested_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requirements`.
+        pub fn requirements(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FilledRequirement>>,
+        ) -> Self {
+            self.requirements = value.into();
+            self
+        }
+        /// Sets `requirements_feedback`.
+        pub fn requirements_feedback(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FilledRequirementFeedback>>,
+        ) -> Self {
+            self.requirements_feedback = value.into();
+            self
+        }
+        /// Sets `sender_name`.
+        pub fn sender_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<ResourceOrderStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_origin`.
+        pub fn traffic_origin(
+            mut self,
+            value: impl ::std::convert::Into<TrafficOrigin>,
+        ) -> Self {
+            self.traffic_origin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_type`.
+        pub fn traffic_type(
+            mut self,
+            value: impl ::std::convert::Into<TrafficType>,
+        ) -> Self {
+            self.traffic_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<AlphaResourceOrderApiDocType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AlphaResourceOrderApiDocType`
@@ -780,6 +723,7 @@ pub mod types {
     }
     ///`AlphaResourceOrderRequestApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AlphaResourceOrderRequestApiDoc {
         #[serde(
@@ -794,7 +738,7 @@ pub mod types {
         pub platform: ::std::option::Option<Platform>,
         pub requirements: ::std::vec::Vec<FilledRequirement>,
         #[serde(rename = "senderName")]
-        pub sender_name: AlphaResourceOrderRequestApiDocSenderName,
+        pub sender_name: ::std::string::String,
         #[serde(
             rename = "trafficOrigin",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -812,65 +756,52 @@ pub mod types {
         pub fn builder() -> builder::AlphaResourceOrderRequestApiDoc {
             Default::default()
         }
-    }
-    ///`AlphaResourceOrderRequestApiDocSenderName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AlphaResourceOrderRequestApiDocSenderName(::std::string::String);
-    impl ::std::ops::Deref for AlphaResourceOrderRequestApiDocSenderName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AlphaResourceOrderRequestApiDocSenderName>
-    for ::std::string::String {
-        fn from(value: AlphaResourceOrderRequestApiDocSenderName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AlphaResourceOrderRequestApiDocSenderName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 11usize {
-                return Err("longer than 11 characters".into());
+        /// With the required fields (`country_code`, `requirements`, `sender_name`, `type_`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            requirements: impl ::std::convert::Into<::std::vec::Vec<FilledRequirement>>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AlphaResourceOrderRequestApiDocType>,
+        ) -> Self {
+            Self {
+                additional_contact_emails: ::std::default::Default::default(),
+                country_code: country_code.into(),
+                platform: ::std::option::Option::None,
+                requirements: requirements.into(),
+                sender_name: sender_name.into(),
+                traffic_origin: ::std::option::Option::None,
+                traffic_type: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AlphaResourceOrderRequestApiDocSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `additional_contact_emails`.
+        pub fn additional_contact_emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.additional_contact_emails = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AlphaResourceOrderRequestApiDocSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AlphaResourceOrderRequestApiDocSenderName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `traffic_origin`.
+        pub fn traffic_origin(
+            mut self,
+            value: impl ::std::convert::Into<TrafficOrigin>,
+        ) -> Self {
+            self.traffic_origin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_type`.
+        pub fn traffic_type(
+            mut self,
+            value: impl ::std::convert::Into<TrafficType>,
+        ) -> Self {
+            self.traffic_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AlphaResourceOrderRequestApiDocType`
@@ -930,6 +861,7 @@ pub mod types {
     }
     ///`AppleCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleCoverageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -938,7 +870,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<AppleCoverageInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -961,77 +893,79 @@ pub mod types {
         pub fn builder() -> builder::AppleCoverageInfo {
             Default::default()
         }
-    }
-    ///`AppleCoverageInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleCoverageInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for AppleCoverageInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleCoverageInfoCountryCode> for ::std::string::String {
-        fn from(value: AppleCoverageInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleCoverageInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                display_name: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceCapability>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleCoverageInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleCoverageKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleCoverageKey {
         #[serde(rename = "countryCode")]
-        pub country_code: AppleCoverageKeyCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(
             rename = "displayName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub display_name: ::std::option::Option<::std::string::String>,
-        pub resource: AppleCoverageKeyResource,
+        pub resource: ::std::string::String,
         #[serde(rename = "resourceType")]
         pub resource_type: AppleCoverageKeyResourceType,
     }
@@ -1039,120 +973,26 @@ pub mod types {
         pub fn builder() -> builder::AppleCoverageKey {
             Default::default()
         }
-    }
-    ///`AppleCoverageKeyCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleCoverageKeyCountryCode(::std::string::String);
-    impl ::std::ops::Deref for AppleCoverageKeyCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleCoverageKeyCountryCode> for ::std::string::String {
-        fn from(value: AppleCoverageKeyCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleCoverageKeyCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`country_code`, `resource`, `resource_type`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            resource: impl ::std::convert::Into<::std::string::String>,
+            resource_type: impl ::std::convert::Into<AppleCoverageKeyResourceType>,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                display_name: ::std::option::Option::None,
+                resource: resource.into(),
+                resource_type: resource_type.into(),
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppleCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleCoverageKeyCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleCoverageKeyResource`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleCoverageKeyResource(::std::string::String);
-    impl ::std::ops::Deref for AppleCoverageKeyResource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleCoverageKeyResource> for ::std::string::String {
-        fn from(value: AppleCoverageKeyResource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleCoverageKeyResource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleCoverageKeyResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppleCoverageKeyResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleCoverageKeyResource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleCoverageKeyResourceType`
@@ -1231,6 +1071,7 @@ pub mod types {
     }
     ///`AppleMbMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMbMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1240,9 +1081,21 @@ pub mod types {
         pub fn builder() -> builder::AppleMbMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AppleMbMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMbMoConfigurationRequest {
         pub channel: AppleMbMoConfigurationRequestChannel,
@@ -1251,7 +1104,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<AppleMbMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<AppleMbMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1264,11 +1117,91 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<AppleMbMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl AppleMbMoConfigurationRequest {
         pub fn builder() -> builder::AppleMbMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<AppleMbMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<AppleMbMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleMbMoConfigurationRequestChannel`
@@ -1324,138 +1257,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`AppleMbMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMbMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for AppleMbMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMbMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: AppleMbMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMbMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMbMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMbMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMbMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMbMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMbMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for AppleMbMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMbMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: AppleMbMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMbMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMbMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMbMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMbMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AppleMbMoHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMbMoHttpForwardDocs {
         #[serde(default = "defaults::apple_mb_mo_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: AppleMbMoHttpForwardDocsType,
-        pub url: AppleMbMoHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl AppleMbMoHttpForwardDocs {
         pub fn builder() -> builder::AppleMbMoHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<AppleMbMoHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::apple_mb_mo_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`AppleMbMoHttpForwardDocsType`
@@ -1511,67 +1345,13 @@ pub mod types {
             value.parse()
         }
     }
-    ///`AppleMbMoHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMbMoHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for AppleMbMoHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMbMoHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: AppleMbMoHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMbMoHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleMbMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppleMbMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleMbMoHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AppleResourceFilter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleResourceFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resource: ::std::option::Option<AppleResourceFilterResource>,
+        pub resource: ::std::option::Option<::std::string::String>,
         #[serde(rename = "resourceType")]
         pub resource_type: AppleResourceFilterResourceType,
     }
@@ -1579,63 +1359,22 @@ pub mod types {
         pub fn builder() -> builder::AppleResourceFilter {
             Default::default()
         }
-    }
-    ///`AppleResourceFilterResource`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleResourceFilterResource(::std::string::String);
-    impl ::std::ops::Deref for AppleResourceFilterResource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleResourceFilterResource> for ::std::string::String {
-        fn from(value: AppleResourceFilterResource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleResourceFilterResource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`resource_type`); set the others with the setters.
+        pub fn new(
+            resource_type: impl ::std::convert::Into<AppleResourceFilterResourceType>,
+        ) -> Self {
+            Self {
+                resource: ::std::option::Option::None,
+                resource_type: resource_type.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleResourceFilterResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AppleResourceFilterResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleResourceFilterResource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AppleResourceFilterResourceType`
@@ -1693,6 +1432,7 @@ pub mod types {
     }
     ///`AppleResourceInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleResourceInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1703,7 +1443,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<AppleResourceInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1726,67 +1466,69 @@ pub mod types {
         pub fn builder() -> builder::AppleResourceInfo {
             Default::default()
         }
-    }
-    ///`AppleResourceInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleResourceInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for AppleResourceInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleResourceInfoCountryCode> for ::std::string::String {
-        fn from(value: AppleResourceInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleResourceInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                display_name: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AppleResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ResourceCapabilityChannel>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AppleResourceInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Attachment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Attachment {
         #[serde(
@@ -1804,9 +1546,33 @@ pub mod types {
         pub fn builder() -> builder::Attachment {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                document_id: ::std::option::Option::None,
+                document_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `document_id`.
+        pub fn document_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.document_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `document_type`.
+        pub fn document_type(
+            mut self,
+            value: impl ::std::convert::Into<DocumentType>,
+        ) -> Self {
+            self.document_type = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AutoResponseActionV2Request`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AutoResponseActionV2Request {
         #[serde(
@@ -1814,7 +1580,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub delivery_time_window: ::std::option::Option<DeliveryTimeWindow>,
-        pub message: AutoResponseActionV2RequestMessage,
+        pub message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sender: ::std::option::Option<::std::string::String>,
     }
@@ -1822,66 +1588,34 @@ pub mod types {
         pub fn builder() -> builder::AutoResponseActionV2Request {
             Default::default()
         }
-    }
-    ///`AutoResponseActionV2RequestMessage`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AutoResponseActionV2RequestMessage(::std::string::String);
-    impl ::std::ops::Deref for AutoResponseActionV2RequestMessage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AutoResponseActionV2RequestMessage>
-    for ::std::string::String {
-        fn from(value: AutoResponseActionV2RequestMessage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AutoResponseActionV2RequestMessage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1080usize {
-                return Err("longer than 1080 characters".into());
+        /// With the required fields (`message`); set the others with the setters.
+        pub fn new(message: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                delivery_time_window: ::std::option::Option::None,
+                message: message.into(),
+                sender: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AutoResponseActionV2RequestMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AutoResponseActionV2RequestMessage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AutoResponseActionV2RequestMessage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`AutoResponseActionV2Response`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AutoResponseActionV2Response {
         #[serde(
@@ -1896,6 +1630,30 @@ pub mod types {
     impl AutoResponseActionV2Response {
         pub fn builder() -> builder::AutoResponseActionV2Response {
             Default::default()
+        }
+        /// With the required fields (`message`); set the others with the setters.
+        pub fn new(message: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                delivery_time_window: ::std::option::Option::None,
+                message: message.into(),
+                sender: ::std::option::Option::None,
+            }
+        }
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindowResponse>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BlockLevelRequest`
@@ -2020,6 +1778,7 @@ pub mod types {
     }
     ///`BlockListConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlockListConfigurationRequest {
         pub level: BlockLevelRequest,
@@ -2030,9 +1789,20 @@ pub mod types {
         pub fn builder() -> builder::BlockListConfigurationRequest {
             Default::default()
         }
+        /// With the required fields (`level`, `type_`); set the others with the setters.
+        pub fn new(
+            level: impl ::std::convert::Into<BlockLevelRequest>,
+            type_: impl ::std::convert::Into<BlockListConfigurationType>,
+        ) -> Self {
+            Self {
+                level: level.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`BlockListConfigurationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlockListConfigurationResponse {
         pub level: BlockLevelResponse,
@@ -2042,6 +1812,16 @@ pub mod types {
     impl BlockListConfigurationResponse {
         pub fn builder() -> builder::BlockListConfigurationResponse {
             Default::default()
+        }
+        /// With the required fields (`level`, `type_`); set the others with the setters.
+        pub fn new(
+            level: impl ::std::convert::Into<BlockLevelResponse>,
+            type_: impl ::std::convert::Into<BlockListConfigurationType>,
+        ) -> Self {
+            Self {
+                level: level.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`BlockListConfigurationType`
@@ -2388,6 +2168,7 @@ pub mod types {
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DayOfWeek>,
@@ -2403,9 +2184,31 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DayOfWeek>>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                delivery_time_zone: ::std::option::Option::None,
+                from: from.into(),
+                to: to.into(),
+            }
+        }
+        /// Sets `delivery_time_zone`.
+        pub fn delivery_time_zone(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeZone>,
+        ) -> Self {
+            self.delivery_time_zone = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryTimeWindowResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindowResponse {
         pub days: ::std::vec::Vec<DayOfWeek>,
@@ -2417,6 +2220,20 @@ pub mod types {
     impl DeliveryTimeWindowResponse {
         pub fn builder() -> builder::DeliveryTimeWindowResponse {
             Default::default()
+        }
+        /// With the required fields (`days`, `delivery_time_zone`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DayOfWeek>>,
+            delivery_time_zone: impl ::std::convert::Into<DeliveryTimeZoneResponse>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                delivery_time_zone: delivery_time_zone.into(),
+                from: from.into(),
+                to: to.into(),
+            }
         }
     }
     ///`DeliveryTimeZone`
@@ -2541,6 +2358,7 @@ pub mod types {
     }
     ///`DocumentIdentifier`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DocumentIdentifier {
         #[serde(
@@ -2553,9 +2371,24 @@ pub mod types {
         pub fn builder() -> builder::DocumentIdentifier {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                document_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `document_id`.
+        pub fn document_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.document_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DocumentRequirementSpec`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DocumentRequirementSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2581,6 +2414,71 @@ pub mod types {
     impl DocumentRequirementSpec {
         pub fn builder() -> builder::DocumentRequirementSpec {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<DocumentRequirementSpecType>,
+        ) -> Self {
+            Self {
+                attachment: ::std::option::Option::None,
+                category: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                multiple_values_supported: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                required: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `attachment`.
+        pub fn attachment(
+            mut self,
+            value: impl ::std::convert::Into<Attachment>,
+        ) -> Self {
+            self.attachment = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `category`.
+        pub fn category(mut self, value: impl ::std::convert::Into<Category>) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `multiple_values_supported`.
+        pub fn multiple_values_supported(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_values_supported = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `required`.
+        pub fn required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.required = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DocumentRequirementSpecType`
@@ -2726,6 +2624,7 @@ pub mod types {
     }
     ///`EmailDomainMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailDomainMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2735,16 +2634,28 @@ pub mod types {
         pub fn builder() -> builder::EmailDomainMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailDomainMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailDomainMoConfigurationRequest {
         pub channel: EmailDomainMoConfigurationRequestChannel,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<EmailDomainMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<EmailDomainMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2757,11 +2668,82 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<EmailDomainMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl EmailDomainMoConfigurationRequest {
         pub fn builder() -> builder::EmailDomainMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<EmailDomainMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<EmailDomainMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EmailDomainMoConfigurationRequestChannel`
@@ -2817,138 +2799,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`EmailDomainMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailDomainMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for EmailDomainMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailDomainMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: EmailDomainMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailDomainMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailDomainMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailDomainMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailDomainMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EmailDomainMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailDomainMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for EmailDomainMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailDomainMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: EmailDomainMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailDomainMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailDomainMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailDomainMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailDomainMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`EmailDomainMoHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailDomainMoHttpForwardDocs {
         #[serde(default = "defaults::email_domain_mo_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: EmailDomainMoHttpForwardDocsType,
-        pub url: EmailDomainMoHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl EmailDomainMoHttpForwardDocs {
         pub fn builder() -> builder::EmailDomainMoHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<EmailDomainMoHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::email_domain_mo_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`EmailDomainMoHttpForwardDocsType`
@@ -3004,65 +2887,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`EmailDomainMoHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailDomainMoHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for EmailDomainMoHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailDomainMoHttpForwardDocsUrl>
-    for ::std::string::String {
-        fn from(value: EmailDomainMoHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailDomainMoHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailDomainMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailDomainMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailDomainMoHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`EmailRequirementSpec`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailRequirementSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3086,6 +2913,60 @@ pub mod types {
     impl EmailRequirementSpec {
         pub fn builder() -> builder::EmailRequirementSpec {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<EmailRequirementSpecType>) -> Self {
+            Self {
+                category: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                multiple_values_supported: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                required: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `category`.
+        pub fn category(mut self, value: impl ::std::convert::Into<Category>) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `multiple_values_supported`.
+        pub fn multiple_values_supported(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_values_supported = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `required`.
+        pub fn required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.required = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`EmailRequirementSpecType`
@@ -3146,6 +3027,7 @@ pub mod types {
     }
     ///`FacebookCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookCoverageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3154,7 +3036,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<FacebookCoverageInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3177,64 +3059,64 @@ pub mod types {
         pub fn builder() -> builder::FacebookCoverageInfo {
             Default::default()
         }
-    }
-    ///`FacebookCoverageInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookCoverageInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for FacebookCoverageInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookCoverageInfoCountryCode>
-    for ::std::string::String {
-        fn from(value: FacebookCoverageInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookCoverageInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                display_name: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceCapability>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookCoverageInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`FeedbackCode`
@@ -3391,6 +3273,7 @@ pub mod types {
     }
     ///`FilledRequirement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FilledRequirement {
         pub key: ::std::string::String,
@@ -3400,9 +3283,20 @@ pub mod types {
         pub fn builder() -> builder::FilledRequirement {
             Default::default()
         }
+        /// With the required fields (`key`, `value`); set the others with the setters.
+        pub fn new(
+            key: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<JsonNode>,
+        ) -> Self {
+            Self {
+                key: key.into(),
+                value: value.into(),
+            }
+        }
     }
     ///`FilledRequirementFeedback`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FilledRequirementFeedback {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3416,121 +3310,34 @@ pub mod types {
         pub fn builder() -> builder::FilledRequirementFeedback {
             Default::default()
         }
-    }
-    ///`GetInboundConfigurationsCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetInboundConfigurationsCountryCode(::std::string::String);
-    impl ::std::ops::Deref for GetInboundConfigurationsCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetInboundConfigurationsCountryCode>
-    for ::std::string::String {
-        fn from(value: GetInboundConfigurationsCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetInboundConfigurationsCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                code: ::std::option::Option::None,
+                feedback: ::std::option::Option::None,
+                key: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for GetInboundConfigurationsCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `code`.
+        pub fn code(mut self, value: impl ::std::convert::Into<FeedbackCode>) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetInboundConfigurationsCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `feedback`.
+        pub fn feedback(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.feedback = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetInboundConfigurationsCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetInboundConfigurationsKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetInboundConfigurationsKeyword(::std::string::String);
-    impl ::std::ops::Deref for GetInboundConfigurationsKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetInboundConfigurationsKeyword>
-    for ::std::string::String {
-        fn from(value: GetInboundConfigurationsKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetInboundConfigurationsKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetInboundConfigurationsKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetInboundConfigurationsKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetInboundConfigurationsKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GetResourceRequestsTypeItem`
@@ -3597,6 +3404,7 @@ pub mod types {
     }
     ///`GsmRequirementSpec`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GsmRequirementSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3620,6 +3428,60 @@ pub mod types {
     impl GsmRequirementSpec {
         pub fn builder() -> builder::GsmRequirementSpec {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<GsmRequirementSpecType>) -> Self {
+            Self {
+                category: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                multiple_values_supported: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                required: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `category`.
+        pub fn category(mut self, value: impl ::std::convert::Into<Category>) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `multiple_values_supported`.
+        pub fn multiple_values_supported(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_values_supported = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `required`.
+        pub fn required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.required = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`GsmRequirementSpecType`
@@ -3680,17 +3542,37 @@ pub mod types {
     }
     ///`HttpForwardActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HttpForwardActionDocs {
         #[serde(default = "defaults::http_forward_action_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: HttpForwardActionDocsType,
-        pub url: HttpForwardActionDocsUrl,
+        pub url: ::std::string::String,
     }
     impl HttpForwardActionDocs {
         pub fn builder() -> builder::HttpForwardActionDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<HttpForwardActionDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::http_forward_action_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`HttpForwardActionDocsType`
@@ -3749,63 +3631,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`HttpForwardActionDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct HttpForwardActionDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for HttpForwardActionDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<HttpForwardActionDocsUrl> for ::std::string::String {
-        fn from(value: HttpForwardActionDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for HttpForwardActionDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for HttpForwardActionDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for HttpForwardActionDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for HttpForwardActionDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`IbResourceCapability`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IbResourceCapability {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3817,9 +3645,33 @@ pub mod types {
         pub fn builder() -> builder::IbResourceCapability {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                channel: ::std::option::Option::None,
+                coverage: ::std::option::Option::None,
+            }
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<ResourceCapabilityChannel>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `coverage`.
+        pub fn coverage(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceCoverage>,
+        ) -> Self {
+            self.coverage = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IbResourceCoverage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IbResourceCoverage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3830,6 +3682,26 @@ pub mod types {
     impl IbResourceCoverage {
         pub fn builder() -> builder::IbResourceCoverage {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                inbound: ::std::option::Option::None,
+                outbound: ::std::option::Option::None,
+            }
+        }
+        /// Sets `inbound`.
+        pub fn inbound(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.inbound = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `outbound`.
+        pub fn outbound(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<NetworkView>>,
+        ) -> Self {
+            self.outbound = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IbResourceCoverageInfo`
@@ -3930,6 +3802,7 @@ pub mod types {
     }
     ///`IbResourceCoverageKeyBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IbResourceCoverageKeyBase {
         #[serde(rename = "resourceType")]
@@ -3938,6 +3811,12 @@ pub mod types {
     impl IbResourceCoverageKeyBase {
         pub fn builder() -> builder::IbResourceCoverageKeyBase {
             Default::default()
+        }
+        /// With the required fields (`resource_type`); set the others with the setters.
+        pub fn new(resource_type: impl ::std::convert::Into<IbResourceType>) -> Self {
+            Self {
+                resource_type: resource_type.into(),
+            }
         }
     }
     ///`IbResourceInfo`
@@ -4110,6 +3989,7 @@ pub mod types {
     }
     ///`IbResourcesFilterBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IbResourcesFilterBase {
         #[serde(rename = "resourceType")]
@@ -4119,9 +3999,18 @@ pub mod types {
         pub fn builder() -> builder::IbResourcesFilterBase {
             Default::default()
         }
+        /// With the required fields (`resource_type`); set the others with the setters.
+        pub fn new(
+            resource_type: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                resource_type: resource_type.into(),
+            }
+        }
     }
     ///`IbResourcesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IbResourcesResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4133,20 +4022,60 @@ pub mod types {
         pub fn builder() -> builder::IbResourcesResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceInfo>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`InstagramDmHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmHttpForwardDocs {
         #[serde(default = "defaults::instagram_dm_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: InstagramDmHttpForwardDocsType,
-        pub url: InstagramDmHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl InstagramDmHttpForwardDocs {
         pub fn builder() -> builder::InstagramDmHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<InstagramDmHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::instagram_dm_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`InstagramDmHttpForwardDocsType`
@@ -4202,62 +4131,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`InstagramDmHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InstagramDmHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for InstagramDmHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InstagramDmHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: InstagramDmHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InstagramDmHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InstagramDmHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InstagramDmHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InstagramDmHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`InstagramDmMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -4281,6 +4154,7 @@ pub mod types {
     }
     ///`InstagramDmMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -4290,9 +4164,21 @@ pub mod types {
         pub fn builder() -> builder::InstagramDmMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`InstagramDmMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InstagramDmMoConfigurationRequest {
         pub channel: InstagramDmMoConfigurationRequestChannel,
@@ -4301,7 +4187,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<InstagramDmMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<InstagramDmMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4314,11 +4200,91 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<InstagramDmMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl InstagramDmMoConfigurationRequest {
         pub fn builder() -> builder::InstagramDmMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<InstagramDmMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<InstagramDmMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InstagramDmMoConfigurationRequestChannel`
@@ -4374,127 +4340,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`InstagramDmMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InstagramDmMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for InstagramDmMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InstagramDmMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: InstagramDmMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InstagramDmMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InstagramDmMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InstagramDmMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InstagramDmMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`InstagramDmMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct InstagramDmMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for InstagramDmMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<InstagramDmMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: InstagramDmMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for InstagramDmMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for InstagramDmMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for InstagramDmMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InstagramDmMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`IntegerRequirementSpec`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IntegerRequirementSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4522,6 +4370,80 @@ pub mod types {
     impl IntegerRequirementSpec {
         pub fn builder() -> builder::IntegerRequirementSpec {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<IntegerRequirementSpecType>,
+        ) -> Self {
+            Self {
+                category: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                multiple_values_supported: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                options: ::std::default::Default::default(),
+                required: ::std::option::Option::None,
+                type_: type_.into(),
+                validation: ::std::option::Option::None,
+            }
+        }
+        /// Sets `category`.
+        pub fn category(mut self, value: impl ::std::convert::Into<Category>) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `multiple_values_supported`.
+        pub fn multiple_values_supported(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_values_supported = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.options = value.into();
+            self
+        }
+        /// Sets `required`.
+        pub fn required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.required = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validation`.
+        pub fn validation(
+            mut self,
+            value: impl ::std::convert::Into<IntegerRequirementValidation>,
+        ) -> Self {
+            self.validation = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IntegerRequirementSpecType`
@@ -4582,6 +4504,7 @@ pub mod types {
     }
     ///`IntegerRequirementValidation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IntegerRequirementValidation {
         #[serde(
@@ -4598,6 +4521,23 @@ pub mod types {
     impl IntegerRequirementValidation {
         pub fn builder() -> builder::IntegerRequirementValidation {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                max_value: ::std::option::Option::None,
+                min_value: ::std::option::Option::None,
+            }
+        }
+        /// Sets `max_value`.
+        pub fn max_value(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.max_value = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `min_value`.
+        pub fn min_value(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.min_value = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`JsonNode`
@@ -4632,6 +4572,7 @@ pub mod types {
     }
     ///`KakaoCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoCoverageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4640,7 +4581,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<KakaoCoverageInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4663,78 +4604,99 @@ pub mod types {
         pub fn builder() -> builder::KakaoCoverageInfo {
             Default::default()
         }
-    }
-    ///`KakaoCoverageInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoCoverageInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for KakaoCoverageInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoCoverageInfoCountryCode> for ::std::string::String {
-        fn from(value: KakaoCoverageInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoCoverageInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                display_name: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceCapability>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoCoverageInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamHttpForwardDocs {
         #[serde(default = "defaults::kakao_sangdam_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: KakaoSangdamHttpForwardDocsType,
-        pub url: KakaoSangdamHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl KakaoSangdamHttpForwardDocs {
         pub fn builder() -> builder::KakaoSangdamHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<KakaoSangdamHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::kakao_sangdam_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`KakaoSangdamHttpForwardDocsType`
@@ -4790,62 +4752,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`KakaoSangdamHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: KakaoSangdamHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`KakaoSangdamMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -4869,6 +4775,7 @@ pub mod types {
     }
     ///`KakaoSangdamMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -4878,9 +4785,21 @@ pub mod types {
         pub fn builder() -> builder::KakaoSangdamMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KakaoSangdamMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoSangdamMoConfigurationRequest {
         pub channel: KakaoSangdamMoConfigurationRequestChannel,
@@ -4889,7 +4808,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<KakaoSangdamMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<KakaoSangdamMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4902,11 +4821,91 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<KakaoSangdamMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl KakaoSangdamMoConfigurationRequest {
         pub fn builder() -> builder::KakaoSangdamMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<KakaoSangdamMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<KakaoSangdamMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`KakaoSangdamMoConfigurationRequestChannel`
@@ -4962,125 +4961,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`KakaoSangdamMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoSangdamMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoSangdamMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for KakaoSangdamMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoSangdamMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: KakaoSangdamMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoSangdamMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoSangdamMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoSangdamMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoSangdamMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`LineOaMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -5104,6 +4984,7 @@ pub mod types {
     }
     ///`LineOaMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LineOaMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -5113,9 +4994,21 @@ pub mod types {
         pub fn builder() -> builder::LineOaMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LineOaMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LineOaMoConfigurationRequest {
         pub channel: LineOaMoConfigurationRequestChannel,
@@ -5124,7 +5017,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<LineOaMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<LineOaMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -5135,11 +5028,82 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<LineOaMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl LineOaMoConfigurationRequest {
         pub fn builder() -> builder::LineOaMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<LineOaMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<LineOaMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LineOaMoConfigurationRequestChannel`
@@ -5195,138 +5159,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`LineOaMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineOaMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for LineOaMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineOaMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: LineOaMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineOaMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineOaMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LineOaMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineOaMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`LineOaMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineOaMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for LineOaMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineOaMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: LineOaMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineOaMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineOaMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LineOaMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineOaMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`LineOaMoHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LineOaMoHttpForwardDocs {
         #[serde(default = "defaults::line_oa_mo_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: LineOaMoHttpForwardDocsType,
-        pub url: LineOaMoHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl LineOaMoHttpForwardDocs {
         pub fn builder() -> builder::LineOaMoHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<LineOaMoHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::line_oa_mo_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`LineOaMoHttpForwardDocsType`
@@ -5381,68 +5246,14 @@ pub mod types {
             value.parse()
         }
     }
-    ///`LineOaMoHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineOaMoHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for LineOaMoHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineOaMoHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: LineOaMoHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineOaMoHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineOaMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for LineOaMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineOaMoHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MailForwardActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MailForwardActionDocs {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        pub mail: MailForwardActionDocsMail,
+        pub mail: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MailForwardActionDocsType,
     }
@@ -5450,60 +5261,24 @@ pub mod types {
         pub fn builder() -> builder::MailForwardActionDocs {
             Default::default()
         }
-    }
-    ///`MailForwardActionDocsMail`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MailForwardActionDocsMail(::std::string::String);
-    impl ::std::ops::Deref for MailForwardActionDocsMail {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MailForwardActionDocsMail> for ::std::string::String {
-        fn from(value: MailForwardActionDocsMail) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MailForwardActionDocsMail {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`mail`, `type_`); set the others with the setters.
+        pub fn new(
+            mail: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<MailForwardActionDocsType>,
+        ) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                mail: mail.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MailForwardActionDocsMail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MailForwardActionDocsMail {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MailForwardActionDocsMail {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MailForwardActionDocsType`
@@ -5585,6 +5360,7 @@ pub mod types {
     }
     ///`MessengerMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessengerMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -5594,9 +5370,21 @@ pub mod types {
         pub fn builder() -> builder::MessengerMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessengerMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessengerMoConfigurationRequest {
         pub channel: MessengerMoConfigurationRequestChannel,
@@ -5605,7 +5393,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<MessengerMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<MessengerMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5618,11 +5406,91 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<MessengerMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl MessengerMoConfigurationRequest {
         pub fn builder() -> builder::MessengerMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<MessengerMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<MessengerMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessengerMoConfigurationRequestChannel`
@@ -5678,138 +5546,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`MessengerMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessengerMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for MessengerMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessengerMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: MessengerMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessengerMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessengerMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessengerMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessengerMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MessengerMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessengerMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for MessengerMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessengerMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: MessengerMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessengerMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessengerMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessengerMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessengerMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MessengerMoHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessengerMoHttpForwardDocs {
         #[serde(default = "defaults::messenger_mo_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MessengerMoHttpForwardDocsType,
-        pub url: MessengerMoHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl MessengerMoHttpForwardDocs {
         pub fn builder() -> builder::MessengerMoHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MessengerMoHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::messenger_mo_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`MessengerMoHttpForwardDocsType`
@@ -5865,75 +5634,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`MessengerMoHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MessengerMoHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for MessengerMoHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessengerMoHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: MessengerMoHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessengerMoHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessengerMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MessengerMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessengerMoHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MmsHttpForwardActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsHttpForwardActionDocs {
         #[serde(default = "defaults::mms_http_forward_action_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: MmsHttpForwardActionDocsType,
-        pub url: MmsHttpForwardActionDocsUrl,
+        pub url: ::std::string::String,
     }
     impl MmsHttpForwardActionDocs {
         pub fn builder() -> builder::MmsHttpForwardActionDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<MmsHttpForwardActionDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::mms_http_forward_action_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`MmsHttpForwardActionDocsType`
@@ -5989,61 +5722,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`MmsHttpForwardActionDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsHttpForwardActionDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for MmsHttpForwardActionDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsHttpForwardActionDocsUrl> for ::std::string::String {
-        fn from(value: MmsHttpForwardActionDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsHttpForwardActionDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsHttpForwardActionDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MmsHttpForwardActionDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsHttpForwardActionDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MmsMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
@@ -6064,6 +5742,7 @@ pub mod types {
     }
     ///`MmsMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsMoActionDocsBase {
         #[serde(rename = "type")]
@@ -6073,9 +5752,14 @@ pub mod types {
         pub fn builder() -> builder::MmsMoActionDocsBase {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<MoActionType>) -> Self {
+            Self { type_: type_.into() }
+        }
     }
     ///`MmsMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsMoConfigurationRequest {
         #[serde(
@@ -6095,11 +5779,11 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<MmsMoConfigurationRequestCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<MmsMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<MmsMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -6112,11 +5796,109 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<MmsMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl MmsMoConfigurationRequest {
         pub fn builder() -> builder::MmsMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<MmsMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                auto_response: ::std::option::Option::None,
+                block_list_configuration: ::std::option::Option::None,
+                channel: channel.into(),
+                country_code: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                number_key: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `auto_response`.
+        pub fn auto_response(
+            mut self,
+            value: impl ::std::convert::Into<AutoResponseActionV2Request>,
+        ) -> Self {
+            self.auto_response = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `block_list_configuration`.
+        pub fn block_list_configuration(
+            mut self,
+            value: impl ::std::convert::Into<BlockListConfigurationRequest>,
+        ) -> Self {
+            self.block_list_configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<MmsMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsMoConfigurationRequestChannel`
@@ -6172,186 +5954,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`MmsMoConfigurationRequestCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsMoConfigurationRequestCountryCode(::std::string::String);
-    impl ::std::ops::Deref for MmsMoConfigurationRequestCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsMoConfigurationRequestCountryCode>
-    for ::std::string::String {
-        fn from(value: MmsMoConfigurationRequestCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsMoConfigurationRequestCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsMoConfigurationRequestCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsMoConfigurationRequestCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsMoConfigurationRequestCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MmsMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for MmsMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: MmsMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MmsMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for MmsMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: MmsMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MmsPullActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsPullActionDocs {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6362,6 +5967,21 @@ pub mod types {
     impl MmsPullActionDocs {
         pub fn builder() -> builder::MmsPullActionDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<MmsPullActionDocsType>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MmsPullActionDocsType`
@@ -6448,6 +6068,7 @@ pub mod types {
     }
     ///`MoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoActionDocsBase {
         #[serde(rename = "type")]
@@ -6456,6 +6077,10 @@ pub mod types {
     impl MoActionDocsBase {
         pub fn builder() -> builder::MoActionDocsBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<MoActionType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`MoActionType`
@@ -6774,142 +6399,58 @@ pub mod types {
     }
     ///`MoConfigurationRequestBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoConfigurationRequestBase {
         pub channel: ConfigurationType,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<MoConfigurationRequestBaseKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<MoConfigurationRequestBaseUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl MoConfigurationRequestBase {
         pub fn builder() -> builder::MoConfigurationRequestBase {
             Default::default()
         }
-    }
-    ///`MoConfigurationRequestBaseKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MoConfigurationRequestBaseKeyword(::std::string::String);
-    impl ::std::ops::Deref for MoConfigurationRequestBaseKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MoConfigurationRequestBaseKeyword>
-    for ::std::string::String {
-        fn from(value: MoConfigurationRequestBaseKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MoConfigurationRequestBaseKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(channel: impl ::std::convert::Into<ConfigurationType>) -> Self {
+            Self {
+                channel: channel.into(),
+                keyword: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MoConfigurationRequestBaseKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MoConfigurationRequestBaseKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MoConfigurationRequestBaseKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MoConfigurationRequestBaseUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MoConfigurationRequestBaseUsername(::std::string::String);
-    impl ::std::ops::Deref for MoConfigurationRequestBaseUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MoConfigurationRequestBaseUsername>
-    for ::std::string::String {
-        fn from(value: MoConfigurationRequestBaseUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MoConfigurationRequestBaseUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MoConfigurationRequestBaseUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MoConfigurationRequestBaseUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MoConfigurationRequestBaseUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MoConfigurationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MoConfigurationResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6945,9 +6486,96 @@ pub mod types {
         pub fn builder() -> builder::MoConfigurationResponse {
             Default::default()
         }
+        /// With the required fields (`configuration_key`); set the others with the setters.
+        pub fn new(
+            configuration_key: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                answers: ::std::option::Option::None,
+                auto_response: ::std::option::Option::None,
+                block_list_configuration: ::std::option::Option::None,
+                channel: ::std::option::Option::None,
+                configuration_key: configuration_key.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `answers`.
+        pub fn answers(mut self, value: impl ::std::convert::Into<UseAnswers>) -> Self {
+            self.answers = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `auto_response`.
+        pub fn auto_response(
+            mut self,
+            value: impl ::std::convert::Into<AutoResponseActionV2Response>,
+        ) -> Self {
+            self.auto_response = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `block_list_configuration`.
+        pub fn block_list_configuration(
+            mut self,
+            value: impl ::std::convert::Into<BlockListConfigurationResponse>,
+        ) -> Self {
+            self.block_list_configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<ConfigurationType>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<MoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NetworkView`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NetworkView {
         #[serde(
@@ -6965,9 +6593,33 @@ pub mod types {
         pub fn builder() -> builder::NetworkView {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                mcc_nnc: ::std::option::Option::None,
+                network_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `mcc_nnc`.
+        pub fn mcc_nnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_nnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `network_name`.
+        pub fn network_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.network_name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NumberCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberCoverageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6976,7 +6628,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<NumberCoverageInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7006,72 +6658,92 @@ pub mod types {
         pub fn builder() -> builder::NumberCoverageInfo {
             Default::default()
         }
-    }
-    ///`NumberCoverageInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberCoverageInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for NumberCoverageInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberCoverageInfoCountryCode> for ::std::string::String {
-        fn from(value: NumberCoverageInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberCoverageInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                number_key: ::std::option::Option::None,
+                number_type: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceCapability>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberCoverageInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_type`.
+        pub fn number_type(
+            mut self,
+            value: impl ::std::convert::Into<NumberType>,
+        ) -> Self {
+            self.number_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NumberCoverageKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberCoverageKey {
         #[serde(rename = "countryCode")]
-        pub country_code: NumberCoverageKeyCountryCode,
-        pub number: NumberCoverageKeyNumber,
+        pub country_code: ::std::string::String,
+        pub number: ::std::string::String,
         #[serde(rename = "resourceType")]
         pub resource_type: NumberCoverageKeyResourceType,
     }
@@ -7079,121 +6751,17 @@ pub mod types {
         pub fn builder() -> builder::NumberCoverageKey {
             Default::default()
         }
-    }
-    ///`NumberCoverageKeyCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberCoverageKeyCountryCode(::std::string::String);
-    impl ::std::ops::Deref for NumberCoverageKeyCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberCoverageKeyCountryCode> for ::std::string::String {
-        fn from(value: NumberCoverageKeyCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberCoverageKeyCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`country_code`, `number`, `resource_type`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            number: impl ::std::convert::Into<::std::string::String>,
+            resource_type: impl ::std::convert::Into<NumberCoverageKeyResourceType>,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                number: number.into(),
+                resource_type: resource_type.into(),
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberCoverageKeyCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NumberCoverageKeyNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberCoverageKeyNumber(::std::string::String);
-    impl ::std::ops::Deref for NumberCoverageKeyNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberCoverageKeyNumber> for ::std::string::String {
-        fn from(value: NumberCoverageKeyNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberCoverageKeyNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberCoverageKeyNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NumberCoverageKeyNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberCoverageKeyNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`NumberCoverageKeyResourceType`
@@ -7307,6 +6875,7 @@ pub mod types {
     }
     ///`NumberRequirementSpecsRequestApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberRequirementSpecsRequestApiDoc {
         pub capabilities: ::std::vec::Vec<ResourceNumberCapability>,
@@ -7327,6 +6896,40 @@ pub mod types {
     impl NumberRequirementSpecsRequestApiDoc {
         pub fn builder() -> builder::NumberRequirementSpecsRequestApiDoc {
             Default::default()
+        }
+        /// With the required fields (`capabilities`, `country_code`, `number_type`, `type_`); set the others with the setters.
+        pub fn new(
+            capabilities: impl ::std::convert::Into<
+                ::std::vec::Vec<ResourceNumberCapability>,
+            >,
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            number_type: impl ::std::convert::Into<ResourceNumberType>,
+            type_: impl ::std::convert::Into<NumberRequirementSpecsRequestApiDocType>,
+        ) -> Self {
+            Self {
+                capabilities: capabilities.into(),
+                client_type: ::std::option::Option::None,
+                country_code: country_code.into(),
+                number_type: number_type.into(),
+                quantity: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `client_type`.
+        pub fn client_type(
+            mut self,
+            value: impl ::std::convert::Into<NumberOfferClientType>,
+        ) -> Self {
+            self.client_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `quantity`.
+        pub fn quantity(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.quantity = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NumberRequirementSpecsRequestApiDocType`
@@ -7441,6 +7044,7 @@ pub mod types {
     }
     ///`NumberResourceFilter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberResourceFilter {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7449,9 +7053,9 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<NumberResourceFilterCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub number: ::std::option::Option<NumberResourceFilterNumber>,
+        pub number: ::std::option::Option<::std::string::String>,
         #[serde(rename = "resourceType")]
         pub resource_type: NumberResourceFilterResourceType,
     }
@@ -7459,122 +7063,42 @@ pub mod types {
         pub fn builder() -> builder::NumberResourceFilter {
             Default::default()
         }
-    }
-    ///`NumberResourceFilterCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberResourceFilterCountryCode(::std::string::String);
-    impl ::std::ops::Deref for NumberResourceFilterCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberResourceFilterCountryCode>
-    for ::std::string::String {
-        fn from(value: NumberResourceFilterCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberResourceFilterCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With the required fields (`resource_type`); set the others with the setters.
+        pub fn new(
+            resource_type: impl ::std::convert::Into<NumberResourceFilterResourceType>,
+        ) -> Self {
+            Self {
+                capabilities: ::std::default::Default::default(),
+                country_code: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                resource_type: resource_type.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberResourceFilterCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<NumberResourceCapabilityChannelDocs>,
+            >,
+        ) -> Self {
+            self.capabilities = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberResourceFilterCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberResourceFilterCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NumberResourceFilterNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberResourceFilterNumber(::std::string::String);
-    impl ::std::ops::Deref for NumberResourceFilterNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberResourceFilterNumber> for ::std::string::String {
-        fn from(value: NumberResourceFilterNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberResourceFilterNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberResourceFilterNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NumberResourceFilterNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberResourceFilterNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NumberResourceFilterResourceType`
@@ -7632,6 +7156,7 @@ pub mod types {
     }
     ///`NumberResourceInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberResourceInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7642,7 +7167,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<NumberResourceInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7672,67 +7197,87 @@ pub mod types {
         pub fn builder() -> builder::NumberResourceInfo {
             Default::default()
         }
-    }
-    ///`NumberResourceInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberResourceInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for NumberResourceInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberResourceInfoCountryCode> for ::std::string::String {
-        fn from(value: NumberResourceInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberResourceInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                number_key: ::std::option::Option::None,
+                number_type: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ResourceCapabilityChannel>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberResourceInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_type`.
+        pub fn number_type(
+            mut self,
+            value: impl ::std::convert::Into<NumberTypeResourceMoDocs>,
+        ) -> Self {
+            self.number_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NumberResourceOrderApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberResourceOrderApiDoc {
         #[serde(
@@ -7789,6 +7334,137 @@ pub mod types {
     impl NumberResourceOrderApiDoc {
         pub fn builder() -> builder::NumberResourceOrderApiDoc {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                additional_contact_email_addresses: ::std::default::Default::default(),
+                capabilities: ::std::default::Default::default(),
+                country_code: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                note: ::std::option::Option::None,
+                number_type: ::std::option::Option::None,
+                numbers: ::std::default::Default::default(),
+                platform: ::std::option::Option::None,
+                quantity: ::std::option::Option::None,
+                requested_by_email_address: ::std::option::Option::None,
+                requested_date: ::std::option::Option::None,
+                requirements: ::std::default::Default::default(),
+                requirements_feedback: ::std::default::Default::default(),
+                status: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `additional_contact_email_addresses`.
+        pub fn additional_contact_email_addresses(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.additional_contact_email_addresses = value.into();
+            self
+        }
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ResourceNumberCapability>>,
+        ) -> Self {
+            self.capabilities = value.into();
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_type`.
+        pub fn number_type(
+            mut self,
+            value: impl ::std::convert::Into<ResourceNumberType>,
+        ) -> Self {
+            self.number_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `numbers`.
+        pub fn numbers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ProcuredNumber>>,
+        ) -> Self {
+            self.numbers = value.into();
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `quantity`.
+        pub fn quantity(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.quantity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requested_by_email_address`.
+        pub fn requested_by_email_address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.requested_by_email_address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requested_date`.
+        pub fn requested_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.requested_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requirements`.
+        pub fn requirements(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FilledRequirement>>,
+        ) -> Self {
+            self.requirements = value.into();
+            self
+        }
+        /// Sets `requirements_feedback`.
+        pub fn requirements_feedback(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FilledRequirementFeedback>>,
+        ) -> Self {
+            self.requirements_feedback = value.into();
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<ResourceOrderStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<NumberResourceOrderApiDocType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NumberResourceOrderApiDocType`
@@ -7850,6 +7526,7 @@ pub mod types {
     }
     ///`NumberResourceOrderRequestApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberResourceOrderRequestApiDoc {
         #[serde(
@@ -7880,6 +7557,64 @@ pub mod types {
     impl NumberResourceOrderRequestApiDoc {
         pub fn builder() -> builder::NumberResourceOrderRequestApiDoc {
             Default::default()
+        }
+        /// With the required fields (`capabilities`, `country_code`, `number_type`, `type_`); set the others with the setters.
+        pub fn new(
+            capabilities: impl ::std::convert::Into<
+                ::std::vec::Vec<ResourceNumberCapability>,
+            >,
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            number_type: impl ::std::convert::Into<ResourceNumberType>,
+            type_: impl ::std::convert::Into<NumberResourceOrderRequestApiDocType>,
+        ) -> Self {
+            Self {
+                additional_contact_emails: ::std::default::Default::default(),
+                capabilities: capabilities.into(),
+                client_type: ::std::option::Option::None,
+                country_code: country_code.into(),
+                number_type: number_type.into(),
+                platform: ::std::option::Option::None,
+                quantity: ::std::option::Option::None,
+                requirements: ::std::default::Default::default(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `additional_contact_emails`.
+        pub fn additional_contact_emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.additional_contact_emails = value.into();
+            self
+        }
+        /// Sets `client_type`.
+        pub fn client_type(
+            mut self,
+            value: impl ::std::convert::Into<NumberOfferClientType>,
+        ) -> Self {
+            self.client_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `quantity`.
+        pub fn quantity(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.quantity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requirements`.
+        pub fn requirements(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FilledRequirement>>,
+        ) -> Self {
+            self.requirements = value.into();
+            self
         }
     }
     ///`NumberResourceOrderRequestApiDocType`
@@ -8165,6 +7900,7 @@ pub mod types {
     }
     ///`OpenChannelCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelCoverageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8183,9 +7919,48 @@ pub mod types {
         pub fn builder() -> builder::OpenChannelCoverageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
+                shared: ::std::option::Option::None,
+            }
+        }
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceCapability>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shared`.
+        pub fn shared(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shared = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OpenChannelCoverageKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelCoverageKey {
         #[serde(
@@ -8193,7 +7968,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub display_name: ::std::option::Option<::std::string::String>,
-        pub resource: OpenChannelCoverageKeyResource,
+        pub resource: ::std::string::String,
         #[serde(rename = "resourceType")]
         pub resource_type: OpenChannelCoverageKeyResourceType,
     }
@@ -8201,61 +7976,24 @@ pub mod types {
         pub fn builder() -> builder::OpenChannelCoverageKey {
             Default::default()
         }
-    }
-    ///`OpenChannelCoverageKeyResource`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelCoverageKeyResource(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelCoverageKeyResource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelCoverageKeyResource> for ::std::string::String {
-        fn from(value: OpenChannelCoverageKeyResource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelCoverageKeyResource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`resource`, `resource_type`); set the others with the setters.
+        pub fn new(
+            resource: impl ::std::convert::Into<::std::string::String>,
+            resource_type: impl ::std::convert::Into<OpenChannelCoverageKeyResourceType>,
+        ) -> Self {
+            Self {
+                display_name: ::std::option::Option::None,
+                resource: resource.into(),
+                resource_type: resource_type.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelCoverageKeyResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelCoverageKeyResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelCoverageKeyResource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelCoverageKeyResourceType`
@@ -8313,17 +8051,37 @@ pub mod types {
     }
     ///`OpenChannelHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelHttpForwardDocs {
         #[serde(default = "defaults::open_channel_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: OpenChannelHttpForwardDocsType,
-        pub url: OpenChannelHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl OpenChannelHttpForwardDocs {
         pub fn builder() -> builder::OpenChannelHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<OpenChannelHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::open_channel_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`OpenChannelHttpForwardDocsType`
@@ -8379,62 +8137,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`OpenChannelHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: OpenChannelHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`OpenChannelMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -8458,6 +8160,7 @@ pub mod types {
     }
     ///`OpenChannelMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -8467,9 +8170,21 @@ pub mod types {
         pub fn builder() -> builder::OpenChannelMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`OpenChannelMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelMoConfigurationRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8480,7 +8195,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<OpenChannelMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<OpenChannelMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8493,11 +8208,97 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<OpenChannelMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl OpenChannelMoConfigurationRequest {
         pub fn builder() -> builder::OpenChannelMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<OpenChannelMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                answers: ::std::option::Option::None,
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `answers`.
+        pub fn answers(mut self, value: impl ::std::convert::Into<UseAnswers>) -> Self {
+            self.answers = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<OpenChannelMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelMoConfigurationRequestChannel`
@@ -8553,131 +8354,13 @@ pub mod types {
             value.parse()
         }
     }
-    ///`OpenChannelMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: OpenChannelMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OpenChannelMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: OpenChannelMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`OpenChannelResourceFilter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelResourceFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resource: ::std::option::Option<OpenChannelResourceFilterResource>,
+        pub resource: ::std::option::Option<::std::string::String>,
         #[serde(rename = "resourceType")]
         pub resource_type: OpenChannelResourceFilterResourceType,
     }
@@ -8685,65 +8368,24 @@ pub mod types {
         pub fn builder() -> builder::OpenChannelResourceFilter {
             Default::default()
         }
-    }
-    ///`OpenChannelResourceFilterResource`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelResourceFilterResource(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelResourceFilterResource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelResourceFilterResource>
-    for ::std::string::String {
-        fn from(value: OpenChannelResourceFilterResource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelResourceFilterResource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`resource_type`); set the others with the setters.
+        pub fn new(
+            resource_type: impl ::std::convert::Into<
+                OpenChannelResourceFilterResourceType,
+            >,
+        ) -> Self {
+            Self {
+                resource: ::std::option::Option::None,
+                resource_type: resource_type.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelResourceFilterResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelResourceFilterResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelResourceFilterResource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelResourceFilterResourceType`
@@ -8801,6 +8443,7 @@ pub mod types {
     }
     ///`OpenChannelResourceInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelResourceInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8819,9 +8462,42 @@ pub mod types {
         pub fn builder() -> builder::OpenChannelResourceInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ResourceCapabilityChannel>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -8835,9 +8511,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PageResourceOrderApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageResourceOrderApiDoc {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8848,6 +8539,28 @@ pub mod types {
     impl PageResourceOrderApiDoc {
         pub fn builder() -> builder::PageResourceOrderApiDoc {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<PageResourceOrderApiDocResultsItem>,
+            >,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`PageResourceOrderApiDocResultsItem`
@@ -8879,266 +8592,95 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PlatformDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PlatformDocs {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformDocsApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformDocsEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl PlatformDocs {
         pub fn builder() -> builder::PlatformDocs {
             Default::default()
         }
-    }
-    ///`PlatformDocsApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformDocsApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformDocsApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformDocsApplicationId> for ::std::string::String {
-        fn from(value: PlatformDocsApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformDocsApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformDocsApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformDocsApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformDocsApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformDocsEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformDocsEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformDocsEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformDocsEntityId> for ::std::string::String {
-        fn from(value: PlatformDocsEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformDocsEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformDocsEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformDocsEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformDocsEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ProcuredNumber`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ProcuredNumber {
         pub number: ::std::string::String,
@@ -9153,9 +8695,29 @@ pub mod types {
         pub fn builder() -> builder::ProcuredNumber {
             Default::default()
         }
+        /// With the required fields (`number`, `status`); set the others with the setters.
+        pub fn new(
+            number: impl ::std::convert::Into<::std::string::String>,
+            status: impl ::std::convert::Into<NumberStatus>,
+        ) -> Self {
+            Self {
+                number: number.into(),
+                number_key: ::std::option::Option::None,
+                status: status.into(),
+            }
+        }
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PullActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PullActionDocs {
         #[serde(rename = "type")]
@@ -9164,6 +8726,10 @@ pub mod types {
     impl PullActionDocs {
         pub fn builder() -> builder::PullActionDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<PullActionDocsType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`PullActionDocsType`
@@ -9224,6 +8790,7 @@ pub mod types {
     }
     ///`RcsCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsCoverageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9232,7 +8799,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<RcsCoverageInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -9253,138 +8820,84 @@ pub mod types {
         pub fn builder() -> builder::RcsCoverageInfo {
             Default::default()
         }
-    }
-    ///`RcsCoverageInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsCoverageInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for RcsCoverageInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsCoverageInfoCountryCode> for ::std::string::String {
-        fn from(value: RcsCoverageInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsCoverageInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
+                sender_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceCapability>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsCoverageInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_name`.
+        pub fn sender_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsCoverageKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsCoverageKey {
         #[serde(rename = "countryCode")]
-        pub country_code: RcsCoverageKeyCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(rename = "resourceType")]
         pub resource_type: RcsCoverageKeyResourceType,
         #[serde(rename = "senderName")]
-        pub sender_name: RcsCoverageKeySenderName,
+        pub sender_name: ::std::string::String,
     }
     impl RcsCoverageKey {
         pub fn builder() -> builder::RcsCoverageKey {
             Default::default()
         }
-    }
-    ///`RcsCoverageKeyCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsCoverageKeyCountryCode(::std::string::String);
-    impl ::std::ops::Deref for RcsCoverageKeyCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsCoverageKeyCountryCode> for ::std::string::String {
-        fn from(value: RcsCoverageKeyCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsCoverageKeyCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`country_code`, `resource_type`, `sender_name`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            resource_type: impl ::std::convert::Into<RcsCoverageKeyResourceType>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                resource_type: resource_type.into(),
+                sender_name: sender_name.into(),
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsCoverageKeyCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsCoverageKeyResourceType`
@@ -9439,74 +8952,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RcsCoverageKeySenderName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsCoverageKeySenderName(::std::string::String);
-    impl ::std::ops::Deref for RcsCoverageKeySenderName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsCoverageKeySenderName> for ::std::string::String {
-        fn from(value: RcsCoverageKeySenderName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsCoverageKeySenderName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsCoverageKeySenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsCoverageKeySenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsCoverageKeySenderName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsHttpForwardDocs {
         #[serde(default = "defaults::rcs_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RcsHttpForwardDocsType,
-        pub url: RcsHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl RcsHttpForwardDocs {
         pub fn builder() -> builder::RcsHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<RcsHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::rcs_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`RcsHttpForwardDocsType`
@@ -9561,61 +9039,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RcsHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: RcsHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -9639,6 +9062,7 @@ pub mod types {
     }
     ///`RcsMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -9648,9 +9072,21 @@ pub mod types {
         pub fn builder() -> builder::RcsMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsMoConfigurationRequest {
         #[serde(
@@ -9671,7 +9107,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<RcsMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<RcsMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9684,11 +9120,109 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<RcsMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl RcsMoConfigurationRequest {
         pub fn builder() -> builder::RcsMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<RcsMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                auto_response: ::std::option::Option::None,
+                block_list_configuration: ::std::option::Option::None,
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `auto_response`.
+        pub fn auto_response(
+            mut self,
+            value: impl ::std::convert::Into<AutoResponseActionV2Request>,
+        ) -> Self {
+            self.auto_response = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `block_list_configuration`.
+        pub fn block_list_configuration(
+            mut self,
+            value: impl ::std::convert::Into<BlockListConfigurationRequest>,
+        ) -> Self {
+            self.block_list_configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<RcsMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsMoConfigurationRequestChannel`
@@ -9744,127 +9278,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RcsMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for RcsMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: RcsMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for RcsMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: RcsMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsRequirementSpecsRequestApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsRequirementSpecsRequestApiDoc {
         #[serde(rename = "countryCode")]
@@ -9883,6 +9299,27 @@ pub mod types {
     impl RcsRequirementSpecsRequestApiDoc {
         pub fn builder() -> builder::RcsRequirementSpecsRequestApiDoc {
             Default::default()
+        }
+        /// With the required fields (`country_code`, `traffic_origin`, `type_`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            traffic_origin: impl ::std::convert::Into<TrafficOrigin>,
+            type_: impl ::std::convert::Into<RcsRequirementSpecsRequestApiDocType>,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                excluded_carriers: ::std::default::Default::default(),
+                traffic_origin: traffic_origin.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `excluded_carriers`.
+        pub fn excluded_carriers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.excluded_carriers = value.into();
+            self
         }
     }
     ///`RcsRequirementSpecsRequestApiDocType`
@@ -9940,6 +9377,7 @@ pub mod types {
     }
     ///`RcsResourceFilter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsResourceFilter {
         #[serde(rename = "resourceType")]
@@ -9948,11 +9386,28 @@ pub mod types {
             rename = "senderName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub sender_name: ::std::option::Option<RcsResourceFilterSenderName>,
+        pub sender_name: ::std::option::Option<::std::string::String>,
     }
     impl RcsResourceFilter {
         pub fn builder() -> builder::RcsResourceFilter {
             Default::default()
+        }
+        /// With the required fields (`resource_type`); set the others with the setters.
+        pub fn new(
+            resource_type: impl ::std::convert::Into<RcsResourceFilterResourceType>,
+        ) -> Self {
+            Self {
+                resource_type: resource_type.into(),
+                sender_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `sender_name`.
+        pub fn sender_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsResourceFilterResourceType`
@@ -10008,66 +9463,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RcsResourceFilterSenderName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsResourceFilterSenderName(::std::string::String);
-    impl ::std::ops::Deref for RcsResourceFilterSenderName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsResourceFilterSenderName> for ::std::string::String {
-        fn from(value: RcsResourceFilterSenderName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsResourceFilterSenderName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsResourceFilterSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsResourceFilterSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsResourceFilterSenderName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsResourceInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsResourceInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10078,7 +9476,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<RcsResourceInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -10099,66 +9497,60 @@ pub mod types {
         pub fn builder() -> builder::RcsResourceInfo {
             Default::default()
         }
-    }
-    ///`RcsResourceInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsResourceInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for RcsResourceInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsResourceInfoCountryCode> for ::std::string::String {
-        fn from(value: RcsResourceInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsResourceInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
+                sender_name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ResourceCapabilityChannel>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsResourceInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_name`.
+        pub fn sender_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsSenderResourceOrderApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSenderResourceOrderApiDoc {
         #[serde(
@@ -10221,6 +9613,131 @@ pub mod types {
         pub fn builder() -> builder::RcsSenderResourceOrderApiDoc {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                additional_contact_emails: ::std::default::Default::default(),
+                country_code: ::std::option::Option::None,
+                excluded_carriers: ::std::default::Default::default(),
+                id: ::std::option::Option::None,
+                note: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                requested_by_email_address: ::std::option::Option::None,
+                requested_date: ::std::option::Option::None,
+                requirements: ::std::default::Default::default(),
+                requirements_feedback: ::std::default::Default::default(),
+                sender_name: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                traffic_origin: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `additional_contact_emails`.
+        pub fn additional_contact_emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.additional_contact_emails = value.into();
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `excluded_carriers`.
+        pub fn excluded_carriers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.excluded_carriers = value.into();
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `note`.
+        pub fn note(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.note = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requested_by_email_address`.
+        pub fn requested_by_email_address(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.requested_by_email_address = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requested_date`.
+        pub fn requested_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.requested_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `requirements`.
+        pub fn requirements(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FilledRequirement>>,
+        ) -> Self {
+            self.requirements = value.into();
+            self
+        }
+        /// Sets `requirements_feedback`.
+        pub fn requirements_feedback(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FilledRequirementFeedback>>,
+        ) -> Self {
+            self.requirements_feedback = value.into();
+            self
+        }
+        /// Sets `sender_name`.
+        pub fn sender_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<ResourceOrderStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `traffic_origin`.
+        pub fn traffic_origin(
+            mut self,
+            value: impl ::std::convert::Into<TrafficOrigin>,
+        ) -> Self {
+            self.traffic_origin = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<RcsSenderResourceOrderApiDocType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RcsSenderResourceOrderApiDocType`
     #[derive(
@@ -10281,6 +9798,7 @@ pub mod types {
     }
     ///`RcsSenderResourceOrderRequestApiDoc`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSenderResourceOrderRequestApiDoc {
         #[serde(
@@ -10301,7 +9819,7 @@ pub mod types {
         pub platform: ::std::option::Option<Platform>,
         pub requirements: ::std::vec::Vec<FilledRequirement>,
         #[serde(rename = "senderName")]
-        pub sender_name: RcsSenderResourceOrderRequestApiDocSenderName,
+        pub sender_name: ::std::string::String,
         #[serde(rename = "trafficOrigin")]
         pub traffic_origin: TrafficOrigin,
         #[serde(rename = "type")]
@@ -10311,67 +9829,45 @@ pub mod types {
         pub fn builder() -> builder::RcsSenderResourceOrderRequestApiDoc {
             Default::default()
         }
-    }
-    ///`RcsSenderResourceOrderRequestApiDocSenderName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSenderResourceOrderRequestApiDocSenderName(::std::string::String);
-    impl ::std::ops::Deref for RcsSenderResourceOrderRequestApiDocSenderName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSenderResourceOrderRequestApiDocSenderName>
-    for ::std::string::String {
-        fn from(value: RcsSenderResourceOrderRequestApiDocSenderName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSenderResourceOrderRequestApiDocSenderName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`country_code`, `requirements`, `sender_name`, `traffic_origin`, `type_`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            requirements: impl ::std::convert::Into<::std::vec::Vec<FilledRequirement>>,
+            sender_name: impl ::std::convert::Into<::std::string::String>,
+            traffic_origin: impl ::std::convert::Into<TrafficOrigin>,
+            type_: impl ::std::convert::Into<RcsSenderResourceOrderRequestApiDocType>,
+        ) -> Self {
+            Self {
+                additional_contact_emails: ::std::default::Default::default(),
+                country_code: country_code.into(),
+                excluded_carriers: ::std::default::Default::default(),
+                platform: ::std::option::Option::None,
+                requirements: requirements.into(),
+                sender_name: sender_name.into(),
+                traffic_origin: traffic_origin.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RcsSenderResourceOrderRequestApiDocSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `additional_contact_emails`.
+        pub fn additional_contact_emails(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.additional_contact_emails = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSenderResourceOrderRequestApiDocSenderName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `excluded_carriers`.
+        pub fn excluded_carriers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.excluded_carriers = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RcsSenderResourceOrderRequestApiDocSenderName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RcsSenderResourceOrderRequestApiDocType`
@@ -10471,6 +9967,7 @@ pub mod types {
     }
     ///`RequirementSpecBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequirementSpecBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -10480,9 +9977,21 @@ pub mod types {
         pub fn builder() -> builder::RequirementSpecBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<FieldType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequirementSpecs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequirementSpecs {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -10491,6 +10000,20 @@ pub mod types {
     impl RequirementSpecs {
         pub fn builder() -> builder::RequirementSpecs {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                requirements: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `requirements`.
+        pub fn requirements(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RequirementSpec>>,
+        ) -> Self {
+            self.requirements = value.into();
+            self
         }
     }
     ///`RequirementSpecsRequestApiDoc`
@@ -10778,6 +10301,7 @@ pub mod types {
     }
     ///`ResourceOrderIdentifier`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResourceOrderIdentifier {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10786,6 +10310,17 @@ pub mod types {
     impl ResourceOrderIdentifier {
         pub fn builder() -> builder::ResourceOrderIdentifier {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResourceOrderRequestApiDoc`
@@ -10917,6 +10452,7 @@ pub mod types {
     }
     ///`SmppForwardActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmppForwardActionDocs {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10927,6 +10463,21 @@ pub mod types {
     impl SmppForwardActionDocs {
         pub fn builder() -> builder::SmppForwardActionDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<SmppForwardActionDocsType>) -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SmppForwardActionDocsType`
@@ -10987,6 +10538,7 @@ pub mod types {
     }
     ///`SmsMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsMoConfigurationRequest {
         #[serde(
@@ -11008,11 +10560,11 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<SmsMoConfigurationRequestCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<MoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<SmsMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -11025,11 +10577,118 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<SmsMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl SmsMoConfigurationRequest {
         pub fn builder() -> builder::SmsMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<SmsMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                auto_response: ::std::option::Option::None,
+                block_list_configuration: ::std::option::Option::None,
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                number_key: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `auto_response`.
+        pub fn auto_response(
+            mut self,
+            value: impl ::std::convert::Into<AutoResponseActionV2Request>,
+        ) -> Self {
+            self.auto_response = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `block_list_configuration`.
+        pub fn block_list_configuration(
+            mut self,
+            value: impl ::std::convert::Into<BlockListConfigurationRequest>,
+        ) -> Self {
+            self.block_list_configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<MoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SmsMoConfigurationRequestChannel`
@@ -11085,193 +10744,16 @@ pub mod types {
             value.parse()
         }
     }
-    ///`SmsMoConfigurationRequestCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsMoConfigurationRequestCountryCode(::std::string::String);
-    impl ::std::ops::Deref for SmsMoConfigurationRequestCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsMoConfigurationRequestCountryCode>
-    for ::std::string::String {
-        fn from(value: SmsMoConfigurationRequestCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsMoConfigurationRequestCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsMoConfigurationRequestCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsMoConfigurationRequestCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsMoConfigurationRequestCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SmsMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for SmsMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: SmsMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SmsMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for SmsMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: SmsMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`TelegramMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TelegramMoConfigurationRequest {
         pub channel: TelegramMoConfigurationRequestChannel,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub conversations: ::std::option::Option<UseConversations>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<TelegramMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -11282,11 +10764,73 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<TelegramMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl TelegramMoConfigurationRequest {
         pub fn builder() -> builder::TelegramMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<TelegramMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TelegramMoConfigurationRequestChannel`
@@ -11342,127 +10886,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`TelegramMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TelegramMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for TelegramMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TelegramMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: TelegramMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TelegramMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TelegramMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TelegramMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TelegramMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TelegramMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TelegramMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for TelegramMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TelegramMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: TelegramMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TelegramMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TelegramMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TelegramMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TelegramMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`TextRequirementSpec`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextRequirementSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11490,6 +10916,78 @@ pub mod types {
     impl TextRequirementSpec {
         pub fn builder() -> builder::TextRequirementSpec {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<TextRequirementSpecType>) -> Self {
+            Self {
+                category: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                multiple_values_supported: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                options: ::std::default::Default::default(),
+                required: ::std::option::Option::None,
+                type_: type_.into(),
+                validation: ::std::option::Option::None,
+            }
+        }
+        /// Sets `category`.
+        pub fn category(mut self, value: impl ::std::convert::Into<Category>) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `multiple_values_supported`.
+        pub fn multiple_values_supported(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_values_supported = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.options = value.into();
+            self
+        }
+        /// Sets `required`.
+        pub fn required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.required = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validation`.
+        pub fn validation(
+            mut self,
+            value: impl ::std::convert::Into<TextRequirementValidation>,
+        ) -> Self {
+            self.validation = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TextRequirementSpecType`
@@ -11550,6 +11048,7 @@ pub mod types {
     }
     ///`TextRequirementValidation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextRequirementValidation {
         #[serde(
@@ -11568,6 +11067,32 @@ pub mod types {
     impl TextRequirementValidation {
         pub fn builder() -> builder::TextRequirementValidation {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                max_length: ::std::option::Option::None,
+                min_length: ::std::option::Option::None,
+                pattern: ::std::option::Option::None,
+            }
+        }
+        /// Sets `max_length`.
+        pub fn max_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.max_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `min_length`.
+        pub fn min_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.min_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pattern`.
+        pub fn pattern(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pattern = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TikTokBmMoActionDocs`
@@ -11593,6 +11118,7 @@ pub mod types {
     }
     ///`TikTokBmMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TikTokBmMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -11602,9 +11128,21 @@ pub mod types {
         pub fn builder() -> builder::TikTokBmMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TikTokBmMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TikTokBmMoConfigurationRequest {
         pub channel: TikTokBmMoConfigurationRequestChannel,
@@ -11613,7 +11151,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<TikTokBmMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<TikTokBmMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11626,11 +11164,91 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<TikTokBmMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl TikTokBmMoConfigurationRequest {
         pub fn builder() -> builder::TikTokBmMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<TikTokBmMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<TikTokBmMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TikTokBmMoConfigurationRequestChannel`
@@ -11686,138 +11304,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`TikTokBmMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TikTokBmMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for TikTokBmMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TikTokBmMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: TikTokBmMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TikTokBmMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TikTokBmMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TikTokBmMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TikTokBmMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TikTokBmMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TikTokBmMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for TikTokBmMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TikTokBmMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: TikTokBmMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TikTokBmMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TikTokBmMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TikTokBmMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TikTokBmMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`TikTokBmMoHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TikTokBmMoHttpForwardDocs {
         #[serde(default = "defaults::tik_tok_bm_mo_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TikTokBmMoHttpForwardDocsType,
-        pub url: TikTokBmMoHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl TikTokBmMoHttpForwardDocs {
         pub fn builder() -> builder::TikTokBmMoHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<TikTokBmMoHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::tik_tok_bm_mo_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`TikTokBmMoHttpForwardDocsType`
@@ -11871,62 +11390,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`TikTokBmMoHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TikTokBmMoHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for TikTokBmMoHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TikTokBmMoHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: TikTokBmMoHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TikTokBmMoHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TikTokBmMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TikTokBmMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TikTokBmMoHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`TrafficOrigin`
@@ -12127,6 +11590,7 @@ pub mod types {
     }
     ///`UpdateResourceOrderRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateResourceOrderRequest {
         pub requirements: ::std::vec::Vec<FilledRequirement>,
@@ -12135,9 +11599,18 @@ pub mod types {
         pub fn builder() -> builder::UpdateResourceOrderRequest {
             Default::default()
         }
+        /// With the required fields (`requirements`); set the others with the setters.
+        pub fn new(
+            requirements: impl ::std::convert::Into<::std::vec::Vec<FilledRequirement>>,
+        ) -> Self {
+            Self {
+                requirements: requirements.into(),
+            }
+        }
     }
     ///`UrlRequirementSpec`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlRequirementSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12161,6 +11634,60 @@ pub mod types {
     impl UrlRequirementSpec {
         pub fn builder() -> builder::UrlRequirementSpec {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<UrlRequirementSpecType>) -> Self {
+            Self {
+                category: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                key: ::std::option::Option::None,
+                multiple_values_supported: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                required: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `category`.
+        pub fn category(mut self, value: impl ::std::convert::Into<Category>) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `key`.
+        pub fn key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `multiple_values_supported`.
+        pub fn multiple_values_supported(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.multiple_values_supported = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `required`.
+        pub fn required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.required = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`UrlRequirementSpecType`
@@ -12221,6 +11748,7 @@ pub mod types {
     }
     ///`UseAnswers`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UseAnswers {
         pub enabled: bool,
@@ -12229,9 +11757,14 @@ pub mod types {
         pub fn builder() -> builder::UseAnswers {
             Default::default()
         }
+        /// With the required fields (`enabled`); set the others with the setters.
+        pub fn new(enabled: impl ::std::convert::Into<bool>) -> Self {
+            Self { enabled: enabled.into() }
+        }
     }
     ///`UseConversations`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UseConversations {
         pub enabled: bool,
@@ -12240,20 +11773,44 @@ pub mod types {
         pub fn builder() -> builder::UseConversations {
             Default::default()
         }
+        /// With the required fields (`enabled`); set the others with the setters.
+        pub fn new(enabled: impl ::std::convert::Into<bool>) -> Self {
+            Self { enabled: enabled.into() }
+        }
     }
     ///`ViberBmHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBmHttpForwardDocs {
         #[serde(default = "defaults::viber_bm_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ViberBmHttpForwardDocsType,
-        pub url: ViberBmHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl ViberBmHttpForwardDocs {
         pub fn builder() -> builder::ViberBmHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBmHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::viber_bm_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`ViberBmHttpForwardDocsType`
@@ -12308,61 +11865,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ViberBmHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBmHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberBmHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBmHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: ViberBmHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBmHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBmHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberBmHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBmHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ViberBmMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -12386,6 +11888,7 @@ pub mod types {
     }
     ///`ViberBmMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBmMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -12395,9 +11898,21 @@ pub mod types {
         pub fn builder() -> builder::ViberBmMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBmMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBmMoConfigurationRequest {
         #[serde(
@@ -12411,7 +11926,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<ViberBmMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<ViberBmMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12424,11 +11939,100 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<ViberBmMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl ViberBmMoConfigurationRequest {
         pub fn builder() -> builder::ViberBmMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<ViberBmMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                auto_response: ::std::option::Option::None,
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `auto_response`.
+        pub fn auto_response(
+            mut self,
+            value: impl ::std::convert::Into<AutoResponseActionV2Request>,
+        ) -> Self {
+            self.auto_response = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<ViberBmMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBmMoConfigurationRequestChannel`
@@ -12484,138 +12088,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ViberBmMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBmMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for ViberBmMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBmMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: ViberBmMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBmMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBmMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBmMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBmMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberBmMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBmMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for ViberBmMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBmMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: ViberBmMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBmMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBmMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBmMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBmMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ViberBotHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotHttpForwardDocs {
         #[serde(default = "defaults::viber_bot_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ViberBotHttpForwardDocsType,
-        pub url: ViberBotHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl ViberBotHttpForwardDocs {
         pub fn builder() -> builder::ViberBotHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::viber_bot_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`ViberBotHttpForwardDocsType`
@@ -12670,61 +12175,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ViberBotHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberBotHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: ViberBotHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberBotHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ViberBotMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -12748,6 +12198,7 @@ pub mod types {
     }
     ///`ViberBotMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -12757,9 +12208,21 @@ pub mod types {
         pub fn builder() -> builder::ViberBotMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBotMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotMoConfigurationRequest {
         pub channel: ViberBotMoConfigurationRequestChannel,
@@ -12768,7 +12231,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<ViberBotMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<ViberBotMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12781,11 +12244,91 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<ViberBotMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl ViberBotMoConfigurationRequest {
         pub fn builder() -> builder::ViberBotMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<ViberBotMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotMoConfigurationRequestChannel`
@@ -12841,127 +12384,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ViberBotMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for ViberBotMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: ViberBotMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberBotMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for ViberBotMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: ViberBotMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ViberCoverageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberCoverageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12970,7 +12395,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<ViberCoverageInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -12995,77 +12420,85 @@ pub mod types {
         pub fn builder() -> builder::ViberCoverageInfo {
             Default::default()
         }
-    }
-    ///`ViberCoverageInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberCoverageInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for ViberCoverageInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberCoverageInfoCountryCode> for ::std::string::String {
-        fn from(value: ViberCoverageInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberCoverageInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                original_resource_name: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
+                shared: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<IbResourceCapability>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberCoverageInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberCoverageInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `original_resource_name`.
+        pub fn original_resource_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.original_resource_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shared`.
+        pub fn shared(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shared = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberCoverageKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberCoverageKey {
         #[serde(rename = "countryCode")]
-        pub country_code: ViberCoverageKeyCountryCode,
+        pub country_code: ::std::string::String,
         #[serde(
             rename = "originalResourceName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub original_resource_name: ::std::option::Option<::std::string::String>,
-        pub resource: ViberCoverageKeyResource,
+        pub resource: ::std::string::String,
         #[serde(rename = "resourceType")]
         pub resource_type: ViberCoverageKeyResourceType,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13075,120 +12508,32 @@ pub mod types {
         pub fn builder() -> builder::ViberCoverageKey {
             Default::default()
         }
-    }
-    ///`ViberCoverageKeyCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberCoverageKeyCountryCode(::std::string::String);
-    impl ::std::ops::Deref for ViberCoverageKeyCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberCoverageKeyCountryCode> for ::std::string::String {
-        fn from(value: ViberCoverageKeyCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberCoverageKeyCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
+        /// With the required fields (`country_code`, `resource`, `resource_type`); set the others with the setters.
+        pub fn new(
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            resource: impl ::std::convert::Into<::std::string::String>,
+            resource_type: impl ::std::convert::Into<ViberCoverageKeyResourceType>,
+        ) -> Self {
+            Self {
+                country_code: country_code.into(),
+                original_resource_name: ::std::option::Option::None,
+                resource: resource.into(),
+                resource_type: resource_type.into(),
+                shared: ::std::option::Option::None,
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `original_resource_name`.
+        pub fn original_resource_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.original_resource_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberCoverageKeyCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberCoverageKeyCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberCoverageKeyResource`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberCoverageKeyResource(::std::string::String);
-    impl ::std::ops::Deref for ViberCoverageKeyResource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberCoverageKeyResource> for ::std::string::String {
-        fn from(value: ViberCoverageKeyResource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberCoverageKeyResource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberCoverageKeyResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberCoverageKeyResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberCoverageKeyResource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `shared`.
+        pub fn shared(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shared = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberCoverageKeyResourceType`
@@ -13246,10 +12591,11 @@ pub mod types {
     }
     ///`ViberResourceFilter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberResourceFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resource: ::std::option::Option<ViberResourceFilterResource>,
+        pub resource: ::std::option::Option<::std::string::String>,
         #[serde(rename = "resourceType")]
         pub resource_type: ViberResourceFilterResourceType,
     }
@@ -13257,63 +12603,22 @@ pub mod types {
         pub fn builder() -> builder::ViberResourceFilter {
             Default::default()
         }
-    }
-    ///`ViberResourceFilterResource`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberResourceFilterResource(::std::string::String);
-    impl ::std::ops::Deref for ViberResourceFilterResource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberResourceFilterResource> for ::std::string::String {
-        fn from(value: ViberResourceFilterResource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberResourceFilterResource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`resource_type`); set the others with the setters.
+        pub fn new(
+            resource_type: impl ::std::convert::Into<ViberResourceFilterResourceType>,
+        ) -> Self {
+            Self {
+                resource: ::std::option::Option::None,
+                resource_type: resource_type.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberResourceFilterResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberResourceFilterResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberResourceFilterResource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberResourceFilterResourceType`
@@ -13371,6 +12676,7 @@ pub mod types {
     }
     ///`ViberResourceInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberResourceInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13381,7 +12687,7 @@ pub mod types {
             rename = "countryCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub country_code: ::std::option::Option<ViberResourceInfoCountryCode>,
+        pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "countryName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -13406,78 +12712,105 @@ pub mod types {
         pub fn builder() -> builder::ViberResourceInfo {
             Default::default()
         }
-    }
-    ///`ViberResourceInfoCountryCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberResourceInfoCountryCode(::std::string::String);
-    impl ::std::ops::Deref for ViberResourceInfoCountryCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberResourceInfoCountryCode> for ::std::string::String {
-        fn from(value: ViberResourceInfoCountryCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberResourceInfoCountryCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                capabilities: ::std::option::Option::None,
+                country_code: ::std::option::Option::None,
+                country_name: ::std::option::Option::None,
+                original_resource_name: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_type: ::std::option::Option::None,
+                shared: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `capabilities`.
+        pub fn capabilities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ResourceCapabilityChannel>>,
+        ) -> Self {
+            self.capabilities = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberResourceInfoCountryCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `country_code`.
+        pub fn country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberResourceInfoCountryCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `country_name`.
+        pub fn country_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.country_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `original_resource_name`.
+        pub fn original_resource_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.original_resource_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_type`.
+        pub fn resource_type(
+            mut self,
+            value: impl ::std::convert::Into<IbResourceType>,
+        ) -> Self {
+            self.resource_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shared`.
+        pub fn shared(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shared = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppHttpForwardDocs {
         #[serde(default = "defaults::whats_app_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: WhatsAppHttpForwardDocsType,
-        pub url: WhatsAppHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl WhatsAppHttpForwardDocs {
         pub fn builder() -> builder::WhatsAppHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<WhatsAppHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::whats_app_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`WhatsAppHttpForwardDocsType`
@@ -13532,61 +12865,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`WhatsAppHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsAppHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: WhatsAppHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`WhatsAppMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -13610,6 +12888,7 @@ pub mod types {
     }
     ///`WhatsAppMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -13619,9 +12898,21 @@ pub mod types {
         pub fn builder() -> builder::WhatsAppMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WhatsAppMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsAppMoConfigurationRequest {
         #[serde(
@@ -13642,7 +12933,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<WhatsAppMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<WhatsAppMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -13655,11 +12946,109 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<WhatsAppMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl WhatsAppMoConfigurationRequest {
         pub fn builder() -> builder::WhatsAppMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<WhatsAppMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                auto_response: ::std::option::Option::None,
+                block_list_configuration: ::std::option::Option::None,
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                number: ::std::option::Option::None,
+                number_key: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `auto_response`.
+        pub fn auto_response(
+            mut self,
+            value: impl ::std::convert::Into<AutoResponseActionV2Request>,
+        ) -> Self {
+            self.auto_response = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `block_list_configuration`.
+        pub fn block_list_configuration(
+            mut self,
+            value: impl ::std::convert::Into<BlockListConfigurationRequest>,
+        ) -> Self {
+            self.block_list_configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<WhatsAppMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number`.
+        pub fn number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_key`.
+        pub fn number_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.number_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsAppMoConfigurationRequestChannel`
@@ -13715,125 +13104,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`WhatsAppMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsAppMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: WhatsAppMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsAppMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WhatsAppMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsAppMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsAppMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: WhatsAppMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsAppMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ZaloFollowerMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -13859,6 +13129,7 @@ pub mod types {
     }
     ///`ZaloFollowerMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloFollowerMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -13868,16 +13139,28 @@ pub mod types {
         pub fn builder() -> builder::ZaloFollowerMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ZaloFollowerMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloFollowerMoConfigurationRequest {
         pub channel: ZaloFollowerMoConfigurationRequestChannel,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<ZaloFollowerMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<ZaloFollowerMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13890,11 +13173,82 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<ZaloFollowerMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl ZaloFollowerMoConfigurationRequest {
         pub fn builder() -> builder::ZaloFollowerMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<ZaloFollowerMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<ZaloFollowerMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ZaloFollowerMoConfigurationRequestChannel`
@@ -13950,138 +13304,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ZaloFollowerMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloFollowerMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for ZaloFollowerMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloFollowerMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: ZaloFollowerMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloFollowerMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloFollowerMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloFollowerMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloFollowerMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ZaloFollowerMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloFollowerMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for ZaloFollowerMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloFollowerMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: ZaloFollowerMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloFollowerMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloFollowerMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloFollowerMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloFollowerMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ZaloFollowerMoHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloFollowerMoHttpForwardDocs {
         #[serde(default = "defaults::zalo_follower_mo_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ZaloFollowerMoHttpForwardDocsType,
-        pub url: ZaloFollowerMoHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl ZaloFollowerMoHttpForwardDocs {
         pub fn builder() -> builder::ZaloFollowerMoHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloFollowerMoHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::zalo_follower_mo_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`ZaloFollowerMoHttpForwardDocsType`
@@ -14137,63 +13392,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ZaloFollowerMoHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloFollowerMoHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for ZaloFollowerMoHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloFollowerMoHttpForwardDocsUrl>
-    for ::std::string::String {
-        fn from(value: ZaloFollowerMoHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloFollowerMoHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloFollowerMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloFollowerMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloFollowerMoHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ZaloZnsMoActionDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
@@ -14217,6 +13415,7 @@ pub mod types {
     }
     ///`ZaloZnsMoActionDocsBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloZnsMoActionDocsBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -14226,9 +13425,21 @@ pub mod types {
         pub fn builder() -> builder::ZaloZnsMoActionDocsBase {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<MoActionType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ZaloZnsMoConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloZnsMoConfigurationRequest {
         pub channel: ZaloZnsMoConfigurationRequestChannel,
@@ -14237,7 +13448,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub forwarding: ::std::option::Option<ZaloZnsMoActionDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub keyword: ::std::option::Option<ZaloZnsMoConfigurationRequestKeyword>,
+        pub keyword: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub platform: ::std::option::Option<PlatformDocs>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -14250,11 +13461,91 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unset: ::std::option::Option<::std::vec::Vec<UnsetOption>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<ZaloZnsMoConfigurationRequestUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl ZaloZnsMoConfigurationRequest {
         pub fn builder() -> builder::ZaloZnsMoConfigurationRequest {
             Default::default()
+        }
+        /// With the required fields (`channel`); set the others with the setters.
+        pub fn new(
+            channel: impl ::std::convert::Into<ZaloZnsMoConfigurationRequestChannel>,
+        ) -> Self {
+            Self {
+                channel: channel.into(),
+                conversations: ::std::option::Option::None,
+                forwarding: ::std::option::Option::None,
+                keyword: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                resource_key: ::std::option::Option::None,
+                unset: ::std::option::Option::None,
+                username: ::std::option::Option::None,
+            }
+        }
+        /// Sets `conversations`.
+        pub fn conversations(
+            mut self,
+            value: impl ::std::convert::Into<UseConversations>,
+        ) -> Self {
+            self.conversations = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `forwarding`.
+        pub fn forwarding(
+            mut self,
+            value: impl ::std::convert::Into<ZaloZnsMoActionDocs>,
+        ) -> Self {
+            self.forwarding = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword`.
+        pub fn keyword(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.keyword = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(
+            mut self,
+            value: impl ::std::convert::Into<PlatformDocs>,
+        ) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resource_key`.
+        pub fn resource_key(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource_key = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `unset`.
+        pub fn unset(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UnsetOption>>,
+        ) -> Self {
+            self.unset = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ZaloZnsMoConfigurationRequestChannel`
@@ -14310,138 +13601,39 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ZaloZnsMoConfigurationRequestKeyword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloZnsMoConfigurationRequestKeyword(::std::string::String);
-    impl ::std::ops::Deref for ZaloZnsMoConfigurationRequestKeyword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloZnsMoConfigurationRequestKeyword>
-    for ::std::string::String {
-        fn from(value: ZaloZnsMoConfigurationRequestKeyword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloZnsMoConfigurationRequestKeyword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloZnsMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloZnsMoConfigurationRequestKeyword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloZnsMoConfigurationRequestKeyword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ZaloZnsMoConfigurationRequestUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloZnsMoConfigurationRequestUsername(::std::string::String);
-    impl ::std::ops::Deref for ZaloZnsMoConfigurationRequestUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloZnsMoConfigurationRequestUsername>
-    for ::std::string::String {
-        fn from(value: ZaloZnsMoConfigurationRequestUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloZnsMoConfigurationRequestUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?!\\s*$).+").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(?!\\s*$).+\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloZnsMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloZnsMoConfigurationRequestUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloZnsMoConfigurationRequestUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ZaloZnsMoHttpForwardDocs`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloZnsMoHttpForwardDocs {
         #[serde(default = "defaults::zalo_zns_mo_http_forward_docs_format")]
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ZaloZnsMoHttpForwardDocsType,
-        pub url: ZaloZnsMoHttpForwardDocsUrl,
+        pub url: ::std::string::String,
     }
     impl ZaloZnsMoHttpForwardDocs {
         pub fn builder() -> builder::ZaloZnsMoHttpForwardDocs {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloZnsMoHttpForwardDocsType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                format: defaults::zalo_zns_mo_http_forward_docs_format(),
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `format`.
+        pub fn format(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.format = value.into();
+            self
         }
     }
     ///`ZaloZnsMoHttpForwardDocsType`
@@ -14497,61 +13689,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ZaloZnsMoHttpForwardDocsUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloZnsMoHttpForwardDocsUrl(::std::string::String);
-    impl ::std::ops::Deref for ZaloZnsMoHttpForwardDocsUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloZnsMoHttpForwardDocsUrl> for ::std::string::String {
-        fn from(value: ZaloZnsMoHttpForwardDocsUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloZnsMoHttpForwardDocsUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloZnsMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ZaloZnsMoHttpForwardDocsUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloZnsMoHttpForwardDocsUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -14561,7 +13698,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                super::AlphaCoverageInfoCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -14605,7 +13742,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AlphaCoverageInfoCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -14680,7 +13817,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AlphaCoverageKey {
             country_code: ::std::result::Result<
-                super::AlphaCoverageKeyCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -14688,7 +13825,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender_name: ::std::result::Result<
-                super::AlphaCoverageKeySenderName,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -14706,7 +13843,7 @@ pub mod types {
         impl AlphaCoverageKey {
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AlphaCoverageKeyCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -14730,7 +13867,7 @@ pub mod types {
             }
             pub fn sender_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AlphaCoverageKeySenderName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender_name = value
@@ -14873,7 +14010,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AlphaResourceFilter {
             country_code: ::std::result::Result<
-                ::std::option::Option<super::AlphaResourceFilterCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -14881,7 +14018,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender_name: ::std::result::Result<
-                ::std::option::Option<super::AlphaResourceFilterSenderName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -14899,9 +14036,7 @@ pub mod types {
         impl AlphaResourceFilter {
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AlphaResourceFilterCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -14925,9 +14060,7 @@ pub mod types {
             }
             pub fn sender_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AlphaResourceFilterSenderName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender_name = value
@@ -14967,7 +14100,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::AlphaResourceInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -15013,9 +14146,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AlphaResourceInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -15417,7 +14548,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender_name: ::std::result::Result<
-                super::AlphaResourceOrderRequestApiDocSenderName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             traffic_origin: ::std::result::Result<
@@ -15500,9 +14631,7 @@ pub mod types {
             }
             pub fn sender_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::AlphaResourceOrderRequestApiDocSenderName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender_name = value
@@ -15591,7 +14720,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::AppleCoverageInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -15640,9 +14769,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleCoverageInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -15731,7 +14858,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AppleCoverageKey {
             country_code: ::std::result::Result<
-                super::AppleCoverageKeyCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
@@ -15739,7 +14866,7 @@ pub mod types {
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
-                super::AppleCoverageKeyResource,
+                ::std::string::String,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -15760,7 +14887,7 @@ pub mod types {
         impl AppleCoverageKey {
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppleCoverageKeyCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -15784,7 +14911,7 @@ pub mod types {
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppleCoverageKeyResource>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
@@ -15888,7 +15015,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::AppleMbMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -15908,7 +15035,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::AppleMbMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -15970,9 +15097,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleMbMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -16034,9 +15159,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleMbMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -16089,10 +15212,7 @@ pub mod types {
                 super::AppleMbMoHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::AppleMbMoHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for AppleMbMoHttpForwardDocs {
             fn default() -> Self {
@@ -16130,7 +15250,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AppleMbMoHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -16167,7 +15287,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AppleResourceFilter {
             resource: ::std::result::Result<
-                ::std::option::Option<super::AppleResourceFilterResource>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -16186,9 +15306,7 @@ pub mod types {
         impl AppleResourceFilter {
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleResourceFilterResource>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
@@ -16238,7 +15356,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::AppleResourceInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -16289,9 +15407,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AppleResourceInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -16447,10 +15563,7 @@ pub mod types {
                 ::std::option::Option<super::DeliveryTimeWindow>,
                 ::std::string::String,
             >,
-            message: ::std::result::Result<
-                super::AutoResponseActionV2RequestMessage,
-                ::std::string::String,
-            >,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
             sender: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -16484,7 +15597,7 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AutoResponseActionV2RequestMessage>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
@@ -17227,7 +16340,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::EmailDomainMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -17247,7 +16360,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::EmailDomainMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -17296,11 +16409,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::EmailDomainMoConfigurationRequestKeyword,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -17362,11 +16471,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::EmailDomainMoConfigurationRequestUsername,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -17417,10 +16522,7 @@ pub mod types {
                 super::EmailDomainMoHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::EmailDomainMoHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for EmailDomainMoHttpForwardDocs {
             fn default() -> Self {
@@ -17460,7 +16562,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EmailDomainMoHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -17663,7 +16765,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::FacebookCoverageInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -17712,9 +16814,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::FacebookCoverageInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -18112,10 +17212,7 @@ pub mod types {
                 super::HttpForwardActionDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::HttpForwardActionDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for HttpForwardActionDocs {
             fn default() -> Self {
@@ -18153,7 +17250,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::HttpForwardActionDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -18488,10 +17585,7 @@ pub mod types {
                 super::InstagramDmHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::InstagramDmHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for InstagramDmHttpForwardDocs {
             fn default() -> Self {
@@ -18529,7 +17623,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InstagramDmHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -18621,7 +17715,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::InstagramDmMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -18641,7 +17735,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::InstagramDmMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18705,11 +17799,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::InstagramDmMoConfigurationRequestKeyword,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -18771,11 +17861,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::InstagramDmMoConfigurationRequestUsername,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -19097,7 +18183,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::KakaoCoverageInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -19146,9 +18232,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoCoverageInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -19241,10 +18325,7 @@ pub mod types {
                 super::KakaoSangdamHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::KakaoSangdamHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for KakaoSangdamHttpForwardDocs {
             fn default() -> Self {
@@ -19284,7 +18365,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KakaoSangdamHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -19376,7 +18457,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::KakaoSangdamMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -19396,7 +18477,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::KakaoSangdamMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -19460,11 +18541,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::KakaoSangdamMoConfigurationRequestKeyword,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -19526,11 +18603,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::KakaoSangdamMoConfigurationRequestUsername,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -19634,7 +18707,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::LineOaMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
@@ -19650,7 +18723,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::LineOaMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -19711,9 +18784,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LineOaMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -19763,9 +18834,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LineOaMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -19816,10 +18885,7 @@ pub mod types {
                 super::LineOaMoHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::LineOaMoHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for LineOaMoHttpForwardDocs {
             fn default() -> Self {
@@ -19857,7 +18923,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::LineOaMoHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -19897,10 +18963,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            mail: ::std::result::Result<
-                super::MailForwardActionDocsMail,
-                ::std::string::String,
-            >,
+            mail: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::MailForwardActionDocsType,
                 ::std::string::String,
@@ -19930,7 +18993,7 @@ pub mod types {
             }
             pub fn mail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MailForwardActionDocsMail>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mail = value
@@ -20034,7 +19097,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::MessengerMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -20054,7 +19117,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::MessengerMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20118,9 +19181,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessengerMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -20182,9 +19243,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessengerMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -20237,10 +19296,7 @@ pub mod types {
                 super::MessengerMoHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::MessengerMoHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for MessengerMoHttpForwardDocs {
             fn default() -> Self {
@@ -20278,7 +19334,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessengerMoHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -20319,10 +19375,7 @@ pub mod types {
                 super::MmsHttpForwardActionDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::MmsHttpForwardActionDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for MmsHttpForwardActionDocs {
             fn default() -> Self {
@@ -20360,7 +19413,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MmsHttpForwardActionDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -20448,7 +19501,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::MmsMoConfigurationRequestCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             forwarding: ::std::result::Result<
@@ -20456,7 +19509,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::MmsMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             number: ::std::result::Result<
@@ -20476,7 +19529,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::MmsMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20542,9 +19595,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsMoConfigurationRequestCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -20570,9 +19621,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -20634,9 +19683,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -20795,7 +19842,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::MoConfigurationRequestBaseKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             unset: ::std::result::Result<
@@ -20803,7 +19850,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::MoConfigurationRequestBaseUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20832,9 +19879,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MoConfigurationRequestBaseKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -20860,9 +19905,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MoConfigurationRequestBaseUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -21201,7 +20244,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::NumberCoverageInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -21260,9 +20303,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NumberCoverageInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -21379,13 +20420,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct NumberCoverageKey {
             country_code: ::std::result::Result<
-                super::NumberCoverageKeyCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            number: ::std::result::Result<
-                super::NumberCoverageKeyNumber,
-                ::std::string::String,
-            >,
+            number: ::std::result::Result<::std::string::String, ::std::string::String>,
             resource_type: ::std::result::Result<
                 super::NumberCoverageKeyResourceType,
                 ::std::string::String,
@@ -21403,7 +20441,7 @@ pub mod types {
         impl NumberCoverageKey {
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NumberCoverageKeyCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -21415,7 +20453,7 @@ pub mod types {
             }
             pub fn number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::NumberCoverageKeyNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.number = value
@@ -21616,11 +20654,11 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::NumberResourceFilterCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             number: ::std::result::Result<
-                ::std::option::Option<super::NumberResourceFilterNumber>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -21655,9 +20693,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NumberResourceFilterCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -21669,9 +20705,7 @@ pub mod types {
             }
             pub fn number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NumberResourceFilterNumber>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.number = value
@@ -21725,7 +20759,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::NumberResourceInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -21786,9 +20820,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NumberResourceInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -22556,7 +21588,7 @@ pub mod types {
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
-                super::OpenChannelCoverageKeyResource,
+                ::std::string::String,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -22588,7 +21620,7 @@ pub mod types {
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OpenChannelCoverageKeyResource>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
@@ -22641,10 +21673,7 @@ pub mod types {
                 super::OpenChannelHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::OpenChannelHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for OpenChannelHttpForwardDocs {
             fn default() -> Self {
@@ -22682,7 +21711,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OpenChannelHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -22778,7 +21807,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::OpenChannelMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -22798,7 +21827,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::OpenChannelMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -22875,11 +21904,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::OpenChannelMoConfigurationRequestKeyword,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -22941,11 +21966,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::OpenChannelMoConfigurationRequestUsername,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -22996,7 +22017,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct OpenChannelResourceFilter {
             resource: ::std::result::Result<
-                ::std::option::Option<super::OpenChannelResourceFilterResource>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -23015,9 +22036,7 @@ pub mod types {
         impl OpenChannelResourceFilter {
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OpenChannelResourceFilterResource>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
@@ -23311,11 +22330,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -23330,9 +22349,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -23346,9 +22363,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -23381,11 +22396,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct PlatformDocs {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformDocsApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformDocsEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -23400,9 +22415,7 @@ pub mod types {
         impl PlatformDocs {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformDocsApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -23416,9 +22429,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformDocsEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -23573,7 +22584,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::RcsCoverageInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -23617,9 +22628,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsCoverageInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -23694,7 +22703,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsCoverageKey {
             country_code: ::std::result::Result<
-                super::RcsCoverageKeyCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -23702,7 +22711,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender_name: ::std::result::Result<
-                super::RcsCoverageKeySenderName,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -23720,7 +22729,7 @@ pub mod types {
         impl RcsCoverageKey {
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsCoverageKeyCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -23744,7 +22753,7 @@ pub mod types {
             }
             pub fn sender_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsCoverageKeySenderName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender_name = value
@@ -23783,10 +22792,7 @@ pub mod types {
                 super::RcsHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::RcsHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for RcsHttpForwardDocs {
             fn default() -> Self {
@@ -23824,7 +22830,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -23921,7 +22927,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::RcsMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -23941,7 +22947,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::RcsMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -24035,9 +23041,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -24099,9 +23103,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -24268,7 +23270,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender_name: ::std::result::Result<
-                ::std::option::Option<super::RcsResourceFilterSenderName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -24297,9 +23299,7 @@ pub mod types {
             }
             pub fn sender_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsResourceFilterSenderName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender_name = value
@@ -24336,7 +23336,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::RcsResourceInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -24382,9 +23382,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsResourceInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -24789,7 +23787,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sender_name: ::std::result::Result<
-                super::RcsSenderResourceOrderRequestApiDocSenderName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             traffic_origin: ::std::result::Result<
@@ -24884,9 +23882,7 @@ pub mod types {
             }
             pub fn sender_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsSenderResourceOrderRequestApiDocSenderName,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sender_name = value
@@ -25169,7 +24165,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::SmsMoConfigurationRequestCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             forwarding: ::std::result::Result<
@@ -25177,7 +24173,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::SmsMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             number: ::std::result::Result<
@@ -25197,7 +24193,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::SmsMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -25278,9 +24274,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SmsMoConfigurationRequestCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -25304,9 +24298,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SmsMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -25368,9 +24360,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SmsMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -25433,7 +24423,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::TelegramMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
@@ -25449,7 +24439,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::TelegramMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -25495,9 +24485,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TelegramMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -25547,9 +24535,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TelegramMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -25936,7 +24922,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::TikTokBmMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -25956,7 +24942,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::TikTokBmMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -26018,9 +25004,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TikTokBmMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -26082,9 +25066,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::TikTokBmMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -26137,10 +25119,7 @@ pub mod types {
                 super::TikTokBmMoHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::TikTokBmMoHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for TikTokBmMoHttpForwardDocs {
             fn default() -> Self {
@@ -26180,7 +25159,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TikTokBmMoHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -26505,10 +25484,7 @@ pub mod types {
                 super::ViberBmHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::ViberBmHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ViberBmHttpForwardDocs {
             fn default() -> Self {
@@ -26546,7 +25522,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberBmHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -26642,7 +25618,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::ViberBmMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -26662,7 +25638,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::ViberBmMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -26739,9 +25715,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBmMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -26803,9 +25777,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBmMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -26860,10 +25832,7 @@ pub mod types {
                 super::ViberBotHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::ViberBotHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ViberBotHttpForwardDocs {
             fn default() -> Self {
@@ -26901,7 +25870,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberBotHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -26993,7 +25962,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::ViberBotMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -27013,7 +25982,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::ViberBotMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -27075,9 +26044,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBotMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -27139,9 +26106,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBotMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -27194,7 +26159,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::ViberCoverageInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -27248,9 +26213,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberCoverageInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -27355,7 +26318,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberCoverageKey {
             country_code: ::std::result::Result<
-                super::ViberCoverageKeyCountryCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
             original_resource_name: ::std::result::Result<
@@ -27363,7 +26326,7 @@ pub mod types {
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
-                super::ViberCoverageKeyResource,
+                ::std::string::String,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -27391,7 +26354,7 @@ pub mod types {
         impl ViberCoverageKey {
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberCoverageKeyCountryCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -27417,7 +26380,7 @@ pub mod types {
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberCoverageKeyResource>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
@@ -27480,7 +26443,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberResourceFilter {
             resource: ::std::result::Result<
-                ::std::option::Option<super::ViberResourceFilterResource>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource_type: ::std::result::Result<
@@ -27499,9 +26462,7 @@ pub mod types {
         impl ViberResourceFilter {
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberResourceFilterResource>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
@@ -27551,7 +26512,7 @@ pub mod types {
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                ::std::option::Option<super::ViberResourceInfoCountryCode>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             country_name: ::std::result::Result<
@@ -27607,9 +26568,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberResourceInfoCountryCode>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -27718,10 +26677,7 @@ pub mod types {
                 super::WhatsAppHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::WhatsAppHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for WhatsAppHttpForwardDocs {
             fn default() -> Self {
@@ -27759,7 +26715,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WhatsAppHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -27859,7 +26815,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             number: ::std::result::Result<
@@ -27879,7 +26835,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -27973,9 +26929,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -28037,9 +26991,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -28143,7 +27095,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::ZaloFollowerMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -28163,7 +27115,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::ZaloFollowerMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -28212,11 +27164,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::ZaloFollowerMoConfigurationRequestKeyword,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -28278,11 +27226,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::ZaloFollowerMoConfigurationRequestUsername,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -28333,10 +27277,7 @@ pub mod types {
                 super::ZaloFollowerMoHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::ZaloFollowerMoHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ZaloFollowerMoHttpForwardDocs {
             fn default() -> Self {
@@ -28376,7 +27317,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ZaloFollowerMoHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -28468,7 +27409,7 @@ pub mod types {
                 ::std::string::String,
             >,
             keyword: ::std::result::Result<
-                ::std::option::Option<super::ZaloZnsMoConfigurationRequestKeyword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             platform: ::std::result::Result<
@@ -28488,7 +27429,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::ZaloZnsMoConfigurationRequestUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -28550,9 +27491,7 @@ pub mod types {
             }
             pub fn keyword<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ZaloZnsMoConfigurationRequestKeyword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.keyword = value
@@ -28614,9 +27553,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ZaloZnsMoConfigurationRequestUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -28669,10 +27606,7 @@ pub mod types {
                 super::ZaloZnsMoHttpForwardDocsType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::ZaloZnsMoHttpForwardDocsUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ZaloZnsMoHttpForwardDocs {
             fn default() -> Self {
@@ -28710,7 +27644,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ZaloZnsMoHttpForwardDocsUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -29069,12 +28003,13 @@ pub mod builder {
         client: &'a super::Client,
         channel: Result<types::ConfigurationType, String>,
         configuration_key: Result<Option<::std::string::String>, String>,
-        country_code: Result<Option<types::GetInboundConfigurationsCountryCode>, String>,
-        keyword: Result<Option<types::GetInboundConfigurationsKeyword>, String>,
+        country_code: Result<Option<::std::string::String>, String>,
+        keyword: Result<Option<::std::string::String>, String>,
         number: Result<Option<::std::string::String>, String>,
         number_key: Result<Option<::std::string::String>, String>,
         resource: Result<Option<::std::string::String>, String>,
         resource_key: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetInboundConfigurations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29088,6 +28023,7 @@ pub mod builder {
                 number_key: Ok(None),
                 resource: Ok(None),
                 resource_key: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn channel<V>(mut self, value: V) -> Self
@@ -29116,26 +28052,26 @@ pub mod builder {
         }
         pub fn country_code<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetInboundConfigurationsCountryCode>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.country_code = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetInboundConfigurationsCountryCode` for country_code failed"
+                    "conversion to `:: std :: string :: String` for country_code failed"
                         .to_string()
                 });
             self
         }
         pub fn keyword<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetInboundConfigurationsKeyword>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.keyword = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetInboundConfigurationsKeyword` for keyword failed"
+                    "conversion to `:: std :: string :: String` for keyword failed"
                         .to_string()
                 });
             self
@@ -29209,6 +28145,7 @@ pub mod builder {
                 number_key,
                 resource,
                 resource_key,
+                call_timeout,
             } = self;
             let channel = channel
                 .map_err(|e| crate::call::invalid_request(
@@ -29289,6 +28226,9 @@ pub mod builder {
                     &super::operations::GET_INBOUND_CONFIGURATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29313,6 +28253,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::manage_inbound_configuration`]
 
@@ -29321,12 +28267,14 @@ pub mod builder {
     pub struct ManageInboundConfiguration<'a> {
         client: &'a super::Client,
         body: Result<types::MoConfigurationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ManageInboundConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29344,7 +28292,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MoConfigurationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::MANAGE_INBOUND_CONFIGURATION,
@@ -29377,6 +28325,9 @@ pub mod builder {
                     &super::operations::MANAGE_INBOUND_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29401,6 +28352,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_inbound_configuration`]
 
@@ -29409,6 +28366,7 @@ pub mod builder {
     pub struct DeleteInboundConfiguration<'a> {
         client: &'a super::Client,
         configuration_key: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteInboundConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29417,6 +28375,7 @@ pub mod builder {
                 configuration_key: Err(
                     "configuration_key was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn configuration_key<V>(mut self, value: V) -> Self
@@ -29433,7 +28392,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/resource-management/1/inbound-message-configurations/{configurationKey}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, configuration_key } = self;
+            let Self { client, configuration_key, call_timeout } = self;
             let configuration_key = configuration_key
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_INBOUND_CONFIGURATION,
@@ -29465,6 +28424,9 @@ pub mod builder {
                     &super::operations::DELETE_INBOUND_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29483,6 +28445,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::list_resources`]
 
@@ -29493,6 +28461,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         body: Result<types::IbResourcesFilter, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ListResources<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29501,6 +28470,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -29541,7 +28511,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IbResourcesResponse>, Error> {
-            let Self { client, page, size, body } = self;
+            let Self { client, page, size, body, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::LIST_RESOURCES,
@@ -29583,6 +28553,9 @@ pub mod builder {
                     &super::operations::LIST_RESOURCES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29600,6 +28573,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::lookup_resource_coverage`]
 
@@ -29608,12 +28587,14 @@ pub mod builder {
     pub struct LookupResourceCoverage<'a> {
         client: &'a super::Client,
         body: Result<types::IbResourceCoverageKey, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> LookupResourceCoverage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29631,7 +28612,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IbResourceCoverageInfo>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::LOOKUP_RESOURCE_COVERAGE,
@@ -29661,6 +28642,9 @@ pub mod builder {
                     &super::operations::LOOKUP_RESOURCE_COVERAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29685,6 +28669,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::resources_requirements_lookup`]
 
@@ -29693,12 +28683,14 @@ pub mod builder {
     pub struct ResourcesRequirementsLookup<'a> {
         client: &'a super::Client,
         body: Result<types::RequirementSpecsRequestApiDoc, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ResourcesRequirementsLookup<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29717,7 +28709,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RequirementSpecs>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
@@ -29747,6 +28739,9 @@ pub mod builder {
                     &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29771,6 +28766,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_resource_requests`]
 
@@ -29787,6 +28788,7 @@ pub mod builder {
             Option<::std::vec::Vec<types::GetResourceRequestsTypeItem>>,
             String,
         >,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetResourceRequests<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29798,6 +28800,7 @@ pub mod builder {
                 sort: Ok(None),
                 status: Ok(None),
                 type_: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn country_code<V>(mut self, value: V) -> Self
@@ -29878,7 +28881,16 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PageResourceOrderApiDoc>, Error> {
-            let Self { client, country_code, page, size, sort, status, type_ } = self;
+            let Self {
+                client,
+                country_code,
+                page,
+                size,
+                sort,
+                status,
+                type_,
+                call_timeout,
+            } = self;
             let country_code = country_code
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RESOURCE_REQUESTS,
@@ -29938,6 +28950,9 @@ pub mod builder {
                     &super::operations::GET_RESOURCE_REQUESTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29962,6 +28977,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::submit_resource_request`]
 
@@ -29970,12 +28991,14 @@ pub mod builder {
     pub struct SubmitResourceRequest<'a> {
         client: &'a super::Client,
         body: Result<types::ResourceOrderRequestApiDoc, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SubmitResourceRequest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29994,7 +29017,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ResourceOrderIdentifier>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SUBMIT_RESOURCE_REQUEST,
@@ -30024,6 +29047,9 @@ pub mod builder {
                     &super::operations::SUBMIT_RESOURCE_REQUEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30048,6 +29074,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_resource_request`]
 
@@ -30056,12 +29088,14 @@ pub mod builder {
     pub struct GetResourceRequest<'a> {
         client: &'a super::Client,
         id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetResourceRequest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30079,7 +29113,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ResourceOrderApiDoc>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_RESOURCE_REQUEST,
@@ -30111,6 +29145,9 @@ pub mod builder {
                     &super::operations::GET_RESOURCE_REQUEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30132,6 +29169,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_resource_request`]
 
@@ -30141,6 +29184,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::UpdateResourceOrderRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateResourceRequest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30148,6 +29192,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30192,7 +29237,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ResourceOrderApiDoc>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_RESOURCE_REQUEST,
@@ -30234,6 +29279,9 @@ pub mod builder {
                     &super::operations::UPDATE_RESOURCE_REQUEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30258,6 +29306,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::cancel_resource_request`]
 
@@ -30266,12 +29320,14 @@ pub mod builder {
     pub struct CancelResourceRequest<'a> {
         client: &'a super::Client,
         id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CancelResourceRequest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -30287,7 +29343,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/resources/1/requests/{id}/cancel`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CANCEL_RESOURCE_REQUEST,
@@ -30319,6 +29375,9 @@ pub mod builder {
                     &super::operations::CANCEL_RESOURCE_REQUEST,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30337,6 +29396,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::download_document`]
 
@@ -30345,12 +29410,14 @@ pub mod builder {
     pub struct DownloadDocument<'a> {
         client: &'a super::Client,
         document_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DownloadDocument<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 document_id: Err("document_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn document_id<V>(mut self, value: V) -> Self
@@ -30367,7 +29434,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/resources/1/documents/{documentId}`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, document_id } = self;
+            let Self { client, document_id, call_timeout } = self;
             let document_id = document_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DOWNLOAD_DOCUMENT,
@@ -30395,6 +29462,9 @@ pub mod builder {
                     &super::operations::DOWNLOAD_DOCUMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30410,6 +29480,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_document`]
 
@@ -30418,12 +29494,14 @@ pub mod builder {
     pub struct DeleteDocument<'a> {
         client: &'a super::Client,
         document_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteDocument<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 document_id: Err("document_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn document_id<V>(mut self, value: V) -> Self
@@ -30440,7 +29518,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/resources/1/documents/{documentId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, document_id } = self;
+            let Self { client, document_id, call_timeout } = self;
             let document_id = document_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_DOCUMENT,
@@ -30472,6 +29550,9 @@ pub mod builder {
                     &super::operations::DELETE_DOCUMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -30487,6 +29568,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -30501,14 +29588,15 @@ pub mod multipart {
     use crate::{ByteStream, Error, ResponseValue};
     /// The form of `upload-document` (POST /resources/1/documents): one field per part. [`UploadDocumentForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct UploadDocumentForm {
         /// The part `document` (required).
         pub document: crate::FilePart,
     }
     impl UploadDocumentForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(document: crate::FilePart) -> Self {
-            Self { document }
+        /// With the required fields (`document`); set the others with the setters.
+        pub fn new(document: impl ::std::convert::Into<crate::FilePart>) -> Self {
+            Self { document: document.into() }
         }
     }
     impl crate::Form for UploadDocumentForm {

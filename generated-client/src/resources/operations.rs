@@ -17,6 +17,7 @@ pub static GET_INBOUND_CONFIGURATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`manage-inbound-configuration`: POST /resource-management/1/inbound-message-configurations
@@ -33,6 +34,7 @@ pub static MANAGE_INBOUND_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-inbound-configuration`: DELETE /resource-management/1/inbound-message-configurations/{configurationKey}
@@ -49,6 +51,7 @@ pub static DELETE_INBOUND_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`list-resources`: POST /resources/1/resources
@@ -65,6 +68,7 @@ pub static LIST_RESOURCES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`lookup-resource-coverage`: POST /resources/1/coverage-lookup
@@ -81,6 +85,7 @@ pub static LOOKUP_RESOURCE_COVERAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbers:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`resources-requirements-lookup`: POST /resources/1/requirements-lookup
@@ -97,6 +102,7 @@ pub static RESOURCES_REQUIREMENTS_LOOKUP: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-resource-requests`: GET /resources/1/requests
@@ -113,6 +119,7 @@ pub static GET_RESOURCE_REQUESTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`submit-resource-request`: POST /resources/1/requests
@@ -129,6 +136,7 @@ pub static SUBMIT_RESOURCE_REQUEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-resource-request`: GET /resources/1/requests/{id}
@@ -145,6 +153,7 @@ pub static GET_RESOURCE_REQUEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-resource-request`: PATCH /resources/1/requests/{id}
@@ -161,6 +170,7 @@ pub static UPDATE_RESOURCE_REQUEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`cancel-resource-request`: POST /resources/1/requests/{id}/cancel
@@ -177,6 +187,7 @@ pub static CANCEL_RESOURCE_REQUEST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`upload-document`: POST /resources/1/documents
@@ -193,6 +204,7 @@ pub static UPLOAD_DOCUMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`download-document`: GET /resources/1/documents/{documentId}
@@ -209,6 +221,7 @@ pub static DOWNLOAD_DOCUMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-document`: DELETE /resources/1/documents/{documentId}
@@ -225,6 +238,7 @@ pub static DELETE_DOCUMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["resource-request-hub:manage", "resource-request-hub:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

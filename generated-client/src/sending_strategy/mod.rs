@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -36,9 +37,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageResponse {
         pub paging: PageInfo,
@@ -48,139 +64,64 @@ pub mod types {
         pub fn builder() -> builder::PageResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<SssV2>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Priority`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Priority {
         pub priority: ::std::num::NonZeroU32,
@@ -190,6 +131,16 @@ pub mod types {
     impl Priority {
         pub fn builder() -> builder::Priority {
             Default::default()
+        }
+        /// With the required fields (`priority`, `sender_type`); set the others with the setters.
+        pub fn new(
+            priority: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            sender_type: impl ::std::convert::Into<SenderType>,
+        ) -> Self {
+            Self {
+                priority: priority.into(),
+                sender_type: sender_type.into(),
+            }
         }
     }
     ///`SenderType`
@@ -262,6 +213,7 @@ pub mod types {
     }
     ///`SendingStrategyId`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingStrategyId {
         #[serde(rename = "sendingStrategyId")]
@@ -271,13 +223,22 @@ pub mod types {
         pub fn builder() -> builder::SendingStrategyId {
             Default::default()
         }
+        /// With the required fields (`sending_strategy_id`); set the others with the setters.
+        pub fn new(
+            sending_strategy_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                sending_strategy_id: sending_strategy_id.into(),
+            }
+        }
     }
     ///`SssRequestV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SssRequestV2 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel: ::std::option::Option<SssRequestV2Channel>,
+        pub channel: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "destinationCountryCode",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -296,67 +257,66 @@ pub mod types {
         pub fn builder() -> builder::SssRequestV2 {
             Default::default()
         }
-    }
-    ///`SssRequestV2Channel`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SssRequestV2Channel(::std::string::String);
-    impl ::std::ops::Deref for SssRequestV2Channel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SssRequestV2Channel> for ::std::string::String {
-        fn from(value: SssRequestV2Channel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SssRequestV2Channel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                channel: ::std::option::Option::None,
+                destination_country_code: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                priorities: ::std::default::Default::default(),
+                use_geolocated_sender: ::std::default::Default::default(),
+                use_sticky_sender: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SssRequestV2Channel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SssRequestV2Channel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `destination_country_code`.
+        pub fn destination_country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination_country_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SssRequestV2Channel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `priorities`.
+        pub fn priorities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Priority>>,
+        ) -> Self {
+            self.priorities = value.into();
+            self
+        }
+        /// Sets `use_geolocated_sender`.
+        pub fn use_geolocated_sender(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.use_geolocated_sender = value.into();
+            self
+        }
+        /// Sets `use_sticky_sender`.
+        pub fn use_sticky_sender(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.use_sticky_sender = value.into();
+            self
         }
     }
     ///`SssV2`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SssV2 {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -380,6 +340,51 @@ pub mod types {
     impl SssV2 {
         pub fn builder() -> builder::SssV2 {
             Default::default()
+        }
+        /// With the required fields (`sending_strategy_id`, `use_geolocated_sender`, `use_sticky_sender`); set the others with the setters.
+        pub fn new(
+            sending_strategy_id: impl ::std::convert::Into<::std::string::String>,
+            use_geolocated_sender: impl ::std::convert::Into<bool>,
+            use_sticky_sender: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            Self {
+                channel: ::std::option::Option::None,
+                destination_country_code: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                priorities: ::std::default::Default::default(),
+                sending_strategy_id: sending_strategy_id.into(),
+                use_geolocated_sender: use_geolocated_sender.into(),
+                use_sticky_sender: use_sticky_sender.into(),
+            }
+        }
+        /// Sets `channel`.
+        pub fn channel(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.channel = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination_country_code`.
+        pub fn destination_country_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination_country_code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `priorities`.
+        pub fn priorities(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Priority>>,
+        ) -> Self {
+            self.priorities = value.into();
+            self
         }
     }
     /// Types for composing complex structures.
@@ -538,11 +543,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -557,9 +562,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -573,9 +576,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -718,7 +719,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SssRequestV2 {
             channel: ::std::result::Result<
-                ::std::option::Option<super::SssRequestV2Channel>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             destination_country_code: ::std::result::Result<
@@ -751,9 +752,7 @@ pub mod types {
         impl SssRequestV2 {
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SssRequestV2Channel>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -1176,6 +1175,7 @@ pub mod builder {
         page: Result<Option<u64>, String>,
         sending_strategy_id: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::num::NonZeroU64>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSendingStrategiesV2<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1186,6 +1186,7 @@ pub mod builder {
                 page: Ok(None),
                 sending_strategy_id: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -1259,6 +1260,7 @@ pub mod builder {
                 page,
                 sending_strategy_id,
                 size,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -1320,6 +1322,9 @@ pub mod builder {
                     &super::operations::GET_SENDING_STRATEGIES_V2,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1344,6 +1349,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_sending_strategy_v2`]
 
@@ -1352,12 +1363,14 @@ pub mod builder {
     pub struct CreateSendingStrategyV2<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SssRequestV2, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateSendingStrategyV2<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -1386,7 +1399,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SendingStrategyId>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SssRequestV2::try_from(v).map_err(|e| e.to_string())
@@ -1419,6 +1432,9 @@ pub mod builder {
                     &super::operations::CREATE_SENDING_STRATEGY_V2,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1443,6 +1459,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_sending_strategy_by_sending_strategy_id_v2`]
 
@@ -1451,6 +1473,7 @@ pub mod builder {
     pub struct DeleteSendingStrategyBySendingStrategyIdV2<'a> {
         client: &'a super::Client,
         sending_strategy_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteSendingStrategyBySendingStrategyIdV2<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1459,6 +1482,7 @@ pub mod builder {
                 sending_strategy_id: Err(
                     "sending_strategy_id was not initialized".to_string(),
                 ),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sending_strategy_id<V>(mut self, value: V) -> Self
@@ -1475,7 +1499,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/provisioning/2/sending-strategies/{sendingStrategyId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sending_strategy_id } = self;
+            let Self { client, sending_strategy_id, call_timeout } = self;
             let sending_strategy_id = sending_strategy_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
@@ -1507,6 +1531,9 @@ pub mod builder {
                     &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -1524,6 +1551,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

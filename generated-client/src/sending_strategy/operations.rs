@@ -17,6 +17,7 @@ pub static GET_SENDING_STRATEGIES_V2: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sending-strategy:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-sending-strategy-v2`: POST /provisioning/2/sending-strategies
@@ -33,6 +34,7 @@ pub static CREATE_SENDING_STRATEGY_V2: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sending-strategy:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-sending-strategy-by-sending-strategy-id-v2`: DELETE /provisioning/2/sending-strategies/{sendingStrategyId}
@@ -49,6 +51,7 @@ pub static DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2: Operation = Operat
         Scheme::OAuth2,
     ],
     scopes: &["sending-strategy:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

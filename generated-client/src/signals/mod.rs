@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`TrustedMsisdnCheckResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TrustedMsisdnCheckResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -32,9 +33,21 @@ pub mod types {
         pub fn builder() -> builder::TrustedMsisdnCheckResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                exists: ::std::option::Option::None,
+            }
+        }
+        /// Sets `exists`.
+        pub fn exists(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.exists = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TrustedMsisdnRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TrustedMsisdnRequest {
         #[serde(rename = "phoneNumbers")]
@@ -43,6 +56,16 @@ pub mod types {
     impl TrustedMsisdnRequest {
         pub fn builder() -> builder::TrustedMsisdnRequest {
             Default::default()
+        }
+        /// With the required fields (`phone_numbers`); set the others with the setters.
+        pub fn new(
+            phone_numbers: impl ::std::convert::Into<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        ) -> Self {
+            Self {
+                phone_numbers: phone_numbers.into(),
+            }
         }
     }
     /// Types for composing complex structures.
@@ -278,12 +301,14 @@ pub mod builder {
     pub struct TrustedMsisdnsAdd<'a> {
         client: &'a super::Client,
         body: Result<types::builder::TrustedMsisdnRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> TrustedMsisdnsAdd<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -314,7 +339,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/signals/1/trusted-msisdns`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::TrustedMsisdnRequest::try_from(v).map_err(|e| e.to_string())
@@ -347,6 +372,9 @@ pub mod builder {
                     &super::operations::TRUSTED_MSISDNS_ADD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -368,6 +396,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::trusted_msisdns_remove`]
 
@@ -376,12 +410,14 @@ pub mod builder {
     pub struct TrustedMsisdnsRemove<'a> {
         client: &'a super::Client,
         body: Result<types::builder::TrustedMsisdnRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> TrustedMsisdnsRemove<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -412,7 +448,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/signals/1/trusted-msisdns`
         pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::TrustedMsisdnRequest::try_from(v).map_err(|e| e.to_string())
@@ -445,6 +481,9 @@ pub mod builder {
                     &super::operations::TRUSTED_MSISDNS_REMOVE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -469,6 +508,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::trusted_msisdns_check`]
 
@@ -477,12 +522,14 @@ pub mod builder {
     pub struct TrustedMsisdnsCheck<'a> {
         client: &'a super::Client,
         msisdn: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> TrustedMsisdnsCheck<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 msisdn: Err("msisdn was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn msisdn<V>(mut self, value: V) -> Self
@@ -501,7 +548,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TrustedMsisdnCheckResponse>, Error> {
-            let Self { client, msisdn } = self;
+            let Self { client, msisdn, call_timeout } = self;
             let msisdn = msisdn
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::TRUSTED_MSISDNS_CHECK,
@@ -533,6 +580,9 @@ pub mod builder {
                     &super::operations::TRUSTED_MSISDNS_CHECK,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -556,6 +606,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

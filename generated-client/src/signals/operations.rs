@@ -17,6 +17,7 @@ pub static TRUSTED_MSISDNS_ADD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["signals:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`trusted-msisdns-remove`: DELETE /signals/1/trusted-msisdns
@@ -33,6 +34,7 @@ pub static TRUSTED_MSISDNS_REMOVE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["signals:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`trusted-msisdns-check`: GET /signals/1/trusted-msisdns/{msisdn}/check
@@ -49,6 +51,7 @@ pub static TRUSTED_MSISDNS_CHECK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["signals:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -17,6 +17,7 @@ pub static SEND_SMS_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "sms:message:send", "sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-sms-messages-over-query-parameters`: GET /sms/3/text/query
@@ -33,6 +34,7 @@ pub static SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "sms:message:send", "sms:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`send-sms-message-over-query-parameters`: GET /sms/1/text/query
@@ -44,6 +46,7 @@ pub static SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS: Operation = Operation {
     path: "/sms/1/text/query",
     schemes: &[],
     scopes: &["message:send", "sms:message:send", "sms:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`preview-sms-message`: POST /sms/1/preview
@@ -60,6 +63,7 @@ pub static PREVIEW_SMS_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-sms-message`: POST /sms/2/text/advanced
@@ -76,6 +80,7 @@ pub static SEND_SMS_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "sms:message:send", "sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-binary-sms-message`: POST /sms/2/binary/advanced
@@ -92,6 +97,7 @@ pub static SEND_BINARY_SMS_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "sms:message:send", "sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-scheduled-sms-messages`: GET /sms/1/bulks
@@ -108,6 +114,7 @@ pub static GET_SCHEDULED_SMS_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sms:message:send", "sms:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`reschedule-sms-messages`: PUT /sms/1/bulks
@@ -124,6 +131,7 @@ pub static RESCHEDULE_SMS_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-scheduled-sms-messages-status`: GET /sms/1/bulks/status
@@ -140,6 +148,7 @@ pub static GET_SCHEDULED_SMS_MESSAGES_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sms:message:send", "sms:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-scheduled-sms-messages-status`: PUT /sms/1/bulks/status
@@ -156,6 +165,7 @@ pub static UPDATE_SCHEDULED_SMS_MESSAGES_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`log-end-tag`: POST /ct/1/log/end/{messageId}
@@ -172,6 +182,7 @@ pub static LOG_END_TAG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-inbound-sms-messages`: GET /sms/1/inbox/reports
@@ -188,6 +199,7 @@ pub static GET_INBOUND_SMS_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["inbound-message:read", "sms:inbound-message:read", "sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-sms-message-delivery-reports-v3`: GET /sms/3/reports
@@ -204,6 +216,7 @@ pub static GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "sms:message:send", "sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-sms-message-logs-v3`: GET /sms/3/logs
@@ -220,6 +233,7 @@ pub static GET_OUTBOUND_SMS_MESSAGE_LOGS_V3: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sms:manage", "sms:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-outbound-sms-message-delivery-reports`: GET /sms/1/reports
@@ -236,6 +250,7 @@ pub static GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "sms:message:send", "sms:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-sms-message-logs`: GET /sms/1/logs
@@ -252,6 +267,7 @@ pub static GET_OUTBOUND_SMS_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["sms:logs:read", "sms:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,455 +23,145 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AgentOsNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentOsNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleAgentOsEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<AgentOsNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<AgentOsNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<AgentOsNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl AgentOsNoIdSubscriptionRequest {
         pub fn builder() -> builder::AgentOsNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`AgentOsNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentOsNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for AgentOsNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentOsNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: AgentOsNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentOsNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleAgentOsEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentOsNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AgentOsNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentOsNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`AgentOsNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentOsNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for AgentOsNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentOsNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: AgentOsNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentOsNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentOsNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AgentOsNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentOsNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AgentOsNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentOsNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for AgentOsNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentOsNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: AgentOsNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentOsNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentOsNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AgentOsNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentOsNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`AgentOsSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AgentOsSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleAgentOsEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<AgentOsSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<AgentOsSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: AgentOsSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<AgentOsSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl AgentOsSubscriptionRequest {
         pub fn builder() -> builder::AgentOsSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`AgentOsSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentOsSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for AgentOsSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentOsSubscriptionRequestName> for ::std::string::String {
-        fn from(value: AgentOsSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentOsSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleAgentOsEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentOsSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AgentOsSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentOsSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`AgentOsSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentOsSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for AgentOsSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentOsSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: AgentOsSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentOsSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentOsSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AgentOsSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentOsSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AgentOsSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentOsSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for AgentOsSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentOsSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: AgentOsSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentOsSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentOsSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AgentOsSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentOsSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AgentOsSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AgentOsSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for AgentOsSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AgentOsSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: AgentOsSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AgentOsSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AgentOsSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AgentOsSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AgentOsSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`AppleMessagesForBusinessNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMessagesForBusinessNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -480,22 +170,66 @@ pub mod types {
             AppleMessagesForBusinessNoIdSubscriptionRequestEventsItem,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<
-            AppleMessagesForBusinessNoIdSubscriptionRequestName,
-        >,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<
-            AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem,
-        >,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<
-            AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem,
-        >,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl AppleMessagesForBusinessNoIdSubscriptionRequest {
         pub fn builder() -> builder::AppleMessagesForBusinessNoIdSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<
+                    AppleMessagesForBusinessNoIdSubscriptionRequestEventsItem,
+                >,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`AppleMessagesForBusinessNoIdSubscriptionRequestEventsItem`
@@ -520,202 +254,9 @@ pub mod types {
             Self::FormatAwareAppleMessagesForBusinessEvents(value)
         }
     }
-    ///`AppleMessagesForBusinessNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMessagesForBusinessNoIdSubscriptionRequestName(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for AppleMessagesForBusinessNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMessagesForBusinessNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: AppleMessagesForBusinessNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMessagesForBusinessNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<
-        AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem,
-    > for ::std::string::String {
-        fn from(
-            value: AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem,
-        ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(
-            value: AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem,
-        ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`AppleMessagesForBusinessSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AppleMessagesForBusinessSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -724,20 +265,68 @@ pub mod types {
             AppleMessagesForBusinessSubscriptionRequestEventsItem,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<AppleMessagesForBusinessSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<
-            AppleMessagesForBusinessSubscriptionRequestResourcesItem,
-        >,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: AppleMessagesForBusinessSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<AppleMessagesForBusinessSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl AppleMessagesForBusinessSubscriptionRequest {
         pub fn builder() -> builder::AppleMessagesForBusinessSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<AppleMessagesForBusinessSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`AppleMessagesForBusinessSubscriptionRequestEventsItem`
@@ -762,608 +351,154 @@ pub mod types {
             Self::FormatAwareAppleMessagesForBusinessEvents(value)
         }
     }
-    ///`AppleMessagesForBusinessSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMessagesForBusinessSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for AppleMessagesForBusinessSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMessagesForBusinessSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: AppleMessagesForBusinessSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMessagesForBusinessSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for AppleMessagesForBusinessSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMessagesForBusinessSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for AppleMessagesForBusinessSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMessagesForBusinessSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMessagesForBusinessSubscriptionRequestResourcesItem(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for AppleMessagesForBusinessSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMessagesForBusinessSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(
-            value: AppleMessagesForBusinessSubscriptionRequestResourcesItem,
-        ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for AppleMessagesForBusinessSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for AppleMessagesForBusinessSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMessagesForBusinessSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for AppleMessagesForBusinessSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMessagesForBusinessSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMessagesForBusinessSubscriptionRequestSubscriptionId(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref
-    for AppleMessagesForBusinessSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMessagesForBusinessSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(
-            value: AppleMessagesForBusinessSubscriptionRequestSubscriptionId,
-        ) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr
-    for AppleMessagesForBusinessSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for AppleMessagesForBusinessSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMessagesForBusinessSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for AppleMessagesForBusinessSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`AppleMessagesForBusinessSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AppleMessagesForBusinessSubscriptionRequestUsersItem(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for AppleMessagesForBusinessSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AppleMessagesForBusinessSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: AppleMessagesForBusinessSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AppleMessagesForBusinessSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for AppleMessagesForBusinessSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AppleMessagesForBusinessSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for AppleMessagesForBusinessSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ApplicationEntityPair`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplicationEntityPair {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<ApplicationEntityPairApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "callsConfigurationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub calls_configuration_id: ::std::option::Option<
-            ApplicationEntityPairCallsConfigurationId,
-        >,
+        pub calls_configuration_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<ApplicationEntityPairEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl ApplicationEntityPair {
         pub fn builder() -> builder::ApplicationEntityPair {
             Default::default()
         }
-    }
-    ///`ApplicationEntityPairApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ApplicationEntityPairApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ApplicationEntityPairApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApplicationEntityPairApplicationId>
-    for ::std::string::String {
-        fn from(value: ApplicationEntityPairApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApplicationEntityPairApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                calls_configuration_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ApplicationEntityPairApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ApplicationEntityPairApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `calls_configuration_id`.
+        pub fn calls_configuration_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.calls_configuration_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApplicationEntityPairApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ApplicationEntityPairCallsConfigurationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ApplicationEntityPairCallsConfigurationId(::std::string::String);
-    impl ::std::ops::Deref for ApplicationEntityPairCallsConfigurationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApplicationEntityPairCallsConfigurationId>
-    for ::std::string::String {
-        fn from(value: ApplicationEntityPairCallsConfigurationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApplicationEntityPairCallsConfigurationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ApplicationEntityPairCallsConfigurationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ApplicationEntityPairCallsConfigurationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApplicationEntityPairCallsConfigurationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ApplicationEntityPairEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ApplicationEntityPairEntityId(::std::string::String);
-    impl ::std::ops::Deref for ApplicationEntityPairEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApplicationEntityPairEntityId> for ::std::string::String {
-        fn from(value: ApplicationEntityPairEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApplicationEntityPairEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ApplicationEntityPairEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ApplicationEntityPairEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApplicationEntityPairEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BasicCredentialsPayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BasicCredentialsPayload {
-        pub password: BasicCredentialsPayloadPassword,
-        pub username: BasicCredentialsPayloadUsername,
+        pub password: ::std::string::String,
+        pub username: ::std::string::String,
     }
     impl BasicCredentialsPayload {
         pub fn builder() -> builder::BasicCredentialsPayload {
             Default::default()
         }
-    }
-    ///`BasicCredentialsPayloadPassword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BasicCredentialsPayloadPassword(::std::string::String);
-    impl ::std::ops::Deref for BasicCredentialsPayloadPassword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BasicCredentialsPayloadPassword>
-    for ::std::string::String {
-        fn from(value: BasicCredentialsPayloadPassword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BasicCredentialsPayloadPassword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`password`, `username`); set the others with the setters.
+        pub fn new(
+            password: impl ::std::convert::Into<::std::string::String>,
+            username: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                password: password.into(),
+                username: username.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BasicCredentialsPayloadPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BasicCredentialsPayloadPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BasicCredentialsPayloadPassword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BasicCredentialsPayloadUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BasicCredentialsPayloadUsername(::std::string::String);
-    impl ::std::ops::Deref for BasicCredentialsPayloadUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BasicCredentialsPayloadUsername>
-    for ::std::string::String {
-        fn from(value: BasicCredentialsPayloadUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BasicCredentialsPayloadUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BasicCredentialsPayloadUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BasicCredentialsPayloadUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BasicCredentialsPayloadUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`BlocklistNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlocklistNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<BlocklistNoIdSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<BlocklistNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<BlocklistNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<BlocklistNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl BlocklistNoIdSubscriptionRequest {
         pub fn builder() -> builder::BlocklistNoIdSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<BlocklistNoIdSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`BlocklistNoIdSubscriptionRequestEventsItem`
@@ -1386,202 +521,77 @@ pub mod types {
             Self::FormatAwareBlocklistEvents(value)
         }
     }
-    ///`BlocklistNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for BlocklistNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: BlocklistNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BlocklistNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BlocklistNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlocklistNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BlocklistNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for BlocklistNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: BlocklistNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for BlocklistNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BlocklistNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for BlocklistNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BlocklistNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for BlocklistNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: BlocklistNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BlocklistNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BlocklistNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlocklistNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`BlocklistSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BlocklistSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<BlocklistSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<BlocklistSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<BlocklistSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: BlocklistSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<BlocklistSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl BlocklistSubscriptionRequest {
         pub fn builder() -> builder::BlocklistSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<BlocklistSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`BlocklistSubscriptionRequestEventsItem`
@@ -1604,246 +614,13 @@ pub mod types {
             Self::FormatAwareBlocklistEvents(value)
         }
     }
-    ///`BlocklistSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for BlocklistSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: BlocklistSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BlocklistSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BlocklistSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlocklistSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BlocklistSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for BlocklistSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: BlocklistSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BlocklistSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BlocklistSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlocklistSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BlocklistSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for BlocklistSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: BlocklistSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BlocklistSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BlocklistSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlocklistSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`BlocklistSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BlocklistSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for BlocklistSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BlocklistSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: BlocklistSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BlocklistSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BlocklistSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for BlocklistSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlocklistSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`CertificateConnectionTestRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CertificateConnectionTestRequest {
         #[serde(rename = "certificateId")]
-        pub certificate_id: CertificateConnectionTestRequestCertificateId,
+        pub certificate_id: ::std::string::String,
         #[serde(rename = "webhookUrl")]
         pub webhook_url: ::std::string::String,
     }
@@ -1851,71 +628,20 @@ pub mod types {
         pub fn builder() -> builder::CertificateConnectionTestRequest {
             Default::default()
         }
-    }
-    ///`CertificateConnectionTestRequestCertificateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CertificateConnectionTestRequestCertificateId(::std::string::String);
-    impl ::std::ops::Deref for CertificateConnectionTestRequestCertificateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CertificateConnectionTestRequestCertificateId>
-    for ::std::string::String {
-        fn from(value: CertificateConnectionTestRequestCertificateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CertificateConnectionTestRequestCertificateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`certificate_id`, `webhook_url`); set the others with the setters.
+        pub fn new(
+            certificate_id: impl ::std::convert::Into<::std::string::String>,
+            webhook_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                certificate_id: certificate_id.into(),
+                webhook_url: webhook_url.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for CertificateConnectionTestRequestCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CertificateConnectionTestRequestCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for CertificateConnectionTestRequestCertificateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`CertificateConnectionTestResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CertificateConnectionTestResponse {
         #[serde(
@@ -1943,9 +669,60 @@ pub mod types {
         pub fn builder() -> builder::CertificateConnectionTestResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                certificate_id: ::std::option::Option::None,
+                fail_reasons: ::std::default::Default::default(),
+                hint: ::std::option::Option::None,
+                result: ::std::option::Option::None,
+                webhook_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `certificate_id`.
+        pub fn certificate_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.certificate_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `fail_reasons`.
+        pub fn fail_reasons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.fail_reasons = value.into();
+            self
+        }
+        /// Sets `hint`.
+        pub fn hint(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.hint = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `result`.
+        pub fn result(
+            mut self,
+            value: impl ::std::convert::Into<ConnectionTestResult>,
+        ) -> Self {
+            self.result = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhook_url`.
+        pub fn webhook_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.webhook_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CertificateDetailsPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CertificateDetailsPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1957,9 +734,30 @@ pub mod types {
         pub fn builder() -> builder::CertificateDetailsPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CertificateDetailsResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`CertificateDetailsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CertificateDetailsResponse {
         #[serde(
@@ -2001,6 +799,68 @@ pub mod types {
     impl CertificateDetailsResponse {
         pub fn builder() -> builder::CertificateDetailsResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                certificate_id: ::std::option::Option::None,
+                certificate_status: ::std::option::Option::None,
+                issued_by: ::std::option::Option::None,
+                issued_to: ::std::option::Option::None,
+                serial_number: ::std::option::Option::None,
+                valid_from: ::std::option::Option::None,
+                valid_until: ::std::option::Option::None,
+            }
+        }
+        /// Sets `certificate_id`.
+        pub fn certificate_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.certificate_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `certificate_status`.
+        pub fn certificate_status(
+            mut self,
+            value: impl ::std::convert::Into<CertificateStatus>,
+        ) -> Self {
+            self.certificate_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `issued_by`.
+        pub fn issued_by(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.issued_by = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `issued_to`.
+        pub fn issued_to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.issued_to = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `serial_number`.
+        pub fn serial_number(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.serial_number = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_from`.
+        pub fn valid_from(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.valid_from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `valid_until`.
+        pub fn valid_until(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.valid_until = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CertificateStatus`
@@ -2069,6 +929,7 @@ pub mod types {
     }
     ///`CertificateStatusPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CertificateStatusPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2080,9 +941,30 @@ pub mod types {
         pub fn builder() -> builder::CertificateStatusPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CertificateStatusResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`CertificateStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CertificateStatusResponse {
         #[serde(
@@ -2097,15 +979,39 @@ pub mod types {
         pub fn builder() -> builder::CertificateStatusResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                certificate_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `certificate_id`.
+        pub fn certificate_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.certificate_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<CertificateStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CertificateUploadRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CertificateUploadRequest {
         #[serde(rename = "certificateContent")]
         pub certificate_content: ::std::string::String,
         #[serde(rename = "certificateId")]
-        pub certificate_id: CertificateUploadRequestCertificateId,
+        pub certificate_id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub passphrase: ::std::option::Option<::std::string::String>,
     }
@@ -2113,65 +1019,24 @@ pub mod types {
         pub fn builder() -> builder::CertificateUploadRequest {
             Default::default()
         }
-    }
-    ///`CertificateUploadRequestCertificateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CertificateUploadRequestCertificateId(::std::string::String);
-    impl ::std::ops::Deref for CertificateUploadRequestCertificateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CertificateUploadRequestCertificateId>
-    for ::std::string::String {
-        fn from(value: CertificateUploadRequestCertificateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CertificateUploadRequestCertificateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`certificate_content`, `certificate_id`); set the others with the setters.
+        pub fn new(
+            certificate_content: impl ::std::convert::Into<::std::string::String>,
+            certificate_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                certificate_content: certificate_content.into(),
+                certificate_id: certificate_id.into(),
+                passphrase: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CertificateUploadRequestCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CertificateUploadRequestCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CertificateUploadRequestCertificateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `passphrase`.
+        pub fn passphrase(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.passphrase = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CertificatesSortType`
@@ -2380,1000 +1245,351 @@ pub mod types {
     }
     ///`CustomerEngagementNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CustomerEngagementNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleCustomerEngagementEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<CustomerEngagementNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<
-            CustomerEngagementNoIdSubscriptionRequestResourcesItem,
-        >,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<CustomerEngagementNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl CustomerEngagementNoIdSubscriptionRequest {
         pub fn builder() -> builder::CustomerEngagementNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`CustomerEngagementNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CustomerEngagementNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for CustomerEngagementNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CustomerEngagementNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: CustomerEngagementNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CustomerEngagementNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<SimpleCustomerEngagementEvents>,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for CustomerEngagementNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CustomerEngagementNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for CustomerEngagementNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`CustomerEngagementNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CustomerEngagementNoIdSubscriptionRequestResourcesItem(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for CustomerEngagementNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CustomerEngagementNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: CustomerEngagementNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CustomerEngagementNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for CustomerEngagementNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CustomerEngagementNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for CustomerEngagementNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CustomerEngagementNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CustomerEngagementNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for CustomerEngagementNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CustomerEngagementNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: CustomerEngagementNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CustomerEngagementNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for CustomerEngagementNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CustomerEngagementNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for CustomerEngagementNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`CustomerEngagementSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CustomerEngagementSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleCustomerEngagementEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<CustomerEngagementSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<
-            CustomerEngagementSubscriptionRequestResourcesItem,
-        >,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: CustomerEngagementSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<CustomerEngagementSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl CustomerEngagementSubscriptionRequest {
         pub fn builder() -> builder::CustomerEngagementSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`CustomerEngagementSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CustomerEngagementSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for CustomerEngagementSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CustomerEngagementSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: CustomerEngagementSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CustomerEngagementSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<SimpleCustomerEngagementEvents>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CustomerEngagementSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CustomerEngagementSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CustomerEngagementSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`CustomerEngagementSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CustomerEngagementSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for CustomerEngagementSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CustomerEngagementSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: CustomerEngagementSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CustomerEngagementSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for CustomerEngagementSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CustomerEngagementSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for CustomerEngagementSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CustomerEngagementSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CustomerEngagementSubscriptionRequestSubscriptionId(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for CustomerEngagementSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CustomerEngagementSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: CustomerEngagementSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CustomerEngagementSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for CustomerEngagementSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CustomerEngagementSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for CustomerEngagementSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CustomerEngagementSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CustomerEngagementSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for CustomerEngagementSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CustomerEngagementSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: CustomerEngagementSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CustomerEngagementSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for CustomerEngagementSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CustomerEngagementSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for CustomerEngagementSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`DeleteCertificateCertificateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct DeleteCertificateCertificateId(::std::string::String);
-    impl ::std::ops::Deref for DeleteCertificateCertificateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<DeleteCertificateCertificateId> for ::std::string::String {
-        fn from(value: DeleteCertificateCertificateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for DeleteCertificateCertificateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeleteCertificateCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeleteCertificateCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeleteCertificateCertificateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`EmailNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleEmailEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<EmailNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<EmailNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<EmailNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl EmailNoIdSubscriptionRequest {
         pub fn builder() -> builder::EmailNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`EmailNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for EmailNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: EmailNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleEmailEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`EmailNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for EmailNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: EmailNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EmailNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for EmailNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: EmailNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`EmailSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleEmailEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<EmailSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<EmailSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: EmailSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<EmailSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl EmailSubscriptionRequest {
         pub fn builder() -> builder::EmailSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`EmailSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for EmailSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailSubscriptionRequestName> for ::std::string::String {
-        fn from(value: EmailSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleEmailEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`EmailSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for EmailSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: EmailSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EmailSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for EmailSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: EmailSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EmailSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EmailSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for EmailSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmailSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: EmailSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EmailSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EmailSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EmailSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`FacebookNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<FacebookNoIdSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<FacebookNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<FacebookNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<FacebookNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl FacebookNoIdSubscriptionRequest {
         pub fn builder() -> builder::FacebookNoIdSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<FacebookNoIdSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`FacebookNoIdSubscriptionRequestEventsItem`
@@ -3396,201 +1612,77 @@ pub mod types {
             Self::FormatAwareFacebookEvents(value)
         }
     }
-    ///`FacebookNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for FacebookNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: FacebookNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`FacebookNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for FacebookNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: FacebookNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for FacebookNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`FacebookNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for FacebookNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: FacebookNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FacebookSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FacebookSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<FacebookSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<FacebookSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<FacebookSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: FacebookSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<FacebookSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl FacebookSubscriptionRequest {
         pub fn builder() -> builder::FacebookSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<FacebookSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`FacebookSubscriptionRequestEventsItem`
@@ -3613,242 +1705,9 @@ pub mod types {
             Self::FormatAwareFacebookEvents(value)
         }
     }
-    ///`FacebookSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for FacebookSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: FacebookSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`FacebookSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for FacebookSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: FacebookSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`FacebookSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for FacebookSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: FacebookSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`FacebookSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FacebookSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for FacebookSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FacebookSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: FacebookSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FacebookSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FacebookSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for FacebookSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FacebookSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`FormatAwareAppleMessagesForBusinessEvents`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormatAwareAppleMessagesForBusinessEvents {
         pub event: FormatAwareAppleMessagesForBusinessEventsEvent,
@@ -3857,6 +1716,18 @@ pub mod types {
     impl FormatAwareAppleMessagesForBusinessEvents {
         pub fn builder() -> builder::FormatAwareAppleMessagesForBusinessEvents {
             Default::default()
+        }
+        /// With the required fields (`event`, `format`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<
+                FormatAwareAppleMessagesForBusinessEventsEvent,
+            >,
+            format: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                format: format.into(),
+            }
         }
     }
     ///`FormatAwareAppleMessagesForBusinessEventsEvent`
@@ -3919,6 +1790,7 @@ pub mod types {
     }
     ///`FormatAwareBlocklistEvents`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormatAwareBlocklistEvents {
         pub event: FormatAwareBlocklistEventsEvent,
@@ -3927,6 +1799,16 @@ pub mod types {
     impl FormatAwareBlocklistEvents {
         pub fn builder() -> builder::FormatAwareBlocklistEvents {
             Default::default()
+        }
+        /// With the required fields (`event`, `format`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<FormatAwareBlocklistEventsEvent>,
+            format: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                format: format.into(),
+            }
         }
     }
     ///`FormatAwareBlocklistEventsEvent`
@@ -3988,6 +1870,7 @@ pub mod types {
     }
     ///`FormatAwareEvent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormatAwareEvent {
         pub event: ::std::string::String,
@@ -3997,9 +1880,20 @@ pub mod types {
         pub fn builder() -> builder::FormatAwareEvent {
             Default::default()
         }
+        /// With the required fields (`event`, `format`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<::std::string::String>,
+            format: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                format: format.into(),
+            }
+        }
     }
     ///`FormatAwareFacebookEvents`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormatAwareFacebookEvents {
         pub event: FormatAwareFacebookEventsEvent,
@@ -4008,6 +1902,16 @@ pub mod types {
     impl FormatAwareFacebookEvents {
         pub fn builder() -> builder::FormatAwareFacebookEvents {
             Default::default()
+        }
+        /// With the required fields (`event`, `format`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<FormatAwareFacebookEventsEvent>,
+            format: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                format: format.into(),
+            }
         }
     }
     ///`FormatAwareFacebookEventsEvent`
@@ -4081,6 +1985,7 @@ pub mod types {
     }
     ///`FormatAwareMmsEvents`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormatAwareMmsEvents {
         pub event: FormatAwareMmsEventsEvent,
@@ -4089,6 +1994,16 @@ pub mod types {
     impl FormatAwareMmsEvents {
         pub fn builder() -> builder::FormatAwareMmsEvents {
             Default::default()
+        }
+        /// With the required fields (`event`, `format`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<FormatAwareMmsEventsEvent>,
+            format: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                format: format.into(),
+            }
         }
     }
     ///`FormatAwareMmsEventsEvent`
@@ -4153,6 +2068,7 @@ pub mod types {
     }
     ///`FormatAwareMobileIdentityEvents`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormatAwareMobileIdentityEvents {
         pub event: FormatAwareMobileIdentityEventsEvent,
@@ -4161,6 +2077,16 @@ pub mod types {
     impl FormatAwareMobileIdentityEvents {
         pub fn builder() -> builder::FormatAwareMobileIdentityEvents {
             Default::default()
+        }
+        /// With the required fields (`event`, `format`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<FormatAwareMobileIdentityEventsEvent>,
+            format: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                format: format.into(),
+            }
         }
     }
     ///`FormatAwareMobileIdentityEventsEvent`
@@ -4218,6 +2144,7 @@ pub mod types {
     }
     ///`FormatAwareOpenChannelEvents`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormatAwareOpenChannelEvents {
         pub event: FormatAwareOpenChannelEventsEvent,
@@ -4226,6 +2153,16 @@ pub mod types {
     impl FormatAwareOpenChannelEvents {
         pub fn builder() -> builder::FormatAwareOpenChannelEvents {
             Default::default()
+        }
+        /// With the required fields (`event`, `format`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<FormatAwareOpenChannelEventsEvent>,
+            format: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                format: format.into(),
+            }
         }
     }
     ///`FormatAwareOpenChannelEventsEvent`
@@ -4283,6 +2220,7 @@ pub mod types {
     }
     ///`FormatAwareSmsEvents`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FormatAwareSmsEvents {
         pub event: FormatAwareSmsEventsEvent,
@@ -4291,6 +2229,16 @@ pub mod types {
     impl FormatAwareSmsEvents {
         pub fn builder() -> builder::FormatAwareSmsEvents {
             Default::default()
+        }
+        /// With the required fields (`event`, `format`); set the others with the setters.
+        pub fn new(
+            event: impl ::std::convert::Into<FormatAwareSmsEventsEvent>,
+            format: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                event: event.into(),
+                format: format.into(),
+            }
         }
     }
     ///`FormatAwareSmsEventsEvent`
@@ -4351,419 +2299,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`GetCertificateDetailsCertificateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetCertificateDetailsCertificateId(::std::string::String);
-    impl ::std::ops::Deref for GetCertificateDetailsCertificateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetCertificateDetailsCertificateId>
-    for ::std::string::String {
-        fn from(value: GetCertificateDetailsCertificateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetCertificateDetailsCertificateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetCertificateDetailsCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetCertificateDetailsCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetCertificateDetailsCertificateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetCertificateStatusCertificateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetCertificateStatusCertificateId(::std::string::String);
-    impl ::std::ops::Deref for GetCertificateStatusCertificateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetCertificateStatusCertificateId>
-    for ::std::string::String {
-        fn from(value: GetCertificateStatusCertificateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetCertificateStatusCertificateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetCertificateStatusCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetCertificateStatusCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetCertificateStatusCertificateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetSubscriptionsApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetSubscriptionsApplicationId(::std::string::String);
-    impl ::std::ops::Deref for GetSubscriptionsApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetSubscriptionsApplicationId> for ::std::string::String {
-        fn from(value: GetSubscriptionsApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetSubscriptionsApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetSubscriptionsApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetSubscriptionsApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetSubscriptionsApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetSubscriptionsCallsConfigurationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetSubscriptionsCallsConfigurationId(::std::string::String);
-    impl ::std::ops::Deref for GetSubscriptionsCallsConfigurationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetSubscriptionsCallsConfigurationId>
-    for ::std::string::String {
-        fn from(value: GetSubscriptionsCallsConfigurationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetSubscriptionsCallsConfigurationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetSubscriptionsCallsConfigurationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetSubscriptionsCallsConfigurationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetSubscriptionsCallsConfigurationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetSubscriptionsEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetSubscriptionsEntityId(::std::string::String);
-    impl ::std::ops::Deref for GetSubscriptionsEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetSubscriptionsEntityId> for ::std::string::String {
-        fn from(value: GetSubscriptionsEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetSubscriptionsEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetSubscriptionsEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetSubscriptionsEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetSubscriptionsEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetSubscriptionsResource`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetSubscriptionsResource(::std::string::String);
-    impl ::std::ops::Deref for GetSubscriptionsResource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetSubscriptionsResource> for ::std::string::String {
-        fn from(value: GetSubscriptionsResource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetSubscriptionsResource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetSubscriptionsResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetSubscriptionsResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetSubscriptionsResource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`GetSubscriptionsUser`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct GetSubscriptionsUser(::std::string::String);
-    impl ::std::ops::Deref for GetSubscriptionsUser {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GetSubscriptionsUser> for ::std::string::String {
-        fn from(value: GetSubscriptionsUser) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for GetSubscriptionsUser {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetSubscriptionsUser {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetSubscriptionsUser {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetSubscriptionsUser {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`HmacAlgorithm`
@@ -4844,79 +2379,31 @@ pub mod types {
     }
     ///`HmacCredentialsPayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HmacCredentialsPayload {
         pub algorithm: HmacAlgorithm,
         #[serde(rename = "secretKey")]
-        pub secret_key: HmacCredentialsPayloadSecretKey,
+        pub secret_key: ::std::string::String,
     }
     impl HmacCredentialsPayload {
         pub fn builder() -> builder::HmacCredentialsPayload {
             Default::default()
         }
-    }
-    ///`HmacCredentialsPayloadSecretKey`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct HmacCredentialsPayloadSecretKey(::std::string::String);
-    impl ::std::ops::Deref for HmacCredentialsPayloadSecretKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<HmacCredentialsPayloadSecretKey>
-    for ::std::string::String {
-        fn from(value: HmacCredentialsPayloadSecretKey) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for HmacCredentialsPayloadSecretKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`algorithm`, `secret_key`); set the others with the setters.
+        pub fn new(
+            algorithm: impl ::std::convert::Into<HmacAlgorithm>,
+            secret_key: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                algorithm: algorithm.into(),
+                secret_key: secret_key.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for HmacCredentialsPayloadSecretKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for HmacCredentialsPayloadSecretKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for HmacCredentialsPayloadSecretKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`IdOnlyCertificateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IdOnlyCertificateResponse {
         #[serde(
@@ -4929,80 +2416,45 @@ pub mod types {
         pub fn builder() -> builder::IdOnlyCertificateResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                certificate_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `certificate_id`.
+        pub fn certificate_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.certificate_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IdOnlyProfileRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IdOnlyProfileRequest {
         #[serde(rename = "profileId")]
-        pub profile_id: IdOnlyProfileRequestProfileId,
+        pub profile_id: ::std::string::String,
     }
     impl IdOnlyProfileRequest {
         pub fn builder() -> builder::IdOnlyProfileRequest {
             Default::default()
         }
-    }
-    ///`IdOnlyProfileRequestProfileId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IdOnlyProfileRequestProfileId(::std::string::String);
-    impl ::std::ops::Deref for IdOnlyProfileRequestProfileId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IdOnlyProfileRequestProfileId> for ::std::string::String {
-        fn from(value: IdOnlyProfileRequestProfileId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IdOnlyProfileRequestProfileId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`profile_id`); set the others with the setters.
+        pub fn new(
+            profile_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                profile_id: profile_id.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IdOnlyProfileRequestProfileId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for IdOnlyProfileRequestProfileId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IdOnlyProfileRequestProfileId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`IdOnlyProfileResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IdOnlyProfileResponse {
         #[serde(
@@ -5017,79 +2469,50 @@ pub mod types {
         pub fn builder() -> builder::IdOnlyProfileResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                profile_id: ::std::option::Option::None,
+                security: ::std::option::Option::None,
+            }
+        }
+        /// Sets `profile_id`.
+        pub fn profile_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.profile_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `security`.
+        pub fn security(
+            mut self,
+            value: impl ::std::convert::Into<IdOnlySecurityResponse>,
+        ) -> Self {
+            self.security = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IdOnlySecurityRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IdOnlySecurityRequest {
         #[serde(rename = "authId")]
-        pub auth_id: IdOnlySecurityRequestAuthId,
+        pub auth_id: ::std::string::String,
     }
     impl IdOnlySecurityRequest {
         pub fn builder() -> builder::IdOnlySecurityRequest {
             Default::default()
         }
-    }
-    ///`IdOnlySecurityRequestAuthId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IdOnlySecurityRequestAuthId(::std::string::String);
-    impl ::std::ops::Deref for IdOnlySecurityRequestAuthId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IdOnlySecurityRequestAuthId> for ::std::string::String {
-        fn from(value: IdOnlySecurityRequestAuthId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IdOnlySecurityRequestAuthId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IdOnlySecurityRequestAuthId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for IdOnlySecurityRequestAuthId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IdOnlySecurityRequestAuthId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`auth_id`); set the others with the setters.
+        pub fn new(auth_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { auth_id: auth_id.into() }
         }
     }
     ///`IdOnlySecurityResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IdOnlySecurityResponse {
         #[serde(
@@ -5102,9 +2525,24 @@ pub mod types {
         pub fn builder() -> builder::IdOnlySecurityResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                auth_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `auth_id`.
+        pub fn auth_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.auth_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IdOnlySubscriptionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IdOnlySubscriptionResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5119,1392 +2557,515 @@ pub mod types {
         pub fn builder() -> builder::IdOnlySubscriptionResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                profile: ::std::option::Option::None,
+                subscription_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `profile`.
+        pub fn profile(
+            mut self,
+            value: impl ::std::convert::Into<IdOnlyProfileResponse>,
+        ) -> Self {
+            self.profile = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subscription_id`.
+        pub fn subscription_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subscription_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`KakaoAlimNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleKakaoAlimEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<KakaoAlimNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<KakaoAlimNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<KakaoAlimNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl KakaoAlimNoIdSubscriptionRequest {
         pub fn builder() -> builder::KakaoAlimNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`KakaoAlimNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: KakaoAlimNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleKakaoAlimEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`KakaoAlimNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: KakaoAlimNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoAlimNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoAlimNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: KakaoAlimNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`KakaoAlimSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoAlimSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleKakaoAlimEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<KakaoAlimSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<KakaoAlimSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: KakaoAlimSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<KakaoAlimSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl KakaoAlimSubscriptionRequest {
         pub fn builder() -> builder::KakaoAlimSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`KakaoAlimSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: KakaoAlimSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleKakaoAlimEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`KakaoAlimSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: KakaoAlimSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: KakaoAlimSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoAlimSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoAlimSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for KakaoAlimSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoAlimSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: KakaoAlimSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoAlimSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoAlimSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoAlimSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoAlimSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`KakaoBrandMessageNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoBrandMessageNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleKakaoBrandMessageEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<KakaoBrandMessageNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<
-            KakaoBrandMessageNoIdSubscriptionRequestResourcesItem,
-        >,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<KakaoBrandMessageNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl KakaoBrandMessageNoIdSubscriptionRequest {
         pub fn builder() -> builder::KakaoBrandMessageNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`KakaoBrandMessageNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoBrandMessageNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for KakaoBrandMessageNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoBrandMessageNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: KakaoBrandMessageNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoBrandMessageNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<SimpleKakaoBrandMessageEvents>,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoBrandMessageNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoBrandMessageNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoBrandMessageNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`KakaoBrandMessageNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoBrandMessageNoIdSubscriptionRequestResourcesItem(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for KakaoBrandMessageNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoBrandMessageNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: KakaoBrandMessageNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoBrandMessageNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoBrandMessageNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoBrandMessageNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoBrandMessageNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoBrandMessageNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoBrandMessageNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for KakaoBrandMessageNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoBrandMessageNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: KakaoBrandMessageNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoBrandMessageNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoBrandMessageNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoBrandMessageNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoBrandMessageNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`KakaoBrandMessageSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct KakaoBrandMessageSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleKakaoBrandMessageEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<KakaoBrandMessageSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<
-            KakaoBrandMessageSubscriptionRequestResourcesItem,
-        >,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: KakaoBrandMessageSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<KakaoBrandMessageSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl KakaoBrandMessageSubscriptionRequest {
         pub fn builder() -> builder::KakaoBrandMessageSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`KakaoBrandMessageSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoBrandMessageSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for KakaoBrandMessageSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoBrandMessageSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: KakaoBrandMessageSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoBrandMessageSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<SimpleKakaoBrandMessageEvents>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for KakaoBrandMessageSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoBrandMessageSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KakaoBrandMessageSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`KakaoBrandMessageSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoBrandMessageSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for KakaoBrandMessageSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoBrandMessageSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: KakaoBrandMessageSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoBrandMessageSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoBrandMessageSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoBrandMessageSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoBrandMessageSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoBrandMessageSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoBrandMessageSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for KakaoBrandMessageSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoBrandMessageSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: KakaoBrandMessageSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoBrandMessageSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoBrandMessageSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoBrandMessageSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoBrandMessageSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`KakaoBrandMessageSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct KakaoBrandMessageSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for KakaoBrandMessageSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KakaoBrandMessageSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: KakaoBrandMessageSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for KakaoBrandMessageSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for KakaoBrandMessageSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for KakaoBrandMessageSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for KakaoBrandMessageSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`LineNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LineNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleLineEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<LineNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<LineNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<LineNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl LineNoIdSubscriptionRequest {
         pub fn builder() -> builder::LineNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`LineNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for LineNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: LineNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleLineEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for LineNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LineNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`LineNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for LineNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: LineNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LineNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`LineNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for LineNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: LineNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LineNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`LineSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LineSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleLineEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<LineSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<LineSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: LineSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<LineSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl LineSubscriptionRequest {
         pub fn builder() -> builder::LineSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`LineSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for LineSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineSubscriptionRequestName> for ::std::string::String {
-        fn from(value: LineSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleLineEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for LineSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for LineSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`LineSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for LineSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: LineSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LineSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`LineSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for LineSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: LineSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LineSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`LineSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct LineSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for LineSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LineSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: LineSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LineSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LineSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LineSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LineSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`MmsNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<MmsNoIdSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MmsNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<MmsNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<MmsNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl MmsNoIdSubscriptionRequest {
         pub fn builder() -> builder::MmsNoIdSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<MmsNoIdSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`MmsNoIdSubscriptionRequestEventsItem`
@@ -6526,199 +3087,77 @@ pub mod types {
             Self::FormatAwareMmsEvents(value)
         }
     }
-    ///`MmsNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for MmsNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsNoIdSubscriptionRequestName> for ::std::string::String {
-        fn from(value: MmsNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MmsNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for MmsNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: MmsNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MmsNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for MmsNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: MmsNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MmsSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MmsSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<MmsSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MmsSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<MmsSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: MmsSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<MmsSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl MmsSubscriptionRequest {
         pub fn builder() -> builder::MmsSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<MmsSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`MmsSubscriptionRequestEventsItem`
@@ -6740,258 +3179,73 @@ pub mod types {
             Self::FormatAwareMmsEvents(value)
         }
     }
-    ///`MmsSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for MmsSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsSubscriptionRequestName> for ::std::string::String {
-        fn from(value: MmsSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MmsSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MmsSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for MmsSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: MmsSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MmsSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for MmsSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: MmsSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MmsSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MmsSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for MmsSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MmsSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: MmsSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MmsSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MmsSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MmsSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MmsSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MobileIdentityNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MobileIdentityNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<MobileIdentityNoIdSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MobileIdentityNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<
-            MobileIdentityNoIdSubscriptionRequestResourcesItem,
-        >,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<MobileIdentityNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl MobileIdentityNoIdSubscriptionRequest {
         pub fn builder() -> builder::MobileIdentityNoIdSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<MobileIdentityNoIdSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`MobileIdentityNoIdSubscriptionRequestEventsItem`
@@ -7014,204 +3268,77 @@ pub mod types {
             Self::FormatAwareMobileIdentityEvents(value)
         }
     }
-    ///`MobileIdentityNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobileIdentityNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for MobileIdentityNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobileIdentityNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: MobileIdentityNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobileIdentityNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MobileIdentityNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobileIdentityNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobileIdentityNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MobileIdentityNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobileIdentityNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for MobileIdentityNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobileIdentityNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: MobileIdentityNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobileIdentityNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MobileIdentityNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobileIdentityNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MobileIdentityNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MobileIdentityNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobileIdentityNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for MobileIdentityNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobileIdentityNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: MobileIdentityNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobileIdentityNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MobileIdentityNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobileIdentityNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MobileIdentityNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MobileIdentitySubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MobileIdentitySubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<MobileIdentitySubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MobileIdentitySubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<MobileIdentitySubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: MobileIdentitySubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<MobileIdentitySubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl MobileIdentitySubscriptionRequest {
         pub fn builder() -> builder::MobileIdentitySubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<MobileIdentitySubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`MobileIdentitySubscriptionRequestEventsItem`
@@ -7234,707 +3361,154 @@ pub mod types {
             Self::FormatAwareMobileIdentityEvents(value)
         }
     }
-    ///`MobileIdentitySubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobileIdentitySubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for MobileIdentitySubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobileIdentitySubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: MobileIdentitySubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobileIdentitySubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MobileIdentitySubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobileIdentitySubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobileIdentitySubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MobileIdentitySubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobileIdentitySubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for MobileIdentitySubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobileIdentitySubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: MobileIdentitySubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobileIdentitySubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MobileIdentitySubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobileIdentitySubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MobileIdentitySubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MobileIdentitySubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobileIdentitySubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for MobileIdentitySubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobileIdentitySubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: MobileIdentitySubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobileIdentitySubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MobileIdentitySubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobileIdentitySubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MobileIdentitySubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MobileIdentitySubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobileIdentitySubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for MobileIdentitySubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobileIdentitySubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: MobileIdentitySubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobileIdentitySubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MobileIdentitySubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobileIdentitySubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobileIdentitySubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`MobilePushNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MobilePushNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleMobilePushEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MobilePushNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<MobilePushNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<MobilePushNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl MobilePushNoIdSubscriptionRequest {
         pub fn builder() -> builder::MobilePushNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`MobilePushNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobilePushNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for MobilePushNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobilePushNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: MobilePushNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobilePushNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleMobilePushEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MobilePushNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobilePushNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobilePushNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`MobilePushNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobilePushNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for MobilePushNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobilePushNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: MobilePushNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobilePushNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for MobilePushNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobilePushNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for MobilePushNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MobilePushNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobilePushNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for MobilePushNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobilePushNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: MobilePushNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobilePushNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MobilePushNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobilePushNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobilePushNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`MobilePushSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MobilePushSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleMobilePushEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<MobilePushSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<MobilePushSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: MobilePushSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<MobilePushSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl MobilePushSubscriptionRequest {
         pub fn builder() -> builder::MobilePushSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`MobilePushSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobilePushSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for MobilePushSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobilePushSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: MobilePushSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobilePushSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleMobilePushEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for MobilePushSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobilePushSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobilePushSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`MobilePushSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobilePushSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for MobilePushSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobilePushSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: MobilePushSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobilePushSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MobilePushSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobilePushSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobilePushSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MobilePushSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobilePushSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for MobilePushSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobilePushSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: MobilePushSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobilePushSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MobilePushSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobilePushSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobilePushSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`MobilePushSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct MobilePushSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for MobilePushSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MobilePushSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: MobilePushSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MobilePushSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MobilePushSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MobilePushSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MobilePushSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`NoIdProfileRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NoIdProfileRequest {
         #[serde(
             rename = "clientCertificateId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_certificate_id: ::std::option::Option<
-            NoIdProfileRequestClientCertificateId,
-        >,
+        pub client_certificate_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "connectTimeout",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7994,62 +3568,110 @@ pub mod types {
         pub fn builder() -> builder::NoIdProfileRequest {
             Default::default()
         }
-    }
-    ///`NoIdProfileRequestClientCertificateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NoIdProfileRequestClientCertificateId(::std::string::String);
-    impl ::std::ops::Deref for NoIdProfileRequestClientCertificateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NoIdProfileRequestClientCertificateId>
-    for ::std::string::String {
-        fn from(value: NoIdProfileRequestClientCertificateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NoIdProfileRequestClientCertificateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                client_certificate_id: ::std::option::Option::None,
+                connect_timeout: ::std::option::Option::None,
+                enabled_ssl_protocols: ::std::option::Option::None,
+                headers: ::std::default::Default::default(),
+                max_bucket_size: ::std::option::Option::None,
+                rate_limit: ::std::option::Option::None,
+                read_timeout: ::std::option::Option::None,
+                response_body_regex: ::std::option::Option::None,
+                response_regex: ::std::option::Option::None,
+                security: ::std::option::Option::None,
+                webhook: ::std::option::Option::None,
+                window_size: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NoIdProfileRequestClientCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `client_certificate_id`.
+        pub fn client_certificate_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.client_certificate_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NoIdProfileRequestClientCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `connect_timeout`.
+        pub fn connect_timeout(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.connect_timeout = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NoIdProfileRequestClientCertificateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `enabled_ssl_protocols`.
+        pub fn enabled_ssl_protocols(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<NoIdProfileRequestEnabledSslProtocolsItem>,
+            >,
+        ) -> Self {
+            self.enabled_ssl_protocols = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `headers`.
+        pub fn headers(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.headers = value.into();
+            self
+        }
+        /// Sets `max_bucket_size`.
+        pub fn max_bucket_size(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.max_bucket_size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rate_limit`.
+        pub fn rate_limit(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.rate_limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `read_timeout`.
+        pub fn read_timeout(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.read_timeout = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response_body_regex`.
+        pub fn response_body_regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.response_body_regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response_regex`.
+        pub fn response_regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.response_regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `security`.
+        pub fn security(
+            mut self,
+            value: impl ::std::convert::Into<IdOnlySecurityRequest>,
+        ) -> Self {
+            self.security = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhook`.
+        pub fn webhook(mut self, value: impl ::std::convert::Into<Webhook>) -> Self {
+            self.webhook = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `window_size`.
+        pub fn window_size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.window_size = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NoIdProfileRequestEnabledSslProtocolsItem`
@@ -8111,6 +3733,7 @@ pub mod types {
     }
     ///`NoIdSecurityRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NoIdSecurityRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8121,6 +3744,29 @@ pub mod types {
     impl NoIdSecurityRequest {
         pub fn builder() -> builder::NoIdSecurityRequest {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                credentials: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `credentials`.
+        pub fn credentials(
+            mut self,
+            value: impl ::std::convert::Into<CredentialsPayload>,
+        ) -> Self {
+            self.credentials = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<CredentialsType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NoIdSubscriptionRequest`
@@ -8284,476 +3930,159 @@ pub mod types {
     }
     ///`NumberLookupNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberLookupNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleNumberLookupEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<NumberLookupNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<NumberLookupNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<NumberLookupNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl NumberLookupNoIdSubscriptionRequest {
         pub fn builder() -> builder::NumberLookupNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`NumberLookupNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberLookupNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for NumberLookupNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberLookupNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: NumberLookupNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberLookupNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleNumberLookupEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberLookupNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberLookupNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberLookupNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`NumberLookupNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberLookupNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for NumberLookupNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberLookupNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: NumberLookupNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberLookupNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for NumberLookupNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberLookupNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for NumberLookupNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NumberLookupNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberLookupNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for NumberLookupNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberLookupNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: NumberLookupNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberLookupNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberLookupNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberLookupNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for NumberLookupNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`NumberLookupSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NumberLookupSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleNumberLookupEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<NumberLookupSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<NumberLookupSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: NumberLookupSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<NumberLookupSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl NumberLookupSubscriptionRequest {
         pub fn builder() -> builder::NumberLookupSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`NumberLookupSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberLookupSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for NumberLookupSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberLookupSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: NumberLookupSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberLookupSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleNumberLookupEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberLookupSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberLookupSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberLookupSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`NumberLookupSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberLookupSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for NumberLookupSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberLookupSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: NumberLookupSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberLookupSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberLookupSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberLookupSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for NumberLookupSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NumberLookupSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberLookupSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for NumberLookupSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberLookupSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: NumberLookupSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberLookupSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for NumberLookupSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberLookupSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for NumberLookupSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`NumberLookupSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NumberLookupSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for NumberLookupSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NumberLookupSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: NumberLookupSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NumberLookupSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NumberLookupSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NumberLookupSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NumberLookupSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`OauthCredentialsPayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OauthCredentialsPayload {
         #[serde(
             rename = "clientId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_id: ::std::option::Option<OauthCredentialsPayloadClientId>,
+        pub client_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "clientSecret",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_secret: ::std::option::Option<OauthCredentialsPayloadClientSecret>,
+        pub client_secret: ::std::option::Option<::std::string::String>,
         #[serde(rename = "grantType")]
-        pub grant_type: OauthCredentialsPayloadGrantType,
+        pub grant_type: ::std::string::String,
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
@@ -8763,562 +4092,177 @@ pub mod types {
             ::std::string::String,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password: ::std::option::Option<OauthCredentialsPayloadPassword>,
+        pub password: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "refreshToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub refresh_token: ::std::option::Option<OauthCredentialsPayloadRefreshToken>,
+        pub refresh_token: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resource: ::std::option::Option<OauthCredentialsPayloadResource>,
+        pub resource: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<OauthCredentialsPayloadScope>,
+        pub scope: ::std::option::Option<::std::string::String>,
         #[serde(rename = "tokenUrl")]
-        pub token_url: OauthCredentialsPayloadTokenUrl,
+        pub token_url: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username: ::std::option::Option<OauthCredentialsPayloadUsername>,
+        pub username: ::std::option::Option<::std::string::String>,
     }
     impl OauthCredentialsPayload {
         pub fn builder() -> builder::OauthCredentialsPayload {
             Default::default()
         }
-    }
-    ///`OauthCredentialsPayloadClientId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadClientId(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadClientId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadClientId>
-    for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadClientId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadClientId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`grant_type`, `token_url`); set the others with the setters.
+        pub fn new(
+            grant_type: impl ::std::convert::Into<::std::string::String>,
+            token_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                client_id: ::std::option::Option::None,
+                client_secret: ::std::option::Option::None,
+                grant_type: grant_type.into(),
+                headers: ::std::default::Default::default(),
+                password: ::std::option::Option::None,
+                refresh_token: ::std::option::Option::None,
+                resource: ::std::option::Option::None,
+                scope: ::std::option::Option::None,
+                token_url: token_url.into(),
+                username: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadClientId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `client_id`.
+        pub fn client_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.client_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadClientId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `client_secret`.
+        pub fn client_secret(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.client_secret = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadClientId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `headers`.
+        pub fn headers(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.headers = value.into();
+            self
         }
-    }
-    ///`OauthCredentialsPayloadClientSecret`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadClientSecret(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadClientSecret {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `password`.
+        pub fn password(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.password = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadClientSecret>
-    for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadClientSecret) -> Self {
-            value.0
+        /// Sets `refresh_token`.
+        pub fn refresh_token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.refresh_token = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadClientSecret {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `resource`.
+        pub fn resource(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.resource = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadClientSecret {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `scope`.
+        pub fn scope(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.scope = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadClientSecret {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadClientSecret {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OauthCredentialsPayloadGrantType`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadGrantType(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadGrantType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadGrantType>
-    for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadGrantType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadGrantType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadGrantType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadGrantType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadGrantType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OauthCredentialsPayloadPassword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadPassword(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadPassword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadPassword>
-    for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadPassword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadPassword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadPassword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OauthCredentialsPayloadRefreshToken`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadRefreshToken(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadRefreshToken {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadRefreshToken>
-    for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadRefreshToken) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadRefreshToken {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadRefreshToken {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadRefreshToken {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadRefreshToken {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OauthCredentialsPayloadResource`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadResource(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadResource {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadResource>
-    for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadResource) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadResource {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadResource {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadResource {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OauthCredentialsPayloadScope`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadScope(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadScope {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadScope> for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadScope) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadScope {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OauthCredentialsPayloadTokenUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadTokenUrl(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadTokenUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadTokenUrl>
-    for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadTokenUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadTokenUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadTokenUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadTokenUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadTokenUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OauthCredentialsPayloadUsername`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OauthCredentialsPayloadUsername(::std::string::String);
-    impl ::std::ops::Deref for OauthCredentialsPayloadUsername {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OauthCredentialsPayloadUsername>
-    for ::std::string::String {
-        fn from(value: OauthCredentialsPayloadUsername) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OauthCredentialsPayloadUsername {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OauthCredentialsPayloadUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OauthCredentialsPayloadUsername {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OauthCredentialsPayloadUsername {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `username`.
+        pub fn username(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.username = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`OpenChannelNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<OpenChannelNoIdSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<OpenChannelNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<OpenChannelNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<OpenChannelNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl OpenChannelNoIdSubscriptionRequest {
         pub fn builder() -> builder::OpenChannelNoIdSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<OpenChannelNoIdSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`OpenChannelNoIdSubscriptionRequestEventsItem`
@@ -9341,202 +4285,77 @@ pub mod types {
             Self::FormatAwareOpenChannelEvents(value)
         }
     }
-    ///`OpenChannelNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: OpenChannelNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OpenChannelNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: OpenChannelNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for OpenChannelNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for OpenChannelNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OpenChannelNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: OpenChannelNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`OpenChannelSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct OpenChannelSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<OpenChannelSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<OpenChannelSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<OpenChannelSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: OpenChannelSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<OpenChannelSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl OpenChannelSubscriptionRequest {
         pub fn builder() -> builder::OpenChannelSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<OpenChannelSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`OpenChannelSubscriptionRequestEventsItem`
@@ -9559,243 +4378,9 @@ pub mod types {
             Self::FormatAwareOpenChannelEvents(value)
         }
     }
-    ///`OpenChannelSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: OpenChannelSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OpenChannelSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: OpenChannelSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OpenChannelSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: OpenChannelSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for OpenChannelSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`OpenChannelSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OpenChannelSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for OpenChannelSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OpenChannelSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: OpenChannelSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OpenChannelSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OpenChannelSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OpenChannelSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OpenChannelSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9817,9 +4402,39 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                page: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                total_pages: ::std::option::Option::None,
+                total_results: ::std::option::Option::None,
+            }
+        }
+        /// Sets `page`.
+        pub fn page(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.page = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_pages`.
+        pub fn total_pages(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.total_pages = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `total_results`.
+        pub fn total_results(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.total_results = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ProfilePage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ProfilePage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9831,18 +4446,37 @@ pub mod types {
         pub fn builder() -> builder::ProfilePage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ProfileResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`ProfileRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ProfileRequest {
         #[serde(
             rename = "clientCertificateId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_certificate_id: ::std::option::Option<
-            ProfileRequestClientCertificateId,
-        >,
+        pub client_certificate_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "connectTimeout",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -9869,7 +4503,7 @@ pub mod types {
         )]
         pub max_bucket_size: ::std::option::Option<::std::num::NonZeroU32>,
         #[serde(rename = "profileId")]
-        pub profile_id: ProfileRequestProfileId,
+        pub profile_id: ::std::string::String,
         #[serde(
             rename = "rateLimit",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -9904,62 +4538,113 @@ pub mod types {
         pub fn builder() -> builder::ProfileRequest {
             Default::default()
         }
-    }
-    ///`ProfileRequestClientCertificateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ProfileRequestClientCertificateId(::std::string::String);
-    impl ::std::ops::Deref for ProfileRequestClientCertificateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ProfileRequestClientCertificateId>
-    for ::std::string::String {
-        fn from(value: ProfileRequestClientCertificateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ProfileRequestClientCertificateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`profile_id`); set the others with the setters.
+        pub fn new(
+            profile_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                client_certificate_id: ::std::option::Option::None,
+                connect_timeout: ::std::option::Option::None,
+                enabled_ssl_protocols: ::std::option::Option::None,
+                headers: ::std::default::Default::default(),
+                max_bucket_size: ::std::option::Option::None,
+                profile_id: profile_id.into(),
+                rate_limit: ::std::option::Option::None,
+                read_timeout: ::std::option::Option::None,
+                response_body_regex: ::std::option::Option::None,
+                response_regex: ::std::option::Option::None,
+                security: ::std::option::Option::None,
+                webhook: ::std::option::Option::None,
+                window_size: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ProfileRequestClientCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `client_certificate_id`.
+        pub fn client_certificate_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.client_certificate_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProfileRequestClientCertificateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `connect_timeout`.
+        pub fn connect_timeout(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.connect_timeout = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ProfileRequestClientCertificateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `enabled_ssl_protocols`.
+        pub fn enabled_ssl_protocols(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<ProfileRequestEnabledSslProtocolsItem>,
+            >,
+        ) -> Self {
+            self.enabled_ssl_protocols = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `headers`.
+        pub fn headers(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.headers = value.into();
+            self
+        }
+        /// Sets `max_bucket_size`.
+        pub fn max_bucket_size(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.max_bucket_size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rate_limit`.
+        pub fn rate_limit(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.rate_limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `read_timeout`.
+        pub fn read_timeout(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.read_timeout = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response_body_regex`.
+        pub fn response_body_regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.response_body_regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response_regex`.
+        pub fn response_regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.response_regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `security`.
+        pub fn security(
+            mut self,
+            value: impl ::std::convert::Into<SecurityRequest>,
+        ) -> Self {
+            self.security = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhook`.
+        pub fn webhook(mut self, value: impl ::std::convert::Into<Webhook>) -> Self {
+            self.webhook = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `window_size`.
+        pub fn window_size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.window_size = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ProfileRequestEnabledSslProtocolsItem`
@@ -10019,66 +4704,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ProfileRequestProfileId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ProfileRequestProfileId(::std::string::String);
-    impl ::std::ops::Deref for ProfileRequestProfileId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ProfileRequestProfileId> for ::std::string::String {
-        fn from(value: ProfileRequestProfileId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ProfileRequestProfileId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProfileRequestProfileId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ProfileRequestProfileId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ProfileRequestProfileId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ProfileResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ProfileResponse {
         #[serde(
@@ -10150,6 +4778,114 @@ pub mod types {
         pub fn builder() -> builder::ProfileResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                client_certificate_id: ::std::option::Option::None,
+                connect_timeout: ::std::option::Option::None,
+                enabled_ssl_protocols: ::std::option::Option::None,
+                headers: ::std::default::Default::default(),
+                max_bucket_size: ::std::option::Option::None,
+                profile_id: ::std::option::Option::None,
+                rate_limit: ::std::option::Option::None,
+                read_timeout: ::std::option::Option::None,
+                response_body_regex: ::std::option::Option::None,
+                response_regex: ::std::option::Option::None,
+                security: ::std::option::Option::None,
+                webhook: ::std::option::Option::None,
+                window_size: ::std::option::Option::None,
+            }
+        }
+        /// Sets `client_certificate_id`.
+        pub fn client_certificate_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.client_certificate_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `connect_timeout`.
+        pub fn connect_timeout(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.connect_timeout = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled_ssl_protocols`.
+        pub fn enabled_ssl_protocols(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::vec::Vec<ProfileResponseEnabledSslProtocolsItem>,
+            >,
+        ) -> Self {
+            self.enabled_ssl_protocols = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `headers`.
+        pub fn headers(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.headers = value.into();
+            self
+        }
+        /// Sets `max_bucket_size`.
+        pub fn max_bucket_size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.max_bucket_size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `profile_id`.
+        pub fn profile_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.profile_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rate_limit`.
+        pub fn rate_limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.rate_limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `read_timeout`.
+        pub fn read_timeout(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.read_timeout = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response_body_regex`.
+        pub fn response_body_regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.response_body_regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `response_regex`.
+        pub fn response_regex(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.response_regex = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `security`.
+        pub fn security(
+            mut self,
+            value: impl ::std::convert::Into<IdOnlySecurityResponse>,
+        ) -> Self {
+            self.security = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhook`.
+        pub fn webhook(mut self, value: impl ::std::convert::Into<Webhook>) -> Self {
+            self.webhook = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `window_size`.
+        pub fn window_size(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.window_size = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ProfileResponseEnabledSslProtocolsItem`
     #[derive(
@@ -10214,909 +4950,283 @@ pub mod types {
     }
     ///`RcsNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleRcsEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<RcsNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<RcsNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<RcsNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl RcsNoIdSubscriptionRequest {
         pub fn builder() -> builder::RcsNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`RcsNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for RcsNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsNoIdSubscriptionRequestName> for ::std::string::String {
-        fn from(value: RcsNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleRcsEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`RcsNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for RcsNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: RcsNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for RcsNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: RcsNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`RcsSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RcsSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleRcsEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<RcsSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<RcsSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: RcsSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<RcsSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl RcsSubscriptionRequest {
         pub fn builder() -> builder::RcsSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`RcsSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for RcsSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSubscriptionRequestName> for ::std::string::String {
-        fn from(value: RcsSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleRcsEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`RcsSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for RcsSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: RcsSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for RcsSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: RcsSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RcsSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for RcsSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: RcsSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`RegistrationNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegistrationNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleRegistrationEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<RegistrationNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<RegistrationNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<RegistrationNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl RegistrationNoIdSubscriptionRequest {
         pub fn builder() -> builder::RegistrationNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`RegistrationNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RegistrationNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for RegistrationNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RegistrationNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: RegistrationNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RegistrationNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleRegistrationEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RegistrationNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegistrationNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RegistrationNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`RegistrationNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RegistrationNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for RegistrationNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RegistrationNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: RegistrationNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RegistrationNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RegistrationNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegistrationNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RegistrationNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RegistrationNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RegistrationNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for RegistrationNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RegistrationNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: RegistrationNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RegistrationNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RegistrationNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegistrationNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RegistrationNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`RegistrationSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegistrationSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleRegistrationEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<RegistrationSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<RegistrationSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: RegistrationSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<RegistrationSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl RegistrationSubscriptionRequest {
         pub fn builder() -> builder::RegistrationSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`RegistrationSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RegistrationSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for RegistrationSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RegistrationSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: RegistrationSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RegistrationSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleRegistrationEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RegistrationSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegistrationSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RegistrationSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`RegistrationSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RegistrationSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for RegistrationSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RegistrationSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: RegistrationSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RegistrationSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RegistrationSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegistrationSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RegistrationSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RegistrationSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RegistrationSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for RegistrationSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RegistrationSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: RegistrationSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RegistrationSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for RegistrationSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegistrationSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for RegistrationSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RegistrationSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RegistrationSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for RegistrationSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RegistrationSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: RegistrationSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RegistrationSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RegistrationSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegistrationSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RegistrationSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`SecurityPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SecurityPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11128,13 +5238,34 @@ pub mod types {
         pub fn builder() -> builder::SecurityPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SecurityResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`SecurityRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SecurityRequest {
         #[serde(rename = "authId")]
-        pub auth_id: SecurityRequestAuthId,
+        pub auth_id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub credentials: ::std::option::Option<CredentialsPayload>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -11144,67 +5275,34 @@ pub mod types {
         pub fn builder() -> builder::SecurityRequest {
             Default::default()
         }
-    }
-    ///`SecurityRequestAuthId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SecurityRequestAuthId(::std::string::String);
-    impl ::std::ops::Deref for SecurityRequestAuthId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SecurityRequestAuthId> for ::std::string::String {
-        fn from(value: SecurityRequestAuthId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SecurityRequestAuthId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`auth_id`); set the others with the setters.
+        pub fn new(auth_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                auth_id: auth_id.into(),
+                credentials: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SecurityRequestAuthId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `credentials`.
+        pub fn credentials(
+            mut self,
+            value: impl ::std::convert::Into<CredentialsPayload>,
+        ) -> Self {
+            self.credentials = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SecurityRequestAuthId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SecurityRequestAuthId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<CredentialsType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SecurityResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SecurityResponse {
         #[serde(
@@ -11220,6 +5318,38 @@ pub mod types {
     impl SecurityResponse {
         pub fn builder() -> builder::SecurityResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                auth_id: ::std::option::Option::None,
+                credentials: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `auth_id`.
+        pub fn auth_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.auth_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `credentials`.
+        pub fn credentials(
+            mut self,
+            value: impl ::std::convert::Into<CredentialsPayload>,
+        ) -> Self {
+            self.credentials = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<CredentialsType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SimpleAgentOsEvents`
@@ -13015,22 +7145,71 @@ pub mod types {
     }
     ///`SmsNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SmsNoIdSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<SmsNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<SmsNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<SmsNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl SmsNoIdSubscriptionRequest {
         pub fn builder() -> builder::SmsNoIdSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<SmsNoIdSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`SmsNoIdSubscriptionRequestEventsItem`
@@ -13052,199 +7231,77 @@ pub mod types {
             Self::FormatAwareSmsEvents(value)
         }
     }
-    ///`SmsNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for SmsNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsNoIdSubscriptionRequestName> for ::std::string::String {
-        fn from(value: SmsNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SmsNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for SmsNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: SmsNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SmsNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for SmsNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: SmsNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`SmsSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SmsSubscriptionRequestEventsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<SmsSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<SmsSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: SmsSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<SmsSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl SmsSubscriptionRequest {
         pub fn builder() -> builder::SmsSubscriptionRequest {
             Default::default()
+        }
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<
+                ::std::vec::Vec<SmsSubscriptionRequestEventsItem>,
+            >,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`SmsSubscriptionRequestEventsItem`
@@ -13264,238 +7321,6 @@ pub mod types {
     for SmsSubscriptionRequestEventsItem {
         fn from(value: FormatAwareSmsEvents) -> Self {
             Self::FormatAwareSmsEvents(value)
-        }
-    }
-    ///`SmsSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for SmsSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsSubscriptionRequestName> for ::std::string::String {
-        fn from(value: SmsSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SmsSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SmsSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for SmsSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: SmsSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SmsSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for SmsSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: SmsSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SmsSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for SmsSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: SmsSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SmsSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`SortDirection`
@@ -13707,6 +7532,7 @@ pub mod types {
     }
     ///`SubscriptionPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SubscriptionPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13717,6 +7543,26 @@ pub mod types {
     impl SubscriptionPage {
         pub fn builder() -> builder::SubscriptionPage {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SubscriptionResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`SubscriptionRequest`
@@ -13865,6 +7711,7 @@ pub mod types {
     }
     ///`SubscriptionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SubscriptionResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -13889,2381 +7736,798 @@ pub mod types {
         pub fn builder() -> builder::SubscriptionResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: ::std::default::Default::default(),
+                name: ::std::option::Option::None,
+                profile: ::std::option::Option::None,
+                resources: ::std::default::Default::default(),
+                subscription_id: ::std::option::Option::None,
+                users: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
+        }
+        /// Sets `events`.
+        pub fn events(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SubscriptionEvent>>,
+        ) -> Self {
+            self.events = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `profile`.
+        pub fn profile(
+            mut self,
+            value: impl ::std::convert::Into<IdOnlyProfileResponse>,
+        ) -> Self {
+            self.profile = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
+        }
+        /// Sets `subscription_id`.
+        pub fn subscription_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subscription_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
+        }
     }
     ///`ViberNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleViberEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<ViberNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<ViberNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<ViberNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl ViberNoIdSubscriptionRequest {
         pub fn builder() -> builder::ViberNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`ViberNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for ViberNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: ViberNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleViberEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`ViberNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for ViberNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: ViberNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for ViberNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: ViberNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`ViberSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleViberEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<ViberSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<ViberSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: ViberSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<ViberSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl ViberSubscriptionRequest {
         pub fn builder() -> builder::ViberSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`ViberSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for ViberSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberSubscriptionRequestName> for ::std::string::String {
-        fn from(value: ViberSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleViberEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`ViberSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for ViberSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: ViberSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for ViberSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: ViberSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for ViberSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: ViberSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`VoiceVideoNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceVideoNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleVoiceVideoEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<VoiceVideoNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<VoiceVideoNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<VoiceVideoNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl VoiceVideoNoIdSubscriptionRequest {
         pub fn builder() -> builder::VoiceVideoNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`VoiceVideoNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceVideoNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for VoiceVideoNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceVideoNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: VoiceVideoNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceVideoNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleVoiceVideoEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceVideoNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for VoiceVideoNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceVideoNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`VoiceVideoNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceVideoNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for VoiceVideoNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceVideoNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: VoiceVideoNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceVideoNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for VoiceVideoNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for VoiceVideoNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for VoiceVideoNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VoiceVideoNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceVideoNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for VoiceVideoNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceVideoNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: VoiceVideoNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceVideoNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceVideoNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for VoiceVideoNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceVideoNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`VoiceVideoSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoiceVideoSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleVoiceVideoEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<VoiceVideoSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<VoiceVideoSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: VoiceVideoSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<VoiceVideoSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl VoiceVideoSubscriptionRequest {
         pub fn builder() -> builder::VoiceVideoSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`VoiceVideoSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceVideoSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for VoiceVideoSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceVideoSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: VoiceVideoSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceVideoSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleVoiceVideoEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceVideoSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for VoiceVideoSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceVideoSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`VoiceVideoSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceVideoSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for VoiceVideoSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceVideoSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: VoiceVideoSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceVideoSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceVideoSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for VoiceVideoSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceVideoSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VoiceVideoSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceVideoSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for VoiceVideoSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceVideoSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: VoiceVideoSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceVideoSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceVideoSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for VoiceVideoSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceVideoSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VoiceVideoSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoiceVideoSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for VoiceVideoSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoiceVideoSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: VoiceVideoSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoiceVideoSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoiceVideoSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for VoiceVideoSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoiceVideoSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`WebPushNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebPushNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleWebPushEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<WebPushNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<WebPushNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<WebPushNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl WebPushNoIdSubscriptionRequest {
         pub fn builder() -> builder::WebPushNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`WebPushNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebPushNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for WebPushNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebPushNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: WebPushNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebPushNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleWebPushEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebPushNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WebPushNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebPushNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`WebPushNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebPushNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for WebPushNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebPushNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: WebPushNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebPushNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebPushNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WebPushNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebPushNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WebPushNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebPushNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for WebPushNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebPushNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: WebPushNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebPushNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebPushNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WebPushNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebPushNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`WebPushSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebPushSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleWebPushEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<WebPushSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<WebPushSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: WebPushSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<WebPushSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl WebPushSubscriptionRequest {
         pub fn builder() -> builder::WebPushSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`WebPushSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebPushSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for WebPushSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebPushSubscriptionRequestName> for ::std::string::String {
-        fn from(value: WebPushSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebPushSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleWebPushEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebPushSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WebPushSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebPushSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`WebPushSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebPushSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for WebPushSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebPushSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: WebPushSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebPushSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebPushSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WebPushSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebPushSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WebPushSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebPushSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for WebPushSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebPushSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: WebPushSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebPushSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebPushSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WebPushSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebPushSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WebPushSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebPushSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for WebPushSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebPushSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: WebPushSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebPushSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebPushSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WebPushSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebPushSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`Webhook`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhook {
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub content_type: ::std::option::Option<WebhookContentType>,
+        pub content_type: ::std::option::Option<::std::string::String>,
         #[serde(rename = "notifyUrl")]
-        pub notify_url: WebhookNotifyUrl,
+        pub notify_url: ::std::string::String,
     }
     impl Webhook {
         pub fn builder() -> builder::Webhook {
             Default::default()
         }
-    }
-    ///`WebhookContentType`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebhookContentType(::std::string::String);
-    impl ::std::ops::Deref for WebhookContentType {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhookContentType> for ::std::string::String {
-        fn from(value: WebhookContentType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhookContentType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`notify_url`); set the others with the setters.
+        pub fn new(
+            notify_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_type: ::std::option::Option::None,
+                notify_url: notify_url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhookContentType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhookContentType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhookContentType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WebhookNotifyUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebhookNotifyUrl(::std::string::String);
-    impl ::std::ops::Deref for WebhookNotifyUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhookNotifyUrl> for ::std::string::String {
-        fn from(value: WebhookNotifyUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhookNotifyUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 512usize {
-                return Err("longer than 512 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhookNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhookNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhookNotifyUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WhatsappNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsappNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleWhatsappEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<WhatsappNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<WhatsappNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<WhatsappNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl WhatsappNoIdSubscriptionRequest {
         pub fn builder() -> builder::WhatsappNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`WhatsappNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsappNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for WhatsappNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsappNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: WhatsappNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsappNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleWhatsappEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsappNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsappNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsappNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`WhatsappNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsappNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for WhatsappNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsappNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: WhatsappNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsappNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsappNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsappNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for WhatsappNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WhatsappNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsappNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for WhatsappNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsappNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: WhatsappNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsappNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsappNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsappNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsappNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`WhatsappSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WhatsappSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleWhatsappEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<WhatsappSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<WhatsappSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: WhatsappSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<WhatsappSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl WhatsappSubscriptionRequest {
         pub fn builder() -> builder::WhatsappSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`WhatsappSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsappSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for WhatsappSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsappSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: WhatsappSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsappSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleWhatsappEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsappSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsappSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsappSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`WhatsappSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsappSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for WhatsappSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsappSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: WhatsappSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsappSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsappSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsappSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsappSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WhatsappSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsappSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for WhatsappSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsappSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: WhatsappSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsappSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsappSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsappSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsappSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`WhatsappSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WhatsappSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for WhatsappSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsappSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: WhatsappSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsappSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsappSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for WhatsappSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsappSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`ZaloNoIdSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloNoIdSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleZaloEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<ZaloNoIdSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: IdOnlyProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<ZaloNoIdSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<ZaloNoIdSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl ZaloNoIdSubscriptionRequest {
         pub fn builder() -> builder::ZaloNoIdSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`ZaloNoIdSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloNoIdSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for ZaloNoIdSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloNoIdSubscriptionRequestName>
-    for ::std::string::String {
-        fn from(value: ZaloNoIdSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloNoIdSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleZaloEvents>>,
+            profile: impl ::std::convert::Into<IdOnlyProfileRequest>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloNoIdSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloNoIdSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`ZaloNoIdSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloNoIdSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for ZaloNoIdSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloNoIdSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: ZaloNoIdSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloNoIdSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloNoIdSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloNoIdSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ZaloNoIdSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloNoIdSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for ZaloNoIdSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloNoIdSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: ZaloNoIdSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloNoIdSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloNoIdSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloNoIdSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     ///`ZaloSubscriptionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloSubscriptionRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub criteria: ::std::vec::Vec<ApplicationEntityPair>,
         pub events: ::std::vec::Vec<SimpleZaloEvents>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<ZaloSubscriptionRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
         pub profile: ProfileRequest,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub resources: ::std::vec::Vec<ZaloSubscriptionRequestResourcesItem>,
+        pub resources: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "subscriptionId")]
-        pub subscription_id: ZaloSubscriptionRequestSubscriptionId,
+        pub subscription_id: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<ZaloSubscriptionRequestUsersItem>,
+        pub users: ::std::vec::Vec<::std::string::String>,
     }
     impl ZaloSubscriptionRequest {
         pub fn builder() -> builder::ZaloSubscriptionRequest {
             Default::default()
         }
-    }
-    ///`ZaloSubscriptionRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloSubscriptionRequestName(::std::string::String);
-    impl ::std::ops::Deref for ZaloSubscriptionRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloSubscriptionRequestName> for ::std::string::String {
-        fn from(value: ZaloSubscriptionRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloSubscriptionRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`events`, `profile`, `subscription_id`); set the others with the setters.
+        pub fn new(
+            events: impl ::std::convert::Into<::std::vec::Vec<SimpleZaloEvents>>,
+            profile: impl ::std::convert::Into<ProfileRequest>,
+            subscription_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                criteria: ::std::default::Default::default(),
+                events: events.into(),
+                name: ::std::option::Option::None,
+                profile: profile.into(),
+                resources: ::std::default::Default::default(),
+                subscription_id: subscription_id.into(),
+                users: ::std::default::Default::default(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `criteria`.
+        pub fn criteria(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ApplicationEntityPair>>,
+        ) -> Self {
+            self.criteria = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ZaloSubscriptionRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloSubscriptionRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `resources`.
+        pub fn resources(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.resources = value.into();
+            self
         }
-    }
-    ///`ZaloSubscriptionRequestResourcesItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloSubscriptionRequestResourcesItem(::std::string::String);
-    impl ::std::ops::Deref for ZaloSubscriptionRequestResourcesItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloSubscriptionRequestResourcesItem>
-    for ::std::string::String {
-        fn from(value: ZaloSubscriptionRequestResourcesItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloSubscriptionRequestResourcesItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloSubscriptionRequestResourcesItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloSubscriptionRequestResourcesItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ZaloSubscriptionRequestSubscriptionId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloSubscriptionRequestSubscriptionId(::std::string::String);
-    impl ::std::ops::Deref for ZaloSubscriptionRequestSubscriptionId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloSubscriptionRequestSubscriptionId>
-    for ::std::string::String {
-        fn from(value: ZaloSubscriptionRequestSubscriptionId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloSubscriptionRequestSubscriptionId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloSubscriptionRequestSubscriptionId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloSubscriptionRequestSubscriptionId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ZaloSubscriptionRequestUsersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloSubscriptionRequestUsersItem(::std::string::String);
-    impl ::std::ops::Deref for ZaloSubscriptionRequestUsersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloSubscriptionRequestUsersItem>
-    for ::std::string::String {
-        fn from(value: ZaloSubscriptionRequestUsersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloSubscriptionRequestUsersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloSubscriptionRequestUsersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloSubscriptionRequestUsersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `users`.
+        pub fn users(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.users = value.into();
+            self
         }
     }
     /// Types for composing complex structures.
@@ -16279,7 +8543,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::AgentOsNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -16287,11 +8551,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::AgentOsNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::AgentOsNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16336,9 +8600,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AgentOsNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -16362,9 +8624,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::AgentOsNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -16376,9 +8636,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::AgentOsNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -16429,20 +8687,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::AgentOsSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::AgentOsSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::AgentOsSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::AgentOsSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16490,9 +8748,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AgentOsSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -16516,9 +8772,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::AgentOsSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -16530,9 +8784,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::AgentOsSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -16546,9 +8798,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::AgentOsSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -16603,9 +8853,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::AppleMessagesForBusinessNoIdSubscriptionRequestName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -16613,15 +8861,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16671,11 +8915,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::AppleMessagesForBusinessNoIdSubscriptionRequestName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -16699,11 +8939,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::AppleMessagesForBusinessNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -16715,11 +8951,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::AppleMessagesForBusinessNoIdSubscriptionRequestUsersItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -16774,26 +9006,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::AppleMessagesForBusinessSubscriptionRequestName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::AppleMessagesForBusinessSubscriptionRequestResourcesItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::AppleMessagesForBusinessSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::AppleMessagesForBusinessSubscriptionRequestUsersItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16845,11 +9071,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::AppleMessagesForBusinessSubscriptionRequestName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -16873,11 +9095,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::AppleMessagesForBusinessSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -16889,9 +9107,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::AppleMessagesForBusinessSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -16905,11 +9121,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::AppleMessagesForBusinessSubscriptionRequestUsersItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -16954,15 +9166,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ApplicationEntityPair {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::ApplicationEntityPairApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             calls_configuration_id: ::std::result::Result<
-                ::std::option::Option<super::ApplicationEntityPairCallsConfigurationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::ApplicationEntityPairEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -16978,9 +9190,7 @@ pub mod types {
         impl ApplicationEntityPair {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ApplicationEntityPairApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -16994,11 +9204,7 @@ pub mod types {
             }
             pub fn calls_configuration_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::ApplicationEntityPairCallsConfigurationId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.calls_configuration_id = value
@@ -17012,9 +9218,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ApplicationEntityPairEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -17051,11 +9255,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct BasicCredentialsPayload {
             password: ::std::result::Result<
-                super::BasicCredentialsPayloadPassword,
+                ::std::string::String,
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                super::BasicCredentialsPayloadUsername,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -17070,7 +9274,7 @@ pub mod types {
         impl BasicCredentialsPayload {
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BasicCredentialsPayloadPassword>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
@@ -17082,7 +9286,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::BasicCredentialsPayloadUsername>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -17125,7 +9329,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::BlocklistNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -17133,11 +9337,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::BlocklistNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::BlocklistNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -17184,9 +9388,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BlocklistNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -17210,9 +9412,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::BlocklistNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -17224,9 +9424,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::BlocklistNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -17277,20 +9475,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::BlocklistSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::BlocklistSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::BlocklistSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::BlocklistSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -17340,9 +9538,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BlocklistSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -17366,9 +9562,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::BlocklistSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -17380,9 +9574,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::BlocklistSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -17396,9 +9588,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::BlocklistSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -17443,7 +9633,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CertificateConnectionTestRequest {
             certificate_id: ::std::result::Result<
-                super::CertificateConnectionTestRequestCertificateId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             webhook_url: ::std::result::Result<
@@ -17464,9 +9654,7 @@ pub mod types {
         impl CertificateConnectionTestRequest {
             pub fn certificate_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::CertificateConnectionTestRequestCertificateId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.certificate_id = value
@@ -18019,7 +10207,7 @@ pub mod types {
                 ::std::string::String,
             >,
             certificate_id: ::std::result::Result<
-                super::CertificateUploadRequestCertificateId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             passphrase: ::std::result::Result<
@@ -18057,7 +10245,7 @@ pub mod types {
             }
             pub fn certificate_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CertificateUploadRequestCertificateId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.certificate_id = value
@@ -18116,9 +10304,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::CustomerEngagementNoIdSubscriptionRequestName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -18126,15 +10312,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::CustomerEngagementNoIdSubscriptionRequestResourcesItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::CustomerEngagementNoIdSubscriptionRequestUsersItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18181,11 +10363,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CustomerEngagementNoIdSubscriptionRequestName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18209,11 +10387,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::CustomerEngagementNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -18225,11 +10399,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::CustomerEngagementNoIdSubscriptionRequestUsersItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -18280,22 +10450,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::CustomerEngagementSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::CustomerEngagementSubscriptionRequestResourcesItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::CustomerEngagementSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::CustomerEngagementSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18345,11 +10513,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CustomerEngagementSubscriptionRequestName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18373,11 +10537,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::CustomerEngagementSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -18389,9 +10549,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::CustomerEngagementSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -18405,11 +10563,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::CustomerEngagementSubscriptionRequestUsersItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -18462,7 +10616,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::EmailNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -18470,11 +10624,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::EmailNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::EmailNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18519,9 +10673,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EmailNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18545,9 +10697,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::EmailNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -18559,9 +10709,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::EmailNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -18612,20 +10760,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::EmailSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::EmailSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::EmailSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::EmailSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18673,9 +10821,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::EmailSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18699,9 +10845,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::EmailSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -18713,9 +10857,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::EmailSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -18729,9 +10871,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::EmailSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -18784,7 +10924,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::FacebookNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -18792,11 +10932,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::FacebookNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::FacebookNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18843,9 +10983,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::FacebookNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18869,9 +11007,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::FacebookNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -18883,9 +11019,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::FacebookNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -18936,20 +11070,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::FacebookSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::FacebookSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::FacebookSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::FacebookSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18999,9 +11133,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::FacebookSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -19025,9 +11157,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::FacebookSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -19039,9 +11169,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::FacebookSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -19055,9 +11183,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::FacebookSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -19605,7 +11731,7 @@ pub mod types {
                 ::std::string::String,
             >,
             secret_key: ::std::result::Result<
-                super::HmacCredentialsPayloadSecretKey,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -19632,7 +11758,7 @@ pub mod types {
             }
             pub fn secret_key<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::HmacCredentialsPayloadSecretKey>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.secret_key = value
@@ -19716,7 +11842,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct IdOnlyProfileRequest {
             profile_id: ::std::result::Result<
-                super::IdOnlyProfileRequestProfileId,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -19730,7 +11856,7 @@ pub mod types {
         impl IdOnlyProfileRequest {
             pub fn profile_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IdOnlyProfileRequestProfileId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.profile_id = value
@@ -19829,10 +11955,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct IdOnlySecurityRequest {
-            auth_id: ::std::result::Result<
-                super::IdOnlySecurityRequestAuthId,
-                ::std::string::String,
-            >,
+            auth_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for IdOnlySecurityRequest {
             fn default() -> Self {
@@ -19844,7 +11967,7 @@ pub mod types {
         impl IdOnlySecurityRequest {
             pub fn auth_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IdOnlySecurityRequestAuthId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.auth_id = value
@@ -19994,7 +12117,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -20002,11 +12125,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::KakaoAlimNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::KakaoAlimNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20053,9 +12176,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20079,9 +12200,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::KakaoAlimNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -20093,9 +12212,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::KakaoAlimNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -20146,20 +12263,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::KakaoAlimSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::KakaoAlimSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::KakaoAlimSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::KakaoAlimSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20209,9 +12326,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::KakaoAlimSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20235,9 +12350,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::KakaoAlimSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -20249,9 +12362,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoAlimSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -20265,9 +12376,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::KakaoAlimSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -20320,9 +12429,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<
-                    super::KakaoBrandMessageNoIdSubscriptionRequestName,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -20330,15 +12437,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::KakaoBrandMessageNoIdSubscriptionRequestResourcesItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::KakaoBrandMessageNoIdSubscriptionRequestUsersItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20385,11 +12488,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::KakaoBrandMessageNoIdSubscriptionRequestName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20413,11 +12512,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::KakaoBrandMessageNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -20429,11 +12524,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::KakaoBrandMessageNoIdSubscriptionRequestUsersItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -20484,22 +12575,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::KakaoBrandMessageSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::KakaoBrandMessageSubscriptionRequestResourcesItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::KakaoBrandMessageSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::KakaoBrandMessageSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20549,11 +12638,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::KakaoBrandMessageSubscriptionRequestName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20577,11 +12662,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::KakaoBrandMessageSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -20593,9 +12674,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::KakaoBrandMessageSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -20609,9 +12688,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::KakaoBrandMessageSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -20664,7 +12741,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::LineNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -20672,11 +12749,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::LineNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::LineNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20721,9 +12798,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LineNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20747,9 +12822,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::LineNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -20761,9 +12834,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::LineNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -20814,20 +12885,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::LineSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::LineSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::LineSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::LineSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -20875,9 +12946,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::LineSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -20901,9 +12970,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::LineSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -20915,7 +12982,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::LineSubscriptionRequestSubscriptionId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -20929,9 +12996,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::LineSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -20984,7 +13049,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::MmsNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -20992,11 +13057,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::MmsNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::MmsNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -21043,9 +13108,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -21069,9 +13132,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::MmsNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -21083,9 +13144,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::MmsNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -21136,20 +13195,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::MmsSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::MmsSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::MmsSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::MmsSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -21199,9 +13258,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MmsSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -21225,9 +13282,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::MmsSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -21239,7 +13294,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MmsSubscriptionRequestSubscriptionId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -21253,9 +13308,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::MmsSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -21308,7 +13361,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::MobileIdentityNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -21316,13 +13369,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::MobileIdentityNoIdSubscriptionRequestResourcesItem,
-                >,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::MobileIdentityNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -21371,11 +13422,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::MobileIdentityNoIdSubscriptionRequestName,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -21399,11 +13446,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::MobileIdentityNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -21415,11 +13458,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::MobileIdentityNoIdSubscriptionRequestUsersItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -21470,20 +13509,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::MobileIdentitySubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::MobileIdentitySubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::MobileIdentitySubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::MobileIdentitySubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -21533,9 +13572,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MobileIdentitySubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -21559,11 +13596,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::MobileIdentitySubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -21575,9 +13608,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MobileIdentitySubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -21591,9 +13622,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::MobileIdentitySubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -21646,7 +13675,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::MobilePushNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -21654,11 +13683,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::MobilePushNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::MobilePushNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -21705,9 +13734,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MobilePushNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -21731,11 +13758,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::MobilePushNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -21747,9 +13770,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::MobilePushNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -21800,20 +13821,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::MobilePushSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::MobilePushSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::MobilePushSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::MobilePushSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -21863,9 +13884,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MobilePushSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -21889,9 +13908,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::MobilePushSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -21903,9 +13920,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::MobilePushSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -21919,9 +13934,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::MobilePushSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -21966,7 +13979,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct NoIdProfileRequest {
             client_certificate_id: ::std::result::Result<
-                ::std::option::Option<super::NoIdProfileRequestClientCertificateId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             connect_timeout: ::std::result::Result<
@@ -22040,9 +14053,7 @@ pub mod types {
         impl NoIdProfileRequest {
             pub fn client_certificate_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NoIdProfileRequestClientCertificateId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_certificate_id = value
@@ -22331,7 +14342,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::NumberLookupNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -22339,11 +14350,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::NumberLookupNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::NumberLookupNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -22390,9 +14401,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NumberLookupNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -22416,11 +14425,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::NumberLookupNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -22432,9 +14437,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::NumberLookupNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -22485,20 +14488,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::NumberLookupSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::NumberLookupSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::NumberLookupSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::NumberLookupSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -22548,9 +14551,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::NumberLookupSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -22574,9 +14575,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::NumberLookupSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -22588,9 +14587,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::NumberLookupSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -22604,9 +14601,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::NumberLookupSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -22651,15 +14646,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct OauthCredentialsPayload {
             client_id: ::std::result::Result<
-                ::std::option::Option<super::OauthCredentialsPayloadClientId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             client_secret: ::std::result::Result<
-                ::std::option::Option<super::OauthCredentialsPayloadClientSecret>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             grant_type: ::std::result::Result<
-                super::OauthCredentialsPayloadGrantType,
+                ::std::string::String,
                 ::std::string::String,
             >,
             headers: ::std::result::Result<
@@ -22670,27 +14665,27 @@ pub mod types {
                 ::std::string::String,
             >,
             password: ::std::result::Result<
-                ::std::option::Option<super::OauthCredentialsPayloadPassword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             refresh_token: ::std::result::Result<
-                ::std::option::Option<super::OauthCredentialsPayloadRefreshToken>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
-                ::std::option::Option<super::OauthCredentialsPayloadResource>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             scope: ::std::result::Result<
-                ::std::option::Option<super::OauthCredentialsPayloadScope>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             token_url: ::std::result::Result<
-                super::OauthCredentialsPayloadTokenUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             username: ::std::result::Result<
-                ::std::option::Option<super::OauthCredentialsPayloadUsername>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -22713,9 +14708,7 @@ pub mod types {
         impl OauthCredentialsPayload {
             pub fn client_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OauthCredentialsPayloadClientId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_id = value
@@ -22727,9 +14720,7 @@ pub mod types {
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OauthCredentialsPayloadClientSecret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_secret = value
@@ -22741,7 +14732,7 @@ pub mod types {
             }
             pub fn grant_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OauthCredentialsPayloadGrantType>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.grant_type = value
@@ -22770,9 +14761,7 @@ pub mod types {
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OauthCredentialsPayloadPassword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
@@ -22784,9 +14773,7 @@ pub mod types {
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OauthCredentialsPayloadRefreshToken>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_token = value
@@ -22798,9 +14785,7 @@ pub mod types {
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OauthCredentialsPayloadResource>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
@@ -22812,9 +14797,7 @@ pub mod types {
             }
             pub fn scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OauthCredentialsPayloadScope>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope = value
@@ -22826,7 +14809,7 @@ pub mod types {
             }
             pub fn token_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OauthCredentialsPayloadTokenUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.token_url = value
@@ -22838,9 +14821,7 @@ pub mod types {
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OauthCredentialsPayloadUsername>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.username = value
@@ -22899,7 +14880,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::OpenChannelNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -22907,11 +14888,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::OpenChannelNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::OpenChannelNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -22958,9 +14939,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OpenChannelNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -22984,11 +14963,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::OpenChannelNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -23000,9 +14975,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::OpenChannelNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -23053,20 +15026,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::OpenChannelSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::OpenChannelSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::OpenChannelSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::OpenChannelSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -23116,9 +15089,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OpenChannelSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -23142,9 +15113,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::OpenChannelSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -23156,9 +15125,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::OpenChannelSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -23172,9 +15139,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::OpenChannelSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -23385,7 +15350,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ProfileRequest {
             client_certificate_id: ::std::result::Result<
-                ::std::option::Option<super::ProfileRequestClientCertificateId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             connect_timeout: ::std::result::Result<
@@ -23410,7 +15375,7 @@ pub mod types {
                 ::std::string::String,
             >,
             profile_id: ::std::result::Result<
-                super::ProfileRequestProfileId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             rate_limit: ::std::result::Result<
@@ -23464,9 +15429,7 @@ pub mod types {
         impl ProfileRequest {
             pub fn client_certificate_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ProfileRequestClientCertificateId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_certificate_id = value
@@ -23545,7 +15508,7 @@ pub mod types {
             }
             pub fn profile_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ProfileRequestProfileId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.profile_id = value
@@ -24001,7 +15964,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::RcsNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -24009,11 +15972,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::RcsNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::RcsNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -24058,9 +16021,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24084,9 +16045,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::RcsNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -24098,9 +16057,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::RcsNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -24151,20 +16108,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::RcsSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::RcsSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::RcsSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::RcsSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -24212,9 +16169,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24238,9 +16193,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::RcsSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -24252,7 +16205,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSubscriptionRequestSubscriptionId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -24266,9 +16219,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::RcsSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -24321,7 +16272,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::RegistrationNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -24329,11 +16280,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::RegistrationNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::RegistrationNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -24380,9 +16331,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RegistrationNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24406,11 +16355,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::RegistrationNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -24422,9 +16367,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::RegistrationNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -24475,20 +16418,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::RegistrationSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::RegistrationSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::RegistrationSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::RegistrationSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -24538,9 +16481,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RegistrationSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24564,9 +16505,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::RegistrationSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -24578,9 +16517,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RegistrationSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -24594,9 +16531,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::RegistrationSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -24704,10 +16639,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct SecurityRequest {
-            auth_id: ::std::result::Result<
-                super::SecurityRequestAuthId,
-                ::std::string::String,
-            >,
+            auth_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             credentials: ::std::result::Result<
                 ::std::option::Option<super::CredentialsPayload>,
                 ::std::string::String,
@@ -24729,7 +16661,7 @@ pub mod types {
         impl SecurityRequest {
             pub fn auth_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SecurityRequestAuthId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.auth_id = value
@@ -24887,7 +16819,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::SmsNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -24895,11 +16827,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::SmsNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::SmsNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -24946,9 +16878,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SmsNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -24972,9 +16902,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::SmsNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -24986,9 +16914,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::SmsNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -25039,20 +16965,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::SmsSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::SmsSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::SmsSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::SmsSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -25102,9 +17028,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SmsSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -25128,9 +17052,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::SmsSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -25142,7 +17064,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SmsSubscriptionRequestSubscriptionId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -25156,9 +17078,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::SmsSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -25441,7 +17361,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::ViberNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -25449,11 +17369,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::ViberNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::ViberNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -25498,9 +17418,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -25524,9 +17442,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ViberNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -25538,9 +17454,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ViberNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -25591,20 +17505,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::ViberSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::ViberSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::ViberSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::ViberSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -25652,9 +17566,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -25678,9 +17590,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ViberSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -25692,9 +17602,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ViberSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -25708,9 +17616,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ViberSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -25763,7 +17669,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::VoiceVideoNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -25771,11 +17677,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::VoiceVideoNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::VoiceVideoNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -25822,9 +17728,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::VoiceVideoNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -25848,11 +17752,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::VoiceVideoNoIdSubscriptionRequestResourcesItem,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -25864,9 +17764,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::VoiceVideoNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -25917,20 +17815,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::VoiceVideoSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::VoiceVideoSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::VoiceVideoSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::VoiceVideoSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -25980,9 +17878,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::VoiceVideoSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26006,9 +17902,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::VoiceVideoSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -26020,9 +17914,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::VoiceVideoSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -26036,9 +17928,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::VoiceVideoSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -26091,7 +17981,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::WebPushNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -26099,11 +17989,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::WebPushNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::WebPushNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -26148,9 +18038,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebPushNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26174,9 +18062,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WebPushNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -26188,9 +18074,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WebPushNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -26241,20 +18125,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::WebPushSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::WebPushSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::WebPushSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::WebPushSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -26302,9 +18186,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebPushSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26328,9 +18210,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WebPushSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -26342,9 +18222,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::WebPushSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -26358,9 +18236,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WebPushSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -26405,11 +18281,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Webhook {
             content_type: ::std::result::Result<
-                ::std::option::Option<super::WebhookContentType>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             notify_url: ::std::result::Result<
-                super::WebhookNotifyUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -26424,9 +18300,7 @@ pub mod types {
         impl Webhook {
             pub fn content_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebhookContentType>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content_type = value
@@ -26438,7 +18312,7 @@ pub mod types {
             }
             pub fn notify_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WebhookNotifyUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notify_url = value
@@ -26479,7 +18353,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::WhatsappNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -26487,11 +18361,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::WhatsappNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::WhatsappNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -26536,9 +18410,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsappNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26562,9 +18434,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WhatsappNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -26576,9 +18446,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WhatsappNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -26629,20 +18497,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::WhatsappSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::WhatsappSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::WhatsappSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::WhatsappSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -26690,9 +18558,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsappSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26716,9 +18582,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WhatsappSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -26730,9 +18594,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::WhatsappSubscriptionRequestSubscriptionId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -26746,9 +18608,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::WhatsappSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -26801,7 +18661,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::ZaloNoIdSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<
@@ -26809,11 +18669,11 @@ pub mod types {
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::ZaloNoIdSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::ZaloNoIdSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -26858,9 +18718,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ZaloNoIdSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -26884,9 +18742,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ZaloNoIdSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -26898,9 +18754,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ZaloNoIdSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -26951,20 +18805,20 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::ZaloSubscriptionRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             profile: ::std::result::Result<super::ProfileRequest, ::std::string::String>,
             resources: ::std::result::Result<
-                ::std::vec::Vec<super::ZaloSubscriptionRequestResourcesItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             subscription_id: ::std::result::Result<
-                super::ZaloSubscriptionRequestSubscriptionId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<super::ZaloSubscriptionRequestUsersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -27012,9 +18866,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ZaloSubscriptionRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -27038,9 +18890,7 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ZaloSubscriptionRequestResourcesItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
@@ -27052,7 +18902,7 @@ pub mod types {
             }
             pub fn subscription_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ZaloSubscriptionRequestSubscriptionId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subscription_id = value
@@ -27066,9 +18916,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ZaloSubscriptionRequestUsersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -27489,16 +19337,14 @@ pub mod builder {
     pub struct GetSubscriptions<'a> {
         client: &'a super::Client,
         channel: Result<types::SubscriptionChannel, String>,
-        application_id: Result<Option<types::GetSubscriptionsApplicationId>, String>,
-        calls_configuration_id: Result<
-            Option<types::GetSubscriptionsCallsConfigurationId>,
-            String,
-        >,
-        entity_id: Result<Option<types::GetSubscriptionsEntityId>, String>,
+        application_id: Result<Option<::std::string::String>, String>,
+        calls_configuration_id: Result<Option<::std::string::String>, String>,
+        entity_id: Result<Option<::std::string::String>, String>,
         page: Result<Option<i32>, String>,
-        resource: Result<Option<types::GetSubscriptionsResource>, String>,
+        resource: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
-        user: Result<Option<types::GetSubscriptionsUser>, String>,
+        user: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSubscriptions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27512,6 +19358,7 @@ pub mod builder {
                 resource: Ok(None),
                 size: Ok(None),
                 user: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn channel<V>(mut self, value: V) -> Self
@@ -27527,39 +19374,39 @@ pub mod builder {
         }
         pub fn application_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetSubscriptionsApplicationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.application_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetSubscriptionsApplicationId` for application_id failed"
+                    "conversion to `:: std :: string :: String` for application_id failed"
                         .to_string()
                 });
             self
         }
         pub fn calls_configuration_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetSubscriptionsCallsConfigurationId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.calls_configuration_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetSubscriptionsCallsConfigurationId` for calls_configuration_id failed"
+                    "conversion to `:: std :: string :: String` for calls_configuration_id failed"
                         .to_string()
                 });
             self
         }
         pub fn entity_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetSubscriptionsEntityId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.entity_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetSubscriptionsEntityId` for entity_id failed"
+                    "conversion to `:: std :: string :: String` for entity_id failed"
                         .to_string()
                 });
             self
@@ -27576,13 +19423,13 @@ pub mod builder {
         }
         pub fn resource<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetSubscriptionsResource>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.resource = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetSubscriptionsResource` for resource failed"
+                    "conversion to `:: std :: string :: String` for resource failed"
                         .to_string()
                 });
             self
@@ -27602,13 +19449,14 @@ pub mod builder {
         }
         pub fn user<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetSubscriptionsUser>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.user = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetSubscriptionsUser` for user failed".to_string()
+                    "conversion to `:: std :: string :: String` for user failed"
+                        .to_string()
                 });
             self
         }
@@ -27626,6 +19474,7 @@ pub mod builder {
                 resource,
                 size,
                 user,
+                call_timeout,
             } = self;
             let channel = channel
                 .map_err(|e| crate::call::invalid_request(
@@ -27707,6 +19556,9 @@ pub mod builder {
                     &super::operations::GET_SUBSCRIPTIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27725,6 +19577,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_subscription`]
 
@@ -27734,6 +19592,7 @@ pub mod builder {
         client: &'a super::Client,
         channel: Result<types::SubscriptionChannel, String>,
         body: Result<types::SubscriptionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateSubscription<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27741,6 +19600,7 @@ pub mod builder {
                 client: client,
                 channel: Err("channel was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn channel<V>(mut self, value: V) -> Self
@@ -27769,7 +19629,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error> {
-            let Self { client, channel, body } = self;
+            let Self { client, channel, body, call_timeout } = self;
             let channel = channel
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_SUBSCRIPTION,
@@ -27807,6 +19667,9 @@ pub mod builder {
                     &super::operations::CREATE_SUBSCRIPTION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27828,6 +19691,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_subscription`]
 
@@ -27837,6 +19706,7 @@ pub mod builder {
         client: &'a super::Client,
         channel: Result<types::SubscriptionChannel, String>,
         subscription_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSubscription<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27844,6 +19714,7 @@ pub mod builder {
                 client: client,
                 channel: Err("channel was not initialized".to_string()),
                 subscription_id: Err("subscription_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn channel<V>(mut self, value: V) -> Self
@@ -27873,7 +19744,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SubscriptionResponse>, Error> {
-            let Self { client, channel, subscription_id } = self;
+            let Self { client, channel, subscription_id, call_timeout } = self;
             let channel = channel
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SUBSCRIPTION,
@@ -27910,6 +19781,9 @@ pub mod builder {
                     &super::operations::GET_SUBSCRIPTION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -27928,6 +19802,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_subscription`]
 
@@ -27938,6 +19818,7 @@ pub mod builder {
         channel: Result<types::SubscriptionChannel, String>,
         subscription_id: Result<::std::string::String, String>,
         body: Result<types::NoIdSubscriptionRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateSubscription<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27946,6 +19827,7 @@ pub mod builder {
                 channel: Err("channel was not initialized".to_string()),
                 subscription_id: Err("subscription_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn channel<V>(mut self, value: V) -> Self
@@ -27986,7 +19868,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error> {
-            let Self { client, channel, subscription_id, body } = self;
+            let Self { client, channel, subscription_id, body, call_timeout } = self;
             let channel = channel
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_SUBSCRIPTION,
@@ -28029,6 +19911,9 @@ pub mod builder {
                     &super::operations::UPDATE_SUBSCRIPTION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28050,6 +19935,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_subscription`]
 
@@ -28059,6 +19950,7 @@ pub mod builder {
         client: &'a super::Client,
         channel: Result<types::SubscriptionChannel, String>,
         subscription_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteSubscription<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28066,6 +19958,7 @@ pub mod builder {
                 client: client,
                 channel: Err("channel was not initialized".to_string()),
                 subscription_id: Err("subscription_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn channel<V>(mut self, value: V) -> Self
@@ -28095,7 +19988,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error> {
-            let Self { client, channel, subscription_id } = self;
+            let Self { client, channel, subscription_id, call_timeout } = self;
             let channel = channel
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_SUBSCRIPTION,
@@ -28132,6 +20025,9 @@ pub mod builder {
                     &super::operations::DELETE_SUBSCRIPTION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28153,6 +20049,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_profiles`]
 
@@ -28162,6 +20064,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetProfiles<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28169,6 +20072,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -28196,7 +20100,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/subscriptions/1/profiles`
         pub async fn send(self) -> Result<ResponseValue<types::ProfilePage>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PROFILES,
@@ -28232,6 +20136,9 @@ pub mod builder {
                     &super::operations::GET_PROFILES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28249,6 +20156,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_profile`]
 
@@ -28257,12 +20170,14 @@ pub mod builder {
     pub struct CreateProfile<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ProfileRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateProfile<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28293,7 +20208,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlyProfileResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ProfileRequest::try_from(v).map_err(|e| e.to_string())
@@ -28326,6 +20241,9 @@ pub mod builder {
                     &super::operations::CREATE_PROFILE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28343,6 +20261,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_profile`]
 
@@ -28351,12 +20275,14 @@ pub mod builder {
     pub struct GetProfile<'a> {
         client: &'a super::Client,
         profile_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetProfile<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 profile_id: Err("profile_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn profile_id<V>(mut self, value: V) -> Self
@@ -28373,7 +20299,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/subscriptions/1/profiles/{profileId}`
         pub async fn send(self) -> Result<ResponseValue<types::ProfileResponse>, Error> {
-            let Self { client, profile_id } = self;
+            let Self { client, profile_id, call_timeout } = self;
             let profile_id = profile_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PROFILE,
@@ -28405,6 +20331,9 @@ pub mod builder {
                     &super::operations::GET_PROFILE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28421,6 +20350,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_profile`]
 
@@ -28430,6 +20365,7 @@ pub mod builder {
         client: &'a super::Client,
         profile_id: Result<::std::string::String, String>,
         body: Result<types::builder::NoIdProfileRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateProfile<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28437,6 +20373,7 @@ pub mod builder {
                 client: client,
                 profile_id: Err("profile_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn profile_id<V>(mut self, value: V) -> Self
@@ -28479,7 +20416,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlyProfileResponse>, Error> {
-            let Self { client, profile_id, body } = self;
+            let Self { client, profile_id, body, call_timeout } = self;
             let profile_id = profile_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_PROFILE,
@@ -28520,6 +20457,9 @@ pub mod builder {
                     &super::operations::UPDATE_PROFILE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28537,6 +20477,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_profile`]
 
@@ -28545,12 +20491,14 @@ pub mod builder {
     pub struct DeleteProfile<'a> {
         client: &'a super::Client,
         profile_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteProfile<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 profile_id: Err("profile_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn profile_id<V>(mut self, value: V) -> Self
@@ -28569,7 +20517,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlyProfileResponse>, Error> {
-            let Self { client, profile_id } = self;
+            let Self { client, profile_id, call_timeout } = self;
             let profile_id = profile_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_PROFILE,
@@ -28601,6 +20549,9 @@ pub mod builder {
                     &super::operations::DELETE_PROFILE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28618,6 +20569,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_security_settings`]
 
@@ -28627,6 +20584,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSecuritySettings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28634,6 +20592,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -28661,7 +20620,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/subscriptions/1/security`
         pub async fn send(self) -> Result<ResponseValue<types::SecurityPage>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SECURITY_SETTINGS,
@@ -28697,6 +20656,9 @@ pub mod builder {
                     &super::operations::GET_SECURITY_SETTINGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28721,6 +20683,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_security_settings`]
 
@@ -28729,12 +20697,14 @@ pub mod builder {
     pub struct CreateSecuritySettings<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SecurityRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateSecuritySettings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28765,7 +20735,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlySecurityResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SecurityRequest::try_from(v).map_err(|e| e.to_string())
@@ -28798,6 +20768,9 @@ pub mod builder {
                     &super::operations::CREATE_SECURITY_SETTINGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28822,6 +20795,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_security_setting`]
 
@@ -28830,12 +20809,14 @@ pub mod builder {
     pub struct GetSecuritySetting<'a> {
         client: &'a super::Client,
         auth_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSecuritySetting<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 auth_id: Err("auth_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn auth_id<V>(mut self, value: V) -> Self
@@ -28854,7 +20835,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SecurityResponse>, Error> {
-            let Self { client, auth_id } = self;
+            let Self { client, auth_id, call_timeout } = self;
             let auth_id = auth_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_SECURITY_SETTING,
@@ -28886,6 +20867,9 @@ pub mod builder {
                     &super::operations::GET_SECURITY_SETTING,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -28907,6 +20891,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_security_settings`]
 
@@ -28916,6 +20906,7 @@ pub mod builder {
         client: &'a super::Client,
         auth_id: Result<::std::string::String, String>,
         body: Result<types::builder::NoIdSecurityRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateSecuritySettings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28923,6 +20914,7 @@ pub mod builder {
                 client: client,
                 auth_id: Err("auth_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn auth_id<V>(mut self, value: V) -> Self
@@ -28965,7 +20957,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlySecurityResponse>, Error> {
-            let Self { client, auth_id, body } = self;
+            let Self { client, auth_id, body, call_timeout } = self;
             let auth_id = auth_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_SECURITY_SETTINGS,
@@ -29006,6 +20998,9 @@ pub mod builder {
                     &super::operations::UPDATE_SECURITY_SETTINGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29030,6 +21025,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_security_settings`]
 
@@ -29038,12 +21039,14 @@ pub mod builder {
     pub struct DeleteSecuritySettings<'a> {
         client: &'a super::Client,
         auth_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteSecuritySettings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 auth_id: Err("auth_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn auth_id<V>(mut self, value: V) -> Self
@@ -29062,7 +21065,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlySecurityResponse>, Error> {
-            let Self { client, auth_id } = self;
+            let Self { client, auth_id, call_timeout } = self;
             let auth_id = auth_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_SECURITY_SETTINGS,
@@ -29094,6 +21097,9 @@ pub mod builder {
                     &super::operations::DELETE_SECURITY_SETTINGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29118,6 +21124,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_certificates_details_page`]
 
@@ -29130,6 +21142,7 @@ pub mod builder {
         search: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         sort_by: Result<Option<types::CertificatesSortType>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCertificatesDetailsPage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29140,6 +21153,7 @@ pub mod builder {
                 search: Ok(None),
                 size: Ok(None),
                 sort_by: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn direction<V>(mut self, value: V) -> Self
@@ -29206,7 +21220,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CertificateDetailsPage>, Error> {
-            let Self { client, direction, page, search, size, sort_by } = self;
+            let Self { client, direction, page, search, size, sort_by, call_timeout } = self;
             let direction = direction
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
@@ -29260,6 +21274,9 @@ pub mod builder {
                     &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29284,6 +21301,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::upload_certificate`]
 
@@ -29292,12 +21315,14 @@ pub mod builder {
     pub struct UploadCertificate<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CertificateUploadRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UploadCertificate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29330,7 +21355,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CertificateStatusResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CertificateUploadRequest::try_from(v)
@@ -29364,6 +21389,9 @@ pub mod builder {
                     &super::operations::UPLOAD_CERTIFICATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29385,6 +21413,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_certificate_details`]
 
@@ -29392,23 +21426,25 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCertificateDetails<'a> {
         client: &'a super::Client,
-        certificate_id: Result<types::GetCertificateDetailsCertificateId, String>,
+        certificate_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCertificateDetails<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 certificate_id: Err("certificate_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn certificate_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetCertificateDetailsCertificateId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.certificate_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetCertificateDetailsCertificateId` for certificate_id failed"
+                    "conversion to `:: std :: string :: String` for certificate_id failed"
                         .to_string()
                 });
             self
@@ -29417,7 +21453,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CertificateDetailsResponse>, Error> {
-            let Self { client, certificate_id } = self;
+            let Self { client, certificate_id, call_timeout } = self;
             let certificate_id = certificate_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CERTIFICATE_DETAILS,
@@ -29449,6 +21485,9 @@ pub mod builder {
                     &super::operations::GET_CERTIFICATE_DETAILS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29473,6 +21512,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_certificate`]
 
@@ -29480,23 +21525,25 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteCertificate<'a> {
         client: &'a super::Client,
-        certificate_id: Result<types::DeleteCertificateCertificateId, String>,
+        certificate_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCertificate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 certificate_id: Err("certificate_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn certificate_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteCertificateCertificateId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.certificate_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DeleteCertificateCertificateId` for certificate_id failed"
+                    "conversion to `:: std :: string :: String` for certificate_id failed"
                         .to_string()
                 });
             self
@@ -29505,7 +21552,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::IdOnlyCertificateResponse>, Error> {
-            let Self { client, certificate_id } = self;
+            let Self { client, certificate_id, call_timeout } = self;
             let certificate_id = certificate_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CERTIFICATE,
@@ -29537,6 +21584,9 @@ pub mod builder {
                     &super::operations::DELETE_CERTIFICATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29558,6 +21608,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_certificates_statuses_page`]
 
@@ -29570,6 +21626,7 @@ pub mod builder {
         search: Result<Option<::std::string::String>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         sort_by: Result<Option<types::CertificatesSortType>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCertificatesStatusesPage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29580,6 +21637,7 @@ pub mod builder {
                 search: Ok(None),
                 size: Ok(None),
                 sort_by: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn direction<V>(mut self, value: V) -> Self
@@ -29646,7 +21704,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CertificateStatusPage>, Error> {
-            let Self { client, direction, page, search, size, sort_by } = self;
+            let Self { client, direction, page, search, size, sort_by, call_timeout } = self;
             let direction = direction
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
@@ -29700,6 +21758,9 @@ pub mod builder {
                     &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29724,6 +21785,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_certificate_status`]
 
@@ -29731,23 +21798,25 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCertificateStatus<'a> {
         client: &'a super::Client,
-        certificate_id: Result<types::GetCertificateStatusCertificateId, String>,
+        certificate_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCertificateStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 certificate_id: Err("certificate_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn certificate_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetCertificateStatusCertificateId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.certificate_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GetCertificateStatusCertificateId` for certificate_id failed"
+                    "conversion to `:: std :: string :: String` for certificate_id failed"
                         .to_string()
                 });
             self
@@ -29756,7 +21825,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CertificateStatusResponse>, Error> {
-            let Self { client, certificate_id } = self;
+            let Self { client, certificate_id, call_timeout } = self;
             let certificate_id = certificate_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CERTIFICATE_STATUS,
@@ -29788,6 +21857,9 @@ pub mod builder {
                     &super::operations::GET_CERTIFICATE_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29812,6 +21884,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::test_connection_to_webhook`]
 
@@ -29820,12 +21898,14 @@ pub mod builder {
     pub struct TestConnectionToWebhook<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CertificateConnectionTestRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> TestConnectionToWebhook<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29859,7 +21939,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CertificateConnectionTestResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CertificateConnectionTestRequest::try_from(v)
@@ -29895,6 +21975,9 @@ pub mod builder {
                     &super::operations::TEST_CONNECTION_TO_WEBHOOK,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -29918,6 +22001,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

@@ -17,6 +17,7 @@ pub static GET_SUBSCRIPTIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-subscription`: POST /subscriptions/1/subscription/{channel}
@@ -33,6 +34,7 @@ pub static CREATE_SUBSCRIPTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-subscription`: GET /subscriptions/1/subscription/{channel}/{subscriptionId}
@@ -49,6 +51,7 @@ pub static GET_SUBSCRIPTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-subscription`: PUT /subscriptions/1/subscription/{channel}/{subscriptionId}
@@ -65,6 +68,7 @@ pub static UPDATE_SUBSCRIPTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-subscription`: DELETE /subscriptions/1/subscription/{channel}/{subscriptionId}
@@ -81,6 +85,7 @@ pub static DELETE_SUBSCRIPTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-profiles`: GET /subscriptions/1/profiles
@@ -97,6 +102,7 @@ pub static GET_PROFILES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-profile`: POST /subscriptions/1/profiles
@@ -113,6 +119,7 @@ pub static CREATE_PROFILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-profile`: GET /subscriptions/1/profiles/{profileId}
@@ -129,6 +136,7 @@ pub static GET_PROFILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-profile`: PUT /subscriptions/1/profiles/{profileId}
@@ -145,6 +153,7 @@ pub static UPDATE_PROFILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-profile`: DELETE /subscriptions/1/profiles/{profileId}
@@ -161,6 +170,7 @@ pub static DELETE_PROFILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-security-settings`: GET /subscriptions/1/security
@@ -177,6 +187,7 @@ pub static GET_SECURITY_SETTINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-security-settings`: POST /subscriptions/1/security
@@ -193,6 +204,7 @@ pub static CREATE_SECURITY_SETTINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-security-setting`: GET /subscriptions/1/security/{authId}
@@ -209,6 +221,7 @@ pub static GET_SECURITY_SETTING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-security-settings`: PUT /subscriptions/1/security/{authId}
@@ -225,6 +238,7 @@ pub static UPDATE_SECURITY_SETTINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-security-settings`: DELETE /subscriptions/1/security/{authId}
@@ -241,6 +255,7 @@ pub static DELETE_SECURITY_SETTINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-certificates-details-page`: GET /subscriptions/1/certificates
@@ -257,6 +272,7 @@ pub static GET_CERTIFICATES_DETAILS_PAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`upload-certificate`: POST /subscriptions/1/certificates
@@ -273,6 +289,7 @@ pub static UPLOAD_CERTIFICATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-certificate-details`: GET /subscriptions/1/certificates/{certificateId}
@@ -289,6 +306,7 @@ pub static GET_CERTIFICATE_DETAILS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-certificate`: DELETE /subscriptions/1/certificates/{certificateId}
@@ -305,6 +323,7 @@ pub static DELETE_CERTIFICATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-certificates-statuses-page`: GET /subscriptions/1/certificates/status
@@ -321,6 +340,7 @@ pub static GET_CERTIFICATES_STATUSES_PAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-certificate-status`: GET /subscriptions/1/certificates/status/{certificateId}
@@ -337,6 +357,7 @@ pub static GET_CERTIFICATE_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`test-connection-to-webhook`: POST /subscriptions/1/certificates/test/webhook
@@ -353,6 +374,7 @@ pub static TEST_CONNECTION_TO_WEBHOOK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["subscriptions:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

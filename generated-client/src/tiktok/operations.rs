@@ -17,6 +17,7 @@ pub static SEND_TIKTOK_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "tiktok:message:send", "tiktok:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-tiktok-events`: POST /tiktok/1/events
@@ -33,6 +34,7 @@ pub static SEND_TIKTOK_EVENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "tiktok:message:send", "tiktok:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-tiktok-message-delivery-reports`: GET /tiktok/1/reports
@@ -49,6 +51,7 @@ pub static GET_OUTBOUND_TIKTOK_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "tiktok:message:send", "tiktok:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-tiktok-message-logs`: GET /tiktok/1/logs
@@ -65,6 +68,7 @@ pub static GET_OUTBOUND_TIKTOK_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["tiktok:logs:read", "tiktok:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

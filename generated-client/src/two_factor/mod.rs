@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`ApplicationConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplicationConfiguration {
         #[serde(
@@ -69,9 +70,66 @@ pub mod types {
         pub fn builder() -> builder::ApplicationConfiguration {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                allow_multiple_pin_verifications: defaults::default_bool::<true>(),
+                pin_attempts: defaults::default_u64::<i32, 10>(),
+                pin_time_to_live: defaults::application_configuration_pin_time_to_live(),
+                send_pin_per_application_limit: defaults::application_configuration_send_pin_per_application_limit(),
+                send_pin_per_phone_number_limit: defaults::application_configuration_send_pin_per_phone_number_limit(),
+                verify_pin_limit: defaults::application_configuration_verify_pin_limit(),
+            }
+        }
+        /// Sets `allow_multiple_pin_verifications`.
+        pub fn allow_multiple_pin_verifications(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.allow_multiple_pin_verifications = value.into();
+            self
+        }
+        /// Sets `pin_attempts`.
+        pub fn pin_attempts(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pin_attempts = value.into();
+            self
+        }
+        /// Sets `pin_time_to_live`.
+        pub fn pin_time_to_live(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pin_time_to_live = value.into();
+            self
+        }
+        /// Sets `send_pin_per_application_limit`.
+        pub fn send_pin_per_application_limit(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.send_pin_per_application_limit = value.into();
+            self
+        }
+        /// Sets `send_pin_per_phone_number_limit`.
+        pub fn send_pin_per_phone_number_limit(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.send_pin_per_phone_number_limit = value.into();
+            self
+        }
+        /// Sets `verify_pin_limit`.
+        pub fn verify_pin_limit(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.verify_pin_limit = value.into();
+            self
+        }
     }
     ///`ApplicationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplicationRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -84,9 +142,31 @@ pub mod types {
         pub fn builder() -> builder::ApplicationRequest {
             Default::default()
         }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                configuration: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                name: name.into(),
+            }
+        }
+        /// Sets `configuration`.
+        pub fn configuration(
+            mut self,
+            value: impl ::std::convert::Into<ApplicationConfiguration>,
+        ) -> Self {
+            self.configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ApplicationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplicationResponse {
         #[serde(
@@ -105,9 +185,48 @@ pub mod types {
         pub fn builder() -> builder::ApplicationResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                configuration: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `configuration`.
+        pub fn configuration(
+            mut self,
+            value: impl ::std::convert::Into<ApplicationConfiguration>,
+        ) -> Self {
+            self.configuration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CreateEmailMessageRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateEmailMessageRequest {
         #[serde(rename = "emailTemplateId")]
@@ -131,9 +250,46 @@ pub mod types {
         pub fn builder() -> builder::CreateEmailMessageRequest {
             Default::default()
         }
+        /// With the required fields (`email_template_id`); set the others with the setters.
+        pub fn new(email_template_id: impl ::std::convert::Into<i64>) -> Self {
+            Self {
+                email_template_id: email_template_id.into(),
+                from: ::std::option::Option::None,
+                landing_page_id: ::std::option::Option::None,
+                pin_length: defaults::default_u64::<i32, 4>(),
+                pin_type: defaults::create_email_message_request_pin_type(),
+            }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page_id`.
+        pub fn landing_page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_length`.
+        pub fn pin_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pin_length = value.into();
+            self
+        }
+        /// Sets `pin_type`.
+        pub fn pin_type(mut self, value: impl ::std::convert::Into<PinType>) -> Self {
+            self.pin_type = value.into();
+            self
+        }
     }
     ///`CreateSmsOrVoiceMessageRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateSmsOrVoiceMessageRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -174,9 +330,74 @@ pub mod types {
         pub fn builder() -> builder::CreateSmsOrVoiceMessageRequest {
             Default::default()
         }
+        /// With the required fields (`message_text`, `pin_type`); set the others with the setters.
+        pub fn new(
+            message_text: impl ::std::convert::Into<::std::string::String>,
+            pin_type: impl ::std::convert::Into<PinType>,
+        ) -> Self {
+            Self {
+                language: ::std::option::Option::None,
+                message_text: message_text.into(),
+                pin_length: ::std::option::Option::None,
+                pin_type: pin_type.into(),
+                regional: ::std::option::Option::None,
+                repeat_dtmf: ::std::option::Option::None,
+                sender_id: ::std::option::Option::None,
+                speech_rate: ::std::option::Option::None,
+                voice_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `language`.
+        pub fn language(mut self, value: impl ::std::convert::Into<Language>) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_length`.
+        pub fn pin_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pin_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `repeat_dtmf`.
+        pub fn repeat_dtmf(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.repeat_dtmf = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_id`.
+        pub fn sender_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `speech_rate`.
+        pub fn speech_rate(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.speech_rate = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `voice_name`.
+        pub fn voice_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.voice_name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailMessage {
         #[serde(
@@ -216,9 +437,72 @@ pub mod types {
         pub fn builder() -> builder::EmailMessage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                email_template_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                landing_page_id: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                pin_length: ::std::option::Option::None,
+                pin_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `email_template_id`.
+        pub fn email_template_id(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.email_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page_id`.
+        pub fn landing_page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_length`.
+        pub fn pin_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pin_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_type`.
+        pub fn pin_type(mut self, value: impl ::std::convert::Into<PinType>) -> Self {
+            self.pin_type = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EmailStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EmailStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -230,197 +514,77 @@ pub mod types {
         pub fn builder() -> builder::EmailStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
             rename = "contentTemplateId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub content_template_id: ::std::option::Option<IndiaDltOptionsContentTemplateId>,
+        pub content_template_id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "principalEntityId")]
-        pub principal_entity_id: IndiaDltOptionsPrincipalEntityId,
+        pub principal_entity_id: ::std::string::String,
         #[serde(
             rename = "teleMarketerId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tele_marketer_id: ::std::option::Option<IndiaDltOptionsTeleMarketerId>,
+        pub tele_marketer_id: ::std::option::Option<::std::string::String>,
     }
     impl IndiaDltOptions {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
         }
-    }
-    ///`IndiaDltOptionsContentTemplateId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IndiaDltOptionsContentTemplateId(::std::string::String);
-    impl ::std::ops::Deref for IndiaDltOptionsContentTemplateId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IndiaDltOptionsContentTemplateId>
-    for ::std::string::String {
-        fn from(value: IndiaDltOptionsContentTemplateId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IndiaDltOptionsContentTemplateId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                tele_marketer_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for IndiaDltOptionsContentTemplateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for IndiaDltOptionsContentTemplateId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IndiaDltOptionsContentTemplateId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`IndiaDltOptionsPrincipalEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IndiaDltOptionsPrincipalEntityId(::std::string::String);
-    impl ::std::ops::Deref for IndiaDltOptionsPrincipalEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IndiaDltOptionsPrincipalEntityId>
-    for ::std::string::String {
-        fn from(value: IndiaDltOptionsPrincipalEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IndiaDltOptionsPrincipalEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IndiaDltOptionsPrincipalEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for IndiaDltOptionsPrincipalEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IndiaDltOptionsPrincipalEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`IndiaDltOptionsTeleMarketerId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct IndiaDltOptionsTeleMarketerId(::std::string::String);
-    impl ::std::ops::Deref for IndiaDltOptionsTeleMarketerId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IndiaDltOptionsTeleMarketerId> for ::std::string::String {
-        fn from(value: IndiaDltOptionsTeleMarketerId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for IndiaDltOptionsTeleMarketerId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IndiaDltOptionsTeleMarketerId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for IndiaDltOptionsTeleMarketerId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for IndiaDltOptionsTeleMarketerId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `tele_marketer_id`.
+        pub fn tele_marketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tele_marketer_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Language`
@@ -565,6 +729,7 @@ pub mod types {
     }
     ///`Message`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Message {
         #[serde(
@@ -638,6 +803,134 @@ pub mod types {
         pub fn builder() -> builder::Message {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                email_template_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                landing_page_id: ::std::option::Option::None,
+                language: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                message_text: ::std::option::Option::None,
+                pin_length: ::std::option::Option::None,
+                pin_placeholder: ::std::option::Option::None,
+                pin_type: ::std::option::Option::None,
+                regional: ::std::option::Option::None,
+                repeat_dtmf: ::std::option::Option::None,
+                sender_id: ::std::option::Option::None,
+                speech_rate: ::std::option::Option::None,
+                voice_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `email_template_id`.
+        pub fn email_template_id(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.email_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page_id`.
+        pub fn landing_page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `language`.
+        pub fn language(mut self, value: impl ::std::convert::Into<Language>) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_text`.
+        pub fn message_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_length`.
+        pub fn pin_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pin_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_placeholder`.
+        pub fn pin_placeholder(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pin_placeholder = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_type`.
+        pub fn pin_type(mut self, value: impl ::std::convert::Into<PinType>) -> Self {
+            self.pin_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `repeat_dtmf`.
+        pub fn repeat_dtmf(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.repeat_dtmf = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_id`.
+        pub fn sender_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `speech_rate`.
+        pub fn speech_rate(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.speech_rate = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `voice_name`.
+        pub fn voice_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.voice_name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PinType`
     #[derive(
@@ -709,6 +1002,7 @@ pub mod types {
     }
     ///`RegionalOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
@@ -721,9 +1015,24 @@ pub mod types {
         pub fn builder() -> builder::RegionalOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ResendPinRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResendPinRequest {
         #[serde(
@@ -741,9 +1050,32 @@ pub mod types {
         pub fn builder() -> builder::ResendPinRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                placeholders: ::std::default::Default::default(),
+                track_delivery: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `placeholders`.
+        pub fn placeholders(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.placeholders = value.into();
+            self
+        }
+        /// Sets `track_delivery`.
+        pub fn track_delivery(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_delivery = value.into();
+            self
+        }
     }
     ///`ResendPinRequestViaEmail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResendPinRequestViaEmail {
         #[serde(
@@ -768,9 +1100,37 @@ pub mod types {
         pub fn builder() -> builder::ResendPinRequestViaEmail {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                landing_page_placeholders: ::std::default::Default::default(),
+                placeholders: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `landing_page_placeholders`.
+        pub fn landing_page_placeholders(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.landing_page_placeholders = value.into();
+            self
+        }
+        /// Sets `placeholders`.
+        pub fn placeholders(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.placeholders = value.into();
+            self
+        }
     }
     ///`SmsOrVoiceMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsOrVoiceMessage {
         #[serde(
@@ -832,9 +1192,111 @@ pub mod types {
         pub fn builder() -> builder::SmsOrVoiceMessage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                language: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                message_text: ::std::option::Option::None,
+                pin_length: ::std::option::Option::None,
+                pin_placeholder: ::std::option::Option::None,
+                pin_type: ::std::option::Option::None,
+                regional: ::std::option::Option::None,
+                repeat_dtmf: ::std::option::Option::None,
+                sender_id: ::std::option::Option::None,
+                speech_rate: ::std::option::Option::None,
+                voice_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `language`.
+        pub fn language(mut self, value: impl ::std::convert::Into<Language>) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_text`.
+        pub fn message_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_length`.
+        pub fn pin_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pin_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_placeholder`.
+        pub fn pin_placeholder(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pin_placeholder = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_type`.
+        pub fn pin_type(mut self, value: impl ::std::convert::Into<PinType>) -> Self {
+            self.pin_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `repeat_dtmf`.
+        pub fn repeat_dtmf(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.repeat_dtmf = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_id`.
+        pub fn sender_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `speech_rate`.
+        pub fn speech_rate(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.speech_rate = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `voice_name`.
+        pub fn voice_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.voice_name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`StartAuthenticationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StartAuthenticationRequest {
         #[serde(rename = "applicationId")]
@@ -859,9 +1321,48 @@ pub mod types {
         pub fn builder() -> builder::StartAuthenticationRequest {
             Default::default()
         }
+        /// With the required fields (`application_id`, `message_id`, `to`); set the others with the setters.
+        pub fn new(
+            application_id: impl ::std::convert::Into<::std::string::String>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: application_id.into(),
+                from: ::std::option::Option::None,
+                message_id: message_id.into(),
+                placeholders: ::std::default::Default::default(),
+                to: to.into(),
+                track_delivery: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `placeholders`.
+        pub fn placeholders(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.placeholders = value.into();
+            self
+        }
+        /// Sets `track_delivery`.
+        pub fn track_delivery(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_delivery = value.into();
+            self
+        }
     }
     ///`StartAuthenticationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StartAuthenticationResponse {
         #[serde(
@@ -896,9 +1397,69 @@ pub mod types {
         pub fn builder() -> builder::StartAuthenticationResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_status: ::std::option::Option::None,
+                external_message_id: ::std::option::Option::None,
+                nc_status: ::std::option::Option::None,
+                pin_id: ::std::option::Option::None,
+                sms_status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_status`.
+        pub fn call_status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `external_message_id`.
+        pub fn external_message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.external_message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `nc_status`.
+        pub fn nc_status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.nc_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_id`.
+        pub fn pin_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pin_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_status`.
+        pub fn sms_status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sms_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`StartEmailAuthenticationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StartEmailAuthenticationRequest {
         #[serde(rename = "applicationId")]
@@ -930,9 +1491,53 @@ pub mod types {
         pub fn builder() -> builder::StartEmailAuthenticationRequest {
             Default::default()
         }
+        /// With the required fields (`application_id`, `message_id`, `to`); set the others with the setters.
+        pub fn new(
+            application_id: impl ::std::convert::Into<::std::string::String>,
+            message_id: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: application_id.into(),
+                from: ::std::option::Option::None,
+                landing_page_placeholders: ::std::default::Default::default(),
+                message_id: message_id.into(),
+                placeholders: ::std::default::Default::default(),
+                to: to.into(),
+            }
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page_placeholders`.
+        pub fn landing_page_placeholders(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.landing_page_placeholders = value.into();
+            self
+        }
+        /// Sets `placeholders`.
+        pub fn placeholders(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.placeholders = value.into();
+            self
+        }
     }
     ///`StartEmailAuthenticationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct StartEmailAuthenticationResponse {
         #[serde(
@@ -952,9 +1557,42 @@ pub mod types {
         pub fn builder() -> builder::StartEmailAuthenticationResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email_status: ::std::option::Option::None,
+                pin_id: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email_status`.
+        pub fn email_status(
+            mut self,
+            value: impl ::std::convert::Into<EmailStatus>,
+        ) -> Self {
+            self.email_status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_id`.
+        pub fn pin_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pin_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpdateEmailMessageRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateEmailMessageRequest {
         #[serde(
@@ -984,9 +1622,54 @@ pub mod types {
         pub fn builder() -> builder::UpdateEmailMessageRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                email_template_id: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                landing_page_id: ::std::option::Option::None,
+                pin_length: ::std::option::Option::None,
+                pin_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `email_template_id`.
+        pub fn email_template_id(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.email_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `landing_page_id`.
+        pub fn landing_page_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.landing_page_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_length`.
+        pub fn pin_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pin_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_type`.
+        pub fn pin_type(mut self, value: impl ::std::convert::Into<PinType>) -> Self {
+            self.pin_type = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UpdateSmsOrVoiceMessageRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UpdateSmsOrVoiceMessageRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1033,9 +1716,84 @@ pub mod types {
         pub fn builder() -> builder::UpdateSmsOrVoiceMessageRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                language: ::std::option::Option::None,
+                message_text: ::std::option::Option::None,
+                pin_length: ::std::option::Option::None,
+                pin_type: ::std::option::Option::None,
+                regional: ::std::option::Option::None,
+                repeat_dtmf: ::std::option::Option::None,
+                sender_id: ::std::option::Option::None,
+                speech_rate: ::std::option::Option::None,
+                voice_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `language`.
+        pub fn language(mut self, value: impl ::std::convert::Into<Language>) -> Self {
+            self.language = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_text`.
+        pub fn message_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_length`.
+        pub fn pin_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pin_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_type`.
+        pub fn pin_type(mut self, value: impl ::std::convert::Into<PinType>) -> Self {
+            self.pin_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `repeat_dtmf`.
+        pub fn repeat_dtmf(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.repeat_dtmf = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_id`.
+        pub fn sender_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `speech_rate`.
+        pub fn speech_rate(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.speech_rate = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `voice_name`.
+        pub fn voice_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.voice_name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Verification`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Verification {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1057,9 +1815,42 @@ pub mod types {
         pub fn builder() -> builder::Verification {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                msisdn: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                verified: ::std::option::Option::None,
+                verified_at: ::std::option::Option::None,
+            }
+        }
+        /// Sets `msisdn`.
+        pub fn msisdn(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.msisdn = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `verified`.
+        pub fn verified(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.verified = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `verified_at`.
+        pub fn verified_at(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.verified_at = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`VerificationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VerificationResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1069,9 +1860,24 @@ pub mod types {
         pub fn builder() -> builder::VerificationResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                verifications: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `verifications`.
+        pub fn verifications(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Verification>>,
+        ) -> Self {
+            self.verifications = value.into();
+            self
+        }
     }
     ///`VerifyPinRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VerifyPinRequest {
         pub pin: ::std::string::String,
@@ -1080,9 +1886,14 @@ pub mod types {
         pub fn builder() -> builder::VerifyPinRequest {
             Default::default()
         }
+        /// With the required fields (`pin`); set the others with the setters.
+        pub fn new(pin: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { pin: pin.into() }
+        }
     }
     ///`VerifyPinResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VerifyPinResponse {
         #[serde(
@@ -1108,6 +1919,53 @@ pub mod types {
     impl VerifyPinResponse {
         pub fn builder() -> builder::VerifyPinResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                attempts_remaining: ::std::option::Option::None,
+                msisdn: ::std::option::Option::None,
+                pin_error: ::std::option::Option::None,
+                pin_id: ::std::option::Option::None,
+                verified: ::std::option::Option::None,
+            }
+        }
+        /// Sets `attempts_remaining`.
+        pub fn attempts_remaining(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.attempts_remaining = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `msisdn`.
+        pub fn msisdn(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.msisdn = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_error`.
+        pub fn pin_error(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pin_error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `pin_id`.
+        pub fn pin_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.pin_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `verified`.
+        pub fn verified(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.verified = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -2021,15 +2879,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct IndiaDltOptions {
             content_template_id: ::std::result::Result<
-                ::std::option::Option<super::IndiaDltOptionsContentTemplateId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             principal_entity_id: ::std::result::Result<
-                super::IndiaDltOptionsPrincipalEntityId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             tele_marketer_id: ::std::result::Result<
-                ::std::option::Option<super::IndiaDltOptionsTeleMarketerId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -2047,9 +2905,7 @@ pub mod types {
         impl IndiaDltOptions {
             pub fn content_template_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IndiaDltOptionsContentTemplateId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content_template_id = value
@@ -2063,7 +2919,7 @@ pub mod types {
             }
             pub fn principal_entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::IndiaDltOptionsPrincipalEntityId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.principal_entity_id = value
@@ -2077,9 +2933,7 @@ pub mod types {
             }
             pub fn tele_marketer_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::IndiaDltOptionsTeleMarketerId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tele_marketer_id = value
@@ -4422,16 +5276,20 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct Get2faApplications<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Get2faApplications<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/2fa/2/applications`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::ApplicationResponse>>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/2fa/2/applications", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -4455,6 +5313,9 @@ pub mod builder {
                     &super::operations::GET_2FA_APPLICATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4476,6 +5337,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_2fa_application`]
 
@@ -4484,12 +5351,14 @@ pub mod builder {
     pub struct Create2faApplication<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ApplicationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Create2faApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -4520,7 +5389,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ApplicationRequest::try_from(v).map_err(|e| e.to_string())
@@ -4553,6 +5422,9 @@ pub mod builder {
                     &super::operations::CREATE_2FA_APPLICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4577,6 +5449,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_2fa_application`]
 
@@ -4585,12 +5463,14 @@ pub mod builder {
     pub struct Get2faApplication<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Get2faApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 app_id: Err("app_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -4609,7 +5489,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
-            let Self { client, app_id } = self;
+            let Self { client, app_id, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_2FA_APPLICATION,
@@ -4641,6 +5521,9 @@ pub mod builder {
                     &super::operations::GET_2FA_APPLICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4662,6 +5545,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_2fa_application`]
 
@@ -4671,6 +5560,7 @@ pub mod builder {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
         body: Result<types::builder::ApplicationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Update2faApplication<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -4678,6 +5568,7 @@ pub mod builder {
                 client: client,
                 app_id: Err("app_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -4720,7 +5611,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
-            let Self { client, app_id, body } = self;
+            let Self { client, app_id, body, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_2FA_APPLICATION,
@@ -4761,6 +5652,9 @@ pub mod builder {
                     &super::operations::UPDATE_2FA_APPLICATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4785,6 +5679,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_2fa_message_templates`]
 
@@ -4793,12 +5693,14 @@ pub mod builder {
     pub struct Get2faMessageTemplates<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Get2faMessageTemplates<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 app_id: Err("app_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -4817,7 +5719,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::Message>>, Error> {
-            let Self { client, app_id } = self;
+            let Self { client, app_id, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_2FA_MESSAGE_TEMPLATES,
@@ -4849,6 +5751,9 @@ pub mod builder {
                     &super::operations::GET_2FA_MESSAGE_TEMPLATES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -4873,6 +5778,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_2fa_message_template`]
 
@@ -4882,6 +5793,7 @@ pub mod builder {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateSmsOrVoiceMessageRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Create2faMessageTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -4889,6 +5801,7 @@ pub mod builder {
                 client: client,
                 app_id: Err("app_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -4934,7 +5847,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SmsOrVoiceMessage>, Error> {
-            let Self { client, app_id, body } = self;
+            let Self { client, app_id, body, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
@@ -4976,6 +5889,9 @@ pub mod builder {
                     &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5000,6 +5916,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_2fa_message_template`]
 
@@ -5009,6 +5931,7 @@ pub mod builder {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
         msg_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Get2faMessageTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5016,6 +5939,7 @@ pub mod builder {
                 client: client,
                 app_id: Err("app_id was not initialized".to_string()),
                 msg_id: Err("msg_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -5044,7 +5968,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/2fa/2/applications/{appId}/messages/{msgId}`
         pub async fn send(self) -> Result<ResponseValue<types::Message>, Error> {
-            let Self { client, app_id, msg_id } = self;
+            let Self { client, app_id, msg_id, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_2FA_MESSAGE_TEMPLATE,
@@ -5081,6 +6005,9 @@ pub mod builder {
                     &super::operations::GET_2FA_MESSAGE_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5105,6 +6032,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_2fa_message_template`]
 
@@ -5115,6 +6048,7 @@ pub mod builder {
         app_id: Result<::std::string::String, String>,
         msg_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateSmsOrVoiceMessageRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Update2faMessageTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5123,6 +6057,7 @@ pub mod builder {
                 app_id: Err("app_id was not initialized".to_string()),
                 msg_id: Err("msg_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -5180,7 +6115,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SmsOrVoiceMessage>, Error> {
-            let Self { client, app_id, msg_id, body } = self;
+            let Self { client, app_id, msg_id, body, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
@@ -5227,6 +6162,9 @@ pub mod builder {
                     &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5251,6 +6189,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_2fa_email_message_template`]
 
@@ -5260,6 +6204,7 @@ pub mod builder {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateEmailMessageRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Create2faEmailMessageTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5267,6 +6212,7 @@ pub mod builder {
                 client: client,
                 app_id: Err("app_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -5310,7 +6256,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/2fa/2/applications/{appId}/email/messages`
         pub async fn send(self) -> Result<ResponseValue<types::EmailMessage>, Error> {
-            let Self { client, app_id, body } = self;
+            let Self { client, app_id, body, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
@@ -5352,6 +6298,9 @@ pub mod builder {
                     &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5376,6 +6325,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_2fa_email_message_template`]
 
@@ -5386,6 +6341,7 @@ pub mod builder {
         app_id: Result<::std::string::String, String>,
         msg_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateEmailMessageRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Update2faEmailMessageTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5394,6 +6350,7 @@ pub mod builder {
                 app_id: Err("app_id was not initialized".to_string()),
                 msg_id: Err("msg_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -5449,7 +6406,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/2fa/2/applications/{appId}/email/messages/{msgId}`
         pub async fn send(self) -> Result<ResponseValue<types::EmailMessage>, Error> {
-            let Self { client, app_id, msg_id, body } = self;
+            let Self { client, app_id, msg_id, body, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
@@ -5496,6 +6453,9 @@ pub mod builder {
                     &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5520,6 +6480,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_2fa_pin_code_over_sms`]
 
@@ -5529,6 +6495,7 @@ pub mod builder {
         client: &'a super::Client,
         nc_needed: Result<Option<bool>, String>,
         body: Result<types::builder::StartAuthenticationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Send2faPinCodeOverSms<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5536,6 +6503,7 @@ pub mod builder {
                 client: client,
                 nc_needed: Ok(None),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn nc_needed<V>(mut self, value: V) -> Self
@@ -5579,7 +6547,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
-            let Self { client, nc_needed, body } = self;
+            let Self { client, nc_needed, body, call_timeout } = self;
             let nc_needed = nc_needed
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
@@ -5619,6 +6587,9 @@ pub mod builder {
                     &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5643,6 +6614,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::resend_2fa_pin_code_over_sms`]
 
@@ -5652,6 +6629,7 @@ pub mod builder {
         client: &'a super::Client,
         pin_id: Result<::std::string::String, String>,
         body: Result<types::builder::ResendPinRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Resend2faPinCodeOverSms<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5659,6 +6637,7 @@ pub mod builder {
                 client: client,
                 pin_id: Err("pin_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pin_id<V>(mut self, value: V) -> Self
@@ -5701,7 +6680,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
-            let Self { client, pin_id, body } = self;
+            let Self { client, pin_id, body, call_timeout } = self;
             let pin_id = pin_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
@@ -5742,6 +6721,9 @@ pub mod builder {
                     &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5766,6 +6748,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_2fa_pin_code_over_voice`]
 
@@ -5774,12 +6762,14 @@ pub mod builder {
     pub struct Send2faPinCodeOverVoice<'a> {
         client: &'a super::Client,
         body: Result<types::builder::StartAuthenticationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Send2faPinCodeOverVoice<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -5813,7 +6803,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::StartAuthenticationRequest::try_from(v)
@@ -5847,6 +6837,9 @@ pub mod builder {
                     &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5871,6 +6864,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::resend_2fa_pin_code_over_voice`]
 
@@ -5880,6 +6879,7 @@ pub mod builder {
         client: &'a super::Client,
         pin_id: Result<::std::string::String, String>,
         body: Result<types::builder::ResendPinRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Resend2faPinCodeOverVoice<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5887,6 +6887,7 @@ pub mod builder {
                 client: client,
                 pin_id: Err("pin_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pin_id<V>(mut self, value: V) -> Self
@@ -5929,7 +6930,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
-            let Self { client, pin_id, body } = self;
+            let Self { client, pin_id, body, call_timeout } = self;
             let pin_id = pin_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
@@ -5970,6 +6971,9 @@ pub mod builder {
                     &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -5994,6 +6998,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_2fa_pin_code_over_email`]
 
@@ -6002,12 +7012,14 @@ pub mod builder {
     pub struct Send2faPinCodeOverEmail<'a> {
         client: &'a super::Client,
         body: Result<types::builder::StartEmailAuthenticationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Send2faPinCodeOverEmail<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -6041,7 +7053,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StartEmailAuthenticationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::StartEmailAuthenticationRequest::try_from(v)
@@ -6075,6 +7087,9 @@ pub mod builder {
                     &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6099,6 +7114,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::resend_2fa_pin_code_over_email`]
 
@@ -6108,6 +7129,7 @@ pub mod builder {
         client: &'a super::Client,
         pin_id: Result<::std::string::String, String>,
         body: Result<types::builder::ResendPinRequestViaEmail, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Resend2faPinCodeOverEmail<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6115,6 +7137,7 @@ pub mod builder {
                 client: client,
                 pin_id: Err("pin_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pin_id<V>(mut self, value: V) -> Self
@@ -6159,7 +7182,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::StartEmailAuthenticationResponse>, Error> {
-            let Self { client, pin_id, body } = self;
+            let Self { client, pin_id, body, call_timeout } = self;
             let pin_id = pin_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
@@ -6201,6 +7224,9 @@ pub mod builder {
                     &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6225,6 +7251,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::verify_2fa_phone_number`]
 
@@ -6234,6 +7266,7 @@ pub mod builder {
         client: &'a super::Client,
         pin_id: Result<::std::string::String, String>,
         body: Result<types::builder::VerifyPinRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Verify2faPhoneNumber<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6241,6 +7274,7 @@ pub mod builder {
                 client: client,
                 pin_id: Err("pin_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn pin_id<V>(mut self, value: V) -> Self
@@ -6283,7 +7317,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::VerifyPinResponse>, Error> {
-            let Self { client, pin_id, body } = self;
+            let Self { client, pin_id, body, call_timeout } = self;
             let pin_id = pin_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VERIFY_2FA_PHONE_NUMBER,
@@ -6324,6 +7358,9 @@ pub mod builder {
                     &super::operations::VERIFY_2FA_PHONE_NUMBER,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6348,6 +7385,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_2fa_verification_status`]
 
@@ -6359,6 +7402,7 @@ pub mod builder {
         msisdn: Result<::std::string::String, String>,
         sent: Result<Option<bool>, String>,
         verified: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> Get2faVerificationStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6368,6 +7412,7 @@ pub mod builder {
                 msisdn: Err("msisdn was not initialized".to_string()),
                 sent: Ok(None),
                 verified: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn app_id<V>(mut self, value: V) -> Self
@@ -6418,7 +7463,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::VerificationResponse>, Error> {
-            let Self { client, app_id, msisdn, sent, verified } = self;
+            let Self { client, app_id, msisdn, sent, verified, call_timeout } = self;
             let app_id = app_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_2FA_VERIFICATION_STATUS,
@@ -6468,6 +7513,9 @@ pub mod builder {
                     &super::operations::GET_2FA_VERIFICATION_STATUS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -6491,6 +7539,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

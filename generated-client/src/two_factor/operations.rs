@@ -17,6 +17,7 @@ pub static GET_2FA_APPLICATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-2fa-application`: POST /2fa/2/applications
@@ -33,6 +34,7 @@ pub static CREATE_2FA_APPLICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-2fa-application`: GET /2fa/2/applications/{appId}
@@ -49,6 +51,7 @@ pub static GET_2FA_APPLICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-2fa-application`: PUT /2fa/2/applications/{appId}
@@ -65,6 +68,7 @@ pub static UPDATE_2FA_APPLICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-2fa-message-templates`: GET /2fa/2/applications/{appId}/messages
@@ -81,6 +85,7 @@ pub static GET_2FA_MESSAGE_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-2fa-message-template`: POST /2fa/2/applications/{appId}/messages
@@ -97,6 +102,7 @@ pub static CREATE_2FA_MESSAGE_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-2fa-message-template`: GET /2fa/2/applications/{appId}/messages/{msgId}
@@ -113,6 +119,7 @@ pub static GET_2FA_MESSAGE_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-2fa-message-template`: PUT /2fa/2/applications/{appId}/messages/{msgId}
@@ -129,6 +136,7 @@ pub static UPDATE_2FA_MESSAGE_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-2fa-email-message-template`: POST /2fa/2/applications/{appId}/email/messages
@@ -145,6 +153,7 @@ pub static CREATE_2FA_EMAIL_MESSAGE_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-2fa-email-message-template`: PUT /2fa/2/applications/{appId}/email/messages/{msgId}
@@ -161,6 +170,7 @@ pub static UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-2fa-pin-code-over-sms`: POST /2fa/2/pin
@@ -177,6 +187,7 @@ pub static SEND_2FA_PIN_CODE_OVER_SMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage", "2fa:pin:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`resend-2fa-pin-code-over-sms`: POST /2fa/2/pin/{pinId}/resend
@@ -193,6 +204,7 @@ pub static RESEND_2FA_PIN_CODE_OVER_SMS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage", "2fa:pin:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-2fa-pin-code-over-voice`: POST /2fa/2/pin/voice
@@ -209,6 +221,7 @@ pub static SEND_2FA_PIN_CODE_OVER_VOICE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage", "2fa:pin:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`resend-2fa-pin-code-over-voice`: POST /2fa/2/pin/{pinId}/resend/voice
@@ -225,6 +238,7 @@ pub static RESEND_2FA_PIN_CODE_OVER_VOICE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage", "2fa:pin:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-2fa-pin-code-over-email`: POST /2fa/2/pin/email
@@ -241,6 +255,7 @@ pub static SEND_2FA_PIN_CODE_OVER_EMAIL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage", "2fa:pin:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`resend-2fa-pin-code-over-email`: POST /2fa/2/pin/{pinId}/resend/email
@@ -257,6 +272,7 @@ pub static RESEND_2FA_PIN_CODE_OVER_EMAIL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:pin:manage", "2fa:pin:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`verify-2fa-phone-number`: POST /2fa/2/pin/{pinId}/verify
@@ -273,6 +289,7 @@ pub static VERIFY_2FA_PHONE_NUMBER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage", "2fa:pin:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-2fa-verification-status`: GET /2fa/2/applications/{appId}/verifications
@@ -289,6 +306,7 @@ pub static GET_2FA_VERIFICATION_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["2fa:manage", "2fa:pin:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

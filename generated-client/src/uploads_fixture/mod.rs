@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`UploadResult`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UploadResult {
         #[serde(rename = "documentId")]
@@ -33,6 +34,20 @@ pub mod types {
     impl UploadResult {
         pub fn builder() -> builder::UploadResult {
             Default::default()
+        }
+        /// With the required fields (`document_id`); set the others with the setters.
+        pub fn new(
+            document_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                document_id: document_id.into(),
+                size: ::std::option::Option::None,
+            }
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -256,12 +271,14 @@ pub mod builder {
     pub struct DownloadDocument<'a> {
         client: &'a super::Client,
         document_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DownloadDocument<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 document_id: Err("document_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn document_id<V>(mut self, value: V) -> Self
@@ -278,7 +295,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/uploads/1/documents/{documentId}`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, document_id } = self;
+            let Self { client, document_id, call_timeout } = self;
             let document_id = document_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DOWNLOAD_DOCUMENT,
@@ -306,6 +323,9 @@ pub mod builder {
                     &super::operations::DOWNLOAD_DOCUMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -321,6 +341,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::replace_document`]
 
@@ -330,6 +356,7 @@ pub mod builder {
         client: &'a super::Client,
         document_id: Result<::std::string::String, String>,
         body: Result<reqwest::Body, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ReplaceDocument<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -337,6 +364,7 @@ pub mod builder {
                 client: client,
                 document_id: Err("document_id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn document_id<V>(mut self, value: V) -> Self
@@ -364,7 +392,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/uploads/1/documents/{documentId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, document_id, body } = self;
+            let Self { client, document_id, body, call_timeout } = self;
             let document_id = document_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::REPLACE_DOCUMENT,
@@ -408,6 +436,9 @@ pub mod builder {
                     &super::operations::REPLACE_DOCUMENT,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -423,6 +454,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::export_audit_log`]
 
@@ -430,14 +467,18 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ExportAuditLog<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> ExportAuditLog<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/uploads/1/export`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/uploads/1/export", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -457,6 +498,9 @@ pub mod builder {
                     &super::operations::EXPORT_AUDIT_LOG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -472,6 +516,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_note`]
 
@@ -480,12 +530,14 @@ pub mod builder {
     pub struct CreateNote<'a> {
         client: &'a super::Client,
         body: Result<reqwest::Body, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateNote<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -500,7 +552,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/uploads/1/notes`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_NOTE,
@@ -530,6 +582,9 @@ pub mod builder {
                     &super::operations::CREATE_NOTE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -545,6 +600,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -559,6 +620,7 @@ pub mod multipart {
     use crate::{ByteStream, Error, ResponseValue};
     /// The form of `upload-document` (POST /uploads/1/folders/{folderId}/documents): one field per part. [`UploadDocumentForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct UploadDocumentForm {
         /// The part `file` (required).
         pub file: crate::FilePart,
@@ -576,17 +638,54 @@ pub mod multipart {
         pub tags: ::std::vec::Vec<::std::string::String>,
     }
     impl UploadDocumentForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(file: crate::FilePart, title: ::std::string::String) -> Self {
+        /// With the required fields (`file`, `title`); set the others with the setters.
+        pub fn new(
+            file: impl ::std::convert::Into<crate::FilePart>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
             Self {
-                file,
-                attachment: ::std::vec::Vec::new(),
-                title,
+                file: file.into(),
+                attachment: ::std::default::Default::default(),
+                title: title.into(),
                 pages: ::std::option::Option::None,
                 urgent: ::std::option::Option::None,
                 send_at: ::std::option::Option::None,
-                tags: ::std::vec::Vec::new(),
+                tags: ::std::default::Default::default(),
             }
+        }
+        /// Sets `attachment`.
+        pub fn attachment(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<crate::FilePart>>,
+        ) -> Self {
+            self.attachment = value.into();
+            self
+        }
+        /// Sets `pages`.
+        pub fn pages(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.pages = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `urgent`.
+        pub fn urgent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.urgent = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tags`.
+        pub fn tags(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.tags = value.into();
+            self
         }
     }
     impl crate::Form for UploadDocumentForm {

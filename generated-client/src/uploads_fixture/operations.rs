@@ -17,6 +17,7 @@ pub static UPLOAD_DOCUMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["uploads:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`download-document`: GET /uploads/1/documents/{documentId}
@@ -33,6 +34,7 @@ pub static DOWNLOAD_DOCUMENT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["uploads:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`replace-document`: PUT /uploads/1/documents/{documentId}
@@ -44,6 +46,7 @@ pub static REPLACE_DOCUMENT: Operation = Operation {
     path: "/uploads/1/documents/{documentId}",
     schemes: &[Scheme::OAuth2, Scheme::Basic],
     scopes: &["uploads:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`export-audit-log`: GET /uploads/1/export
@@ -55,6 +58,7 @@ pub static EXPORT_AUDIT_LOG: Operation = Operation {
     path: "/uploads/1/export",
     schemes: &[Scheme::OAuth2, Scheme::Basic],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-note`: POST /uploads/1/notes
@@ -66,6 +70,7 @@ pub static CREATE_NOTE: Operation = Operation {
     path: "/uploads/1/notes",
     schemes: &[Scheme::OAuth2, Scheme::Basic],
     scopes: &[],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

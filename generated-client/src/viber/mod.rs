@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AdvancedMessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedMessageDeliveryReporting {
         #[serde(
@@ -44,16 +45,57 @@ pub mod types {
         pub fn builder() -> builder::AdvancedMessageDeliveryReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                receive_triggered_failover_reports: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `receive_triggered_failover_reports`.
+        pub fn receive_triggered_failover_reports(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.receive_triggered_failover_reports = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`AdvancedWebhooksWithSeen`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AdvancedWebhooksWithSeen {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<AdvancedWebhooksWithSeenCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -68,66 +110,51 @@ pub mod types {
         pub fn builder() -> builder::AdvancedWebhooksWithSeen {
             Default::default()
         }
-    }
-    ///`AdvancedWebhooksWithSeenCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AdvancedWebhooksWithSeenCallbackData(::std::string::String);
-    impl ::std::ops::Deref for AdvancedWebhooksWithSeenCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AdvancedWebhooksWithSeenCallbackData>
-    for ::std::string::String {
-        fn from(value: AdvancedWebhooksWithSeenCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AdvancedWebhooksWithSeenCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
+                seen: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for AdvancedWebhooksWithSeenCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AdvancedWebhooksWithSeenCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AdvancedWebhooksWithSeenCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedMessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `seen`.
+        pub fn seen(
+            mut self,
+            value: impl ::std::convert::Into<SeenStatusReporting>,
+        ) -> Self {
+            self.seen = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`BulkMessageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkMessageInfo {
         #[serde(
@@ -142,456 +169,143 @@ pub mod types {
         pub fn builder() -> builder::BulkMessageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `messages`.
+        pub fn messages(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<SingleMessageInfo>>,
+        ) -> Self {
+            self.messages = value.into();
+            self
+        }
     }
     ///`BulkTextMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BulkTextMessage {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<BulkTextMessageBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         pub messages: ::std::vec::Vec<ViberTextMessage>,
     }
     impl BulkTextMessage {
         pub fn builder() -> builder::BulkTextMessage {
             Default::default()
         }
-    }
-    ///`BulkTextMessageBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct BulkTextMessageBulkId(::std::string::String);
-    impl ::std::ops::Deref for BulkTextMessageBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<BulkTextMessageBulkId> for ::std::string::String {
-        fn from(value: BulkTextMessageBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for BulkTextMessageBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<ViberTextMessage>>,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for BulkTextMessageBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BulkTextMessageBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BulkTextMessageBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ButtonWithAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ButtonWithAction {
-        pub action: ButtonWithActionAction,
-        pub title: ButtonWithActionTitle,
+        pub action: ::std::string::String,
+        pub title: ::std::string::String,
     }
     impl ButtonWithAction {
         pub fn builder() -> builder::ButtonWithAction {
             Default::default()
         }
-    }
-    ///`ButtonWithActionAction`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ButtonWithActionAction(::std::string::String);
-    impl ::std::ops::Deref for ButtonWithActionAction {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ButtonWithActionAction> for ::std::string::String {
-        fn from(value: ButtonWithActionAction) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ButtonWithActionAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`action`, `title`); set the others with the setters.
+        pub fn new(
+            action: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                action: action.into(),
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ButtonWithActionAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ButtonWithActionAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ButtonWithActionAction {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ButtonWithActionTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ButtonWithActionTitle(::std::string::String);
-    impl ::std::ops::Deref for ButtonWithActionTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ButtonWithActionTitle> for ::std::string::String {
-        fn from(value: ButtonWithActionTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ButtonWithActionTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ButtonWithActionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ButtonWithActionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ButtonWithActionTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ButtonWithOptionalAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ButtonWithOptionalAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub action: ::std::option::Option<ButtonWithOptionalActionAction>,
-        pub title: ButtonWithOptionalActionTitle,
+        pub action: ::std::option::Option<::std::string::String>,
+        pub title: ::std::string::String,
     }
     impl ButtonWithOptionalAction {
         pub fn builder() -> builder::ButtonWithOptionalAction {
             Default::default()
         }
-    }
-    ///`ButtonWithOptionalActionAction`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ButtonWithOptionalActionAction(::std::string::String);
-    impl ::std::ops::Deref for ButtonWithOptionalActionAction {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ButtonWithOptionalActionAction> for ::std::string::String {
-        fn from(value: ButtonWithOptionalActionAction) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ButtonWithOptionalActionAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`title`); set the others with the setters.
+        pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ButtonWithOptionalActionAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ButtonWithOptionalActionAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ButtonWithOptionalActionAction {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ButtonWithOptionalActionTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ButtonWithOptionalActionTitle(::std::string::String);
-    impl ::std::ops::Deref for ButtonWithOptionalActionTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ButtonWithOptionalActionTitle> for ::std::string::String {
-        fn from(value: ButtonWithOptionalActionTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ButtonWithOptionalActionTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ButtonWithOptionalActionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ButtonWithOptionalActionTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ButtonWithOptionalActionTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Contact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Contact {
-        pub name: ContactName,
+        pub name: ::std::string::String,
         #[serde(rename = "phoneNumber")]
-        pub phone_number: ContactPhoneNumber,
+        pub phone_number: ::std::string::String,
     }
     impl Contact {
         pub fn builder() -> builder::Contact {
             Default::default()
         }
-    }
-    ///`ContactName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ContactName(::std::string::String);
-    impl ::std::ops::Deref for ContactName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ContactName> for ::std::string::String {
-        fn from(value: ContactName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ContactName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With the required fields (`name`, `phone_number`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                phone_number: phone_number.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ContactName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ContactName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ContactPhoneNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ContactPhoneNumber(::std::string::String);
-    impl ::std::ops::Deref for ContactPhoneNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ContactPhoneNumber> for ::std::string::String {
-        fn from(value: ContactPhoneNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ContactPhoneNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 18usize {
-                return Err("longer than 18 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ContactPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ContactPhoneNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`CursorPageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CursorPageInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -606,9 +320,30 @@ pub mod types {
         pub fn builder() -> builder::CursorPageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                limit: ::std::option::Option::None,
+                next_cursor: ::std::option::Option::None,
+            }
+        }
+        /// Sets `limit`.
+        pub fn limit(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.limit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_cursor`.
+        pub fn next_cursor(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.next_cursor = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DefaultMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -620,9 +355,30 @@ pub mod types {
         pub fn builder() -> builder::DefaultMessageRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+                tracking: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking`.
+        pub fn tracking(mut self, value: impl ::std::convert::Into<UrlOptions>) -> Self {
+            self.tracking = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DefaultSmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultSmsFailover {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -639,6 +395,39 @@ pub mod types {
     impl DefaultSmsFailover {
         pub fn builder() -> builder::DefaultSmsFailover {
             Default::default()
+        }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                regional: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DeliveryDay`
@@ -719,6 +508,7 @@ pub mod types {
     }
     ///`DeliveryReport`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReport {
         #[serde(
@@ -778,9 +568,129 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReport {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`DeliveryReports`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryReports {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -790,9 +700,24 @@ pub mod types {
         pub fn builder() -> builder::DeliveryReports {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DeliveryReport>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -802,9 +727,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -817,9 +753,30 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FailoverDestinationPair`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FailoverDestinationPair {
         pub failover: ::std::string::String,
@@ -829,12 +786,23 @@ pub mod types {
         pub fn builder() -> builder::FailoverDestinationPair {
             Default::default()
         }
+        /// With the required fields (`failover`, `initial`); set the others with the setters.
+        pub fn new(
+            failover: impl ::std::convert::Into<::std::string::String>,
+            initial: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                failover: failover.into(),
+                initial: initial.into(),
+            }
+        }
     }
     ///`FileContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FileContent {
-        pub filename: FileContentFilename,
+        pub filename: ::std::string::String,
         #[serde(rename = "mediaUrl")]
         pub media_url: ::std::string::String,
     }
@@ -842,77 +810,20 @@ pub mod types {
         pub fn builder() -> builder::FileContent {
             Default::default()
         }
-    }
-    ///`FileContentFilename`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct FileContentFilename(::std::string::String);
-    impl ::std::ops::Deref for FileContentFilename {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<FileContentFilename> for ::std::string::String {
-        fn from(value: FileContentFilename) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for FileContentFilename {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
+        /// With the required fields (`filename`, `media_url`); set the others with the setters.
+        pub fn new(
+            filename: impl ::std::convert::Into<::std::string::String>,
+            media_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                filename: filename.into(),
+                media_url: media_url.into(),
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            {
-                ::regress::Regex::new(
-                        ".*\\.(docx?|dotx?|xlsx?|f?ods|f?odt|rtf|odf|txt|info|pdf|xps|pdax|eps|csv|xlsm|xltx)$",
-                    )
-                    .unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \".*\\.(docx?|dotx?|xlsx?|f?ods|f?odt|rtf|odf|txt|info|pdf|xps|pdax|eps|csv|xlsm|xltx)$\""
-                        .into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FileContentFilename {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FileContentFilename {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FileContentFilename {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`GetViberTemplatesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct GetViberTemplatesResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -923,9 +834,26 @@ pub mod types {
         pub fn builder() -> builder::GetViberTemplatesResponse {
             Default::default()
         }
+        /// With the required fields (`templates`); set the others with the setters.
+        pub fn new(
+            templates: impl ::std::convert::Into<
+                ::std::vec::Vec<ViberTemplateResponseNoDates>,
+            >,
+        ) -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                templates: templates.into(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<Paging>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ImageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -933,73 +861,40 @@ pub mod types {
         #[serde(rename = "mediaUrl")]
         pub media_url: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<ImageContentText>,
+        pub text: ::std::option::Option<::std::string::String>,
     }
     impl ImageContent {
         pub fn builder() -> builder::ImageContent {
             Default::default()
         }
-    }
-    ///`ImageContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ImageContentText(::std::string::String);
-    impl ::std::ops::Deref for ImageContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ImageContentText> for ::std::string::String {
-        fn from(value: ImageContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ImageContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`media_url`); set the others with the setters.
+        pub fn new(media_url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                button: ::std::option::Option::None,
+                media_url: media_url.into(),
+                text: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ImageContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button`.
+        pub fn button(
+            mut self,
+            value: impl ::std::convert::Into<ButtonWithAction>,
+        ) -> Self {
+            self.button = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ImageContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
@@ -1018,6 +913,32 @@ pub mod types {
     impl IndiaDltOptions {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
+        }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                telemarketer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `telemarketer_id`.
+        pub fn telemarketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.telemarketer_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`InputFieldState`
@@ -1142,6 +1063,7 @@ pub mod types {
     }
     ///`LogResponseLogViberBotOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogViberBotOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1153,9 +1075,33 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogViberBotOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LogViberBotOutboundContent>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`LogResponseLogViberOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogResponseLogViberOutboundContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1167,9 +1113,33 @@ pub mod types {
         pub fn builder() -> builder::LogResponseLogViberOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                cursor: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `cursor`.
+        pub fn cursor(
+            mut self,
+            value: impl ::std::convert::Into<CursorPageInfo>,
+        ) -> Self {
+            self.cursor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<LogViberOutboundContent>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`LogViberBotOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogViberBotOutboundContent {
         #[serde(
@@ -1221,9 +1191,120 @@ pub mod types {
         pub fn builder() -> builder::LogViberBotOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LogViberOutboundContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogViberOutboundContent {
         #[serde(
@@ -1275,9 +1356,120 @@ pub mod types {
         pub fn builder() -> builder::LogViberOutboundContent {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                content: ::std::option::Option::None,
+                destination: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<ViberOutboundContent>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<MessageError>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<MessagePrice>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1302,6 +1494,56 @@ pub mod types {
     impl MessageError {
         pub fn builder() -> builder::MessageError {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageErrorGroup>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageErrorGroup`
@@ -1450,6 +1692,7 @@ pub mod types {
     }
     ///`MessagePrice`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessagePrice {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1463,6 +1706,29 @@ pub mod types {
     impl MessagePrice {
         pub fn builder() -> builder::MessagePrice {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageResponseDetails`
@@ -1497,6 +1763,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1515,9 +1782,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1543,18 +1852,70 @@ pub mod types {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NonMsisdnMessageFailoverOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnMessageFailoverOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1577,68 +1938,57 @@ pub mod types {
         pub fn builder() -> builder::NonMsisdnMessageFailoverOptions {
             Default::default()
         }
-    }
-    ///`NonMsisdnMessageFailoverOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct NonMsisdnMessageFailoverOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<NonMsisdnMessageFailoverOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: NonMsisdnMessageFailoverOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for NonMsisdnMessageFailoverOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`NonMsisdnSmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnSmsFailover {
         #[serde(
@@ -1662,9 +2012,52 @@ pub mod types {
         pub fn builder() -> builder::NonMsisdnSmsFailover {
             Default::default()
         }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                destination_matching: ::std::default::Default::default(),
+                regional: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination_matching`.
+        pub fn destination_matching(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FailoverDestinationPair>>,
+        ) -> Self {
+            self.destination_matching = value.into();
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Paging`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Paging {
         pub page: i32,
@@ -1678,135 +2071,63 @@ pub mod types {
         pub fn builder() -> builder::Paging {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RecipientType`
@@ -1867,6 +2188,7 @@ pub mod types {
     }
     ///`RegionalOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
@@ -1889,16 +2211,49 @@ pub mod types {
         pub fn builder() -> builder::RegionalOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+                south_korea: ::std::option::Option::None,
+                turkey_iys: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `south_korea`.
+        pub fn south_korea(
+            mut self,
+            value: impl ::std::convert::Into<SouthKoreaOptions>,
+        ) -> Self {
+            self.south_korea = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `turkey_iys`.
+        pub fn turkey_iys(
+            mut self,
+            value: impl ::std::convert::Into<TurkeyIysOptions>,
+        ) -> Self {
+            self.turkey_iys = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1914,66 +2269,42 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseEnvelopeMessageResponseMessageResponseDetails {
         #[serde(
@@ -1987,9 +2318,29 @@ pub mod types {
         pub fn builder() -> builder::ResponseEnvelopeMessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SeenStatusReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SeenStatusReporting {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1999,9 +2350,24 @@ pub mod types {
         pub fn builder() -> builder::SeenStatusReporting {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -2015,9 +2381,25 @@ pub mod types {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
         }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SingleMessageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SingleMessageInfo {
         #[serde(
@@ -2039,9 +2421,48 @@ pub mod types {
         pub fn builder() -> builder::SingleMessageInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                message_count: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `message_count`.
+        pub fn message_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.message_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<SingleMessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SingleMessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SingleMessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2067,13 +2488,67 @@ pub mod types {
         pub fn builder() -> builder::SingleMessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SmsFailover {
-        pub from: SmsFailoverFrom,
-        pub text: SmsFailoverText,
+        pub from: ::std::string::String,
+        pub text: ::std::string::String,
         #[serde(
             rename = "validityPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2089,125 +2564,35 @@ pub mod types {
         pub fn builder() -> builder::SmsFailover {
             Default::default()
         }
-    }
-    ///`SmsFailoverFrom`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsFailoverFrom(::std::string::String);
-    impl ::std::ops::Deref for SmsFailoverFrom {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsFailoverFrom> for ::std::string::String {
-        fn from(value: SmsFailoverFrom) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsFailoverFrom {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 24usize {
-                return Err("longer than 24 characters".into());
+        /// With the required fields (`from`, `text`); set the others with the setters.
+        pub fn new(
+            from: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                from: from.into(),
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+                validity_period_time_unit: ::std::option::Option::None,
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsFailoverFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `validity_period`.
+        pub fn validity_period(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SmsFailoverFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsFailoverFrom {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`SmsFailoverText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SmsFailoverText(::std::string::String);
-    impl ::std::ops::Deref for SmsFailoverText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SmsFailoverText> for ::std::string::String {
-        fn from(value: SmsFailoverText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SmsFailoverText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4096usize {
-                return Err("longer than 4096 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SmsFailoverText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SmsFailoverText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SmsFailoverText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `validity_period_time_unit`.
+        pub fn validity_period_time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.validity_period_time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SouthKoreaOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptions {
         #[serde(
@@ -2216,66 +2601,31 @@ pub mod types {
         )]
         pub reseller_code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<SouthKoreaOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl SouthKoreaOptions {
         pub fn builder() -> builder::SouthKoreaOptions {
             Default::default()
         }
-    }
-    ///`SouthKoreaOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SouthKoreaOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for SouthKoreaOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SouthKoreaOptionsTitle> for ::std::string::String {
-        fn from(value: SouthKoreaOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SouthKoreaOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reseller_code: ::std::option::Option::None,
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reseller_code`.
+        pub fn reseller_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.reseller_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SouthKoreaOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -2345,143 +2695,48 @@ pub mod types {
     }
     ///`TemplateBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateBody {
         pub language: TemplateLang,
-        pub template: TemplateBodyTemplate,
+        pub template: ::std::string::String,
     }
     impl TemplateBody {
         pub fn builder() -> builder::TemplateBody {
             Default::default()
         }
+        /// With the required fields (`language`, `template`); set the others with the setters.
+        pub fn new(
+            language: impl ::std::convert::Into<TemplateLang>,
+            template: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                language: language.into(),
+                template: template.into(),
+            }
+        }
     }
     ///`TemplateBody9389c24e`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateBody9389c24e {
         pub language: TemplateLang9389c24e,
-        pub template: TemplateBody9389c24eTemplate,
+        pub template: ::std::string::String,
     }
     impl TemplateBody9389c24e {
         pub fn builder() -> builder::TemplateBody9389c24e {
             Default::default()
         }
-    }
-    ///`TemplateBody9389c24eTemplate`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TemplateBody9389c24eTemplate(::std::string::String);
-    impl ::std::ops::Deref for TemplateBody9389c24eTemplate {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemplateBody9389c24eTemplate> for ::std::string::String {
-        fn from(value: TemplateBody9389c24eTemplate) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemplateBody9389c24eTemplate {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`language`, `template`); set the others with the setters.
+        pub fn new(
+            language: impl ::std::convert::Into<TemplateLang9389c24e>,
+            template: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                language: language.into(),
+                template: template.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemplateBody9389c24eTemplate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TemplateBody9389c24eTemplate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemplateBody9389c24eTemplate {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TemplateBodyTemplate`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TemplateBodyTemplate(::std::string::String);
-    impl ::std::ops::Deref for TemplateBodyTemplate {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemplateBodyTemplate> for ::std::string::String {
-        fn from(value: TemplateBodyTemplate) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemplateBodyTemplate {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 875usize {
-                return Err("longer than 875 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemplateBodyTemplate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TemplateBodyTemplate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemplateBodyTemplate {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`TemplateCategory`
@@ -2962,10 +3217,11 @@ pub mod types {
     }
     ///`TemplateParam`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateParam {
-        pub example: TemplateParamExample,
-        pub name: TemplateParamName,
+        pub example: ::std::string::String,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TemplateParamType,
     }
@@ -2973,13 +3229,26 @@ pub mod types {
         pub fn builder() -> builder::TemplateParam {
             Default::default()
         }
+        /// With the required fields (`example`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            example: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TemplateParamType>,
+        ) -> Self {
+            Self {
+                example: example.into(),
+                name: name.into(),
+                type_: type_.into(),
+            }
+        }
     }
     ///`TemplateParam9389c24e`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateParam9389c24e {
-        pub example: TemplateParam9389c24eExample,
-        pub name: TemplateParam9389c24eName,
+        pub example: ::std::string::String,
+        pub name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TemplateParamType,
     }
@@ -2987,226 +3256,17 @@ pub mod types {
         pub fn builder() -> builder::TemplateParam9389c24e {
             Default::default()
         }
-    }
-    ///`TemplateParam9389c24eExample`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TemplateParam9389c24eExample(::std::string::String);
-    impl ::std::ops::Deref for TemplateParam9389c24eExample {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemplateParam9389c24eExample> for ::std::string::String {
-        fn from(value: TemplateParam9389c24eExample) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemplateParam9389c24eExample {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 125usize {
-                return Err("longer than 125 characters".into());
+        /// With the required fields (`example`, `name`, `type_`); set the others with the setters.
+        pub fn new(
+            example: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TemplateParamType>,
+        ) -> Self {
+            Self {
+                example: example.into(),
+                name: name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemplateParam9389c24eExample {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TemplateParam9389c24eExample {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemplateParam9389c24eExample {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TemplateParam9389c24eName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TemplateParam9389c24eName(::std::string::String);
-    impl ::std::ops::Deref for TemplateParam9389c24eName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemplateParam9389c24eName> for ::std::string::String {
-        fn from(value: TemplateParam9389c24eName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemplateParam9389c24eName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemplateParam9389c24eName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TemplateParam9389c24eName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemplateParam9389c24eName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TemplateParamExample`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TemplateParamExample(::std::string::String);
-    impl ::std::ops::Deref for TemplateParamExample {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemplateParamExample> for ::std::string::String {
-        fn from(value: TemplateParamExample) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemplateParamExample {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemplateParamExample {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TemplateParamExample {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemplateParamExample {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TemplateParamName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TemplateParamName(::std::string::String);
-    impl ::std::ops::Deref for TemplateParamName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemplateParamName> for ::std::string::String {
-        fn from(value: TemplateParamName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemplateParamName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemplateParamName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TemplateParamName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemplateParamName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`TemplateParamType`
@@ -3267,6 +3327,7 @@ pub mod types {
     }
     ///`TemplateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateRequest {
         pub body: ::std::vec::Vec<TemplateBody9389c24e>,
@@ -3277,6 +3338,25 @@ pub mod types {
     impl TemplateRequest {
         pub fn builder() -> builder::TemplateRequest {
             Default::default()
+        }
+        /// With the required fields (`body`, `category`); set the others with the setters.
+        pub fn new(
+            body: impl ::std::convert::Into<::std::vec::Vec<TemplateBody9389c24e>>,
+            category: impl ::std::convert::Into<TemplateCategory>,
+        ) -> Self {
+            Self {
+                body: body.into(),
+                category: category.into(),
+                params: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `params`.
+        pub fn params(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateParam9389c24e>>,
+        ) -> Self {
+            self.params = value.into();
+            self
         }
     }
     ///`TemplateStatus`
@@ -3345,148 +3425,68 @@ pub mod types {
     }
     ///`TextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TextContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub button: ::std::option::Option<ButtonWithAction>,
-        pub text: TextContentText,
+        pub text: ::std::string::String,
     }
     impl TextContent {
         pub fn builder() -> builder::TextContent {
             Default::default()
         }
-    }
-    ///`TextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TextContentText(::std::string::String);
-    impl ::std::ops::Deref for TextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TextContentText> for ::std::string::String {
-        fn from(value: TextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                button: ::std::option::Option::None,
+                text: text.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `button`.
+        pub fn button(
+            mut self,
+            value: impl ::std::convert::Into<ButtonWithAction>,
+        ) -> Self {
+            self.button = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToDestination {
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl ToDestination {
         pub fn builder() -> builder::ToDestination {
             Default::default()
         }
-    }
-    ///`ToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for ToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToDestinationMessageId> for ::std::string::String {
-        fn from(value: ToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TurkeyIysOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TurkeyIysOptions {
         #[serde(
@@ -3501,9 +3501,22 @@ pub mod types {
         pub fn builder() -> builder::TurkeyIysOptions {
             Default::default()
         }
+        /// With the required fields (`recipient_type`); set the others with the setters.
+        pub fn new(recipient_type: impl ::std::convert::Into<RecipientType>) -> Self {
+            Self {
+                brand_code: ::std::option::Option::None,
+                recipient_type: recipient_type.into(),
+            }
+        }
+        /// Sets `brand_code`.
+        pub fn brand_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.brand_code = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UrlOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlOptions {
         #[serde(
@@ -3538,9 +3551,54 @@ pub mod types {
         pub fn builder() -> builder::UrlOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_domain: ::std::option::Option::None,
+                remove_protocol: ::std::default::Default::default(),
+                shorten_url: defaults::default_bool::<true>(),
+                track_clicks: defaults::default_bool::<true>(),
+                tracking_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `custom_domain`.
+        pub fn custom_domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.custom_domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `remove_protocol`.
+        pub fn remove_protocol(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.remove_protocol = value.into();
+            self
+        }
+        /// Sets `shorten_url`.
+        pub fn shorten_url(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shorten_url = value.into();
+            self
+        }
+        /// Sets `track_clicks`.
+        pub fn track_clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_clicks = value.into();
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -3553,6 +3611,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -3758,6 +3831,7 @@ pub mod types {
     }
     ///`ViberBotButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotButton {
         pub action: ViberBotButtonAction,
@@ -3776,9 +3850,61 @@ pub mod types {
         pub fn builder() -> builder::ViberBotButton {
             Default::default()
         }
+        /// With the required fields (`action`); set the others with the setters.
+        pub fn new(action: impl ::std::convert::Into<ViberBotButtonAction>) -> Self {
+            Self {
+                action: action.into(),
+                background: ::std::option::Option::None,
+                columns: ::std::option::Option::None,
+                media: ::std::option::Option::None,
+                rows: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+            }
+        }
+        /// Sets `background`.
+        pub fn background(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotButtonBackground>,
+        ) -> Self {
+            self.background = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `columns`.
+        pub fn columns(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.columns = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `media`.
+        pub fn media(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotButtonMedia>,
+        ) -> Self {
+            self.media = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rows`.
+        pub fn rows(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.rows = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotButtonText>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBotButtonAction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotButtonAction {
         #[serde(
@@ -3808,13 +3934,61 @@ pub mod types {
         pub fn builder() -> builder::ViberBotButtonAction {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action_body: ::std::option::Option::None,
+                action_type: ::std::option::Option::None,
+                open_map_location: ::std::option::Option::None,
+                open_url_settings: ::std::option::Option::None,
+                silent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action_body`.
+        pub fn action_body(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action_body = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `action_type`.
+        pub fn action_type(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotActionType>,
+        ) -> Self {
+            self.action_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `open_map_location`.
+        pub fn open_map_location(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenMapLocation>,
+        ) -> Self {
+            self.open_map_location = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `open_url_settings`.
+        pub fn open_url_settings(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenUrlSettings>,
+        ) -> Self {
+            self.open_url_settings = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `silent`.
+        pub fn silent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.silent = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBotButtonBackground`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotButtonBackground {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub color: ::std::option::Option<ViberBotButtonBackgroundColor>,
+        pub color: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub frame: ::std::option::Option<ViberBotButtonBackgroundFrame>,
         #[serde(
@@ -3842,76 +4016,73 @@ pub mod types {
         pub fn builder() -> builder::ViberBotButtonBackground {
             Default::default()
         }
-    }
-    ///`ViberBotButtonBackgroundColor`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotButtonBackgroundColor(::std::string::String);
-    impl ::std::ops::Deref for ViberBotButtonBackgroundColor {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotButtonBackgroundColor> for ::std::string::String {
-        fn from(value: ViberBotButtonBackgroundColor) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotButtonBackgroundColor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[#]([A-Fa-f0-9]{6})$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[#]([A-Fa-f0-9]{6})$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                color: ::std::option::Option::None,
+                frame: ::std::option::Option::None,
+                gif_loop: ::std::option::Option::None,
+                media_scale_type: ::std::option::Option::None,
+                media_type: ::std::option::Option::None,
+                media_url: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotButtonBackgroundColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `color`.
+        pub fn color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.color = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotButtonBackgroundColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `frame`.
+        pub fn frame(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotButtonBackgroundFrame>,
+        ) -> Self {
+            self.frame = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotButtonBackgroundColor {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `gif_loop`.
+        pub fn gif_loop(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.gif_loop = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `media_scale_type`.
+        pub fn media_scale_type(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotMediaScaleType>,
+        ) -> Self {
+            self.media_scale_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `media_type`.
+        pub fn media_type(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotBackgroundMediaType>,
+        ) -> Self {
+            self.media_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `media_url`.
+        pub fn media_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.media_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotButtonBackgroundFrame`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotButtonBackgroundFrame {
         #[serde(
             rename = "borderColor",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub border_color: ::std::option::Option<
-            ViberBotButtonBackgroundFrameBorderColor,
-        >,
+        pub border_color: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "borderWidth",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3927,68 +4098,36 @@ pub mod types {
         pub fn builder() -> builder::ViberBotButtonBackgroundFrame {
             Default::default()
         }
-    }
-    ///`ViberBotButtonBackgroundFrameBorderColor`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotButtonBackgroundFrameBorderColor(::std::string::String);
-    impl ::std::ops::Deref for ViberBotButtonBackgroundFrameBorderColor {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotButtonBackgroundFrameBorderColor>
-    for ::std::string::String {
-        fn from(value: ViberBotButtonBackgroundFrameBorderColor) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotButtonBackgroundFrameBorderColor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[#]([A-Fa-f0-9]{6})$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[#]([A-Fa-f0-9]{6})$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                border_color: ::std::option::Option::None,
+                border_width: ::std::option::Option::None,
+                corner_radius: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotButtonBackgroundFrameBorderColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `border_color`.
+        pub fn border_color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.border_color = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotButtonBackgroundFrameBorderColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `border_width`.
+        pub fn border_width(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.border_width = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotButtonBackgroundFrameBorderColor {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `corner_radius`.
+        pub fn corner_radius(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.corner_radius = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotButtonGrid`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotButtonGrid {
         pub buttons: ::std::vec::Vec<ViberBotButton>,
@@ -4007,9 +4146,36 @@ pub mod types {
         pub fn builder() -> builder::ViberBotButtonGrid {
             Default::default()
         }
+        /// With the required fields (`buttons`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<::std::vec::Vec<ViberBotButton>>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                buttons_group_columns: ::std::option::Option::None,
+                buttons_group_rows: ::std::option::Option::None,
+            }
+        }
+        /// Sets `buttons_group_columns`.
+        pub fn buttons_group_columns(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.buttons_group_columns = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `buttons_group_rows`.
+        pub fn buttons_group_rows(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU32>,
+        ) -> Self {
+            self.buttons_group_rows = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBotButtonMedia`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotButtonMedia {
         #[serde(
@@ -4027,18 +4193,40 @@ pub mod types {
         pub fn builder() -> builder::ViberBotButtonMedia {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                image_scale_type: ::std::option::Option::None,
+                image_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `image_scale_type`.
+        pub fn image_scale_type(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotMediaScaleType>,
+        ) -> Self {
+            self.image_scale_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBotButtonText`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotButtonText {
         #[serde(
             rename = "backgroundGradientColor",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub background_gradient_color: ::std::option::Option<
-            ViberBotButtonTextBackgroundGradientColor,
-        >,
+        pub background_gradient_color: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "horizontalAlign",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4067,68 +4255,81 @@ pub mod types {
         pub fn builder() -> builder::ViberBotButtonText {
             Default::default()
         }
-    }
-    ///`ViberBotButtonTextBackgroundGradientColor`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotButtonTextBackgroundGradientColor(::std::string::String);
-    impl ::std::ops::Deref for ViberBotButtonTextBackgroundGradientColor {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotButtonTextBackgroundGradientColor>
-    for ::std::string::String {
-        fn from(value: ViberBotButtonTextBackgroundGradientColor) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotButtonTextBackgroundGradientColor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[#]([A-Fa-f0-9]{6})$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[#]([A-Fa-f0-9]{6})$\"".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                background_gradient_color: ::std::option::Option::None,
+                horizontal_align: ::std::option::Option::None,
+                opacity: ::std::option::Option::None,
+                paddings: ::std::default::Default::default(),
+                should_fit: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                vertical_align: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotButtonTextBackgroundGradientColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `background_gradient_color`.
+        pub fn background_gradient_color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.background_gradient_color = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotButtonTextBackgroundGradientColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `horizontal_align`.
+        pub fn horizontal_align(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotTextHorizontalAlign>,
+        ) -> Self {
+            self.horizontal_align = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotButtonTextBackgroundGradientColor {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `opacity`.
+        pub fn opacity(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.opacity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paddings`.
+        pub fn paddings(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<i32>>,
+        ) -> Self {
+            self.paddings = value.into();
+            self
+        }
+        /// Sets `should_fit`.
+        pub fn should_fit(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.should_fit = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotTextSize>,
+        ) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `vertical_align`.
+        pub fn vertical_align(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotTextVerticalAlign>,
+        ) -> Self {
+            self.vertical_align = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotKeyboard`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotKeyboard {
         #[serde(
@@ -4140,7 +4341,7 @@ pub mod types {
             rename = "backgroundColor",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub background_color: ::std::option::Option<ViberBotKeyboardBackgroundColor>,
+        pub background_color: ::std::option::Option<::std::string::String>,
         #[serde(rename = "buttonGrid")]
         pub button_grid: ViberBotButtonGrid,
         #[serde(
@@ -4153,68 +4354,43 @@ pub mod types {
         pub fn builder() -> builder::ViberBotKeyboard {
             Default::default()
         }
-    }
-    ///`ViberBotKeyboardBackgroundColor`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotKeyboardBackgroundColor(::std::string::String);
-    impl ::std::ops::Deref for ViberBotKeyboardBackgroundColor {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotKeyboardBackgroundColor>
-    for ::std::string::String {
-        fn from(value: ViberBotKeyboardBackgroundColor) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotKeyboardBackgroundColor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[#]([A-Fa-f0-9]{6})$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[#]([A-Fa-f0-9]{6})$\"".into());
+        /// With the required fields (`button_grid`); set the others with the setters.
+        pub fn new(button_grid: impl ::std::convert::Into<ViberBotButtonGrid>) -> Self {
+            Self {
+                action_bar_state: ::std::option::Option::None,
+                background_color: ::std::option::Option::None,
+                button_grid: button_grid.into(),
+                keyboard_display: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotKeyboardBackgroundColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `action_bar_state`.
+        pub fn action_bar_state(
+            mut self,
+            value: impl ::std::convert::Into<InputFieldState>,
+        ) -> Self {
+            self.action_bar_state = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotKeyboardBackgroundColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `background_color`.
+        pub fn background_color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.background_color = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotKeyboardBackgroundColor {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `keyboard_display`.
+        pub fn keyboard_display(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboardDisplay>,
+        ) -> Self {
+            self.keyboard_display = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotKeyboardDisplay`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotKeyboardDisplay {
         #[serde(
@@ -4231,6 +4407,31 @@ pub mod types {
     impl ViberBotKeyboardDisplay {
         pub fn builder() -> builder::ViberBotKeyboardDisplay {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                native_keyboard_height: ::std::option::Option::None,
+                percentage_of_keyboard_occupancy: ::std::option::Option::None,
+            }
+        }
+        /// Sets `native_keyboard_height`.
+        pub fn native_keyboard_height(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.native_keyboard_height = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `percentage_of_keyboard_occupancy`.
+        pub fn percentage_of_keyboard_occupancy(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.percentage_of_keyboard_occupancy = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
         }
     }
     ///`ViberBotMediaScaleType`
@@ -4299,6 +4500,7 @@ pub mod types {
     }
     ///`ViberBotMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotMessage {
         pub content: ViberBotOutboundContent,
@@ -4313,9 +4515,40 @@ pub mod types {
         pub fn builder() -> builder::ViberBotMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<ViberBotOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnMessageFailoverOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedWebhooksWithSeen>,
+        ) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBotMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4325,9 +4558,24 @@ pub mod types {
         pub fn builder() -> builder::ViberBotMessageRequestOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBotOpenMapLocation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOpenMapLocation {
         pub latitude: f64,
@@ -4336,6 +4584,16 @@ pub mod types {
     impl ViberBotOpenMapLocation {
         pub fn builder() -> builder::ViberBotOpenMapLocation {
             Default::default()
+        }
+        /// With the required fields (`latitude`, `longitude`); set the others with the setters.
+        pub fn new(
+            latitude: impl ::std::convert::Into<f64>,
+            longitude: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            Self {
+                latitude: latitude.into(),
+                longitude: longitude.into(),
+            }
         }
     }
     ///`ViberBotOpenUrlMediaType`
@@ -4408,6 +4666,7 @@ pub mod types {
     }
     ///`ViberBotOpenUrlSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOpenUrlSettings {
         #[serde(
@@ -4419,9 +4678,7 @@ pub mod types {
             rename = "actionPredefinedUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub action_predefined_url: ::std::option::Option<
-            ViberBotOpenUrlSettingsActionPredefinedUrl,
-        >,
+        pub action_predefined_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "actionReplyData",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4436,7 +4693,7 @@ pub mod types {
             rename = "customTitle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub custom_title: ::std::option::Option<ViberBotOpenUrlSettingsCustomTitle>,
+        pub custom_title: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "footerType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4466,6 +4723,101 @@ pub mod types {
     impl ViberBotOpenUrlSettings {
         pub fn builder() -> builder::ViberBotOpenUrlSettings {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action_button: ::std::option::Option::None,
+                action_predefined_url: ::std::option::Option::None,
+                action_reply_data: ::std::option::Option::None,
+                browser_display_mode: ::std::option::Option::None,
+                custom_title: ::std::option::Option::None,
+                footer_type: ::std::option::Option::None,
+                media_player: ::std::option::Option::None,
+                open_url_media_type: ::std::option::Option::None,
+                open_url_type: ::std::option::Option::None,
+                title_type: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action_button`.
+        pub fn action_button(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenUrlSettingsActionButton>,
+        ) -> Self {
+            self.action_button = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `action_predefined_url`.
+        pub fn action_predefined_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action_predefined_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `action_reply_data`.
+        pub fn action_reply_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action_reply_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `browser_display_mode`.
+        pub fn browser_display_mode(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenUrlSettingsMode>,
+        ) -> Self {
+            self.browser_display_mode = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_title`.
+        pub fn custom_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.custom_title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `footer_type`.
+        pub fn footer_type(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenUrlSettingsFooterType>,
+        ) -> Self {
+            self.footer_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `media_player`.
+        pub fn media_player(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenUrlSettingsMediaPlayer>,
+        ) -> Self {
+            self.media_player = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `open_url_media_type`.
+        pub fn open_url_media_type(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenUrlMediaType>,
+        ) -> Self {
+            self.open_url_media_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `open_url_type`.
+        pub fn open_url_type(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenUrlType>,
+        ) -> Self {
+            self.open_url_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title_type`.
+        pub fn title_type(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOpenUrlSettingsTitleType>,
+        ) -> Self {
+            self.title_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOpenUrlSettingsActionButton`
@@ -4541,123 +4893,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ViberBotOpenUrlSettingsActionPredefinedUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotOpenUrlSettingsActionPredefinedUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberBotOpenUrlSettingsActionPredefinedUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotOpenUrlSettingsActionPredefinedUrl>
-    for ::std::string::String {
-        fn from(value: ViberBotOpenUrlSettingsActionPredefinedUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotOpenUrlSettingsActionPredefinedUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2147483647usize {
-                return Err("longer than 2147483647 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotOpenUrlSettingsActionPredefinedUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotOpenUrlSettingsActionPredefinedUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotOpenUrlSettingsActionPredefinedUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberBotOpenUrlSettingsCustomTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotOpenUrlSettingsCustomTitle(::std::string::String);
-    impl ::std::ops::Deref for ViberBotOpenUrlSettingsCustomTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotOpenUrlSettingsCustomTitle>
-    for ::std::string::String {
-        fn from(value: ViberBotOpenUrlSettingsCustomTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotOpenUrlSettingsCustomTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 15usize {
-                return Err("longer than 15 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotOpenUrlSettingsCustomTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotOpenUrlSettingsCustomTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotOpenUrlSettingsCustomTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ViberBotOpenUrlSettingsFooterType`
     #[derive(
         ::serde::Deserialize,
@@ -4721,6 +4956,7 @@ pub mod types {
     }
     ///`ViberBotOpenUrlSettingsMediaPlayer`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOpenUrlSettingsMediaPlayer {
         #[serde(rename = "loop", skip_serializing_if = "::std::option::Option::is_none")]
@@ -4738,6 +4974,44 @@ pub mod types {
     impl ViberBotOpenUrlSettingsMediaPlayer {
         pub fn builder() -> builder::ViberBotOpenUrlSettingsMediaPlayer {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                loop_: ::std::option::Option::None,
+                subtitle: ::std::option::Option::None,
+                thumbnail_url: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+            }
+        }
+        /// Sets `loop_`.
+        pub fn loop_(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.loop_ = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subtitle`.
+        pub fn subtitle(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subtitle = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOpenUrlSettingsMode`
@@ -4931,15 +5205,14 @@ pub mod types {
     }
     ///`ViberBotOutboundCarouselContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundCarouselContent {
         #[serde(
             rename = "backgroundColor",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub background_color: ::std::option::Option<
-            ViberBotOutboundCarouselContentBackgroundColor,
-        >,
+        pub background_color: ::std::option::Option<::std::string::String>,
         #[serde(rename = "buttonGrid")]
         pub button_grid: ViberBotButtonGrid,
         #[serde(
@@ -4961,66 +5234,48 @@ pub mod types {
         pub fn builder() -> builder::ViberBotOutboundCarouselContent {
             Default::default()
         }
-    }
-    ///`ViberBotOutboundCarouselContentBackgroundColor`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotOutboundCarouselContentBackgroundColor(::std::string::String);
-    impl ::std::ops::Deref for ViberBotOutboundCarouselContentBackgroundColor {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotOutboundCarouselContentBackgroundColor>
-    for ::std::string::String {
-        fn from(value: ViberBotOutboundCarouselContentBackgroundColor) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotOutboundCarouselContentBackgroundColor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[#]([A-Fa-f0-9]{6})$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[#]([A-Fa-f0-9]{6})$\"".into());
+        /// With the required fields (`button_grid`, `type_`); set the others with the setters.
+        pub fn new(
+            button_grid: impl ::std::convert::Into<ViberBotButtonGrid>,
+            type_: impl ::std::convert::Into<ViberBotOutboundCarouselContentType>,
+        ) -> Self {
+            Self {
+                background_color: ::std::option::Option::None,
+                button_grid: button_grid.into(),
+                height_scale: ::std::option::Option::None,
+                keyboard: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for ViberBotOutboundCarouselContentBackgroundColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `background_color`.
+        pub fn background_color(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.background_color = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotOutboundCarouselContentBackgroundColor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `height_scale`.
+        pub fn height_scale(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.height_scale = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for ViberBotOutboundCarouselContentBackgroundColor {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundCarouselContentType`
@@ -5082,6 +5337,7 @@ pub mod types {
     }
     ///`ViberBotOutboundContactContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundContactContent {
         pub contact: Contact,
@@ -5098,6 +5354,34 @@ pub mod types {
     impl ViberBotOutboundContactContent {
         pub fn builder() -> builder::ViberBotOutboundContactContent {
             Default::default()
+        }
+        /// With the required fields (`contact`, `type_`); set the others with the setters.
+        pub fn new(
+            contact: impl ::std::convert::Into<Contact>,
+            type_: impl ::std::convert::Into<ViberBotOutboundContactContentType>,
+        ) -> Self {
+            Self {
+                contact: contact.into(),
+                keyboard: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundContactContentType`
@@ -5223,6 +5507,7 @@ pub mod types {
     }
     ///`ViberBotOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundContentBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -5231,6 +5516,20 @@ pub mod types {
     impl ViberBotOutboundContentBase {
         pub fn builder() -> builder::ViberBotOutboundContentBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotOutboundContentType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundContentType`
@@ -5319,10 +5618,11 @@ pub mod types {
     }
     ///`ViberBotOutboundFileContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundFileContent {
         #[serde(rename = "fileName")]
-        pub file_name: ViberBotOutboundFileContentFileName,
+        pub file_name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub keyboard: ::std::option::Option<ViberBotKeyboard>,
         #[serde(
@@ -5339,62 +5639,37 @@ pub mod types {
         pub fn builder() -> builder::ViberBotOutboundFileContent {
             Default::default()
         }
-    }
-    ///`ViberBotOutboundFileContentFileName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotOutboundFileContentFileName(::std::string::String);
-    impl ::std::ops::Deref for ViberBotOutboundFileContentFileName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotOutboundFileContentFileName>
-    for ::std::string::String {
-        fn from(value: ViberBotOutboundFileContentFileName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotOutboundFileContentFileName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 256usize {
-                return Err("longer than 256 characters".into());
+        /// With the required fields (`file_name`, `size`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            file_name: impl ::std::convert::Into<::std::string::String>,
+            size: impl ::std::convert::Into<i32>,
+            type_: impl ::std::convert::Into<ViberBotOutboundFileContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                file_name: file_name.into(),
+                keyboard: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+                size: size.into(),
+                type_: type_.into(),
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotOutboundFileContentFileName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotOutboundFileContentFileName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotOutboundFileContentFileName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundFileContentType`
@@ -5456,6 +5731,7 @@ pub mod types {
     }
     ///`ViberBotOutboundImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundImageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5466,7 +5742,7 @@ pub mod types {
         )]
         pub sender_display_info: ::std::option::Option<ViberBotSenderDisplayInfo>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<ViberBotOutboundImageContentText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "thumbnailUrl",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -5480,62 +5756,51 @@ pub mod types {
         pub fn builder() -> builder::ViberBotOutboundImageContent {
             Default::default()
         }
-    }
-    ///`ViberBotOutboundImageContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotOutboundImageContentText(::std::string::String);
-    impl ::std::ops::Deref for ViberBotOutboundImageContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotOutboundImageContentText>
-    for ::std::string::String {
-        fn from(value: ViberBotOutboundImageContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotOutboundImageContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 768usize {
-                return Err("longer than 768 characters".into());
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotOutboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                keyboard: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                thumbnail_url: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotOutboundImageContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotOutboundImageContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotOutboundImageContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundImageContentType`
@@ -5597,6 +5862,7 @@ pub mod types {
     }
     ///`ViberBotOutboundLocationContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundLocationContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5613,6 +5879,34 @@ pub mod types {
     impl ViberBotOutboundLocationContent {
         pub fn builder() -> builder::ViberBotOutboundLocationContent {
             Default::default()
+        }
+        /// With the required fields (`location`, `type_`); set the others with the setters.
+        pub fn new(
+            location: impl ::std::convert::Into<ViberBotOpenMapLocation>,
+            type_: impl ::std::convert::Into<ViberBotOutboundLocationContentType>,
+        ) -> Self {
+            Self {
+                keyboard: ::std::option::Option::None,
+                location: location.into(),
+                sender_display_info: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundLocationContentType`
@@ -5674,6 +5968,7 @@ pub mod types {
     }
     ///`ViberBotOutboundStickerContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundStickerContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5691,6 +5986,34 @@ pub mod types {
     impl ViberBotOutboundStickerContent {
         pub fn builder() -> builder::ViberBotOutboundStickerContent {
             Default::default()
+        }
+        /// With the required fields (`sticker_id`, `type_`); set the others with the setters.
+        pub fn new(
+            sticker_id: impl ::std::convert::Into<i64>,
+            type_: impl ::std::convert::Into<ViberBotOutboundStickerContentType>,
+        ) -> Self {
+            Self {
+                keyboard: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+                sticker_id: sticker_id.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundStickerContentType`
@@ -5752,6 +6075,7 @@ pub mod types {
     }
     ///`ViberBotOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundTextContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5761,7 +6085,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sender_display_info: ::std::option::Option<ViberBotSenderDisplayInfo>,
-        pub text: ViberBotOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ViberBotOutboundTextContentType,
     }
@@ -5769,62 +6093,33 @@ pub mod types {
         pub fn builder() -> builder::ViberBotOutboundTextContent {
             Default::default()
         }
-    }
-    ///`ViberBotOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for ViberBotOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotOutboundTextContentText>
-    for ::std::string::String {
-        fn from(value: ViberBotOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ViberBotOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                keyboard: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundTextContentType`
@@ -5886,6 +6181,7 @@ pub mod types {
     }
     ///`ViberBotOutboundUrlContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundUrlContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5897,11 +6193,39 @@ pub mod types {
         pub sender_display_info: ::std::option::Option<ViberBotSenderDisplayInfo>,
         #[serde(rename = "type")]
         pub type_: ViberBotOutboundUrlContentType,
-        pub url: ViberBotOutboundUrlContentUrl,
+        pub url: ::std::string::String,
     }
     impl ViberBotOutboundUrlContent {
         pub fn builder() -> builder::ViberBotOutboundUrlContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ViberBotOutboundUrlContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                keyboard: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
+            }
+        }
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundUrlContentType`
@@ -5961,64 +6285,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ViberBotOutboundUrlContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotOutboundUrlContentUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberBotOutboundUrlContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotOutboundUrlContentUrl> for ::std::string::String {
-        fn from(value: ViberBotOutboundUrlContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotOutboundUrlContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotOutboundUrlContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotOutboundUrlContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotOutboundUrlContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ViberBotOutboundVideoContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotOutboundVideoContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6032,7 +6301,7 @@ pub mod types {
         pub sender_display_info: ::std::option::Option<ViberBotSenderDisplayInfo>,
         pub size: i32,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<ViberBotOutboundVideoContentText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "thumbnailUrl",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6046,62 +6315,59 @@ pub mod types {
         pub fn builder() -> builder::ViberBotOutboundVideoContent {
             Default::default()
         }
-    }
-    ///`ViberBotOutboundVideoContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotOutboundVideoContentText(::std::string::String);
-    impl ::std::ops::Deref for ViberBotOutboundVideoContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotOutboundVideoContentText>
-    for ::std::string::String {
-        fn from(value: ViberBotOutboundVideoContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotOutboundVideoContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 768usize {
-                return Err("longer than 768 characters".into());
+        /// With the required fields (`size`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            size: impl ::std::convert::Into<i32>,
+            type_: impl ::std::convert::Into<ViberBotOutboundVideoContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                duration: ::std::option::Option::None,
+                keyboard: ::std::option::Option::None,
+                sender_display_info: ::std::option::Option::None,
+                size: size.into(),
+                text: ::std::option::Option::None,
+                thumbnail_url: ::std::option::Option::None,
+                type_: type_.into(),
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotOutboundVideoContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `duration`.
+        pub fn duration(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.duration = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotOutboundVideoContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `keyboard`.
+        pub fn keyboard(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotKeyboard>,
+        ) -> Self {
+            self.keyboard = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotOutboundVideoContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sender_display_info`.
+        pub fn sender_display_info(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotSenderDisplayInfo>,
+        ) -> Self {
+            self.sender_display_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `thumbnail_url`.
+        pub fn thumbnail_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.thumbnail_url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotOutboundVideoContentType`
@@ -6163,6 +6429,7 @@ pub mod types {
     }
     ///`ViberBotRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotRequest {
         pub messages: ::std::vec::Vec<ViberBotMessage>,
@@ -6173,9 +6440,27 @@ pub mod types {
         pub fn builder() -> builder::ViberBotRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<ViberBotMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<ViberBotMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberBotSenderDisplayInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberBotSenderDisplayInfo {
         #[serde(
@@ -6184,67 +6469,34 @@ pub mod types {
         )]
         pub avatar_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<ViberBotSenderDisplayInfoName>,
+        pub name: ::std::option::Option<::std::string::String>,
     }
     impl ViberBotSenderDisplayInfo {
         pub fn builder() -> builder::ViberBotSenderDisplayInfo {
             Default::default()
         }
-    }
-    ///`ViberBotSenderDisplayInfoName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberBotSenderDisplayInfoName(::std::string::String);
-    impl ::std::ops::Deref for ViberBotSenderDisplayInfoName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberBotSenderDisplayInfoName> for ::std::string::String {
-        fn from(value: ViberBotSenderDisplayInfoName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberBotSenderDisplayInfoName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 28usize {
-                return Err("longer than 28 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                avatar_url: ::std::option::Option::None,
+                name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberBotSenderDisplayInfoName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `avatar_url`.
+        pub fn avatar_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.avatar_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberBotSenderDisplayInfoName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberBotSenderDisplayInfoName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberBotTextHorizontalAlign`
@@ -6441,208 +6693,72 @@ pub mod types {
     }
     ///`ViberCarouselButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberCarouselButton {
-        pub action: ViberCarouselButtonAction,
+        pub action: ::std::string::String,
         pub title: ::std::string::String,
     }
     impl ViberCarouselButton {
         pub fn builder() -> builder::ViberCarouselButton {
             Default::default()
         }
-    }
-    ///`ViberCarouselButtonAction`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberCarouselButtonAction(::std::string::String);
-    impl ::std::ops::Deref for ViberCarouselButtonAction {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberCarouselButtonAction> for ::std::string::String {
-        fn from(value: ViberCarouselButtonAction) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberCarouselButtonAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`action`, `title`); set the others with the setters.
+        pub fn new(
+            action: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                action: action.into(),
+                title: title.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberCarouselButtonAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberCarouselButtonAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberCarouselButtonAction {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ViberCarouselCard`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberCarouselCard {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub buttons: ::std::vec::Vec<ViberCarouselButton>,
         #[serde(rename = "mediaUrl")]
-        pub media_url: ViberCarouselCardMediaUrl,
-        pub text: ViberCarouselCardText,
+        pub media_url: ::std::string::String,
+        pub text: ::std::string::String,
     }
     impl ViberCarouselCard {
         pub fn builder() -> builder::ViberCarouselCard {
             Default::default()
         }
-    }
-    ///`ViberCarouselCardMediaUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberCarouselCardMediaUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberCarouselCardMediaUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberCarouselCardMediaUrl> for ::std::string::String {
-        fn from(value: ViberCarouselCardMediaUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberCarouselCardMediaUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`media_url`, `text`); set the others with the setters.
+        pub fn new(
+            media_url: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                buttons: ::std::default::Default::default(),
+                media_url: media_url.into(),
+                text: text.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberCarouselCardMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberCarouselCardMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberCarouselCardMediaUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberCarouselCardText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberCarouselCardText(::std::string::String);
-    impl ::std::ops::Deref for ViberCarouselCardText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberCarouselCardText> for ::std::string::String {
-        fn from(value: ViberCarouselCardText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberCarouselCardText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 38usize {
-                return Err("longer than 38 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberCarouselCardText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberCarouselCardText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberCarouselCardText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `buttons`.
+        pub fn buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ViberCarouselButton>>,
+        ) -> Self {
+            self.buttons = value.into();
+            self
         }
     }
     ///`ViberFileMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberFileMessage {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<ViberFileMessageApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "applySessionRate",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6652,37 +6768,37 @@ pub mod types {
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<ViberFileMessageCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         pub content: FileContent,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<ViberFileMessageEntityId>,
-        pub from: ViberFileMessageFrom,
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        pub from: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<Label>,
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ViberFileMessageMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "notifyUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub notify_url: ::std::option::Option<ViberFileMessageNotifyUrl>,
+        pub notify_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "smsFailover",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sms_failover: ::std::option::Option<SmsFailover>,
-        pub to: ViberFileMessageTo,
+        pub to: ::std::string::String,
         #[serde(
             rename = "trackingData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tracking_data: ::std::option::Option<ViberFileMessageTrackingData>,
+        pub tracking_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlOptions",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6693,473 +6809,116 @@ pub mod types {
         pub fn builder() -> builder::ViberFileMessage {
             Default::default()
         }
-    }
-    ///`ViberFileMessageApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberFileMessageApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ViberFileMessageApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberFileMessageApplicationId> for ::std::string::String {
-        fn from(value: ViberFileMessageApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberFileMessageApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`content`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<FileContent>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                apply_session_rate: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                content: content.into(),
+                entity_id: ::std::option::Option::None,
+                from: from.into(),
+                label: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                to: to.into(),
+                tracking_data: ::std::option::Option::None,
+                url_options: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberFileMessageApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberFileMessageApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `apply_session_rate`.
+        pub fn apply_session_rate(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.apply_session_rate = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberFileMessageApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberFileMessageCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberFileMessageCallbackData(::std::string::String);
-    impl ::std::ops::Deref for ViberFileMessageCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ViberFileMessageCallbackData> for ::std::string::String {
-        fn from(value: ViberFileMessageCallbackData) -> Self {
-            value.0
+        /// Sets `label`.
+        pub fn label(mut self, value: impl ::std::convert::Into<Label>) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ViberFileMessageCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberFileMessageCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberFileMessageCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<SmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberFileMessageCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberFileMessageEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberFileMessageEntityId(::std::string::String);
-    impl ::std::ops::Deref for ViberFileMessageEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberFileMessageEntityId> for ::std::string::String {
-        fn from(value: ViberFileMessageEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberFileMessageEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberFileMessageEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberFileMessageEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberFileMessageEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberFileMessageFrom`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberFileMessageFrom(::std::string::String);
-    impl ::std::ops::Deref for ViberFileMessageFrom {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberFileMessageFrom> for ::std::string::String {
-        fn from(value: ViberFileMessageFrom) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberFileMessageFrom {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberFileMessageFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberFileMessageFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberFileMessageFrom {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberFileMessageMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberFileMessageMessageId(::std::string::String);
-    impl ::std::ops::Deref for ViberFileMessageMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberFileMessageMessageId> for ::std::string::String {
-        fn from(value: ViberFileMessageMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberFileMessageMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberFileMessageMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberFileMessageMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberFileMessageMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberFileMessageNotifyUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberFileMessageNotifyUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberFileMessageNotifyUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberFileMessageNotifyUrl> for ::std::string::String {
-        fn from(value: ViberFileMessageNotifyUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberFileMessageNotifyUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberFileMessageNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberFileMessageNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberFileMessageNotifyUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberFileMessageTo`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberFileMessageTo(::std::string::String);
-    impl ::std::ops::Deref for ViberFileMessageTo {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberFileMessageTo> for ::std::string::String {
-        fn from(value: ViberFileMessageTo) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberFileMessageTo {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{1,15}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{1,15}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberFileMessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberFileMessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberFileMessageTo {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberFileMessageTrackingData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberFileMessageTrackingData(::std::string::String);
-    impl ::std::ops::Deref for ViberFileMessageTrackingData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberFileMessageTrackingData> for ::std::string::String {
-        fn from(value: ViberFileMessageTrackingData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberFileMessageTrackingData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberFileMessageTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberFileMessageTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberFileMessageTrackingData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_options`.
+        pub fn url_options(
+            mut self,
+            value: impl ::std::convert::Into<UrlOptions>,
+        ) -> Self {
+            self.url_options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberImageMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberImageMessage {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<ViberImageMessageApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "applySessionRate",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7169,37 +6928,37 @@ pub mod types {
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<ViberImageMessageCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         pub content: ImageContent,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<ViberImageMessageEntityId>,
-        pub from: ViberImageMessageFrom,
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        pub from: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<Label>,
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ViberImageMessageMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "notifyUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub notify_url: ::std::option::Option<ViberImageMessageNotifyUrl>,
+        pub notify_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "smsFailover",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sms_failover: ::std::option::Option<SmsFailover>,
-        pub to: ViberImageMessageTo,
+        pub to: ::std::string::String,
         #[serde(
             rename = "trackingData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tracking_data: ::std::option::Option<ViberImageMessageTrackingData>,
+        pub tracking_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlOptions",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7210,466 +6969,109 @@ pub mod types {
         pub fn builder() -> builder::ViberImageMessage {
             Default::default()
         }
-    }
-    ///`ViberImageMessageApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberImageMessageApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ViberImageMessageApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberImageMessageApplicationId> for ::std::string::String {
-        fn from(value: ViberImageMessageApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberImageMessageApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`content`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<ImageContent>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                apply_session_rate: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                content: content.into(),
+                entity_id: ::std::option::Option::None,
+                from: from.into(),
+                label: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                to: to.into(),
+                tracking_data: ::std::option::Option::None,
+                url_options: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberImageMessageApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberImageMessageApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `apply_session_rate`.
+        pub fn apply_session_rate(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.apply_session_rate = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberImageMessageApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberImageMessageCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberImageMessageCallbackData(::std::string::String);
-    impl ::std::ops::Deref for ViberImageMessageCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ViberImageMessageCallbackData> for ::std::string::String {
-        fn from(value: ViberImageMessageCallbackData) -> Self {
-            value.0
+        /// Sets `label`.
+        pub fn label(mut self, value: impl ::std::convert::Into<Label>) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ViberImageMessageCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberImageMessageCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberImageMessageCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<SmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberImageMessageCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberImageMessageEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberImageMessageEntityId(::std::string::String);
-    impl ::std::ops::Deref for ViberImageMessageEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberImageMessageEntityId> for ::std::string::String {
-        fn from(value: ViberImageMessageEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberImageMessageEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberImageMessageEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberImageMessageEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberImageMessageEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberImageMessageFrom`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberImageMessageFrom(::std::string::String);
-    impl ::std::ops::Deref for ViberImageMessageFrom {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberImageMessageFrom> for ::std::string::String {
-        fn from(value: ViberImageMessageFrom) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberImageMessageFrom {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberImageMessageFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberImageMessageFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberImageMessageFrom {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberImageMessageMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberImageMessageMessageId(::std::string::String);
-    impl ::std::ops::Deref for ViberImageMessageMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberImageMessageMessageId> for ::std::string::String {
-        fn from(value: ViberImageMessageMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberImageMessageMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberImageMessageMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberImageMessageMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberImageMessageMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberImageMessageNotifyUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberImageMessageNotifyUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberImageMessageNotifyUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberImageMessageNotifyUrl> for ::std::string::String {
-        fn from(value: ViberImageMessageNotifyUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberImageMessageNotifyUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberImageMessageNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberImageMessageNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberImageMessageNotifyUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberImageMessageTo`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberImageMessageTo(::std::string::String);
-    impl ::std::ops::Deref for ViberImageMessageTo {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberImageMessageTo> for ::std::string::String {
-        fn from(value: ViberImageMessageTo) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberImageMessageTo {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{1,15}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{1,15}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberImageMessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberImageMessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberImageMessageTo {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberImageMessageTrackingData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberImageMessageTrackingData(::std::string::String);
-    impl ::std::ops::Deref for ViberImageMessageTrackingData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberImageMessageTrackingData> for ::std::string::String {
-        fn from(value: ViberImageMessageTrackingData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberImageMessageTrackingData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberImageMessageTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberImageMessageTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberImageMessageTrackingData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_options`.
+        pub fn url_options(
+            mut self,
+            value: impl ::std::convert::Into<UrlOptions>,
+        ) -> Self {
+            self.url_options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberMessage {
         pub content: ViberOutboundContent,
@@ -7684,9 +7086,40 @@ pub mod types {
         pub fn builder() -> builder::ViberMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<ViberOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<ViberMessageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(
+            mut self,
+            value: impl ::std::convert::Into<AdvancedWebhooksWithSeen>,
+        ) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberMessageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberMessageOptions {
         #[serde(
@@ -7703,9 +7136,7 @@ pub mod types {
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            ViberMessageOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7729,7 +7160,7 @@ pub mod types {
             rename = "trackingData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tracking_data: ::std::option::Option<ViberMessageOptionsTrackingData>,
+        pub tracking_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "validityPeriod",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -7740,130 +7171,103 @@ pub mod types {
         pub fn builder() -> builder::ViberMessageOptions {
             Default::default()
         }
-    }
-    ///`ViberMessageOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberMessageOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for ViberMessageOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberMessageOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: ViberMessageOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberMessageOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                activation_check: ::std::option::Option::None,
+                apply_session_rate: ::std::option::Option::None,
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                label: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                to_primary_device_only: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `activation_check`.
+        pub fn activation_check(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.activation_check = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `apply_session_rate`.
+        pub fn apply_session_rate(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.apply_session_rate = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberMessageOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberMessageOptionsTrackingData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberMessageOptionsTrackingData(::std::string::String);
-    impl ::std::ops::Deref for ViberMessageOptionsTrackingData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ViberMessageOptionsTrackingData>
-    for ::std::string::String {
-        fn from(value: ViberMessageOptionsTrackingData) -> Self {
-            value.0
+        /// Sets `label`.
+        pub fn label(mut self, value: impl ::std::convert::Into<Label>) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ViberMessageOptionsTrackingData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberMessageOptionsTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<DefaultSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberMessageOptionsTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `to_primary_device_only`.
+        pub fn to_primary_device_only(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.to_primary_device_only = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberMessageOptionsTrackingData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberOutboundCarouselContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberOutboundCarouselContent {
         pub cards: ::std::vec::Vec<ViberCarouselCard>,
-        pub text: ViberOutboundCarouselContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ViberOutboundCarouselContentType,
     }
@@ -7871,62 +7275,17 @@ pub mod types {
         pub fn builder() -> builder::ViberOutboundCarouselContent {
             Default::default()
         }
-    }
-    ///`ViberOutboundCarouselContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundCarouselContentText(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundCarouselContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundCarouselContentText>
-    for ::std::string::String {
-        fn from(value: ViberOutboundCarouselContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundCarouselContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`cards`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            cards: impl ::std::convert::Into<::std::vec::Vec<ViberCarouselCard>>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ViberOutboundCarouselContentType>,
+        ) -> Self {
+            Self {
+                cards: cards.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundCarouselContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundCarouselContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundCarouselContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ViberOutboundCarouselContentType`
@@ -8037,6 +7396,7 @@ pub mod types {
     }
     ///`ViberOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberOutboundContentBase {
         #[serde(rename = "type")]
@@ -8045,6 +7405,10 @@ pub mod types {
     impl ViberOutboundContentBase {
         pub fn builder() -> builder::ViberOutboundContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ViberOutboundContentType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`ViberOutboundContentType`
@@ -8125,12 +7489,13 @@ pub mod types {
     }
     ///`ViberOutboundFileContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberOutboundFileContent {
         #[serde(rename = "fileName")]
-        pub file_name: ViberOutboundFileContentFileName,
+        pub file_name: ::std::string::String,
         #[serde(rename = "mediaUrl")]
-        pub media_url: ViberOutboundFileContentMediaUrl,
+        pub media_url: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ViberOutboundFileContentType,
     }
@@ -8138,131 +7503,17 @@ pub mod types {
         pub fn builder() -> builder::ViberOutboundFileContent {
             Default::default()
         }
-    }
-    ///`ViberOutboundFileContentFileName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundFileContentFileName(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundFileContentFileName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundFileContentFileName>
-    for ::std::string::String {
-        fn from(value: ViberOutboundFileContentFileName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundFileContentFileName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            {
-                ::regress::Regex::new(
-                        ".*\\.(docx?|dotx?|xlsx?|f?ods|f?odt|rtf|odf|txt|info|pdf|xps|pdax|eps|csv|xlsm|xltx)$",
-                    )
-                    .unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \".*\\.(docx?|dotx?|xlsx?|f?ods|f?odt|rtf|odf|txt|info|pdf|xps|pdax|eps|csv|xlsm|xltx)$\""
-                        .into(),
-                );
+        /// With the required fields (`file_name`, `media_url`, `type_`); set the others with the setters.
+        pub fn new(
+            file_name: impl ::std::convert::Into<::std::string::String>,
+            media_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ViberOutboundFileContentType>,
+        ) -> Self {
+            Self {
+                file_name: file_name.into(),
+                media_url: media_url.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundFileContentFileName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundFileContentFileName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundFileContentFileName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberOutboundFileContentMediaUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundFileContentMediaUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundFileContentMediaUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundFileContentMediaUrl>
-    for ::std::string::String {
-        fn from(value: ViberOutboundFileContentMediaUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundFileContentMediaUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(https?)://.*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^(https?)://.*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundFileContentMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundFileContentMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundFileContentMediaUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ViberOutboundFileContentType`
@@ -8324,16 +7575,17 @@ pub mod types {
     }
     ///`ViberOutboundImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberOutboundImageContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub button: ::std::option::Option<ButtonWithAction>,
         #[serde(rename = "mediaUrl")]
-        pub media_url: ViberOutboundImageContentMediaUrl,
+        pub media_url: ::std::string::String,
         #[serde(rename = "showImageInFullScreen", default)]
         pub show_image_in_full_screen: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<ViberOutboundImageContentText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: ViberOutboundImageContentType,
     }
@@ -8341,121 +7593,42 @@ pub mod types {
         pub fn builder() -> builder::ViberOutboundImageContent {
             Default::default()
         }
-    }
-    ///`ViberOutboundImageContentMediaUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundImageContentMediaUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundImageContentMediaUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundImageContentMediaUrl>
-    for ::std::string::String {
-        fn from(value: ViberOutboundImageContentMediaUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundImageContentMediaUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`media_url`, `type_`); set the others with the setters.
+        pub fn new(
+            media_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ViberOutboundImageContentType>,
+        ) -> Self {
+            Self {
+                button: ::std::option::Option::None,
+                media_url: media_url.into(),
+                show_image_in_full_screen: ::std::default::Default::default(),
+                text: ::std::option::Option::None,
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundImageContentMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button`.
+        pub fn button(
+            mut self,
+            value: impl ::std::convert::Into<ButtonWithAction>,
+        ) -> Self {
+            self.button = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundImageContentMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `show_image_in_full_screen`.
+        pub fn show_image_in_full_screen(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.show_image_in_full_screen = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundImageContentMediaUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberOutboundImageContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundImageContentText(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundImageContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundImageContentText> for ::std::string::String {
-        fn from(value: ViberOutboundImageContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundImageContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundImageContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundImageContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundImageContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberOutboundImageContentType`
@@ -8517,10 +7690,11 @@ pub mod types {
     }
     ///`ViberOutboundListContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberOutboundListContent {
-        pub options: ::std::vec::Vec<ViberOutboundListContentOptionsItem>,
-        pub text: ViberOutboundListContentText,
+        pub options: ::std::vec::Vec<::std::string::String>,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ViberOutboundListContentType,
     }
@@ -8528,118 +7702,17 @@ pub mod types {
         pub fn builder() -> builder::ViberOutboundListContent {
             Default::default()
         }
-    }
-    ///`ViberOutboundListContentOptionsItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundListContentOptionsItem(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundListContentOptionsItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundListContentOptionsItem>
-    for ::std::string::String {
-        fn from(value: ViberOutboundListContentOptionsItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundListContentOptionsItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`options`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            options: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ViberOutboundListContentType>,
+        ) -> Self {
+            Self {
+                options: options.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundListContentOptionsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundListContentOptionsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundListContentOptionsItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberOutboundListContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundListContentText(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundListContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundListContentText> for ::std::string::String {
-        fn from(value: ViberOutboundListContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundListContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 85usize {
-                return Err("longer than 85 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundListContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundListContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundListContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ViberOutboundListContentType`
@@ -8701,11 +7774,12 @@ pub mod types {
     }
     ///`ViberOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberOutboundTextContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub button: ::std::option::Option<ButtonWithAction>,
-        pub text: ViberOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ViberOutboundTextContentType,
     }
@@ -8713,61 +7787,24 @@ pub mod types {
         pub fn builder() -> builder::ViberOutboundTextContent {
             Default::default()
         }
-    }
-    ///`ViberOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundTextContentText> for ::std::string::String {
-        fn from(value: ViberOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ViberOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                button: ::std::option::Option::None,
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `button`.
+        pub fn button(
+            mut self,
+            value: impl ::std::convert::Into<ButtonWithAction>,
+        ) -> Self {
+            self.button = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberOutboundTextContentType`
@@ -8829,6 +7866,7 @@ pub mod types {
     }
     ///`ViberOutboundTransactionalTemplateContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberOutboundTransactionalTemplateContent {
         pub language: ::std::string::String,
@@ -8848,6 +7886,31 @@ pub mod types {
     impl ViberOutboundTransactionalTemplateContent {
         pub fn builder() -> builder::ViberOutboundTransactionalTemplateContent {
             Default::default()
+        }
+        /// With the required fields (`language`, `template_id`, `type_`); set the others with the setters.
+        pub fn new(
+            language: impl ::std::convert::Into<::std::string::String>,
+            template_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                ViberOutboundTransactionalTemplateContentType,
+            >,
+        ) -> Self {
+            Self {
+                language: language.into(),
+                parameters: ::std::default::Default::default(),
+                template_id: template_id.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `parameters`.
+        pub fn parameters(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.parameters = value.into();
+            self
         }
     }
     ///`ViberOutboundTransactionalTemplateContentType`
@@ -8910,6 +7973,7 @@ pub mod types {
     }
     ///`ViberOutboundVideoContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberOutboundVideoContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8918,15 +7982,15 @@ pub mod types {
             rename = "buttonTitle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_title: ::std::option::Option<ViberOutboundVideoContentButtonTitle>,
+        pub button_title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "mediaDuration")]
         pub media_duration: ::std::string::String,
         #[serde(rename = "mediaUrl")]
-        pub media_url: ViberOutboundVideoContentMediaUrl,
+        pub media_url: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<ViberOutboundVideoContentText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(rename = "thumbnailUrl")]
-        pub thumbnail_url: ViberOutboundVideoContentThumbnailUrl,
+        pub thumbnail_url: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ViberOutboundVideoContentType,
     }
@@ -8934,238 +7998,46 @@ pub mod types {
         pub fn builder() -> builder::ViberOutboundVideoContent {
             Default::default()
         }
-    }
-    ///`ViberOutboundVideoContentButtonTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundVideoContentButtonTitle(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundVideoContentButtonTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundVideoContentButtonTitle>
-    for ::std::string::String {
-        fn from(value: ViberOutboundVideoContentButtonTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundVideoContentButtonTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
+        /// With the required fields (`media_duration`, `media_url`, `thumbnail_url`, `type_`); set the others with the setters.
+        pub fn new(
+            media_duration: impl ::std::convert::Into<::std::string::String>,
+            media_url: impl ::std::convert::Into<::std::string::String>,
+            thumbnail_url: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ViberOutboundVideoContentType>,
+        ) -> Self {
+            Self {
+                button: ::std::option::Option::None,
+                button_title: ::std::option::Option::None,
+                media_duration: media_duration.into(),
+                media_url: media_url.into(),
+                text: ::std::option::Option::None,
+                thumbnail_url: thumbnail_url.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundVideoContentButtonTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button`.
+        pub fn button(
+            mut self,
+            value: impl ::std::convert::Into<ButtonWithOptionalAction>,
+        ) -> Self {
+            self.button = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundVideoContentButtonTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_title`.
+        pub fn button_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_title = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundVideoContentButtonTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberOutboundVideoContentMediaUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundVideoContentMediaUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundVideoContentMediaUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundVideoContentMediaUrl>
-    for ::std::string::String {
-        fn from(value: ViberOutboundVideoContentMediaUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundVideoContentMediaUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundVideoContentMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundVideoContentMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundVideoContentMediaUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberOutboundVideoContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundVideoContentText(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundVideoContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundVideoContentText> for ::std::string::String {
-        fn from(value: ViberOutboundVideoContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundVideoContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundVideoContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundVideoContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundVideoContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberOutboundVideoContentThumbnailUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberOutboundVideoContentThumbnailUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberOutboundVideoContentThumbnailUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberOutboundVideoContentThumbnailUrl>
-    for ::std::string::String {
-        fn from(value: ViberOutboundVideoContentThumbnailUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberOutboundVideoContentThumbnailUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberOutboundVideoContentThumbnailUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberOutboundVideoContentThumbnailUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberOutboundVideoContentThumbnailUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberOutboundVideoContentType`
@@ -9227,6 +8099,7 @@ pub mod types {
     }
     ///`ViberRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberRequest {
         pub messages: ::std::vec::Vec<ViberMessage>,
@@ -9237,9 +8110,27 @@ pub mod types {
         pub fn builder() -> builder::ViberRequest {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<ViberMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<DefaultMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberTemplateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberTemplateResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9274,9 +8165,90 @@ pub mod types {
         pub fn builder() -> builder::ViberTemplateResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                body: ::std::default::Default::default(),
+                category: ::std::option::Option::None,
+                created_at: ::std::option::Option::None,
+                last_modified: ::std::option::Option::None,
+                params: ::std::default::Default::default(),
+                sender: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                template_id: ::std::option::Option::None,
+                version: ::std::option::Option::None,
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateBody9389c24e>>,
+        ) -> Self {
+            self.body = value.into();
+            self
+        }
+        /// Sets `category`.
+        pub fn category(
+            mut self,
+            value: impl ::std::convert::Into<TemplateCategory>,
+        ) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_at`.
+        pub fn created_at(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.created_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_modified`.
+        pub fn last_modified(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.last_modified = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `params`.
+        pub fn params(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateParam9389c24e>>,
+        ) -> Self {
+            self.params = value.into();
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<TemplateStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_id`.
+        pub fn template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `version`.
+        pub fn version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.version = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberTemplateResponseNoDates`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberTemplateResponseNoDates {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9301,16 +8273,85 @@ pub mod types {
         pub fn builder() -> builder::ViberTemplateResponseNoDates {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                body: ::std::default::Default::default(),
+                category: ::std::option::Option::None,
+                params: ::std::default::Default::default(),
+                sender: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                template_id: ::std::option::Option::None,
+                version: ::std::option::Option::None,
+            }
+        }
+        /// Sets `body`.
+        pub fn body(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateBody>>,
+        ) -> Self {
+            self.body = value.into();
+            self
+        }
+        /// Sets `category`.
+        pub fn category(
+            mut self,
+            value: impl ::std::convert::Into<TemplateCategory>,
+        ) -> Self {
+            self.category = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `params`.
+        pub fn params(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateParam>>,
+        ) -> Self {
+            self.params = value.into();
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<TemplateStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_id`.
+        pub fn template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `version`.
+        pub fn version(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.version = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ViberTextMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberTextMessage {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<ViberTextMessageApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "applySessionRate",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -9320,32 +8361,32 @@ pub mod types {
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<ViberTextMessageCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         pub content: TextContent,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<ViberTextMessageEntityId>,
-        pub from: ViberTextMessageFrom,
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        pub from: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<Label>,
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ViberTextMessageMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "notifyUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub notify_url: ::std::option::Option<ViberTextMessageNotifyUrl>,
+        pub notify_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "smsFailover",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sms_failover: ::std::option::Option<SmsFailover>,
-        pub to: ViberTextMessageTo,
+        pub to: ::std::string::String,
         #[serde(
             rename = "toPrimaryDeviceOnly",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -9355,7 +8396,7 @@ pub mod types {
             rename = "trackingData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tracking_data: ::std::option::Option<ViberTextMessageTrackingData>,
+        pub tracking_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlOptions",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -9366,506 +8407,158 @@ pub mod types {
         pub fn builder() -> builder::ViberTextMessage {
             Default::default()
         }
-    }
-    ///`ViberTextMessageApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberTextMessageApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ViberTextMessageApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberTextMessageApplicationId> for ::std::string::String {
-        fn from(value: ViberTextMessageApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberTextMessageApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`content`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<TextContent>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                apply_session_rate: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                content: content.into(),
+                entity_id: ::std::option::Option::None,
+                from: from.into(),
+                label: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                to: to.into(),
+                to_primary_device_only: ::std::option::Option::None,
+                tracking_data: ::std::option::Option::None,
+                url_options: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberTextMessageApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberTextMessageApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `apply_session_rate`.
+        pub fn apply_session_rate(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.apply_session_rate = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberTextMessageApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberTextMessageCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberTextMessageCallbackData(::std::string::String);
-    impl ::std::ops::Deref for ViberTextMessageCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ViberTextMessageCallbackData> for ::std::string::String {
-        fn from(value: ViberTextMessageCallbackData) -> Self {
-            value.0
+        /// Sets `label`.
+        pub fn label(mut self, value: impl ::std::convert::Into<Label>) -> Self {
+            self.label = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ViberTextMessageCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberTextMessageCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberTextMessageCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<SmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberTextMessageCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `to_primary_device_only`.
+        pub fn to_primary_device_only(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.to_primary_device_only = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberTextMessageEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberTextMessageEntityId(::std::string::String);
-    impl ::std::ops::Deref for ViberTextMessageEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ViberTextMessageEntityId> for ::std::string::String {
-        fn from(value: ViberTextMessageEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberTextMessageEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberTextMessageEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberTextMessageEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberTextMessageEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberTextMessageFrom`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberTextMessageFrom(::std::string::String);
-    impl ::std::ops::Deref for ViberTextMessageFrom {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberTextMessageFrom> for ::std::string::String {
-        fn from(value: ViberTextMessageFrom) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberTextMessageFrom {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberTextMessageFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberTextMessageFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberTextMessageFrom {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberTextMessageMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberTextMessageMessageId(::std::string::String);
-    impl ::std::ops::Deref for ViberTextMessageMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberTextMessageMessageId> for ::std::string::String {
-        fn from(value: ViberTextMessageMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberTextMessageMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberTextMessageMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberTextMessageMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberTextMessageMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberTextMessageNotifyUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberTextMessageNotifyUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberTextMessageNotifyUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberTextMessageNotifyUrl> for ::std::string::String {
-        fn from(value: ViberTextMessageNotifyUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberTextMessageNotifyUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberTextMessageNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberTextMessageNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberTextMessageNotifyUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberTextMessageTo`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberTextMessageTo(::std::string::String);
-    impl ::std::ops::Deref for ViberTextMessageTo {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberTextMessageTo> for ::std::string::String {
-        fn from(value: ViberTextMessageTo) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberTextMessageTo {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{1,15}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{1,15}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberTextMessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberTextMessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberTextMessageTo {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberTextMessageTrackingData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberTextMessageTrackingData(::std::string::String);
-    impl ::std::ops::Deref for ViberTextMessageTrackingData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberTextMessageTrackingData> for ::std::string::String {
-        fn from(value: ViberTextMessageTrackingData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberTextMessageTrackingData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberTextMessageTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberTextMessageTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberTextMessageTrackingData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_options`.
+        pub fn url_options(
+            mut self,
+            value: impl ::std::convert::Into<UrlOptions>,
+        ) -> Self {
+            self.url_options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ViberVideoMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ViberVideoMessage {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<ViberVideoMessageApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<ViberVideoMessageCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         pub content: VideoContent,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<ViberVideoMessageEntityId>,
-        pub from: ViberVideoMessageFrom,
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        pub from: ::std::string::String,
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ViberVideoMessageMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "notifyUrl",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub notify_url: ::std::option::Option<ViberVideoMessageNotifyUrl>,
+        pub notify_url: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "smsFailover",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sms_failover: ::std::option::Option<SmsFailover>,
-        pub to: ViberVideoMessageTo,
+        pub to: ::std::string::String,
         #[serde(
             rename = "trackingData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub tracking_data: ::std::option::Option<ViberVideoMessageTrackingData>,
+        pub tracking_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "urlOptions",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -9876,479 +8569,107 @@ pub mod types {
         pub fn builder() -> builder::ViberVideoMessage {
             Default::default()
         }
-    }
-    ///`ViberVideoMessageApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberVideoMessageApplicationId(::std::string::String);
-    impl ::std::ops::Deref for ViberVideoMessageApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberVideoMessageApplicationId> for ::std::string::String {
-        fn from(value: ViberVideoMessageApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberVideoMessageApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With the required fields (`content`, `from`, `to`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<VideoContent>,
+            from: impl ::std::convert::Into<::std::string::String>,
+            to: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                callback_data: ::std::option::Option::None,
+                content: content.into(),
+                entity_id: ::std::option::Option::None,
+                from: from.into(),
+                message_id: ::std::option::Option::None,
+                notify_url: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                to: to.into(),
+                tracking_data: ::std::option::Option::None,
+                url_options: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberVideoMessageApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberVideoMessageApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberVideoMessageApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`ViberVideoMessageCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberVideoMessageCallbackData(::std::string::String);
-    impl ::std::ops::Deref for ViberVideoMessageCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::From<ViberVideoMessageCallbackData> for ::std::string::String {
-        fn from(value: ViberVideoMessageCallbackData) -> Self {
-            value.0
+        /// Sets `notify_url`.
+        pub fn notify_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.notify_url = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::str::FromStr for ViberVideoMessageCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<SmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberVideoMessageCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `tracking_data`.
+        pub fn tracking_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberVideoMessageCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberVideoMessageCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberVideoMessageEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberVideoMessageEntityId(::std::string::String);
-    impl ::std::ops::Deref for ViberVideoMessageEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberVideoMessageEntityId> for ::std::string::String {
-        fn from(value: ViberVideoMessageEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberVideoMessageEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberVideoMessageEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberVideoMessageEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberVideoMessageEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberVideoMessageFrom`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberVideoMessageFrom(::std::string::String);
-    impl ::std::ops::Deref for ViberVideoMessageFrom {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberVideoMessageFrom> for ::std::string::String {
-        fn from(value: ViberVideoMessageFrom) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberVideoMessageFrom {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberVideoMessageFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberVideoMessageFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberVideoMessageFrom {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberVideoMessageMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberVideoMessageMessageId(::std::string::String);
-    impl ::std::ops::Deref for ViberVideoMessageMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberVideoMessageMessageId> for ::std::string::String {
-        fn from(value: ViberVideoMessageMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberVideoMessageMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberVideoMessageMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberVideoMessageMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberVideoMessageMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberVideoMessageNotifyUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberVideoMessageNotifyUrl(::std::string::String);
-    impl ::std::ops::Deref for ViberVideoMessageNotifyUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberVideoMessageNotifyUrl> for ::std::string::String {
-        fn from(value: ViberVideoMessageNotifyUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberVideoMessageNotifyUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberVideoMessageNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberVideoMessageNotifyUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberVideoMessageNotifyUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberVideoMessageTo`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberVideoMessageTo(::std::string::String);
-    impl ::std::ops::Deref for ViberVideoMessageTo {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberVideoMessageTo> for ::std::string::String {
-        fn from(value: ViberVideoMessageTo) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberVideoMessageTo {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{1,15}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{1,15}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberVideoMessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ViberVideoMessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberVideoMessageTo {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ViberVideoMessageTrackingData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ViberVideoMessageTrackingData(::std::string::String);
-    impl ::std::ops::Deref for ViberVideoMessageTrackingData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ViberVideoMessageTrackingData> for ::std::string::String {
-        fn from(value: ViberVideoMessageTrackingData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ViberVideoMessageTrackingData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ViberVideoMessageTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ViberVideoMessageTrackingData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ViberVideoMessageTrackingData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `url_options`.
+        pub fn url_options(
+            mut self,
+            value: impl ::std::convert::Into<UrlOptions>,
+        ) -> Self {
+            self.url_options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`VideoContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VideoContent {
         #[serde(
             rename = "buttonTitle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub button_title: ::std::option::Option<VideoContentButtonTitle>,
+        pub button_title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "mediaDuration")]
         pub media_duration: ::std::num::NonZeroU32,
         #[serde(rename = "mediaUrl")]
-        pub media_url: VideoContentMediaUrl,
+        pub media_url: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<VideoContentText>,
+        pub text: ::std::option::Option<::std::string::String>,
         #[serde(rename = "thumbnailUrl")]
         pub thumbnail_url: ::std::string::String,
     }
@@ -10356,176 +8677,35 @@ pub mod types {
         pub fn builder() -> builder::VideoContent {
             Default::default()
         }
-    }
-    ///`VideoContentButtonTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VideoContentButtonTitle(::std::string::String);
-    impl ::std::ops::Deref for VideoContentButtonTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VideoContentButtonTitle> for ::std::string::String {
-        fn from(value: VideoContentButtonTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VideoContentButtonTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
+        /// With the required fields (`media_duration`, `media_url`, `thumbnail_url`); set the others with the setters.
+        pub fn new(
+            media_duration: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            media_url: impl ::std::convert::Into<::std::string::String>,
+            thumbnail_url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                button_title: ::std::option::Option::None,
+                media_duration: media_duration.into(),
+                media_url: media_url.into(),
+                text: ::std::option::Option::None,
+                thumbnail_url: thumbnail_url.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for VideoContentButtonTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `button_title`.
+        pub fn button_title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.button_title = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VideoContentButtonTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VideoContentButtonTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VideoContentMediaUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VideoContentMediaUrl(::std::string::String);
-    impl ::std::ops::Deref for VideoContentMediaUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VideoContentMediaUrl> for ::std::string::String {
-        fn from(value: VideoContentMediaUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VideoContentMediaUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VideoContentMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VideoContentMediaUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VideoContentMediaUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VideoContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VideoContentText(::std::string::String);
-    impl ::std::ops::Deref for VideoContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VideoContentText> for ::std::string::String {
-        fn from(value: VideoContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VideoContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VideoContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VideoContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VideoContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
         }
     }
     /// Types for composing complex structures.
@@ -10644,7 +8824,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AdvancedWebhooksWithSeen {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::AdvancedWebhooksWithSeenCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -10673,9 +8853,7 @@ pub mod types {
         impl AdvancedWebhooksWithSeen {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AdvancedWebhooksWithSeenCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -10818,7 +8996,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct BulkTextMessage {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::BulkTextMessageBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             messages: ::std::result::Result<
@@ -10837,9 +9015,7 @@ pub mod types {
         impl BulkTextMessage {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::BulkTextMessageBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -10883,14 +9059,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ButtonWithAction {
-            action: ::std::result::Result<
-                super::ButtonWithActionAction,
-                ::std::string::String,
-            >,
-            title: ::std::result::Result<
-                super::ButtonWithActionTitle,
-                ::std::string::String,
-            >,
+            action: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ButtonWithAction {
             fn default() -> Self {
@@ -10903,7 +9073,7 @@ pub mod types {
         impl ButtonWithAction {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ButtonWithActionAction>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
@@ -10915,7 +9085,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ButtonWithActionTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -10948,13 +9118,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ButtonWithOptionalAction {
             action: ::std::result::Result<
-                ::std::option::Option<super::ButtonWithOptionalActionAction>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::ButtonWithOptionalActionTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ButtonWithOptionalAction {
             fn default() -> Self {
@@ -10967,9 +9134,7 @@ pub mod types {
         impl ButtonWithOptionalAction {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ButtonWithOptionalActionAction>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
@@ -10981,7 +9146,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ButtonWithOptionalActionTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -11015,9 +9180,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Contact {
-            name: ::std::result::Result<super::ContactName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             phone_number: ::std::result::Result<
-                super::ContactPhoneNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -11032,7 +9197,7 @@ pub mod types {
         impl Contact {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ContactName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -11044,7 +9209,7 @@ pub mod types {
             }
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ContactPhoneNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_number = value
@@ -11847,7 +10012,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FileContent {
             filename: ::std::result::Result<
-                super::FileContentFilename,
+                ::std::string::String,
                 ::std::string::String,
             >,
             media_url: ::std::result::Result<
@@ -11866,7 +10031,7 @@ pub mod types {
         impl FileContent {
             pub fn filename<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FileContentFilename>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.filename = value
@@ -11987,7 +10152,7 @@ pub mod types {
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::ImageContentText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -12029,9 +10194,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ImageContentText>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -13297,9 +11460,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct NonMsisdnMessageFailoverOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<
-                    super::NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -13333,11 +11494,7 @@ pub mod types {
         impl NonMsisdnMessageFailoverOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::NonMsisdnMessageFailoverOptionsCampaignReferenceId,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -13653,11 +11810,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -13672,9 +11829,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -13688,9 +11843,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -13812,7 +11965,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -13836,9 +11989,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -14318,8 +12469,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct SmsFailover {
-            from: ::std::result::Result<super::SmsFailoverFrom, ::std::string::String>,
-            text: ::std::result::Result<super::SmsFailoverText, ::std::string::String>,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             validity_period: ::std::result::Result<
                 ::std::option::Option<i32>,
                 ::std::string::String,
@@ -14342,7 +12493,7 @@ pub mod types {
         impl SmsFailover {
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SmsFailoverFrom>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
@@ -14354,7 +12505,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::SmsFailoverText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -14425,7 +12576,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::SouthKoreaOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -14452,9 +12603,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SouthKoreaOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -14488,7 +12637,7 @@ pub mod types {
         pub struct TemplateBody {
             language: ::std::result::Result<super::TemplateLang, ::std::string::String>,
             template: ::std::result::Result<
-                super::TemplateBodyTemplate,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -14515,7 +12664,7 @@ pub mod types {
             }
             pub fn template<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemplateBodyTemplate>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template = value
@@ -14552,7 +12701,7 @@ pub mod types {
                 ::std::string::String,
             >,
             template: ::std::result::Result<
-                super::TemplateBody9389c24eTemplate,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -14579,7 +12728,7 @@ pub mod types {
             }
             pub fn template<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemplateBody9389c24eTemplate>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template = value
@@ -14612,11 +12761,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TemplateParam {
-            example: ::std::result::Result<
-                super::TemplateParamExample,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<super::TemplateParamName, ::std::string::String>,
+            example: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::TemplateParamType,
                 ::std::string::String,
@@ -14634,7 +12780,7 @@ pub mod types {
         impl TemplateParam {
             pub fn example<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemplateParamExample>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.example = value
@@ -14646,7 +12792,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemplateParamName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -14692,14 +12838,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TemplateParam9389c24e {
-            example: ::std::result::Result<
-                super::TemplateParam9389c24eExample,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<
-                super::TemplateParam9389c24eName,
-                ::std::string::String,
-            >,
+            example: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::TemplateParamType,
                 ::std::string::String,
@@ -14717,7 +12857,7 @@ pub mod types {
         impl TemplateParam9389c24e {
             pub fn example<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemplateParam9389c24eExample>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.example = value
@@ -14729,7 +12869,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemplateParam9389c24eName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -14866,7 +13006,7 @@ pub mod types {
                 ::std::option::Option<super::ButtonWithAction>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<super::TextContentText, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for TextContent {
             fn default() -> Self {
@@ -14893,7 +13033,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -14926,7 +13066,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ToDestination {
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -14942,9 +13082,7 @@ pub mod types {
         impl ToDestination {
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -15514,7 +13652,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberBotButtonBackground {
             color: ::std::result::Result<
-                ::std::option::Option<super::ViberBotButtonBackgroundColor>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             frame: ::std::result::Result<
@@ -15553,9 +13691,7 @@ pub mod types {
         impl ViberBotButtonBackground {
             pub fn color<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBotButtonBackgroundColor>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.color = value
@@ -15666,7 +13802,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberBotButtonBackgroundFrame {
             border_color: ::std::result::Result<
-                ::std::option::Option<super::ViberBotButtonBackgroundFrameBorderColor>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             border_width: ::std::result::Result<
@@ -15690,11 +13826,7 @@ pub mod types {
         impl ViberBotButtonBackgroundFrame {
             pub fn border_color<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::ViberBotButtonBackgroundFrameBorderColor,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.border_color = value
@@ -15915,7 +14047,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberBotButtonText {
             background_gradient_color: ::std::result::Result<
-                ::std::option::Option<super::ViberBotButtonTextBackgroundGradientColor>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             horizontal_align: ::std::result::Result<
@@ -15961,11 +14093,7 @@ pub mod types {
         impl ViberBotButtonText {
             pub fn background_gradient_color<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::ViberBotButtonTextBackgroundGradientColor,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.background_gradient_color = value
@@ -16110,7 +14238,7 @@ pub mod types {
                 ::std::string::String,
             >,
             background_color: ::std::result::Result<
-                ::std::option::Option<super::ViberBotKeyboardBackgroundColor>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             button_grid: ::std::result::Result<
@@ -16151,9 +14279,7 @@ pub mod types {
             }
             pub fn background_color<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBotKeyboardBackgroundColor>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.background_color = value
@@ -16526,7 +14652,7 @@ pub mod types {
                 ::std::string::String,
             >,
             action_predefined_url: ::std::result::Result<
-                ::std::option::Option<super::ViberBotOpenUrlSettingsActionPredefinedUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             action_reply_data: ::std::result::Result<
@@ -16538,7 +14664,7 @@ pub mod types {
                 ::std::string::String,
             >,
             custom_title: ::std::result::Result<
-                ::std::option::Option<super::ViberBotOpenUrlSettingsCustomTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             footer_type: ::std::result::Result<
@@ -16595,11 +14721,7 @@ pub mod types {
             }
             pub fn action_predefined_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::ViberBotOpenUrlSettingsActionPredefinedUrl,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action_predefined_url = value
@@ -16643,9 +14765,7 @@ pub mod types {
             }
             pub fn custom_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBotOpenUrlSettingsCustomTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.custom_title = value
@@ -16872,9 +14992,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberBotOutboundCarouselContent {
             background_color: ::std::result::Result<
-                ::std::option::Option<
-                    super::ViberBotOutboundCarouselContentBackgroundColor,
-                >,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             button_grid: ::std::result::Result<
@@ -16913,11 +15031,7 @@ pub mod types {
         impl ViberBotOutboundCarouselContent {
             pub fn background_color<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::ViberBotOutboundCarouselContentBackgroundColor,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.background_color = value
@@ -17180,7 +15294,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberBotOutboundFileContent {
             file_name: ::std::result::Result<
-                super::ViberBotOutboundFileContentFileName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             keyboard: ::std::result::Result<
@@ -17213,7 +15327,7 @@ pub mod types {
         impl ViberBotOutboundFileContent {
             pub fn file_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberBotOutboundFileContentFileName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.file_name = value
@@ -17330,7 +15444,7 @@ pub mod types {
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::ViberBotOutboundImageContentText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             thumbnail_url: ::std::result::Result<
@@ -17388,9 +15502,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBotOutboundImageContentText>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -17693,10 +15805,7 @@ pub mod types {
                 ::std::option::Option<super::ViberBotSenderDisplayInfo>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::ViberBotOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ViberBotOutboundTextContentType,
                 ::std::string::String,
@@ -17745,7 +15854,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberBotOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -17807,10 +15916,7 @@ pub mod types {
                 super::ViberBotOutboundUrlContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::ViberBotOutboundUrlContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ViberBotOutboundUrlContent {
             fn default() -> Self {
@@ -17867,7 +15973,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberBotOutboundUrlContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -17919,7 +16025,7 @@ pub mod types {
             >,
             size: ::std::result::Result<i32, ::std::string::String>,
             text: ::std::result::Result<
-                ::std::option::Option<super::ViberBotOutboundVideoContentText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             thumbnail_url: ::std::result::Result<
@@ -18003,9 +16109,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBotOutboundVideoContentText>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -18158,7 +16262,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::ViberBotSenderDisplayInfoName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -18185,9 +16289,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberBotSenderDisplayInfoName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -18221,10 +16323,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ViberCarouselButton {
-            action: ::std::result::Result<
-                super::ViberCarouselButtonAction,
-                ::std::string::String,
-            >,
+            action: ::std::result::Result<::std::string::String, ::std::string::String>,
             title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ViberCarouselButton {
@@ -18238,7 +16337,7 @@ pub mod types {
         impl ViberCarouselButton {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberCarouselButtonAction>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
@@ -18288,13 +16387,10 @@ pub mod types {
                 ::std::string::String,
             >,
             media_url: ::std::result::Result<
-                super::ViberCarouselCardMediaUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::ViberCarouselCardText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ViberCarouselCard {
             fn default() -> Self {
@@ -18320,7 +16416,7 @@ pub mod types {
             }
             pub fn media_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberCarouselCardMediaUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_url = value
@@ -18332,7 +16428,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberCarouselCardText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -18367,7 +16463,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberFileMessage {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::ViberFileMessageApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             apply_session_rate: ::std::result::Result<
@@ -18375,37 +16471,34 @@ pub mod types {
                 ::std::string::String,
             >,
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::ViberFileMessageCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content: ::std::result::Result<super::FileContent, ::std::string::String>,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::ViberFileMessageEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            from: ::std::result::Result<
-                super::ViberFileMessageFrom,
-                ::std::string::String,
-            >,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
             label: ::std::result::Result<
                 ::std::option::Option<super::Label>,
                 ::std::string::String,
             >,
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ViberFileMessageMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             notify_url: ::std::result::Result<
-                ::std::option::Option<super::ViberFileMessageNotifyUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             sms_failover: ::std::result::Result<
                 ::std::option::Option<super::SmsFailover>,
                 ::std::string::String,
             >,
-            to: ::std::result::Result<super::ViberFileMessageTo, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
             tracking_data: ::std::result::Result<
-                ::std::option::Option<super::ViberFileMessageTrackingData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_options: ::std::result::Result<
@@ -18435,9 +16528,7 @@ pub mod types {
         impl ViberFileMessage {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberFileMessageApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -18465,9 +16556,7 @@ pub mod types {
             }
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberFileMessageCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -18491,9 +16580,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberFileMessageEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -18505,7 +16592,7 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberFileMessageFrom>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
@@ -18529,9 +16616,7 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberFileMessageMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -18543,9 +16628,7 @@ pub mod types {
             }
             pub fn notify_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberFileMessageNotifyUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notify_url = value
@@ -18569,7 +16652,7 @@ pub mod types {
             }
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberFileMessageTo>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
@@ -18579,9 +16662,7 @@ pub mod types {
             }
             pub fn tracking_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberFileMessageTrackingData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tracking_data = value
@@ -18648,7 +16729,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberImageMessage {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::ViberImageMessageApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             apply_session_rate: ::std::result::Result<
@@ -18656,37 +16737,34 @@ pub mod types {
                 ::std::string::String,
             >,
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::ViberImageMessageCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content: ::std::result::Result<super::ImageContent, ::std::string::String>,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::ViberImageMessageEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            from: ::std::result::Result<
-                super::ViberImageMessageFrom,
-                ::std::string::String,
-            >,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
             label: ::std::result::Result<
                 ::std::option::Option<super::Label>,
                 ::std::string::String,
             >,
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ViberImageMessageMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             notify_url: ::std::result::Result<
-                ::std::option::Option<super::ViberImageMessageNotifyUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             sms_failover: ::std::result::Result<
                 ::std::option::Option<super::SmsFailover>,
                 ::std::string::String,
             >,
-            to: ::std::result::Result<super::ViberImageMessageTo, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
             tracking_data: ::std::result::Result<
-                ::std::option::Option<super::ViberImageMessageTrackingData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_options: ::std::result::Result<
@@ -18716,9 +16794,7 @@ pub mod types {
         impl ViberImageMessage {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberImageMessageApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -18746,9 +16822,7 @@ pub mod types {
             }
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberImageMessageCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -18772,9 +16846,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberImageMessageEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -18786,7 +16858,7 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberImageMessageFrom>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
@@ -18810,9 +16882,7 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberImageMessageMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -18824,9 +16894,7 @@ pub mod types {
             }
             pub fn notify_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberImageMessageNotifyUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notify_url = value
@@ -18850,7 +16918,7 @@ pub mod types {
             }
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberImageMessageTo>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
@@ -18860,9 +16928,7 @@ pub mod types {
             }
             pub fn tracking_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberImageMessageTrackingData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tracking_data = value
@@ -19059,7 +17125,7 @@ pub mod types {
                 ::std::string::String,
             >,
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<super::ViberMessageOptionsCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -19083,7 +17149,7 @@ pub mod types {
                 ::std::string::String,
             >,
             tracking_data: ::std::result::Result<
-                ::std::option::Option<super::ViberMessageOptionsTrackingData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             validity_period: ::std::result::Result<
@@ -19138,9 +17204,7 @@ pub mod types {
             }
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberMessageOptionsCampaignReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -19222,9 +17286,7 @@ pub mod types {
             }
             pub fn tracking_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberMessageOptionsTrackingData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tracking_data = value
@@ -19291,10 +17353,7 @@ pub mod types {
                 ::std::vec::Vec<super::ViberCarouselCard>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::ViberOutboundCarouselContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ViberOutboundCarouselContentType,
                 ::std::string::String,
@@ -19324,7 +17383,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberOutboundCarouselContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -19416,11 +17475,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberOutboundFileContent {
             file_name: ::std::result::Result<
-                super::ViberOutboundFileContentFileName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             media_url: ::std::result::Result<
-                super::ViberOutboundFileContentMediaUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -19440,7 +17499,7 @@ pub mod types {
         impl ViberOutboundFileContent {
             pub fn file_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberOutboundFileContentFileName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.file_name = value
@@ -19452,7 +17511,7 @@ pub mod types {
             }
             pub fn media_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberOutboundFileContentMediaUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_url = value
@@ -19505,7 +17564,7 @@ pub mod types {
                 ::std::string::String,
             >,
             media_url: ::std::result::Result<
-                super::ViberOutboundImageContentMediaUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             show_image_in_full_screen: ::std::result::Result<
@@ -19513,7 +17572,7 @@ pub mod types {
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::ViberOutboundImageContentText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -19549,7 +17608,7 @@ pub mod types {
             }
             pub fn media_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberOutboundImageContentMediaUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_url = value
@@ -19575,9 +17634,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberOutboundImageContentText>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -19630,13 +17687,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberOutboundListContent {
             options: ::std::result::Result<
-                ::std::vec::Vec<super::ViberOutboundListContentOptionsItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::ViberOutboundListContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ViberOutboundListContentType,
                 ::std::string::String,
@@ -19654,9 +17708,7 @@ pub mod types {
         impl ViberOutboundListContent {
             pub fn options<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::ViberOutboundListContentOptionsItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.options = value
@@ -19668,7 +17720,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberOutboundListContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -19720,10 +17772,7 @@ pub mod types {
                 ::std::option::Option<super::ButtonWithAction>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::ViberOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ViberOutboundTextContentType,
                 ::std::string::String,
@@ -19755,7 +17804,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -19922,7 +17971,7 @@ pub mod types {
                 ::std::string::String,
             >,
             button_title: ::std::result::Result<
-                ::std::option::Option<super::ViberOutboundVideoContentButtonTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             media_duration: ::std::result::Result<
@@ -19930,15 +17979,15 @@ pub mod types {
                 ::std::string::String,
             >,
             media_url: ::std::result::Result<
-                super::ViberOutboundVideoContentMediaUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::ViberOutboundVideoContentText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             thumbnail_url: ::std::result::Result<
-                super::ViberOutboundVideoContentThumbnailUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -19980,9 +18029,7 @@ pub mod types {
             }
             pub fn button_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberOutboundVideoContentButtonTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_title = value
@@ -20008,7 +18055,7 @@ pub mod types {
             }
             pub fn media_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberOutboundVideoContentMediaUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_url = value
@@ -20020,9 +18067,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberOutboundVideoContentText>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -20034,7 +18079,7 @@ pub mod types {
             }
             pub fn thumbnail_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberOutboundVideoContentThumbnailUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.thumbnail_url = value
@@ -20523,7 +18568,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberTextMessage {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::ViberTextMessageApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             apply_session_rate: ::std::result::Result<
@@ -20531,41 +18576,38 @@ pub mod types {
                 ::std::string::String,
             >,
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::ViberTextMessageCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content: ::std::result::Result<super::TextContent, ::std::string::String>,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::ViberTextMessageEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            from: ::std::result::Result<
-                super::ViberTextMessageFrom,
-                ::std::string::String,
-            >,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
             label: ::std::result::Result<
                 ::std::option::Option<super::Label>,
                 ::std::string::String,
             >,
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ViberTextMessageMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             notify_url: ::std::result::Result<
-                ::std::option::Option<super::ViberTextMessageNotifyUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             sms_failover: ::std::result::Result<
                 ::std::option::Option<super::SmsFailover>,
                 ::std::string::String,
             >,
-            to: ::std::result::Result<super::ViberTextMessageTo, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
             to_primary_device_only: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
             tracking_data: ::std::result::Result<
-                ::std::option::Option<super::ViberTextMessageTrackingData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_options: ::std::result::Result<
@@ -20596,9 +18638,7 @@ pub mod types {
         impl ViberTextMessage {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberTextMessageApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -20626,9 +18666,7 @@ pub mod types {
             }
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberTextMessageCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -20652,9 +18690,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberTextMessageEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -20666,7 +18702,7 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberTextMessageFrom>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
@@ -20690,9 +18726,7 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberTextMessageMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -20704,9 +18738,7 @@ pub mod types {
             }
             pub fn notify_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberTextMessageNotifyUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notify_url = value
@@ -20730,7 +18762,7 @@ pub mod types {
             }
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberTextMessageTo>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
@@ -20754,9 +18786,7 @@ pub mod types {
             }
             pub fn tracking_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberTextMessageTrackingData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tracking_data = value
@@ -20825,37 +18855,34 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ViberVideoMessage {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::ViberVideoMessageApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::ViberVideoMessageCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content: ::std::result::Result<super::VideoContent, ::std::string::String>,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::ViberVideoMessageEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            from: ::std::result::Result<
-                super::ViberVideoMessageFrom,
-                ::std::string::String,
-            >,
+            from: ::std::result::Result<::std::string::String, ::std::string::String>,
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ViberVideoMessageMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             notify_url: ::std::result::Result<
-                ::std::option::Option<super::ViberVideoMessageNotifyUrl>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             sms_failover: ::std::result::Result<
                 ::std::option::Option<super::SmsFailover>,
                 ::std::string::String,
             >,
-            to: ::std::result::Result<super::ViberVideoMessageTo, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
             tracking_data: ::std::result::Result<
-                ::std::option::Option<super::ViberVideoMessageTrackingData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             url_options: ::std::result::Result<
@@ -20883,9 +18910,7 @@ pub mod types {
         impl ViberVideoMessage {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberVideoMessageApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -20899,9 +18924,7 @@ pub mod types {
             }
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberVideoMessageCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -20925,9 +18948,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberVideoMessageEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -20939,7 +18960,7 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberVideoMessageFrom>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
@@ -20951,9 +18972,7 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberVideoMessageMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -20965,9 +18984,7 @@ pub mod types {
             }
             pub fn notify_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberVideoMessageNotifyUrl>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.notify_url = value
@@ -20991,7 +19008,7 @@ pub mod types {
             }
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ViberVideoMessageTo>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
@@ -21001,9 +19018,7 @@ pub mod types {
             }
             pub fn tracking_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ViberVideoMessageTrackingData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tracking_data = value
@@ -21066,7 +19081,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct VideoContent {
             button_title: ::std::result::Result<
-                ::std::option::Option<super::VideoContentButtonTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             media_duration: ::std::result::Result<
@@ -21074,11 +19089,11 @@ pub mod types {
                 ::std::string::String,
             >,
             media_url: ::std::result::Result<
-                super::VideoContentMediaUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::VideoContentText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             thumbnail_url: ::std::result::Result<
@@ -21102,9 +19117,7 @@ pub mod types {
         impl VideoContent {
             pub fn button_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::VideoContentButtonTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.button_title = value
@@ -21130,7 +19143,7 @@ pub mod types {
             }
             pub fn media_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VideoContentMediaUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_url = value
@@ -21142,9 +19155,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::VideoContentText>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -21521,12 +19532,14 @@ pub mod builder {
     pub struct SendViberMessages<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ViberRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendViberMessages<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21558,7 +19571,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ViberRequest::try_from(v).map_err(|e| e.to_string())
@@ -21591,6 +19604,9 @@ pub mod builder {
                     &super::operations::SEND_VIBER_MESSAGES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21612,6 +19628,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_viber_text_message`]
 
@@ -21620,12 +19642,14 @@ pub mod builder {
     pub struct SendViberTextMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::BulkTextMessage, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendViberTextMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21654,7 +19678,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/viber/1/message/text`
         pub async fn send(self) -> Result<ResponseValue<types::BulkMessageInfo>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::BulkTextMessage::try_from(v).map_err(|e| e.to_string())
@@ -21687,6 +19711,9 @@ pub mod builder {
                     &super::operations::SEND_VIBER_TEXT_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21711,6 +19738,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_viber_image_message`]
 
@@ -21719,12 +19752,14 @@ pub mod builder {
     pub struct SendViberImageMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ViberImageMessage, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendViberImageMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21755,7 +19790,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ViberImageMessage::try_from(v).map_err(|e| e.to_string())
@@ -21788,6 +19823,9 @@ pub mod builder {
                     &super::operations::SEND_VIBER_IMAGE_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21812,6 +19850,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_viber_file_message`]
 
@@ -21820,12 +19864,14 @@ pub mod builder {
     pub struct SendViberFileMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ViberFileMessage, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendViberFileMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21856,7 +19902,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ViberFileMessage::try_from(v).map_err(|e| e.to_string())
@@ -21889,6 +19935,9 @@ pub mod builder {
                     &super::operations::SEND_VIBER_FILE_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -21913,6 +19962,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_viber_video_message`]
 
@@ -21921,12 +19976,14 @@ pub mod builder {
     pub struct SendViberVideoMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ViberVideoMessage, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendViberVideoMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -21957,7 +20014,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ViberVideoMessage::try_from(v).map_err(|e| e.to_string())
@@ -21990,6 +20047,9 @@ pub mod builder {
                     &super::operations::SEND_VIBER_VIDEO_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22014,6 +20074,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_viber_message_delivery_reports`]
 
@@ -22027,6 +20093,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundViberMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22038,6 +20105,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -22125,6 +20193,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -22192,6 +20261,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22216,6 +20288,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_viber_message_logs`]
 
@@ -22239,6 +20317,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundViberMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22257,6 +20336,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -22439,6 +20519,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -22550,6 +20631,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22574,6 +20658,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_viber_templates`]
 
@@ -22585,6 +20675,7 @@ pub mod builder {
         order_by: Result<Option<::std::string::String>, String>,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetViberTemplates<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22594,6 +20685,7 @@ pub mod builder {
                 order_by: Ok(None),
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -22648,7 +20740,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::GetViberTemplatesResponse>, Error> {
-            let Self { client, sender, order_by, page, size } = self;
+            let Self { client, sender, order_by, page, size, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_VIBER_TEMPLATES,
@@ -22698,6 +20790,9 @@ pub mod builder {
                     &super::operations::GET_VIBER_TEMPLATES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22719,6 +20814,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_viber_template`]
 
@@ -22728,6 +20829,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
         body: Result<types::builder::TemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateViberTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22735,6 +20837,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -22777,7 +20880,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ViberTemplateResponse>, Error> {
-            let Self { client, sender, body } = self;
+            let Self { client, sender, body, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_VIBER_TEMPLATE,
@@ -22818,6 +20921,9 @@ pub mod builder {
                     &super::operations::CREATE_VIBER_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22842,6 +20948,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_viber_template`]
 
@@ -22851,6 +20963,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
         template_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetViberTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22858,6 +20971,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 template_id: Err("template_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -22888,7 +21002,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ViberTemplateResponse>, Error> {
-            let Self { client, sender, template_id } = self;
+            let Self { client, sender, template_id, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_VIBER_TEMPLATE,
@@ -22925,6 +21039,9 @@ pub mod builder {
                     &super::operations::GET_VIBER_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -22946,6 +21063,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_viber_template`]
 
@@ -22955,6 +21078,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<::std::string::String, String>,
         template_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteViberTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22962,6 +21086,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 template_id: Err("template_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -22990,7 +21115,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/viber/1/senders/{sender}/templates/{templateId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, template_id } = self;
+            let Self { client, sender, template_id, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_VIBER_TEMPLATE,
@@ -23027,6 +21152,9 @@ pub mod builder {
                     &super::operations::DELETE_VIBER_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23045,6 +21173,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::send_viber_bot_message`]
 
@@ -23053,12 +21187,14 @@ pub mod builder {
     pub struct SendViberBotMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ViberBotRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendViberBotMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -23092,7 +21228,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::ViberBotRequest::try_from(v).map_err(|e| e.to_string())
@@ -23125,6 +21261,9 @@ pub mod builder {
                     &super::operations::SEND_VIBER_BOT_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23149,6 +21288,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_viber_bot_message_logs`]
 
@@ -23172,6 +21317,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         use_cursor: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundViberBotMessageLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23190,6 +21336,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 use_cursor: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -23372,6 +21519,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 use_cursor,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -23483,6 +21631,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23507,6 +21658,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_outbound_viber_bot_message_delivery_reports`]
 
@@ -23520,6 +21677,7 @@ pub mod builder {
         entity_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i32>, String>,
         message_id: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetOutboundViberBotMessageDeliveryReports<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23531,6 +21689,7 @@ pub mod builder {
                 entity_id: Ok(None),
                 limit: Ok(None),
                 message_id: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn application_id<V>(mut self, value: V) -> Self
@@ -23618,6 +21777,7 @@ pub mod builder {
                 entity_id,
                 limit,
                 message_id,
+                call_timeout,
             } = self;
             let application_id = application_id
                 .map_err(|e| crate::call::invalid_request(
@@ -23685,6 +21845,9 @@ pub mod builder {
                     &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -23708,6 +21871,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

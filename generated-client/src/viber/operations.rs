@@ -17,6 +17,7 @@ pub static SEND_VIBER_MESSAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "viber-bm:message:send", "viber-bm:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-viber-text-message`: POST /viber/1/message/text
@@ -33,6 +34,7 @@ pub static SEND_VIBER_TEXT_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "viber-bm:message:send", "viber-bm:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-viber-image-message`: POST /viber/1/message/image
@@ -49,6 +51,7 @@ pub static SEND_VIBER_IMAGE_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "viber-bm:message:send", "viber-bm:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-viber-file-message`: POST /viber/1/message/file
@@ -65,6 +68,7 @@ pub static SEND_VIBER_FILE_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "viber-bm:message:send", "viber-bm:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-viber-video-message`: POST /viber/1/message/video
@@ -81,6 +85,7 @@ pub static SEND_VIBER_VIDEO_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "viber-bm:message:send", "viber-bm:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-viber-message-delivery-reports`: GET /viber/2/reports
@@ -97,6 +102,7 @@ pub static GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "viber-bm:message:send", "viber-bm:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-viber-message-logs`: GET /viber/2/logs
@@ -113,6 +119,7 @@ pub static GET_OUTBOUND_VIBER_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["viber-bm:logs:read", "viber-bm:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-viber-templates`: GET /viber/1/senders/{sender}/templates
@@ -129,6 +136,7 @@ pub static GET_VIBER_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["viber-bm:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-viber-template`: POST /viber/1/senders/{sender}/templates
@@ -145,6 +153,7 @@ pub static CREATE_VIBER_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["viber-bm:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-viber-template`: GET /viber/1/senders/{sender}/templates/{templateId}
@@ -161,6 +170,7 @@ pub static GET_VIBER_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["viber-bm:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-viber-template`: DELETE /viber/1/senders/{sender}/templates/{templateId}
@@ -177,6 +187,7 @@ pub static DELETE_VIBER_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["viber-bm:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-viber-bot-message`: POST /viber-bot/1/messages
@@ -193,6 +204,7 @@ pub static SEND_VIBER_BOT_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "viber-bot:message:send", "viber-bot:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-outbound-viber-bot-message-logs`: GET /viber-bot/1/logs
@@ -209,6 +221,7 @@ pub static GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["viber-bot:logs:read", "viber-bot:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-outbound-viber-bot-message-delivery-reports`: GET /viber-bot/1/reports
@@ -225,6 +238,7 @@ pub static GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS: Operation = Operatio
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "viber-bot:message:send", "viber-bot:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

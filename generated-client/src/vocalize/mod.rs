@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`Campaign`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Campaign {
         #[serde(rename = "accountId")]
@@ -59,9 +60,64 @@ pub mod types {
         pub fn builder() -> builder::Campaign {
             Default::default()
         }
+        /// With the required fields (`account_id`, `active_from`, `active_until`, `id`, `name`); set the others with the setters.
+        pub fn new(
+            account_id: impl ::std::convert::Into<::std::string::String>,
+            active_from: impl ::std::convert::Into<crate::DateTime>,
+            active_until: impl ::std::convert::Into<crate::DateTime>,
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                account_id: account_id.into(),
+                active_from: active_from.into(),
+                active_until: active_until.into(),
+                date_created: ::std::option::Option::None,
+                id: id.into(),
+                image_url: ::std::option::Option::None,
+                keyword_spec: ::std::default::Default::default(),
+                name: name.into(),
+                settings: defaults::campaign_settings(),
+            }
+        }
+        /// Sets `date_created`.
+        pub fn date_created(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.date_created = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword_spec`.
+        pub fn keyword_spec(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.keyword_spec = value.into();
+            self
+        }
+        /// Sets `settings`.
+        pub fn settings(
+            mut self,
+            value: impl ::std::convert::Into<CampaignSettingsValue>,
+        ) -> Self {
+            self.settings = value.into();
+            self
+        }
     }
     ///`CampaignCreatePayload`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignCreatePayload {
         #[serde(rename = "activeFrom")]
@@ -90,9 +146,51 @@ pub mod types {
         pub fn builder() -> builder::CampaignCreatePayload {
             Default::default()
         }
+        /// With the required fields (`active_from`, `active_until`, `name`); set the others with the setters.
+        pub fn new(
+            active_from: impl ::std::convert::Into<crate::DateTime>,
+            active_until: impl ::std::convert::Into<crate::DateTime>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                active_from: active_from.into(),
+                active_until: active_until.into(),
+                image_url: ::std::option::Option::None,
+                keyword_spec: ::std::default::Default::default(),
+                name: name.into(),
+                settings: defaults::campaign_create_payload_settings(),
+            }
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword_spec`.
+        pub fn keyword_spec(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.keyword_spec = value.into();
+            self
+        }
+        /// Sets `settings`.
+        pub fn settings(
+            mut self,
+            value: impl ::std::convert::Into<CampaignSettingsValue>,
+        ) -> Self {
+            self.settings = value.into();
+            self
+        }
     }
     ///`CampaignListResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignListResponse {
         pub campaigns: ::std::vec::Vec<Campaign>,
@@ -101,9 +199,18 @@ pub mod types {
         pub fn builder() -> builder::CampaignListResponse {
             Default::default()
         }
+        /// With the required fields (`campaigns`); set the others with the setters.
+        pub fn new(
+            campaigns: impl ::std::convert::Into<::std::vec::Vec<Campaign>>,
+        ) -> Self {
+            Self {
+                campaigns: campaigns.into(),
+            }
+        }
     }
     ///`CampaignResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignResponse {
         #[serde(rename = "accountId")]
@@ -140,9 +247,64 @@ pub mod types {
         pub fn builder() -> builder::CampaignResponse {
             Default::default()
         }
+        /// With the required fields (`account_id`, `active_from`, `active_until`, `id`, `name`); set the others with the setters.
+        pub fn new(
+            account_id: impl ::std::convert::Into<::std::string::String>,
+            active_from: impl ::std::convert::Into<crate::DateTime>,
+            active_until: impl ::std::convert::Into<crate::DateTime>,
+            id: impl ::std::convert::Into<::uuid::Uuid>,
+            name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                account_id: account_id.into(),
+                active_from: active_from.into(),
+                active_until: active_until.into(),
+                date_created: ::std::option::Option::None,
+                id: id.into(),
+                image_url: ::std::option::Option::None,
+                keyword_spec: ::std::default::Default::default(),
+                name: name.into(),
+                settings: defaults::campaign_response_settings(),
+            }
+        }
+        /// Sets `date_created`.
+        pub fn date_created(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.date_created = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `image_url`.
+        pub fn image_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.image_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword_spec`.
+        pub fn keyword_spec(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.keyword_spec = value.into();
+            self
+        }
+        /// Sets `settings`.
+        pub fn settings(
+            mut self,
+            value: impl ::std::convert::Into<CampaignSettingsValue>,
+        ) -> Self {
+            self.settings = value.into();
+            self
+        }
     }
     ///`CampaignSettingsValue`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignSettingsValue {
         #[serde(
@@ -180,9 +342,48 @@ pub mod types {
         pub fn builder() -> builder::CampaignSettingsValue {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                max_daily_attempts_per_campaign: defaults::default_nzu64::<
+                    ::std::num::NonZeroU64,
+                    1500,
+                >(),
+                max_daily_attempts_per_user: defaults::default_nzu64::<
+                    ::std::num::NonZeroU64,
+                    30,
+                >(),
+                stt_model_provider: defaults::campaign_settings_value_stt_model_provider(),
+            }
+        }
+        /// Sets `max_daily_attempts_per_campaign`.
+        pub fn max_daily_attempts_per_campaign(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU64>,
+        ) -> Self {
+            self.max_daily_attempts_per_campaign = value.into();
+            self
+        }
+        /// Sets `max_daily_attempts_per_user`.
+        pub fn max_daily_attempts_per_user(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU64>,
+        ) -> Self {
+            self.max_daily_attempts_per_user = value.into();
+            self
+        }
+        /// Sets `stt_model_provider`.
+        pub fn stt_model_provider(
+            mut self,
+            value: impl ::std::convert::Into<SttModelProvider>,
+        ) -> Self {
+            self.stt_model_provider = value.into();
+            self
+        }
     }
     ///`CampaignStatsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CampaignStatsResponse {
         #[serde(
@@ -208,6 +409,47 @@ pub mod types {
     impl CampaignStatsResponse {
         pub fn builder() -> builder::CampaignStatsResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                average_score: ::std::option::Option::None,
+                highest_score: ::std::option::Option::None,
+                lowest_score: ::std::option::Option::None,
+                number_of_attempts: ::std::default::Default::default(),
+                number_of_participants: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `average_score`.
+        pub fn average_score(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.average_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `highest_score`.
+        pub fn highest_score(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.highest_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `lowest_score`.
+        pub fn lowest_score(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.lowest_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_of_attempts`.
+        pub fn number_of_attempts(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.number_of_attempts = value.into();
+            self
+        }
+        /// Sets `number_of_participants`.
+        pub fn number_of_participants(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.number_of_participants = value.into();
+            self
         }
     }
     ///`Channel`
@@ -280,6 +522,7 @@ pub mod types {
     }
     ///`LeaderboardEntry`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LeaderboardEntry {
         pub date: crate::DateTime,
@@ -293,9 +536,31 @@ pub mod types {
         pub fn builder() -> builder::LeaderboardEntry {
             Default::default()
         }
+        /// With the required fields (`date`, `score`, `user_id`); set the others with the setters.
+        pub fn new(
+            date: impl ::std::convert::Into<crate::DateTime>,
+            score: impl ::std::convert::Into<i64>,
+            user_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                date: date.into(),
+                name: ::std::option::Option::None,
+                score: score.into(),
+                user_id: user_id.into(),
+            }
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`LeaderboardResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LeaderboardResponse {
         pub paging: PagingInfo,
@@ -305,9 +570,20 @@ pub mod types {
         pub fn builder() -> builder::LeaderboardResponse {
             Default::default()
         }
+        /// With the required fields (`paging`, `scores`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PagingInfo>,
+            scores: impl ::std::convert::Into<::std::vec::Vec<LeaderboardEntry>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                scores: scores.into(),
+            }
+        }
     }
     ///`PagingInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PagingInfo {
         #[serde(default)]
@@ -323,9 +599,35 @@ pub mod types {
         pub fn builder() -> builder::PagingInfo {
             Default::default()
         }
+        /// With the required fields (`total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            total_pages: impl ::std::convert::Into<i64>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: ::std::default::Default::default(),
+                size: defaults::default_nzu64::<::std::num::NonZeroU64, 10>(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
+        /// Sets `page`.
+        pub fn page(mut self, value: impl ::std::convert::Into<u64>) -> Self {
+            self.page = value.into();
+            self
+        }
+        /// Sets `size`.
+        pub fn size(
+            mut self,
+            value: impl ::std::convert::Into<::std::num::NonZeroU64>,
+        ) -> Self {
+            self.size = value.into();
+            self
+        }
     }
     ///`ScoreBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ScoreBase {
         #[serde(rename = "audioUrl")]
@@ -345,9 +647,39 @@ pub mod types {
         pub fn builder() -> builder::ScoreBase {
             Default::default()
         }
+        /// With the required fields (`audio_url`, `campaign_id`, `language_code`, `user_id`); set the others with the setters.
+        pub fn new(
+            audio_url: impl ::std::convert::Into<::std::string::String>,
+            campaign_id: impl ::std::convert::Into<::uuid::Uuid>,
+            language_code: impl ::std::convert::Into<::std::string::String>,
+            user_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                audio_url: audio_url.into(),
+                campaign_id: campaign_id.into(),
+                channel: defaults::score_base_channel(),
+                language_code: language_code.into(),
+                name: ::std::option::Option::None,
+                user_id: user_id.into(),
+            }
+        }
+        /// Sets `channel`.
+        pub fn channel(mut self, value: impl ::std::convert::Into<Channel>) -> Self {
+            self.channel = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ScoreResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ScoreResponse {
         pub score: ScoreReturn,
@@ -357,9 +689,20 @@ pub mod types {
         pub fn builder() -> builder::ScoreResponse {
             Default::default()
         }
+        /// With the required fields (`score`, `stats`); set the others with the setters.
+        pub fn new(
+            score: impl ::std::convert::Into<ScoreReturn>,
+            stats: impl ::std::convert::Into<ScoreStats>,
+        ) -> Self {
+            Self {
+                score: score.into(),
+                stats: stats.into(),
+            }
+        }
     }
     ///`ScoreReturn`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ScoreReturn {
         #[serde(default = "defaults::default_u64::<i64, 1>")]
@@ -405,9 +748,79 @@ pub mod types {
         pub fn builder() -> builder::ScoreReturn {
             Default::default()
         }
+        /// With the required fields (`audio_url`, `best_score`, `campaign_id`, `final_score`, `language_code`, `user_id`); set the others with the setters.
+        pub fn new(
+            audio_url: impl ::std::convert::Into<::std::string::String>,
+            best_score: impl ::std::convert::Into<i64>,
+            campaign_id: impl ::std::convert::Into<::uuid::Uuid>,
+            final_score: impl ::std::convert::Into<i64>,
+            language_code: impl ::std::convert::Into<::std::string::String>,
+            user_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                attempts: defaults::default_u64::<i64, 1>(),
+                audio_url: audio_url.into(),
+                best_score: best_score.into(),
+                campaign_id: campaign_id.into(),
+                channel: defaults::score_return_channel(),
+                date_modified: ::std::option::Option::None,
+                final_score: final_score.into(),
+                keyword_score: ::std::option::Option::None,
+                language_code: language_code.into(),
+                name: ::std::option::Option::None,
+                shape_score: ::std::option::Option::None,
+                transcribed_audio: ::std::option::Option::None,
+                user_id: user_id.into(),
+            }
+        }
+        /// Sets `attempts`.
+        pub fn attempts(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.attempts = value.into();
+            self
+        }
+        /// Sets `channel`.
+        pub fn channel(mut self, value: impl ::std::convert::Into<Channel>) -> Self {
+            self.channel = value.into();
+            self
+        }
+        /// Sets `date_modified`.
+        pub fn date_modified(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.date_modified = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `keyword_score`.
+        pub fn keyword_score(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.keyword_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `shape_score`.
+        pub fn shape_score(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.shape_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `transcribed_audio`.
+        pub fn transcribed_audio(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.transcribed_audio = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ScoreStats`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ScoreStats {
         pub attempts: i64,
@@ -442,9 +855,62 @@ pub mod types {
         pub fn builder() -> builder::ScoreStats {
             Default::default()
         }
+        /// With the required fields (`attempts`, `attempts_remaining`); set the others with the setters.
+        pub fn new(
+            attempts: impl ::std::convert::Into<i64>,
+            attempts_remaining: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                attempts: attempts.into(),
+                attempts_remaining: attempts_remaining.into(),
+                best_score: ::std::option::Option::None,
+                next_score_to_beat: ::std::option::Option::None,
+                number_of_participants: ::std::option::Option::None,
+                position: ::std::option::Option::None,
+                rank: ::std::option::Option::None,
+                tied_with: ::std::option::Option::None,
+            }
+        }
+        /// Sets `best_score`.
+        pub fn best_score(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.best_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_score_to_beat`.
+        pub fn next_score_to_beat(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.next_score_to_beat = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_of_participants`.
+        pub fn number_of_participants(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.number_of_participants = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `position`.
+        pub fn position(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.position = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rank`.
+        pub fn rank(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.rank = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tied_with`.
+        pub fn tied_with(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.tied_with = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ScoreStatsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ScoreStatsResponse {
         pub attempts: i64,
@@ -478,6 +944,58 @@ pub mod types {
     impl ScoreStatsResponse {
         pub fn builder() -> builder::ScoreStatsResponse {
             Default::default()
+        }
+        /// With the required fields (`attempts`, `attempts_remaining`); set the others with the setters.
+        pub fn new(
+            attempts: impl ::std::convert::Into<i64>,
+            attempts_remaining: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                attempts: attempts.into(),
+                attempts_remaining: attempts_remaining.into(),
+                best_score: ::std::option::Option::None,
+                next_score_to_beat: ::std::option::Option::None,
+                number_of_participants: ::std::option::Option::None,
+                position: ::std::option::Option::None,
+                rank: ::std::option::Option::None,
+                tied_with: ::std::option::Option::None,
+            }
+        }
+        /// Sets `best_score`.
+        pub fn best_score(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.best_score = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `next_score_to_beat`.
+        pub fn next_score_to_beat(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.next_score_to_beat = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `number_of_participants`.
+        pub fn number_of_participants(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.number_of_participants = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `position`.
+        pub fn position(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.position = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `rank`.
+        pub fn rank(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.rank = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tied_with`.
+        pub fn tied_with(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.tied_with = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SttModelProvider`
@@ -538,61 +1056,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`VocalizeGetScoreStatsUserId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VocalizeGetScoreStatsUserId(::std::string::String);
-    impl ::std::ops::Deref for VocalizeGetScoreStatsUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VocalizeGetScoreStatsUserId> for ::std::string::String {
-        fn from(value: VocalizeGetScoreStatsUserId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VocalizeGetScoreStatsUserId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VocalizeGetScoreStatsUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VocalizeGetScoreStatsUserId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VocalizeGetScoreStatsUserId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     /// Types for composing complex structures.
@@ -2728,6 +3191,7 @@ pub mod builder {
         client: &'a super::Client,
         active_only: Result<Option<bool>, String>,
         has_scores: Result<Option<bool>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeGetMyCampaigns<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2735,6 +3199,7 @@ pub mod builder {
                 client: client,
                 active_only: Ok(None),
                 has_scores: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn active_only<V>(mut self, value: V) -> Self
@@ -2761,7 +3226,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CampaignListResponse>, Error> {
-            let Self { client, active_only, has_scores } = self;
+            let Self { client, active_only, has_scores, call_timeout } = self;
             let active_only = active_only
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
@@ -2797,6 +3262,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2821,6 +3289,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_create_campaign`]
 
@@ -2829,12 +3303,14 @@ pub mod builder {
     pub struct VocalizeCreateCampaign<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CampaignCreatePayload, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeCreateCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -2867,7 +3343,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CampaignCreatePayload::try_from(v).map_err(|e| e.to_string())
@@ -2900,6 +3376,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_CREATE_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -2924,6 +3403,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_get_campaign`]
 
@@ -2932,12 +3417,14 @@ pub mod builder {
     pub struct VocalizeGetCampaign<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeGetCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -2955,7 +3442,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VOCALIZE_GET_CAMPAIGN,
@@ -2987,6 +3474,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_GET_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3011,6 +3501,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_delete_campaign`]
 
@@ -3019,12 +3515,14 @@ pub mod builder {
     pub struct VocalizeDeleteCampaign<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeDeleteCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -3040,7 +3538,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/vocalize/2/campaigns/{campaignId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VOCALIZE_DELETE_CAMPAIGN,
@@ -3072,6 +3570,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_DELETE_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3090,6 +3591,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_update_campaign_settings`]
 
@@ -3099,6 +3606,7 @@ pub mod builder {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
         body: Result<types::builder::CampaignSettingsValue, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeUpdateCampaignSettings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3106,6 +3614,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -3149,7 +3658,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
-            let Self { client, campaign_id, body } = self;
+            let Self { client, campaign_id, body, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
@@ -3190,6 +3699,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3214,6 +3726,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_get_campaign_leaderboard`]
 
@@ -3227,6 +3745,7 @@ pub mod builder {
         page: Result<Option<u64>, String>,
         size: Result<Option<::std::num::NonZeroU64>, String>,
         to_time: Result<Option<crate::DateTime>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeGetCampaignLeaderboard<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3238,6 +3757,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 to_time: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -3312,7 +3832,16 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::LeaderboardResponse>, Error> {
-            let Self { client, campaign_id, day, from_time, page, size, to_time } = self;
+            let Self {
+                client,
+                campaign_id,
+                day,
+                from_time,
+                page,
+                size,
+                to_time,
+                call_timeout,
+            } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
@@ -3374,6 +3903,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3398,6 +3930,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_get_campaign_stats`]
 
@@ -3406,12 +3944,14 @@ pub mod builder {
     pub struct VocalizeGetCampaignStats<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeGetCampaignStats<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -3429,7 +3969,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CampaignStatsResponse>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
@@ -3461,6 +4001,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3485,6 +4028,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_reset_campaign`]
 
@@ -3493,12 +4042,14 @@ pub mod builder {
     pub struct VocalizeResetCampaign<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeResetCampaign<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -3514,7 +4065,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/vocalize/2/campaigns/{campaignId}/reset`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id } = self;
+            let Self { client, campaign_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VOCALIZE_RESET_CAMPAIGN,
@@ -3546,6 +4097,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_RESET_CAMPAIGN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3564,6 +4118,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_submit_entry`]
 
@@ -3572,12 +4132,14 @@ pub mod builder {
     pub struct VocalizeSubmitEntry<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ScoreBase, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeSubmitEntry<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -3602,7 +4164,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/vocalize/2/scores`
         pub async fn send(self) -> Result<ResponseValue<types::ScoreResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::ScoreBase::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -3633,6 +4195,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_SUBMIT_ENTRY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3657,6 +4222,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::vocalize_get_score_stats`]
 
@@ -3665,7 +4236,8 @@ pub mod builder {
     pub struct VocalizeGetScoreStats<'a> {
         client: &'a super::Client,
         campaign_id: Result<::uuid::Uuid, String>,
-        user_id: Result<types::VocalizeGetScoreStatsUserId, String>,
+        user_id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> VocalizeGetScoreStats<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3673,6 +4245,7 @@ pub mod builder {
                 client: client,
                 campaign_id: Err("campaign_id was not initialized".to_string()),
                 user_id: Err("user_id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn campaign_id<V>(mut self, value: V) -> Self
@@ -3688,12 +4261,12 @@ pub mod builder {
         }
         pub fn user_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::VocalizeGetScoreStatsUserId>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.user_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `VocalizeGetScoreStatsUserId` for user_id failed"
+                    "conversion to `:: std :: string :: String` for user_id failed"
                         .to_string()
                 });
             self
@@ -3702,7 +4275,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ScoreStatsResponse>, Error> {
-            let Self { client, campaign_id, user_id } = self;
+            let Self { client, campaign_id, user_id, call_timeout } = self;
             let campaign_id = campaign_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::VOCALIZE_GET_SCORE_STATS,
@@ -3738,6 +4311,9 @@ pub mod builder {
                     &super::operations::VOCALIZE_GET_SCORE_STATS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -3761,6 +4337,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
 }

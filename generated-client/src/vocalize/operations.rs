@@ -12,6 +12,7 @@ pub static VOCALIZE_GET_MY_CAMPAIGNS: Operation = Operation {
     path: "/vocalize/2/campaigns/me",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`vocalize-create-campaign`: POST /vocalize/2/campaigns
@@ -23,6 +24,7 @@ pub static VOCALIZE_CREATE_CAMPAIGN: Operation = Operation {
     path: "/vocalize/2/campaigns",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`vocalize-get-campaign`: GET /vocalize/2/campaigns/{campaignId}
@@ -34,6 +36,7 @@ pub static VOCALIZE_GET_CAMPAIGN: Operation = Operation {
     path: "/vocalize/2/campaigns/{campaignId}",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`vocalize-delete-campaign`: DELETE /vocalize/2/campaigns/{campaignId}
@@ -45,6 +48,7 @@ pub static VOCALIZE_DELETE_CAMPAIGN: Operation = Operation {
     path: "/vocalize/2/campaigns/{campaignId}",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`vocalize-update-campaign-settings`: PATCH /vocalize/2/campaigns/{campaignId}/settings
@@ -56,6 +60,7 @@ pub static VOCALIZE_UPDATE_CAMPAIGN_SETTINGS: Operation = Operation {
     path: "/vocalize/2/campaigns/{campaignId}/settings",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`vocalize-get-campaign-leaderboard`: GET /vocalize/2/campaigns/{campaignId}/leaderboard
@@ -67,6 +72,7 @@ pub static VOCALIZE_GET_CAMPAIGN_LEADERBOARD: Operation = Operation {
     path: "/vocalize/2/campaigns/{campaignId}/leaderboard",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`vocalize-get-campaign-stats`: GET /vocalize/2/campaigns/{campaignId}/stats
@@ -78,6 +84,7 @@ pub static VOCALIZE_GET_CAMPAIGN_STATS: Operation = Operation {
     path: "/vocalize/2/campaigns/{campaignId}/stats",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`vocalize-reset-campaign`: DELETE /vocalize/2/campaigns/{campaignId}/reset
@@ -89,6 +96,7 @@ pub static VOCALIZE_RESET_CAMPAIGN: Operation = Operation {
     path: "/vocalize/2/campaigns/{campaignId}/reset",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`vocalize-submit-entry`: PUT /vocalize/2/scores
@@ -100,6 +108,7 @@ pub static VOCALIZE_SUBMIT_ENTRY: Operation = Operation {
     path: "/vocalize/2/scores",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`vocalize-get-score-stats`: GET /vocalize/2/scores/stats
@@ -111,6 +120,7 @@ pub static VOCALIZE_GET_SCORE_STATS: Operation = Operation {
     path: "/vocalize/2/scores/stats",
     schemes: &[Scheme::ApiKeyHeader],
     scopes: &[],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

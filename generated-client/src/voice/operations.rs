@@ -17,6 +17,7 @@ pub static GET_CALLS_CONFIGURATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-calls-configuration`: POST /calls/1/configurations
@@ -33,6 +34,7 @@ pub static CREATE_CALLS_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-calls-configuration`: GET /calls/1/configurations/{callsConfigurationId}
@@ -49,6 +51,7 @@ pub static GET_CALLS_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-calls-configuration`: PUT /calls/1/configurations/{callsConfigurationId}
@@ -65,6 +68,7 @@ pub static UPDATE_CALLS_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-calls-configuration`: DELETE /calls/1/configurations/{callsConfigurationId}
@@ -81,6 +85,7 @@ pub static DELETE_CALLS_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-calls`: GET /calls/1/calls
@@ -97,6 +102,7 @@ pub static GET_CALLS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-call`: POST /calls/1/calls
@@ -113,6 +119,7 @@ pub static CREATE_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-call`: GET /calls/1/calls/{callId}
@@ -129,6 +136,7 @@ pub static GET_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-calls-history`: GET /calls/1/calls/history
@@ -145,6 +153,7 @@ pub static GET_CALLS_HISTORY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-call-history`: GET /calls/1/calls/{callId}/history
@@ -161,6 +170,7 @@ pub static GET_CALL_HISTORY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`connect-calls`: POST /calls/1/connect
@@ -177,6 +187,7 @@ pub static CONNECT_CALLS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`connect-with-new-call`: POST /calls/1/calls/{callId}/connect
@@ -193,6 +204,7 @@ pub static CONNECT_WITH_NEW_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-ringing`: POST /calls/1/calls/{callId}/send-ringing
@@ -209,6 +221,7 @@ pub static SEND_RINGING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:receive"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`pre-answer-call`: POST /calls/1/calls/{callId}/pre-answer
@@ -225,6 +238,7 @@ pub static PRE_ANSWER_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:receive"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`answer-call`: POST /calls/1/calls/{callId}/answer
@@ -241,6 +255,7 @@ pub static ANSWER_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:receive"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`hangup-call`: POST /calls/1/calls/{callId}/hangup
@@ -257,6 +272,7 @@ pub static HANGUP_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-play-file`: POST /calls/1/calls/{callId}/play
@@ -273,6 +289,7 @@ pub static CALL_PLAY_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-stop-playing-file`: POST /calls/1/calls/{callId}/stop-play
@@ -289,6 +306,7 @@ pub static CALL_STOP_PLAYING_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-say-text`: POST /calls/1/calls/{callId}/say
@@ -305,6 +323,7 @@ pub static CALL_SAY_TEXT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-send-dtmf`: POST /calls/1/calls/{callId}/send-dtmf
@@ -321,6 +340,7 @@ pub static CALL_SEND_DTMF: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-capture-dtmf`: POST /calls/1/calls/{callId}/capture/dtmf
@@ -337,6 +357,7 @@ pub static CALL_CAPTURE_DTMF: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-capture-speech`: POST /calls/1/calls/{callId}/capture/speech
@@ -353,6 +374,7 @@ pub static CALL_CAPTURE_SPEECH: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-start-transcription`: POST /calls/1/calls/{callId}/start-transcription
@@ -369,6 +391,7 @@ pub static CALL_START_TRANSCRIPTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-stop-transcription`: POST /calls/1/calls/{callId}/stop-transcription
@@ -385,6 +408,7 @@ pub static CALL_STOP_TRANSCRIPTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-start-recording`: POST /calls/1/calls/{callId}/start-recording
@@ -401,6 +425,7 @@ pub static CALL_START_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-stop-recording`: POST /calls/1/calls/{callId}/stop-recording
@@ -417,6 +442,7 @@ pub static CALL_STOP_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`start-media-stream`: POST /calls/1/calls/{callId}/start-media-stream
@@ -433,6 +459,7 @@ pub static START_MEDIA_STREAM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`stop-media-stream`: POST /calls/1/calls/{callId}/stop-media-stream
@@ -449,6 +476,7 @@ pub static STOP_MEDIA_STREAM: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`call-send-message`: POST /calls/1/calls/{callId}/send-message
@@ -465,6 +493,7 @@ pub static CALL_SEND_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`application-transfer`: POST /calls/1/calls/{callId}/application-transfer
@@ -481,6 +510,7 @@ pub static APPLICATION_TRANSFER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`application-transfer-accept`: POST /calls/1/calls/{callId}/application-transfer/{transferId}/accept
@@ -497,6 +527,7 @@ pub static APPLICATION_TRANSFER_ACCEPT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:receive"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`application-transfer-reject`: POST /calls/1/calls/{callId}/application-transfer/{transferId}/reject
@@ -513,6 +544,7 @@ pub static APPLICATION_TRANSFER_REJECT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:receive"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conferences`: GET /calls/1/conferences
@@ -529,6 +561,7 @@ pub static GET_CONFERENCES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-conference`: POST /calls/1/conferences
@@ -545,6 +578,7 @@ pub static CREATE_CONFERENCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conference`: GET /calls/1/conferences/{conferenceId}
@@ -561,6 +595,7 @@ pub static GET_CONFERENCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-conference`: PATCH /calls/1/conferences/{conferenceId}
@@ -577,6 +612,7 @@ pub static UPDATE_CONFERENCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conferences-history`: GET /calls/1/conferences/history
@@ -593,6 +629,7 @@ pub static GET_CONFERENCES_HISTORY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-conference-history`: GET /calls/1/conferences/{conferenceId}/history
@@ -609,6 +646,7 @@ pub static GET_CONFERENCE_HISTORY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`add-new-conference-call`: POST /calls/1/conferences/{conferenceId}/call
@@ -625,6 +663,7 @@ pub static ADD_NEW_CONFERENCE_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`add-existing-conference-call`: PUT /calls/1/conferences/{conferenceId}/call/{callId}
@@ -641,6 +680,7 @@ pub static ADD_EXISTING_CONFERENCE_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`remove-conference-call`: DELETE /calls/1/conferences/{conferenceId}/call/{callId}
@@ -657,6 +697,7 @@ pub static REMOVE_CONFERENCE_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-conference-call`: PATCH /calls/1/conferences/{conferenceId}/call/{callId}
@@ -673,6 +714,7 @@ pub static UPDATE_CONFERENCE_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`hangup-conference`: POST /calls/1/conferences/{conferenceId}/hangup
@@ -689,6 +731,7 @@ pub static HANGUP_CONFERENCE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`conference-play-file`: POST /calls/1/conferences/{conferenceId}/play
@@ -705,6 +748,7 @@ pub static CONFERENCE_PLAY_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`conference-stop-playing-file`: POST /calls/1/conferences/{conferenceId}/stop-play
@@ -721,6 +765,7 @@ pub static CONFERENCE_STOP_PLAYING_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`conference-say-text`: POST /calls/1/conferences/{conferenceId}/say
@@ -737,6 +782,7 @@ pub static CONFERENCE_SAY_TEXT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`conference-start-recording`: POST /calls/1/conferences/{conferenceId}/start-recording
@@ -753,6 +799,7 @@ pub static CONFERENCE_START_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`conference-stop-recording`: POST /calls/1/conferences/{conferenceId}/stop-recording
@@ -769,6 +816,7 @@ pub static CONFERENCE_STOP_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`conference-broadcast-webrtc-text`: POST /calls/1/conferences/{conferenceId}/broadcast-webrtc-text
@@ -785,6 +833,7 @@ pub static CONFERENCE_BROADCAST_WEBRTC_TEXT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`conference-send-message`: POST /calls/1/conferences/{conferenceId}/send-message
@@ -801,6 +850,7 @@ pub static CONFERENCE_SEND_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-dialogs`: GET /calls/1/dialogs
@@ -817,6 +867,7 @@ pub static GET_DIALOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-dialog`: POST /calls/1/dialogs
@@ -833,6 +884,7 @@ pub static CREATE_DIALOG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-dialog-with-existing-calls`: POST /calls/1/dialogs/parent-call/{parentCallId}/child-call/{childCallId}
@@ -849,6 +901,7 @@ pub static CREATE_DIALOG_WITH_EXISTING_CALLS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-dialog`: GET /calls/1/dialogs/{dialogId}
@@ -865,6 +918,7 @@ pub static GET_DIALOG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-dialogs-history`: GET /calls/1/dialogs/history
@@ -881,6 +935,7 @@ pub static GET_DIALOGS_HISTORY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-dialog-history`: GET /calls/1/dialogs/{dialogId}/history
@@ -897,6 +952,7 @@ pub static GET_DIALOG_HISTORY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`hangup-dialog`: POST /calls/1/dialogs/{dialogId}/hangup
@@ -913,6 +969,7 @@ pub static HANGUP_DIALOG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-play-file`: POST /calls/1/dialogs/{dialogId}/play
@@ -929,6 +986,7 @@ pub static DIALOG_PLAY_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-say-text`: POST /calls/1/dialogs/{dialogId}/say
@@ -945,6 +1003,7 @@ pub static DIALOG_SAY_TEXT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-stop-playing-file`: POST /calls/1/dialogs/{dialogId}/stop-play
@@ -961,6 +1020,7 @@ pub static DIALOG_STOP_PLAYING_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-start-recording`: POST /calls/1/dialogs/{dialogId}/start-recording
@@ -977,6 +1037,7 @@ pub static DIALOG_START_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-stop-recording`: POST /calls/1/dialogs/{dialogId}/stop-recording
@@ -993,6 +1054,7 @@ pub static DIALOG_STOP_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:record"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-broadcast-webrtc-text`: POST /calls/1/dialogs/{dialogId}/broadcast-webrtc-text
@@ -1009,6 +1071,7 @@ pub static DIALOG_BROADCAST_WEBRTC_TEXT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-send-message`: POST /calls/1/dialogs/{dialogId}/send-message
@@ -1025,6 +1088,7 @@ pub static DIALOG_SEND_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-transfer-accept`: POST /calls/1/dialogs/{dialogId}/transfer/accept
@@ -1041,6 +1105,7 @@ pub static DIALOG_TRANSFER_ACCEPT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`dialog-transfer-reject`: POST /calls/1/dialogs/{dialogId}/transfer/reject
@@ -1057,6 +1122,7 @@ pub static DIALOG_TRANSFER_REJECT: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:receive"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-sip-trunks`: GET /calls/1/sip-trunks
@@ -1073,6 +1139,7 @@ pub static GET_SIP_TRUNKS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-sip-trunk`: POST /calls/1/sip-trunks
@@ -1089,6 +1156,7 @@ pub static CREATE_SIP_TRUNK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-sip-trunk`: GET /calls/1/sip-trunks/{sipTrunkId}
@@ -1105,6 +1173,7 @@ pub static GET_SIP_TRUNK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-sip-trunk`: PUT /calls/1/sip-trunks/{sipTrunkId}
@@ -1121,6 +1190,7 @@ pub static UPDATE_SIP_TRUNK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-sip-trunk`: DELETE /calls/1/sip-trunks/{sipTrunkId}
@@ -1137,6 +1207,7 @@ pub static DELETE_SIP_TRUNK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`reset-sip-trunk-password`: POST /calls/1/sip-trunks/{sipTrunkId}/reset-password
@@ -1153,6 +1224,7 @@ pub static RESET_SIP_TRUNK_PASSWORD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-sip-trunk-status`: GET /calls/1/sip-trunks/{sipTrunkId}/status
@@ -1169,6 +1241,7 @@ pub static GET_SIP_TRUNK_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`set-sip-trunk-status`: POST /calls/1/sip-trunks/{sipTrunkId}/status
@@ -1185,6 +1258,7 @@ pub static SET_SIP_TRUNK_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-sip-trunk-service-addresses`: GET /calls/1/sip-trunks/service-addresses
@@ -1201,6 +1275,7 @@ pub static GET_SIP_TRUNK_SERVICE_ADDRESSES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-sip-trunk-service-address`: POST /calls/1/sip-trunks/service-addresses
@@ -1217,6 +1292,7 @@ pub static CREATE_SIP_TRUNK_SERVICE_ADDRESS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-sip-trunk-service-address`: GET /calls/1/sip-trunks/service-addresses/{sipTrunkServiceAddressId}
@@ -1233,6 +1309,7 @@ pub static GET_SIP_TRUNK_SERVICE_ADDRESS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-sip-trunk-service-address`: PUT /calls/1/sip-trunks/service-addresses/{sipTrunkServiceAddressId}
@@ -1249,6 +1326,7 @@ pub static UPDATE_SIP_TRUNK_SERVICE_ADDRESS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-sip-trunk-service-address`: DELETE /calls/1/sip-trunks/service-addresses/{sipTrunkServiceAddressId}
@@ -1265,6 +1343,7 @@ pub static DELETE_SIP_TRUNK_SERVICE_ADDRESS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-countries`: GET /calls/1/sip-trunks/service-addresses/countries
@@ -1281,6 +1360,7 @@ pub static GET_COUNTRIES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-regions`: GET /calls/1/sip-trunks/service-addresses/countries/regions
@@ -1297,6 +1377,7 @@ pub static GET_REGIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-calls-files`: GET /calls/1/files
@@ -1313,6 +1394,7 @@ pub static GET_CALLS_FILES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:media:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`upload-calls-audio-file`: POST /calls/1/files
@@ -1329,6 +1411,7 @@ pub static UPLOAD_CALLS_AUDIO_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:media:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-calls-file`: GET /calls/1/files/{fileId}
@@ -1345,6 +1428,7 @@ pub static GET_CALLS_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:media:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-calls-file`: DELETE /calls/1/files/{fileId}
@@ -1361,6 +1445,7 @@ pub static DELETE_CALLS_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:media:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-calls-recordings`: GET /calls/1/recordings/calls
@@ -1377,6 +1462,7 @@ pub static GET_CALLS_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-call-recordings`: GET /calls/1/recordings/calls/{callId}
@@ -1393,6 +1479,7 @@ pub static GET_CALL_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-call-recordings`: DELETE /calls/1/recordings/calls/{callId}
@@ -1409,6 +1496,7 @@ pub static DELETE_CALL_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:delete"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-conferences-recordings`: GET /calls/1/recordings/conferences
@@ -1425,6 +1513,7 @@ pub static GET_CONFERENCES_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-conference-recordings`: GET /calls/1/recordings/conferences/{conferenceId}
@@ -1441,6 +1530,7 @@ pub static GET_CONFERENCE_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-conference-recordings`: DELETE /calls/1/recordings/conferences/{conferenceId}
@@ -1457,6 +1547,7 @@ pub static DELETE_CONFERENCE_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:delete"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`compose-conference-recording`: POST /calls/1/recordings/conferences/{conferenceId}/compose
@@ -1473,6 +1564,7 @@ pub static COMPOSE_CONFERENCE_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-dialogs-recordings`: GET /calls/1/recordings/dialogs
@@ -1489,6 +1581,7 @@ pub static GET_DIALOGS_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-dialog-recordings`: GET /calls/1/recordings/dialogs/{dialogId}
@@ -1505,6 +1598,7 @@ pub static GET_DIALOG_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-dialog-recordings`: DELETE /calls/1/recordings/dialogs/{dialogId}
@@ -1521,6 +1615,7 @@ pub static DELETE_DIALOG_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:delete"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`compose-dialog-recording`: POST /calls/1/recordings/dialogs/{dialogId}/compose
@@ -1537,6 +1632,7 @@ pub static COMPOSE_DIALOG_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`download-recording-file`: GET /calls/1/recordings/files/{fileId}
@@ -1553,6 +1649,7 @@ pub static DOWNLOAD_RECORDING_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-recording-file`: DELETE /calls/1/recordings/files/{fileId}
@@ -1569,6 +1666,7 @@ pub static DELETE_RECORDING_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:recording:delete"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-media-stream-configs`: GET /calls/1/media-stream-configs
@@ -1585,6 +1683,7 @@ pub static GET_MEDIA_STREAM_CONFIGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-media-stream-config`: POST /calls/1/media-stream-configs
@@ -1601,6 +1700,7 @@ pub static CREATE_MEDIA_STREAM_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-media-stream-config`: GET /calls/1/media-stream-configs/{mediaStreamConfigId}
@@ -1617,6 +1717,7 @@ pub static GET_MEDIA_STREAM_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-media-stream-config`: PUT /calls/1/media-stream-configs/{mediaStreamConfigId}
@@ -1633,6 +1734,7 @@ pub static UPDATE_MEDIA_STREAM_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-media-stream-config`: DELETE /calls/1/media-stream-configs/{mediaStreamConfigId}
@@ -1649,6 +1751,7 @@ pub static DELETE_MEDIA_STREAM_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-bulk`: POST /calls/1/bulks
@@ -1665,6 +1768,7 @@ pub static CREATE_BULK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:traffic:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-bulk-status`: GET /calls/1/bulks/{bulkId}
@@ -1681,6 +1785,7 @@ pub static GET_BULK_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:logs:read"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`reschedule-bulk`: POST /calls/1/bulks/{bulkId}/reschedule
@@ -1697,6 +1802,7 @@ pub static RESCHEDULE_BULK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:bulk:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`pause-bulk`: POST /calls/1/bulks/{bulkId}/pause
@@ -1713,6 +1819,7 @@ pub static PAUSE_BULK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:bulk:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`resume-bulk`: POST /calls/1/bulks/{bulkId}/resume
@@ -1729,6 +1836,7 @@ pub static RESUME_BULK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:bulk:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`cancel-bulk`: POST /calls/1/bulks/{bulkId}/cancel
@@ -1745,6 +1853,7 @@ pub static CANCEL_BULK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calls:manage", "calls:bulk:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-markup-language-call`: POST /markuplanguage/1/create
@@ -1761,6 +1870,7 @@ pub static CREATE_MARKUP_LANGUAGE_CALL: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["markuplanguage:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-markup-language-config-list`: GET /markuplanguage/1/config
@@ -1777,6 +1887,7 @@ pub static GET_MARKUP_LANGUAGE_CONFIG_LIST: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["markuplanguage:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-markup-language-config`: POST /markuplanguage/1/config
@@ -1793,6 +1904,7 @@ pub static CREATE_MARKUP_LANGUAGE_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["markuplanguage:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-markup-language-config`: GET /markuplanguage/1/config/{configId}
@@ -1809,6 +1921,7 @@ pub static GET_MARKUP_LANGUAGE_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["markuplanguage:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-markup-language-config`: PUT /markuplanguage/1/config/{configId}
@@ -1825,6 +1938,7 @@ pub static UPDATE_MARKUP_LANGUAGE_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["markuplanguage:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-markup-language-config`: DELETE /markuplanguage/1/config/{configId}
@@ -1841,6 +1955,7 @@ pub static DELETE_MARKUP_LANGUAGE_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["markuplanguage:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-single-voice-tts`: POST /tts/3/single
@@ -1857,6 +1972,7 @@ pub static SEND_SINGLE_VOICE_TTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "voice-message:message:send", "voice-message:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-multiple-voice-tts`: POST /tts/3/multi
@@ -1873,6 +1989,7 @@ pub static SEND_MULTIPLE_VOICE_TTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "voice-message:message:send", "voice-message:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-advanced-voice-tts`: POST /tts/3/advanced
@@ -1889,6 +2006,7 @@ pub static SEND_ADVANCED_VOICE_TTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "voice-message:message:send", "voice-message:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-voices`: GET /tts/3/voices/{language}
@@ -1905,6 +2023,7 @@ pub static GET_VOICES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["voice-message:manage", "voice-message:message:send", "message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-sent-bulks`: GET /tts/3/bulks
@@ -1921,6 +2040,7 @@ pub static GET_SENT_BULKS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "voice-message:message:send", "voice-message:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`reschedule-sent-bulk`: PUT /tts/3/bulks
@@ -1937,6 +2057,7 @@ pub static RESCHEDULE_SENT_BULK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "voice-message:message:send", "voice-message:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-sent-bulks-status`: GET /tts/3/bulks/status
@@ -1953,6 +2074,7 @@ pub static GET_SENT_BULKS_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "voice-message:message:send", "voice-message:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`manage-sent-bulks-status`: PUT /tts/3/bulks/status
@@ -1969,6 +2091,7 @@ pub static MANAGE_SENT_BULKS_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "voice-message:message:send", "voice-message:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`search-voice-ivr-scenarios`: GET /voice/ivr/1/scenarios
@@ -1985,6 +2108,7 @@ pub static SEARCH_VOICE_IVR_SCENARIOS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage", "ivr:configuration:manage", "message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-a-voice-ivr-scenario`: POST /voice/ivr/1/scenarios
@@ -2001,6 +2125,7 @@ pub static CREATE_A_VOICE_IVR_SCENARIO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage", "ivr:configuration:manage", "message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-a-voice-ivr-scenario`: GET /voice/ivr/1/scenarios/{id}
@@ -2017,6 +2142,7 @@ pub static GET_A_VOICE_IVR_SCENARIO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage", "ivr:configuration:manage", "message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-voice-ivr-scenario`: PUT /voice/ivr/1/scenarios/{id}
@@ -2033,6 +2159,7 @@ pub static UPDATE_VOICE_IVR_SCENARIO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage", "ivr:configuration:manage", "message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-a-voice-ivr-scenario`: DELETE /voice/ivr/1/scenarios/{id}
@@ -2049,6 +2176,7 @@ pub static DELETE_A_VOICE_IVR_SCENARIO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage", "ivr:configuration:manage", "message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-voice-messages-with-an-ivr-scenario`: POST /voice/ivr/1/messages
@@ -2065,6 +2193,7 @@ pub static SEND_VOICE_MESSAGES_WITH_AN_IVR_SCENARIO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage", "ivr:message:send", "message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`search-voice-ivr-recorded-files`: GET /voice/ivr/1/files
@@ -2081,6 +2210,7 @@ pub static SEARCH_VOICE_IVR_RECORDED_FILES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage", "ivr:configuration:manage", "message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`search-voice-ivr-recorded-file`: GET /voice/ivr/1/files/{id}
@@ -2097,6 +2227,7 @@ pub static SEARCH_VOICE_IVR_RECORDED_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage", "ivr:configuration:manage", "message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`ivr-upload-get-files`: GET /voice/ivr/1/uploads
@@ -2113,6 +2244,7 @@ pub static IVR_UPLOAD_GET_FILES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`ivr-upload-audio-file`: POST /voice/ivr/1/uploads
@@ -2129,6 +2261,7 @@ pub static IVR_UPLOAD_AUDIO_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["ivr:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-click-to-call-message`: POST /voice/ctc/1/send
@@ -2145,6 +2278,7 @@ pub static SEND_CLICK_TO_CALL_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "clicktocall:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-voice-delivery-reports`: GET /voice/1/reports
@@ -2161,6 +2295,7 @@ pub static GET_VOICE_DELIVERY_REPORTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["voice-reports:read", "voice:logs:read", "message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-voice-delivery-reports-deprecated`: GET /tts/3/reports
@@ -2177,6 +2312,7 @@ pub static GET_VOICE_DELIVERY_REPORTS_DEPRECATED: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["voice-message:manage", "voice-message:logs:read", "message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-sent-voice-logs`: GET /tts/3/logs
@@ -2193,6 +2329,7 @@ pub static GET_SENT_VOICE_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["voice-message:manage", "voice-message:logs:read", "message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-number-masking-configurations`: GET /voice/masking/2/config
@@ -2209,6 +2346,7 @@ pub static GET_NUMBER_MASKING_CONFIGURATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-number-masking-configuration`: POST /voice/masking/2/config
@@ -2225,6 +2363,7 @@ pub static CREATE_NUMBER_MASKING_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-number-masking-configuration`: GET /voice/masking/2/config/{key}
@@ -2241,6 +2380,7 @@ pub static GET_NUMBER_MASKING_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-number-masking-configuration`: PUT /voice/masking/2/config/{key}
@@ -2257,6 +2397,7 @@ pub static UPDATE_NUMBER_MASKING_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-number-masking-configuration`: DELETE /voice/masking/2/config/{key}
@@ -2273,6 +2414,7 @@ pub static DELETE_NUMBER_MASKING_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`upload-audio-files`: POST /voice/masking/1/upload
@@ -2289,6 +2431,7 @@ pub static UPLOAD_AUDIO_FILES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-number-masking-credentials`: GET /voice/masking/2/credentials
@@ -2305,6 +2448,7 @@ pub static GET_NUMBER_MASKING_CREDENTIALS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-number-masking-credentials`: PUT /voice/masking/2/credentials
@@ -2321,6 +2465,7 @@ pub static UPDATE_NUMBER_MASKING_CREDENTIALS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-number-masking-credentials`: POST /voice/masking/2/credentials
@@ -2337,6 +2482,7 @@ pub static CREATE_NUMBER_MASKING_CREDENTIALS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-number-masking-credentials`: DELETE /voice/masking/2/credentials
@@ -2353,6 +2499,7 @@ pub static DELETE_NUMBER_MASKING_CREDENTIALS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["numbermasking:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-call-routes`: GET /callrouting/1/routes
@@ -2369,6 +2516,7 @@ pub static GET_CALL_ROUTES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-call-route`: POST /callrouting/1/routes
@@ -2385,6 +2533,7 @@ pub static CREATE_CALL_ROUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-call-route`: GET /callrouting/1/routes/{routeId}
@@ -2401,6 +2550,7 @@ pub static GET_CALL_ROUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-call-route`: PUT /callrouting/1/routes/{routeId}
@@ -2417,6 +2567,7 @@ pub static UPDATE_CALL_ROUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-call-route`: DELETE /callrouting/1/routes/{routeId}
@@ -2433,6 +2584,7 @@ pub static DELETE_CALL_ROUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`set-order-call-route`: PATCH /callrouting/1/routes/{routeId}
@@ -2449,6 +2601,7 @@ pub static SET_ORDER_CALL_ROUTE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`search-call-routing-recording`: GET /callrouting/1/recordings
@@ -2465,6 +2618,7 @@ pub static SEARCH_CALL_ROUTING_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-by-correlation-id`: DELETE /callrouting/1/recordings
@@ -2481,6 +2635,7 @@ pub static DELETE_BY_CORRELATION_ID: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`recording-file-download`: GET /callrouting/1/recordings/files/{fileId}
@@ -2497,6 +2652,7 @@ pub static RECORDING_FILE_DOWNLOAD: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-call-route-status`: POST /callrouting/1/routes/{routeId}/status
@@ -2513,6 +2669,7 @@ pub static UPDATE_CALL_ROUTE_STATUS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`simulate-route-selection`: POST /callrouting/1/routes/simulate
@@ -2529,6 +2686,7 @@ pub static SIMULATE_ROUTE_SELECTION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["callrouting:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

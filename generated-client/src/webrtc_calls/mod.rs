@@ -23,6 +23,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AcceptableHours`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AcceptableHours {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -33,6 +34,23 @@ pub mod types {
     impl AcceptableHours {
         pub fn builder() -> builder::AcceptableHours {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                end: ::std::option::Option::None,
+                start: ::std::option::Option::None,
+            }
+        }
+        /// Sets `end`.
+        pub fn end(mut self, value: impl ::std::convert::Into<TimeOfDay>) -> Self {
+            self.end = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start`.
+        pub fn start(mut self, value: impl ::std::convert::Into<TimeOfDay>) -> Self {
+            self.start = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ActivityType`
@@ -97,6 +115,7 @@ pub mod types {
     }
     ///`AndroidPushNotificationConfig`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AndroidPushNotificationConfig {
         #[serde(rename = "privateKeyJson")]
@@ -105,6 +124,14 @@ pub mod types {
     impl AndroidPushNotificationConfig {
         pub fn builder() -> builder::AndroidPushNotificationConfig {
             Default::default()
+        }
+        /// With the required fields (`private_key_json`); set the others with the setters.
+        pub fn new(
+            private_key_json: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                private_key_json: private_key_json.into(),
+            }
         }
     }
     ///`Application`
@@ -130,6 +157,7 @@ pub mod types {
     }
     ///`ApplicationBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplicationBase {
         #[serde(rename = "type")]
@@ -139,13 +167,18 @@ pub mod types {
         pub fn builder() -> builder::ApplicationBase {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ApplicationType>) -> Self {
+            Self { type_: type_.into() }
+        }
     }
     ///`ApplicationDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ApplicationDestination {
         #[serde(rename = "callsConfigurationId")]
-        pub calls_configuration_id: ApplicationDestinationCallsConfigurationId,
+        pub calls_configuration_id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ApplicationDestinationType,
     }
@@ -153,66 +186,15 @@ pub mod types {
         pub fn builder() -> builder::ApplicationDestination {
             Default::default()
         }
-    }
-    ///`ApplicationDestinationCallsConfigurationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ApplicationDestinationCallsConfigurationId(::std::string::String);
-    impl ::std::ops::Deref for ApplicationDestinationCallsConfigurationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ApplicationDestinationCallsConfigurationId>
-    for ::std::string::String {
-        fn from(value: ApplicationDestinationCallsConfigurationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ApplicationDestinationCallsConfigurationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{L}\\p{N}\\-_+=/.]{1,100}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[\\p{L}\\p{N}\\-_+=/.]{1,100}$\"".into(),
-                );
+        /// With the required fields (`calls_configuration_id`, `type_`); set the others with the setters.
+        pub fn new(
+            calls_configuration_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ApplicationDestinationType>,
+        ) -> Self {
+            Self {
+                calls_configuration_id: calls_configuration_id.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ApplicationDestinationCallsConfigurationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ApplicationDestinationCallsConfigurationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ApplicationDestinationCallsConfigurationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ApplicationDestinationType`
@@ -385,6 +367,7 @@ pub mod types {
     }
     ///`BasicSecurityConfig`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BasicSecurityConfig {
         pub password: ::std::string::String,
@@ -395,6 +378,18 @@ pub mod types {
     impl BasicSecurityConfig {
         pub fn builder() -> builder::BasicSecurityConfig {
             Default::default()
+        }
+        /// With the required fields (`password`, `type_`, `username`); set the others with the setters.
+        pub fn new(
+            password: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<BasicSecurityConfigType>,
+            username: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                password: password.into(),
+                type_: type_.into(),
+                username: username.into(),
+            }
         }
     }
     ///`BasicSecurityConfigType`
@@ -455,6 +450,7 @@ pub mod types {
     }
     ///`BrowserDetectedLocalization`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct BrowserDetectedLocalization {
         #[serde(rename = "type")]
@@ -463,6 +459,12 @@ pub mod types {
     impl BrowserDetectedLocalization {
         pub fn builder() -> builder::BrowserDetectedLocalization {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<BrowserDetectedLocalizationType>,
+        ) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`BrowserDetectedLocalizationType`
@@ -524,6 +526,7 @@ pub mod types {
     }
     ///`CallLink`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLink {
         #[serde(
@@ -548,7 +551,7 @@ pub mod types {
         pub display_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
-        pub identity: CallLinkIdentity,
+        pub identity: ::std::string::String,
         #[serde(rename = "showIdentity", default = "defaults::default_bool::<true>")]
         pub show_identity: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -563,9 +566,82 @@ pub mod types {
         pub fn builder() -> builder::CallLink {
             Default::default()
         }
+        /// With the required fields (`destination`, `identity`); set the others with the setters.
+        pub fn new(
+            destination: impl ::std::convert::Into<Destination>,
+            identity: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                call_link_config_id: ::std::option::Option::None,
+                custom_data: ::std::default::Default::default(),
+                destination: destination.into(),
+                display_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                identity: identity.into(),
+                show_identity: defaults::default_bool::<true>(),
+                url: ::std::option::Option::None,
+                validity_window: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_link_config_id`.
+        pub fn call_link_config_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_link_config_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_data`.
+        pub fn custom_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.custom_data = value.into();
+            self
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `show_identity`.
+        pub fn show_identity(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.show_identity = value.into();
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_window`.
+        pub fn validity_window(
+            mut self,
+            value: impl ::std::convert::Into<ValidityWindow>,
+        ) -> Self {
+            self.validity_window = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CallLinkApplication`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLinkApplication {
         #[serde(
@@ -597,9 +673,53 @@ pub mod types {
         pub fn builder() -> builder::CallLinkApplication {
             Default::default()
         }
+        /// With the required fields (`call_link_id`, `destination_data`, `destination_type`, `id`, `type_`); set the others with the setters.
+        pub fn new(
+            call_link_id: impl ::std::convert::Into<::std::string::String>,
+            destination_data: impl ::std::convert::Into<::std::string::String>,
+            destination_type: impl ::std::convert::Into<CallLinkDestination>,
+            id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ApplicationType2188fec7>,
+        ) -> Self {
+            Self {
+                call_link_config_id: ::std::option::Option::None,
+                call_link_id: call_link_id.into(),
+                destination_data: destination_data.into(),
+                destination_type: destination_type.into(),
+                end_time: ::std::option::Option::None,
+                id: id.into(),
+                start_time: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `call_link_config_id`.
+        pub fn call_link_config_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_link_config_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_time`.
+        pub fn end_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.end_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CallLinkConfig`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLinkConfig {
         #[serde(
@@ -632,9 +752,78 @@ pub mod types {
         pub fn builder() -> builder::CallLinkConfig {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_options: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                initial_options: ::std::option::Option::None,
+                is_default: ::std::default::Default::default(),
+                name: ::std::option::Option::None,
+                subdomain_id: ::std::option::Option::None,
+                theme: ::std::option::Option::None,
+                webhook: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_options`.
+        pub fn call_options(
+            mut self,
+            value: impl ::std::convert::Into<CallOptions>,
+        ) -> Self {
+            self.call_options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `initial_options`.
+        pub fn initial_options(
+            mut self,
+            value: impl ::std::convert::Into<InitialOptions>,
+        ) -> Self {
+            self.initial_options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_default`.
+        pub fn is_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_default = value.into();
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `subdomain_id`.
+        pub fn subdomain_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subdomain_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `theme`.
+        pub fn theme(mut self, value: impl ::std::convert::Into<Theme>) -> Self {
+            self.theme = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhook`.
+        pub fn webhook(mut self, value: impl ::std::convert::Into<Webhook>) -> Self {
+            self.webhook = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CallLinkConfigPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLinkConfigPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -646,9 +835,30 @@ pub mod types {
         pub fn builder() -> builder::CallLinkConfigPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CallLinkConfig>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`CallLinkConfigRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLinkConfigRequest {
         #[serde(
@@ -677,6 +887,57 @@ pub mod types {
     impl CallLinkConfigRequest {
         pub fn builder() -> builder::CallLinkConfigRequest {
             Default::default()
+        }
+        /// With the required fields (`name`); set the others with the setters.
+        pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                call_options: ::std::option::Option::None,
+                initial_options: ::std::option::Option::None,
+                is_default: ::std::default::Default::default(),
+                name: name.into(),
+                subdomain_id: ::std::option::Option::None,
+                theme: ::std::option::Option::None,
+                webhook: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_options`.
+        pub fn call_options(
+            mut self,
+            value: impl ::std::convert::Into<CallOptions>,
+        ) -> Self {
+            self.call_options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `initial_options`.
+        pub fn initial_options(
+            mut self,
+            value: impl ::std::convert::Into<InitialOptions>,
+        ) -> Self {
+            self.initial_options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `is_default`.
+        pub fn is_default(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.is_default = value.into();
+            self
+        }
+        /// Sets `subdomain_id`.
+        pub fn subdomain_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.subdomain_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `theme`.
+        pub fn theme(mut self, value: impl ::std::convert::Into<Theme>) -> Self {
+            self.theme = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhook`.
+        pub fn webhook(mut self, value: impl ::std::convert::Into<Webhook>) -> Self {
+            self.webhook = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CallLinkDestination`
@@ -743,67 +1004,9 @@ pub mod types {
             value.parse()
         }
     }
-    ///`CallLinkIdentity`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CallLinkIdentity(::std::string::String);
-    impl ::std::ops::Deref for CallLinkIdentity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CallLinkIdentity> for ::std::string::String {
-        fn from(value: CallLinkIdentity) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CallLinkIdentity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{L}\\p{N}\\-_+=/.]{3,64}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[\\p{L}\\p{N}\\-_+=/.]{3,64}$\"".into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CallLinkIdentity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallLinkIdentity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CallLinkIdentity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`CallLinkPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLinkPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -814,6 +1017,26 @@ pub mod types {
     impl CallLinkPage {
         pub fn builder() -> builder::CallLinkPage {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CallLink>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     ///`CallLinkRecordingApplication`
@@ -839,6 +1062,7 @@ pub mod types {
     }
     ///`CallLinkRecordingApplicationBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLinkRecordingApplicationBase {
         #[serde(rename = "type")]
@@ -848,9 +1072,14 @@ pub mod types {
         pub fn builder() -> builder::CallLinkRecordingApplicationBase {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ApplicationType2188fec7>) -> Self {
+            Self { type_: type_.into() }
+        }
     }
     ///`CallLinkRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLinkRequest {
         #[serde(
@@ -874,7 +1103,7 @@ pub mod types {
         )]
         pub display_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identity: ::std::option::Option<CallLinkRequestIdentity>,
+        pub identity: ::std::option::Option<::std::string::String>,
         #[serde(rename = "showIdentity", default = "defaults::default_bool::<true>")]
         pub show_identity: bool,
         #[serde(
@@ -887,68 +1116,69 @@ pub mod types {
         pub fn builder() -> builder::CallLinkRequest {
             Default::default()
         }
-    }
-    ///`CallLinkRequestIdentity`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CallLinkRequestIdentity(::std::string::String);
-    impl ::std::ops::Deref for CallLinkRequestIdentity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CallLinkRequestIdentity> for ::std::string::String {
-        fn from(value: CallLinkRequestIdentity) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CallLinkRequestIdentity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{L}\\p{N}\\-_+=/.]{3,64}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[\\p{L}\\p{N}\\-_+=/.]{3,64}$\"".into(),
-                );
+        /// With the required fields (`destination`); set the others with the setters.
+        pub fn new(destination: impl ::std::convert::Into<Destination>) -> Self {
+            Self {
+                call_link_config_id: ::std::option::Option::None,
+                custom_data: ::std::default::Default::default(),
+                destination: destination.into(),
+                display_name: ::std::option::Option::None,
+                identity: ::std::option::Option::None,
+                show_identity: defaults::default_bool::<true>(),
+                validity_window: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CallLinkRequestIdentity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `call_link_config_id`.
+        pub fn call_link_config_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_link_config_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallLinkRequestIdentity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `custom_data`.
+        pub fn custom_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.custom_data = value.into();
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CallLinkRequestIdentity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `identity`.
+        pub fn identity(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `show_identity`.
+        pub fn show_identity(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.show_identity = value.into();
+            self
+        }
+        /// Sets `validity_window`.
+        pub fn validity_window(
+            mut self,
+            value: impl ::std::convert::Into<ValidityWindow>,
+        ) -> Self {
+            self.validity_window = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CallLinkResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallLinkResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -960,9 +1190,33 @@ pub mod types {
         pub fn builder() -> builder::CallLinkResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CallOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallOptions {
         #[serde(default = "defaults::default_bool::<true>")]
@@ -1003,9 +1257,69 @@ pub mod types {
         pub fn builder() -> builder::CallOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                camera: defaults::default_bool::<true>(),
+                chat: ::std::default::Default::default(),
+                dial_pad: ::std::default::Default::default(),
+                mute: defaults::default_bool::<true>(),
+                recording_indicator: ::std::default::Default::default(),
+                screen_share: defaults::default_bool::<true>(),
+                settings: defaults::default_bool::<true>(),
+                switch_camera_facing_mode: defaults::default_bool::<true>(),
+            }
+        }
+        /// Sets `camera`.
+        pub fn camera(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.camera = value.into();
+            self
+        }
+        /// Sets `chat`.
+        pub fn chat(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.chat = value.into();
+            self
+        }
+        /// Sets `dial_pad`.
+        pub fn dial_pad(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.dial_pad = value.into();
+            self
+        }
+        /// Sets `mute`.
+        pub fn mute(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.mute = value.into();
+            self
+        }
+        /// Sets `recording_indicator`.
+        pub fn recording_indicator(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.recording_indicator = value.into();
+            self
+        }
+        /// Sets `screen_share`.
+        pub fn screen_share(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.screen_share = value.into();
+            self
+        }
+        /// Sets `settings`.
+        pub fn settings(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.settings = value.into();
+            self
+        }
+        /// Sets `switch_camera_facing_mode`.
+        pub fn switch_camera_facing_mode(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.switch_camera_facing_mode = value.into();
+            self
+        }
     }
     ///`CallRecording`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallRecording {
         #[serde(
@@ -1028,16 +1342,70 @@ pub mod types {
         pub fn builder() -> builder::CallRecording {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_id: ::std::option::Option::None,
+                direction: ::std::option::Option::None,
+                endpoint: ::std::option::Option::None,
+                files: ::std::default::Default::default(),
+                reason: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `call_id`.
+        pub fn call_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `direction`.
+        pub fn direction(mut self, value: impl ::std::convert::Into<Direction>) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `endpoint`.
+        pub fn endpoint(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.endpoint = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `files`.
+        pub fn files(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RecordingFile>>,
+        ) -> Self {
+            self.files = value.into();
+            self
+        }
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CallRecording2188fec7`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CallRecording2188fec7 {
         #[serde(
             rename = "callId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub call_id: ::std::option::Option<CallRecording2188fec7CallId>,
+        pub call_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub direction: ::std::option::Option<CallRecording2188fec7Direction>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1053,60 +1421,64 @@ pub mod types {
         pub fn builder() -> builder::CallRecording2188fec7 {
             Default::default()
         }
-    }
-    ///`CallRecording2188fec7CallId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CallRecording2188fec7CallId(::std::string::String);
-    impl ::std::ops::Deref for CallRecording2188fec7CallId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CallRecording2188fec7CallId> for ::std::string::String {
-        fn from(value: CallRecording2188fec7CallId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CallRecording2188fec7CallId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_id: ::std::option::Option::None,
+                direction: ::std::option::Option::None,
+                endpoint: ::std::option::Option::None,
+                files: ::std::default::Default::default(),
+                reason: ::std::option::Option::None,
+                status: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CallRecording2188fec7CallId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `call_id`.
+        pub fn call_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.call_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallRecording2188fec7CallId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `direction`.
+        pub fn direction(
+            mut self,
+            value: impl ::std::convert::Into<CallRecording2188fec7Direction>,
+        ) -> Self {
+            self.direction = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CallRecording2188fec7CallId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `endpoint`.
+        pub fn endpoint(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.endpoint = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `files`.
+        pub fn files(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RecordingFile2188fec7>>,
+        ) -> Self {
+            self.files = value.into();
+            self
+        }
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<CallRecording2188fec7Status>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CallRecording2188fec7Direction`
@@ -1369,6 +1741,7 @@ pub mod types {
     }
     ///`Colors`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Colors {
         #[serde(default = "defaults::colors_background")]
@@ -1391,9 +1764,42 @@ pub mod types {
         pub fn builder() -> builder::Colors {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                background: defaults::colors_background(),
+                primary: defaults::colors_primary(),
+                primary_text: defaults::colors_primary_text(),
+            }
+        }
+        /// Sets `background`.
+        pub fn background(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.background = value.into();
+            self
+        }
+        /// Sets `primary`.
+        pub fn primary(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.primary = value.into();
+            self
+        }
+        /// Sets `primary_text`.
+        pub fn primary_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.primary_text = value.into();
+            self
+        }
     }
     ///`ConversationsDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ConversationsDestination {
         #[serde(
@@ -1407,6 +1813,23 @@ pub mod types {
     impl ConversationsDestination {
         pub fn builder() -> builder::ConversationsDestination {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ConversationsDestinationType>,
+        ) -> Self {
+            Self {
+                display_name: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ConversationsDestinationType`
@@ -1584,6 +2007,7 @@ pub mod types {
     }
     ///`DestinationBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DestinationBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1592,6 +2016,20 @@ pub mod types {
     impl DestinationBase {
         pub fn builder() -> builder::DestinationBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<DestinationType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DestinationType`
@@ -1788,6 +2226,7 @@ pub mod types {
     }
     ///`FilePageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FilePageResponse {
         #[serde(
@@ -1802,9 +2241,30 @@ pub mod types {
         pub fn builder() -> builder::FilePageResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                page_info: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `page_info`.
+        pub fn page_info(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.page_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FileResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`FileResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FileResponse {
         #[serde(
@@ -1828,9 +2288,57 @@ pub mod types {
         pub fn builder() -> builder::FileResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                creation_time: ::std::option::Option::None,
+                file_format: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+            }
+        }
+        /// Sets `creation_time`.
+        pub fn creation_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.creation_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_format`.
+        pub fn file_format(
+            mut self,
+            value: impl ::std::convert::Into<FileFormat>,
+        ) -> Self {
+            self.file_format = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`HangupRestriction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HangupRestriction {
         #[serde(
@@ -1842,6 +2350,20 @@ pub mod types {
     impl HangupRestriction {
         pub fn builder() -> builder::HangupRestriction {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                min_ringing_time: ::std::option::Option::None,
+            }
+        }
+        /// Sets `min_ringing_time`.
+        pub fn min_ringing_time(
+            mut self,
+            value: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            self.min_ringing_time = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`HmacAlgorithm`
@@ -1922,6 +2444,7 @@ pub mod types {
     }
     ///`HmacSecurityConfig`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct HmacSecurityConfig {
         pub algorithm: HmacAlgorithm,
@@ -1933,6 +2456,18 @@ pub mod types {
     impl HmacSecurityConfig {
         pub fn builder() -> builder::HmacSecurityConfig {
             Default::default()
+        }
+        /// With the required fields (`algorithm`, `secret_key`, `type_`); set the others with the setters.
+        pub fn new(
+            algorithm: impl ::std::convert::Into<HmacAlgorithm>,
+            secret_key: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<HmacSecurityConfigType>,
+        ) -> Self {
+            Self {
+                algorithm: algorithm.into(),
+                secret_key: secret_key.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`HmacSecurityConfigType`
@@ -1993,6 +2528,7 @@ pub mod types {
     }
     ///`ImagePage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ImagePage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2004,9 +2540,30 @@ pub mod types {
         pub fn builder() -> builder::ImagePage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<ImageResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`ImageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ImageResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2021,6 +2578,41 @@ pub mod types {
     impl ImageResponse {
         pub fn builder() -> builder::ImageResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ImageType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ImageType`
@@ -2085,6 +2677,7 @@ pub mod types {
     }
     ///`Images`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Images {
         #[serde(
@@ -2102,9 +2695,33 @@ pub mod types {
         pub fn builder() -> builder::Images {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                background_image_id: ::std::option::Option::None,
+                logo_image_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `background_image_id`.
+        pub fn background_image_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.background_image_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `logo_image_id`.
+        pub fn logo_image_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.logo_image_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`InitialOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct InitialOptions {
         #[serde(default = "defaults::default_bool::<true>")]
@@ -2136,9 +2753,48 @@ pub mod types {
         pub fn builder() -> builder::InitialOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                audio: defaults::default_bool::<true>(),
+                camera_facing_mode: ::std::option::Option::None,
+                muted: defaults::default_bool::<true>(),
+                settings: defaults::default_bool::<true>(),
+                video: defaults::default_bool::<true>(),
+            }
+        }
+        /// Sets `audio`.
+        pub fn audio(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.audio = value.into();
+            self
+        }
+        /// Sets `camera_facing_mode`.
+        pub fn camera_facing_mode(
+            mut self,
+            value: impl ::std::convert::Into<CameraFacingMode>,
+        ) -> Self {
+            self.camera_facing_mode = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `muted`.
+        pub fn muted(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.muted = value.into();
+            self
+        }
+        /// Sets `settings`.
+        pub fn settings(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.settings = value.into();
+            self
+        }
+        /// Sets `video`.
+        pub fn video(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.video = value.into();
+            self
+        }
     }
     ///`IosPushNotificationConfig`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IosPushNotificationConfig {
         #[serde(rename = "apnsCertificateFileContent")]
@@ -2154,6 +2810,27 @@ pub mod types {
     impl IosPushNotificationConfig {
         pub fn builder() -> builder::IosPushNotificationConfig {
             Default::default()
+        }
+        /// With the required fields (`apns_certificate_file_content`, `apns_certificate_file_name`); set the others with the setters.
+        pub fn new(
+            apns_certificate_file_content: impl ::std::convert::Into<
+                ::std::string::String,
+            >,
+            apns_certificate_file_name: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                apns_certificate_file_content: apns_certificate_file_content.into(),
+                apns_certificate_file_name: apns_certificate_file_name.into(),
+                apns_certificate_password: ::std::option::Option::None,
+            }
+        }
+        /// Sets `apns_certificate_password`.
+        pub fn apns_certificate_password(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.apns_certificate_password = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LanguageCode`
@@ -2340,6 +3017,7 @@ pub mod types {
     }
     ///`LocalizationBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LocalizationBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2348,6 +3026,20 @@ pub mod types {
     impl LocalizationBase {
         pub fn builder() -> builder::LocalizationBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<LocalizationType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`LocalizationType`
@@ -2408,6 +3100,7 @@ pub mod types {
     }
     ///`MachineDetection`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MachineDetection {
         #[serde(
@@ -2422,9 +3115,27 @@ pub mod types {
         pub fn builder() -> builder::MachineDetection {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                detection_time: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+            }
+        }
+        /// Sets `detection_time`.
+        pub fn detection_time(mut self, value: impl ::std::convert::Into<f64>) -> Self {
+            self.detection_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `enabled`.
+        pub fn enabled(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.enabled = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Messages`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Messages {
         #[serde(
@@ -2450,9 +3161,42 @@ pub mod types {
         pub fn builder() -> builder::Messages {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                expiration_text: defaults::messages_expiration_text(),
+                inactive_text: defaults::messages_inactive_text(),
+                welcome_text: defaults::messages_welcome_text(),
+            }
+        }
+        /// Sets `expiration_text`.
+        pub fn expiration_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.expiration_text = value.into();
+            self
+        }
+        /// Sets `inactive_text`.
+        pub fn inactive_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.inactive_text = value.into();
+            self
+        }
+        /// Sets `welcome_text`.
+        pub fn welcome_text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.welcome_text = value.into();
+            self
+        }
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -2466,9 +3210,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PhoneDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PhoneDestination {
         #[serde(
@@ -2477,7 +3236,7 @@ pub mod types {
         )]
         pub display_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub from: ::std::option::Option<PhoneDestinationFrom>,
+        pub from: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "hangupRestriction",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2489,7 +3248,7 @@ pub mod types {
         )]
         pub machine_detection: ::std::option::Option<MachineDetection>,
         #[serde(rename = "phoneNumber")]
-        pub phone_number: PhoneDestinationPhoneNumber,
+        pub phone_number: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: PhoneDestinationType,
     }
@@ -2497,119 +3256,51 @@ pub mod types {
         pub fn builder() -> builder::PhoneDestination {
             Default::default()
         }
-    }
-    ///`PhoneDestinationFrom`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PhoneDestinationFrom(::std::string::String);
-    impl ::std::ops::Deref for PhoneDestinationFrom {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PhoneDestinationFrom> for ::std::string::String {
-        fn from(value: PhoneDestinationFrom) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PhoneDestinationFrom {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{N}\\-_+=/.]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\p{N}\\-_+=/.]+$\"".into());
+        /// With the required fields (`phone_number`, `type_`); set the others with the setters.
+        pub fn new(
+            phone_number: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<PhoneDestinationType>,
+        ) -> Self {
+            Self {
+                display_name: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                hangup_restriction: ::std::option::Option::None,
+                machine_detection: ::std::option::Option::None,
+                phone_number: phone_number.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PhoneDestinationFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PhoneDestinationFrom {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PhoneDestinationFrom {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `hangup_restriction`.
+        pub fn hangup_restriction(
+            mut self,
+            value: impl ::std::convert::Into<HangupRestriction>,
+        ) -> Self {
+            self.hangup_restriction = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    ///`PhoneDestinationPhoneNumber`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PhoneDestinationPhoneNumber(::std::string::String);
-    impl ::std::ops::Deref for PhoneDestinationPhoneNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PhoneDestinationPhoneNumber> for ::std::string::String {
-        fn from(value: PhoneDestinationPhoneNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PhoneDestinationPhoneNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{N}\\-_+=/.]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[\\p{N}\\-_+=/.]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PhoneDestinationPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PhoneDestinationPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PhoneDestinationPhoneNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `machine_detection`.
+        pub fn machine_detection(
+            mut self,
+            value: impl ::std::convert::Into<MachineDetection>,
+        ) -> Self {
+            self.machine_detection = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PhoneDestinationType`
@@ -2670,6 +3361,7 @@ pub mod types {
     }
     ///`PresetLocalization`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PresetLocalization {
         #[serde(rename = "languageCode")]
@@ -2680,6 +3372,16 @@ pub mod types {
     impl PresetLocalization {
         pub fn builder() -> builder::PresetLocalization {
             Default::default()
+        }
+        /// With the required fields (`language_code`, `type_`); set the others with the setters.
+        pub fn new(
+            language_code: impl ::std::convert::Into<LanguageCode>,
+            type_: impl ::std::convert::Into<PresetLocalizationType>,
+        ) -> Self {
+            Self {
+                language_code: language_code.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`PresetLocalizationType`
@@ -2804,6 +3506,7 @@ pub mod types {
     }
     ///`PushConfigurationPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushConfigurationPageResponse {
         #[serde(
@@ -2818,9 +3521,30 @@ pub mod types {
         pub fn builder() -> builder::PushConfigurationPageResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                page_info: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `page_info`.
+        pub fn page_info(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.page_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<PushConfigurationResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`PushConfigurationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushConfigurationRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2834,9 +3558,42 @@ pub mod types {
         pub fn builder() -> builder::PushConfigurationRequest {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                android: ::std::option::Option::None,
+                ios: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `android`.
+        pub fn android(
+            mut self,
+            value: impl ::std::convert::Into<AndroidPushNotificationConfig>,
+        ) -> Self {
+            self.android = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ios`.
+        pub fn ios(
+            mut self,
+            value: impl ::std::convert::Into<IosPushNotificationConfig>,
+        ) -> Self {
+            self.ios = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PushConfigurationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PushConfigurationResponse {
         #[serde(
@@ -2858,9 +3615,48 @@ pub mod types {
         pub fn builder() -> builder::PushConfigurationResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                android_configured: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                ios_configured: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `android_configured`.
+        pub fn android_configured(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.android_configured = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ios_configured`.
+        pub fn ios_configured(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.ios_configured = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Recording`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Recording {
         #[serde(
@@ -2880,9 +3676,33 @@ pub mod types {
         pub fn builder() -> builder::Recording {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_recordings: ::std::default::Default::default(),
+                composed_files: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `call_recordings`.
+        pub fn call_recordings(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CallRecording>>,
+        ) -> Self {
+            self.call_recordings = value.into();
+            self
+        }
+        /// Sets `composed_files`.
+        pub fn composed_files(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RecordingFile>>,
+        ) -> Self {
+            self.composed_files = value.into();
+            self
+        }
     }
     ///`Recording2188fec7`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Recording2188fec7 {
         #[serde(
@@ -2902,9 +3722,33 @@ pub mod types {
         pub fn builder() -> builder::Recording2188fec7 {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                call_recordings: ::std::default::Default::default(),
+                composed_files: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `call_recordings`.
+        pub fn call_recordings(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<CallRecording2188fec7>>,
+        ) -> Self {
+            self.call_recordings = value.into();
+            self
+        }
+        /// Sets `composed_files`.
+        pub fn composed_files(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RecordingFile2188fec7>>,
+        ) -> Self {
+            self.composed_files = value.into();
+            self
+        }
     }
     ///`RecordingFile`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RecordingFile {
         #[serde(
@@ -2951,9 +3795,101 @@ pub mod types {
         pub fn builder() -> builder::RecordingFile {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                creation_time: ::std::option::Option::None,
+                custom_data: ::std::default::Default::default(),
+                duration: ::std::option::Option::None,
+                end_time: ::std::option::Option::None,
+                file_format: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                location: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                start_time: ::std::option::Option::None,
+            }
+        }
+        /// Sets `creation_time`.
+        pub fn creation_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.creation_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_data`.
+        pub fn custom_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.custom_data = value.into();
+            self
+        }
+        /// Sets `duration`.
+        pub fn duration(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_time`.
+        pub fn end_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.end_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_format`.
+        pub fn file_format(
+            mut self,
+            value: impl ::std::convert::Into<FileFormat>,
+        ) -> Self {
+            self.file_format = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `location`.
+        pub fn location(
+            mut self,
+            value: impl ::std::convert::Into<ProcessedLocation>,
+        ) -> Self {
+            self.location = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RecordingFile2188fec7`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RecordingFile2188fec7 {
         #[serde(
@@ -2999,6 +3935,97 @@ pub mod types {
     impl RecordingFile2188fec7 {
         pub fn builder() -> builder::RecordingFile2188fec7 {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                creation_time: ::std::option::Option::None,
+                custom_data: ::std::default::Default::default(),
+                duration: ::std::option::Option::None,
+                end_time: ::std::option::Option::None,
+                file_format: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                location: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                size: ::std::option::Option::None,
+                start_time: ::std::option::Option::None,
+            }
+        }
+        /// Sets `creation_time`.
+        pub fn creation_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.creation_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `custom_data`.
+        pub fn custom_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            self.custom_data = value.into();
+            self
+        }
+        /// Sets `duration`.
+        pub fn duration(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.duration = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_time`.
+        pub fn end_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.end_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `file_format`.
+        pub fn file_format(
+            mut self,
+            value: impl ::std::convert::Into<RecordingFile2188fec7FileFormat>,
+        ) -> Self {
+            self.file_format = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `location`.
+        pub fn location(
+            mut self,
+            value: impl ::std::convert::Into<RecordingFile2188fec7Location>,
+        ) -> Self {
+            self.location = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `size`.
+        pub fn size(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.size = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RecordingFile2188fec7FileFormat`
@@ -3249,6 +4276,7 @@ pub mod types {
     }
     ///`RecordingPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RecordingPage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3260,9 +4288,30 @@ pub mod types {
         pub fn builder() -> builder::RecordingPage {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                paging: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `paging`.
+        pub fn paging(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.paging = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RecordingResponse73e6f414>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`RecordingResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RecordingResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3274,9 +4323,30 @@ pub mod types {
         pub fn builder() -> builder::RecordingResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application: ::std::option::Option::None,
+                recording: ::std::option::Option::None,
+            }
+        }
+        /// Sets `application`.
+        pub fn application(
+            mut self,
+            value: impl ::std::convert::Into<Application>,
+        ) -> Self {
+            self.application = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `recording`.
+        pub fn recording(mut self, value: impl ::std::convert::Into<Recording>) -> Self {
+            self.recording = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RecordingResponse73e6f414`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RecordingResponse73e6f414 {
         pub application: CallLinkRecordingApplication,
@@ -3285,6 +4355,16 @@ pub mod types {
     impl RecordingResponse73e6f414 {
         pub fn builder() -> builder::RecordingResponse73e6f414 {
             Default::default()
+        }
+        /// With the required fields (`application`, `recording`); set the others with the setters.
+        pub fn new(
+            application: impl ::std::convert::Into<CallLinkRecordingApplication>,
+            recording: impl ::std::convert::Into<Recording2188fec7>,
+        ) -> Self {
+            Self {
+                application: application.into(),
+                recording: recording.into(),
+            }
         }
     }
     ///`RecordingSortColumn`
@@ -3429,6 +4509,7 @@ pub mod types {
     }
     ///`RoomDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RoomDestination {
         #[serde(
@@ -3437,9 +4518,9 @@ pub mod types {
         )]
         pub display_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password: ::std::option::Option<RoomDestinationPassword>,
+        pub password: ::std::option::Option<::std::string::String>,
         #[serde(rename = "roomName")]
-        pub room_name: RoomDestinationRoomName,
+        pub room_name: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: RoomDestinationType,
     }
@@ -3447,123 +4528,33 @@ pub mod types {
         pub fn builder() -> builder::RoomDestination {
             Default::default()
         }
-    }
-    ///`RoomDestinationPassword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RoomDestinationPassword(::std::string::String);
-    impl ::std::ops::Deref for RoomDestinationPassword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RoomDestinationPassword> for ::std::string::String {
-        fn from(value: RoomDestinationPassword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RoomDestinationPassword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{L}\\p{N}\\-_\\ ]{4,20}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[\\p{L}\\p{N}\\-_\\ ]{4,20}$\"".into(),
-                );
+        /// With the required fields (`room_name`, `type_`); set the others with the setters.
+        pub fn new(
+            room_name: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<RoomDestinationType>,
+        ) -> Self {
+            Self {
+                display_name: ::std::option::Option::None,
+                password: ::std::option::Option::None,
+                room_name: room_name.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RoomDestinationPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoomDestinationPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RoomDestinationPassword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RoomDestinationRoomName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RoomDestinationRoomName(::std::string::String);
-    impl ::std::ops::Deref for RoomDestinationRoomName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RoomDestinationRoomName> for ::std::string::String {
-        fn from(value: RoomDestinationRoomName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RoomDestinationRoomName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{L}\\p{N}\\-_+=/.]{3,250}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[\\p{L}\\p{N}\\-_+=/.]{3,250}$\"".into(),
-                );
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RoomDestinationRoomName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoomDestinationRoomName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RoomDestinationRoomName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `password`.
+        pub fn password(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.password = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RoomDestinationType`
@@ -3642,6 +4633,7 @@ pub mod types {
     }
     ///`SecurityConfigBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SecurityConfigBase {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -3650,6 +4642,20 @@ pub mod types {
     impl SecurityConfigBase {
         pub fn builder() -> builder::SecurityConfigBase {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<SecurityConfigType>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SecurityConfigType`
@@ -3830,81 +4836,40 @@ pub mod types {
     }
     ///`Subdomain`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Subdomain {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<SubdomainName>,
+        pub name: ::std::option::Option<::std::string::String>,
     }
     impl Subdomain {
         pub fn builder() -> builder::Subdomain {
             Default::default()
         }
-    }
-    ///`SubdomainName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SubdomainName(::std::string::String);
-    impl ::std::ops::Deref for SubdomainName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SubdomainName> for ::std::string::String {
-        fn from(value: SubdomainName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SubdomainName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            {
-                ::regress::Regex::new(
-                        "^[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?$",
-                    )
-                    .unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?$\""
-                        .into(),
-                );
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SubdomainName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SubdomainName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SubdomainName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SubdomainPage`
@@ -3930,83 +4895,34 @@ pub mod types {
     }
     ///`SubdomainRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SubdomainRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<SubdomainRequestName>,
+        pub name: ::std::option::Option<::std::string::String>,
     }
     impl SubdomainRequest {
         pub fn builder() -> builder::SubdomainRequest {
             Default::default()
         }
-    }
-    ///`SubdomainRequestName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SubdomainRequestName(::std::string::String);
-    impl ::std::ops::Deref for SubdomainRequestName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SubdomainRequestName> for ::std::string::String {
-        fn from(value: SubdomainRequestName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SubdomainRequestName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            {
-                ::regress::Regex::new(
-                        "^[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?$",
-                    )
-                    .unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?$\""
-                        .into(),
-                );
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                name: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SubdomainRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SubdomainRequestName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SubdomainRequestName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SubdomainResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SubdomainResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4018,9 +4934,33 @@ pub mod types {
         pub fn builder() -> builder::SubdomainResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Theme`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Theme {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4038,9 +4978,51 @@ pub mod types {
         pub fn builder() -> builder::Theme {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                colors: ::std::option::Option::None,
+                images: ::std::option::Option::None,
+                layouts: ::std::default::Default::default(),
+                localization: ::std::option::Option::None,
+                messages: ::std::option::Option::None,
+            }
+        }
+        /// Sets `colors`.
+        pub fn colors(mut self, value: impl ::std::convert::Into<Colors>) -> Self {
+            self.colors = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `images`.
+        pub fn images(mut self, value: impl ::std::convert::Into<Images>) -> Self {
+            self.images = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `layouts`.
+        pub fn layouts(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Layout>>,
+        ) -> Self {
+            self.layouts = value.into();
+            self
+        }
+        /// Sets `localization`.
+        pub fn localization(
+            mut self,
+            value: impl ::std::convert::Into<Localization>,
+        ) -> Self {
+            self.localization = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `messages`.
+        pub fn messages(mut self, value: impl ::std::convert::Into<Messages>) -> Self {
+            self.messages = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TimeOfDay`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TimeOfDay {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4052,9 +5034,27 @@ pub mod types {
         pub fn builder() -> builder::TimeOfDay {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                hour: ::std::option::Option::None,
+                minute: ::std::option::Option::None,
+            }
+        }
+        /// Sets `hour`.
+        pub fn hour(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.hour = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `minute`.
+        pub fn minute(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.minute = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TokenRequestModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TokenRequestModel {
         #[serde(
@@ -4062,7 +5062,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub display_name: ::std::option::Option<::std::string::String>,
-        pub identity: TokenRequestModelIdentity,
+        pub identity: ::std::string::String,
         #[serde(
             rename = "timeToLive",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4073,68 +5073,31 @@ pub mod types {
         pub fn builder() -> builder::TokenRequestModel {
             Default::default()
         }
-    }
-    ///`TokenRequestModelIdentity`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TokenRequestModelIdentity(::std::string::String);
-    impl ::std::ops::Deref for TokenRequestModelIdentity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TokenRequestModelIdentity> for ::std::string::String {
-        fn from(value: TokenRequestModelIdentity) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TokenRequestModelIdentity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{L}\\p{N}\\-_+=/.]{3,64}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[\\p{L}\\p{N}\\-_+=/.]{3,64}$\"".into(),
-                );
+        /// With the required fields (`identity`); set the others with the setters.
+        pub fn new(identity: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                display_name: ::std::option::Option::None,
+                identity: identity.into(),
+                time_to_live: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TokenRequestModelIdentity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TokenRequestModelIdentity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TokenRequestModelIdentity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `time_to_live`.
+        pub fn time_to_live(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.time_to_live = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TokenResponseModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TokenResponseModel {
         #[serde(
@@ -4149,9 +5112,33 @@ pub mod types {
         pub fn builder() -> builder::TokenResponseModel {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                expiration_time: ::std::option::Option::None,
+                token: ::std::option::Option::None,
+            }
+        }
+        /// Sets `expiration_time`.
+        pub fn expiration_time(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.expiration_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `token`.
+        pub fn token(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.token = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UserActivityPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UserActivityPageResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4168,9 +5155,39 @@ pub mod types {
         pub fn builder() -> builder::UserActivityPageResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                identity: ::std::option::Option::None,
+                page_info: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `identity`.
+        pub fn identity(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.identity = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `page_info`.
+        pub fn page_info(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.page_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<UserActivityResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`UserActivityResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UserActivityResponse {
         #[serde(
@@ -4190,9 +5207,42 @@ pub mod types {
         pub fn builder() -> builder::UserActivityResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                activity_type: ::std::option::Option::None,
+                session_id: ::std::option::Option::None,
+                timestamp: ::std::option::Option::None,
+            }
+        }
+        /// Sets `activity_type`.
+        pub fn activity_type(
+            mut self,
+            value: impl ::std::convert::Into<ActivityType>,
+        ) -> Self {
+            self.activity_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `session_id`.
+        pub fn session_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.session_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timestamp`.
+        pub fn timestamp(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.timestamp = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidityWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityWindow {
         #[serde(
@@ -4223,9 +5273,57 @@ pub mod types {
         pub fn builder() -> builder::ValidityWindow {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                acceptable_days: ::std::default::Default::default(),
+                acceptable_hours: ::std::option::Option::None,
+                end_time: ::std::option::Option::None,
+                one_time: ::std::default::Default::default(),
+                start_time: ::std::option::Option::None,
+            }
+        }
+        /// Sets `acceptable_days`.
+        pub fn acceptable_days(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<DayOfWeek>>,
+        ) -> Self {
+            self.acceptable_days = value.into();
+            self
+        }
+        /// Sets `acceptable_hours`.
+        pub fn acceptable_hours(
+            mut self,
+            value: impl ::std::convert::Into<AcceptableHours>,
+        ) -> Self {
+            self.acceptable_hours = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_time`.
+        pub fn end_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.end_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `one_time`.
+        pub fn one_time(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.one_time = value.into();
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebRtcDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebRtcDestination {
         #[serde(
@@ -4238,7 +5336,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub hangup_restriction: ::std::option::Option<HangupRestriction>,
-        pub identity: WebRtcDestinationIdentity,
+        pub identity: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: WebRtcDestinationType,
     }
@@ -4246,64 +5344,33 @@ pub mod types {
         pub fn builder() -> builder::WebRtcDestination {
             Default::default()
         }
-    }
-    ///`WebRtcDestinationIdentity`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebRtcDestinationIdentity(::std::string::String);
-    impl ::std::ops::Deref for WebRtcDestinationIdentity {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebRtcDestinationIdentity> for ::std::string::String {
-        fn from(value: WebRtcDestinationIdentity) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebRtcDestinationIdentity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[\\p{L}\\p{N}\\-_+=/.]{3,64}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err(
-                    "doesn't match pattern \"^[\\p{L}\\p{N}\\-_+=/.]{3,64}$\"".into(),
-                );
+        /// With the required fields (`identity`, `type_`); set the others with the setters.
+        pub fn new(
+            identity: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<WebRtcDestinationType>,
+        ) -> Self {
+            Self {
+                display_name: ::std::option::Option::None,
+                hangup_restriction: ::std::option::Option::None,
+                identity: identity.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebRtcDestinationIdentity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebRtcDestinationIdentity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebRtcDestinationIdentity {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `hangup_restriction`.
+        pub fn hangup_restriction(
+            mut self,
+            value: impl ::std::convert::Into<HangupRestriction>,
+        ) -> Self {
+            self.hangup_restriction = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`WebRtcDestinationType`
@@ -4364,6 +5431,7 @@ pub mod types {
     }
     ///`Webhook`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhook {
         #[serde(
@@ -4377,9 +5445,25 @@ pub mod types {
         pub fn builder() -> builder::Webhook {
             Default::default()
         }
+        /// With the required fields (`url`); set the others with the setters.
+        pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                security_config: ::std::option::Option::None,
+                url: url.into(),
+            }
+        }
+        /// Sets `security_config`.
+        pub fn security_config(
+            mut self,
+            value: impl ::std::convert::Into<SecurityConfig>,
+        ) -> Self {
+            self.security_config = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebrtcApplication`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebrtcApplication {
         #[serde(
@@ -4416,9 +5500,67 @@ pub mod types {
         pub fn builder() -> builder::WebrtcApplication {
             Default::default()
         }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ApplicationType>) -> Self {
+            Self {
+                call_type: ::std::option::Option::None,
+                end_time: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                room_id: ::std::option::Option::None,
+                room_name: ::std::option::Option::None,
+                start_time: ::std::option::Option::None,
+                type_: type_.into(),
+            }
+        }
+        /// Sets `call_type`.
+        pub fn call_type(mut self, value: impl ::std::convert::Into<CallType>) -> Self {
+            self.call_type = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `end_time`.
+        pub fn end_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.end_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `room_id`.
+        pub fn room_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.room_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `room_name`.
+        pub fn room_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.room_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `start_time`.
+        pub fn start_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.start_time = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`WebrtcRecordingPageResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct WebrtcRecordingPageResponse {
         #[serde(
@@ -4432,6 +5574,26 @@ pub mod types {
     impl WebrtcRecordingPageResponse {
         pub fn builder() -> builder::WebrtcRecordingPageResponse {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                page_info: ::std::option::Option::None,
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `page_info`.
+        pub fn page_info(mut self, value: impl ::std::convert::Into<PageInfo>) -> Self {
+            self.page_info = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<RecordingResponse>>,
+        ) -> Self {
+            self.results = value.into();
+            self
         }
     }
     /// Types for composing complex structures.
@@ -4592,7 +5754,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ApplicationDestination {
             calls_configuration_id: ::std::result::Result<
-                super::ApplicationDestinationCallsConfigurationId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -4613,9 +5775,7 @@ pub mod types {
         impl ApplicationDestination {
             pub fn calls_configuration_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ApplicationDestinationCallsConfigurationId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.calls_configuration_id = value
@@ -4814,7 +5974,7 @@ pub mod types {
                 ::std::string::String,
             >,
             identity: ::std::result::Result<
-                super::CallLinkIdentity,
+                ::std::string::String,
                 ::std::string::String,
             >,
             show_identity: ::std::result::Result<bool, ::std::string::String>,
@@ -4910,7 +6070,7 @@ pub mod types {
             }
             pub fn identity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CallLinkIdentity>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.identity = value
@@ -5701,7 +6861,7 @@ pub mod types {
                 ::std::string::String,
             >,
             identity: ::std::result::Result<
-                ::std::option::Option<super::CallLinkRequestIdentity>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             show_identity: ::std::result::Result<bool, ::std::string::String>,
@@ -5781,9 +6941,7 @@ pub mod types {
             }
             pub fn identity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CallLinkRequestIdentity>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.identity = value
@@ -6217,7 +7375,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CallRecording2188fec7 {
             call_id: ::std::result::Result<
-                ::std::option::Option<super::CallRecording2188fec7CallId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             direction: ::std::result::Result<
@@ -6256,9 +7414,7 @@ pub mod types {
         impl CallRecording2188fec7 {
             pub fn call_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CallRecording2188fec7CallId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.call_id = value
@@ -7597,7 +8753,7 @@ pub mod types {
                 ::std::string::String,
             >,
             from: ::std::result::Result<
-                ::std::option::Option<super::PhoneDestinationFrom>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             hangup_restriction: ::std::result::Result<
@@ -7609,7 +8765,7 @@ pub mod types {
                 ::std::string::String,
             >,
             phone_number: ::std::result::Result<
-                super::PhoneDestinationPhoneNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -7644,9 +8800,7 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PhoneDestinationFrom>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
@@ -7690,7 +8844,7 @@ pub mod types {
             }
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PhoneDestinationPhoneNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_number = value
@@ -8864,11 +10018,11 @@ pub mod types {
                 ::std::string::String,
             >,
             password: ::std::result::Result<
-                ::std::option::Option<super::RoomDestinationPassword>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             room_name: ::std::result::Result<
-                super::RoomDestinationRoomName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -8901,9 +10055,7 @@ pub mod types {
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RoomDestinationPassword>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
@@ -8915,7 +10067,7 @@ pub mod types {
             }
             pub fn room_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RoomDestinationRoomName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.room_name = value
@@ -9011,7 +10163,7 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<super::SubdomainName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -9036,7 +10188,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::SubdomainName>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -9069,7 +10221,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SubdomainRequest {
             name: ::std::result::Result<
-                ::std::option::Option<super::SubdomainRequestName>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -9083,9 +10235,7 @@ pub mod types {
         impl SubdomainRequest {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SubdomainRequestName>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -9363,7 +10513,7 @@ pub mod types {
                 ::std::string::String,
             >,
             identity: ::std::result::Result<
-                super::TokenRequestModelIdentity,
+                ::std::string::String,
                 ::std::string::String,
             >,
             time_to_live: ::std::result::Result<
@@ -9395,7 +10545,7 @@ pub mod types {
             }
             pub fn identity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TokenRequestModelIdentity>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.identity = value
@@ -9809,7 +10959,7 @@ pub mod types {
                 ::std::string::String,
             >,
             identity: ::std::result::Result<
-                super::WebRtcDestinationIdentity,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -9858,7 +11008,7 @@ pub mod types {
             }
             pub fn identity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WebRtcDestinationIdentity>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.identity = value
@@ -10740,12 +11890,14 @@ pub mod builder {
     pub struct GenerateWebrtcToken<'a> {
         client: &'a super::Client,
         body: Result<types::builder::TokenRequestModel, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GenerateWebrtcToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -10776,7 +11928,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TokenResponseModel>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::TokenRequestModel::try_from(v).map_err(|e| e.to_string())
@@ -10809,6 +11961,9 @@ pub mod builder {
                     &super::operations::GENERATE_WEBRTC_TOKEN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10833,6 +11988,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_push_configurations`]
 
@@ -10842,6 +12003,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<i32, String>,
         size: Result<::std::num::NonZeroU32, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetPushConfigurations<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10849,6 +12011,7 @@ pub mod builder {
                 client: client,
                 page: Err("page was not initialized".to_string()),
                 size: Err("size was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -10876,7 +12039,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PushConfigurationPageResponse>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PUSH_CONFIGURATIONS,
@@ -10912,6 +12075,9 @@ pub mod builder {
                     &super::operations::GET_PUSH_CONFIGURATIONS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -10936,6 +12102,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::save_push_configuration`]
 
@@ -10944,12 +12116,14 @@ pub mod builder {
     pub struct SavePushConfiguration<'a> {
         client: &'a super::Client,
         body: Result<types::builder::PushConfigurationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SavePushConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -10982,7 +12156,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::PushConfigurationRequest::try_from(v)
@@ -11016,6 +12190,9 @@ pub mod builder {
                     &super::operations::SAVE_PUSH_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11040,6 +12217,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_push_configuration`]
 
@@ -11048,12 +12231,14 @@ pub mod builder {
     pub struct GetPushConfiguration<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetPushConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -11072,7 +12257,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_PUSH_CONFIGURATION,
@@ -11104,6 +12289,9 @@ pub mod builder {
                     &super::operations::GET_PUSH_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11128,6 +12316,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_push_configuration`]
 
@@ -11137,6 +12331,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::PushConfigurationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdatePushConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11144,6 +12339,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -11188,7 +12384,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_PUSH_CONFIGURATION,
@@ -11230,6 +12426,9 @@ pub mod builder {
                     &super::operations::UPDATE_PUSH_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11254,6 +12453,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_push_configuration`]
 
@@ -11262,12 +12467,14 @@ pub mod builder {
     pub struct DeletePushConfiguration<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeletePushConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -11284,7 +12491,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/webrtc/1/webrtc-push-config/{id}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_PUSH_CONFIGURATION,
@@ -11316,6 +12523,9 @@ pub mod builder {
                     &super::operations::DELETE_PUSH_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11335,6 +12545,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_push_configuration`]
 
@@ -11344,6 +12560,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::PushConfigurationRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchPushConfiguration<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11351,6 +12568,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -11395,7 +12613,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_PUSH_CONFIGURATION,
@@ -11437,6 +12655,9 @@ pub mod builder {
                     &super::operations::PATCH_PUSH_CONFIGURATION,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11461,6 +12682,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_files`]
 
@@ -11470,6 +12697,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetFiles<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11477,6 +12705,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -11506,7 +12735,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::FilePageResponse>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_FILES,
@@ -11542,6 +12771,9 @@ pub mod builder {
                     &super::operations::GET_FILES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11556,6 +12788,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_FILES, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_file`]
 
@@ -11564,12 +12802,14 @@ pub mod builder {
     pub struct GetFile<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetFile<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -11586,7 +12826,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/webrtc/1/files/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::FileResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_FILE,
@@ -11617,6 +12857,9 @@ pub mod builder {
                     &super::operations::GET_FILE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11629,6 +12872,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_FILE, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_file`]
 
@@ -11637,12 +12886,14 @@ pub mod builder {
     pub struct DeleteFile<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteFile<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -11659,7 +12910,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/webrtc/1/files/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::FileResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_FILE,
@@ -11690,6 +12941,9 @@ pub mod builder {
                     &super::operations::DELETE_FILE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11706,6 +12960,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::download_file`]
 
@@ -11714,12 +12974,14 @@ pub mod builder {
     pub struct DownloadFile<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DownloadFile<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -11736,7 +12998,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/webrtc/1/files/{id}/download`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DOWNLOAD_FILE,
@@ -11764,6 +13026,9 @@ pub mod builder {
                     &super::operations::DOWNLOAD_FILE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11779,6 +13044,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_user_activity`]
 
@@ -11792,6 +13063,7 @@ pub mod builder {
         session_id: Result<Option<::std::string::String>, String>,
         size: Result<Option<i32>, String>,
         start_time: Result<Option<crate::DateTime>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetUserActivity<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11803,6 +13075,7 @@ pub mod builder {
                 session_id: Ok(None),
                 size: Ok(None),
                 start_time: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn end_time<V>(mut self, value: V) -> Self
@@ -11886,6 +13159,7 @@ pub mod builder {
                 session_id,
                 size,
                 start_time,
+                call_timeout,
             } = self;
             let end_time = end_time
                 .map_err(|e| crate::call::invalid_request(
@@ -11946,6 +13220,9 @@ pub mod builder {
                     &super::operations::GET_USER_ACTIVITY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -11963,6 +13240,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::get_webrtc_recordings`]
@@ -11983,6 +13266,7 @@ pub mod builder {
         sort_direction: Result<Option<types::SortDirection>, String>,
         start_time_after: Result<Option<crate::DateTime>, String>,
         start_time_before: Result<Option<crate::DateTime>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetWebrtcRecordings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12000,6 +13284,7 @@ pub mod builder {
                 sort_direction: Ok(None),
                 start_time_after: Ok(None),
                 start_time_before: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn call_type<V>(mut self, value: V) -> Self
@@ -12166,6 +13451,7 @@ pub mod builder {
                 sort_direction,
                 start_time_after,
                 start_time_before,
+                call_timeout,
             } = self;
             let call_type = call_type
                 .map_err(|e| crate::call::invalid_request(
@@ -12274,6 +13560,9 @@ pub mod builder {
                     &super::operations::GET_WEBRTC_RECORDINGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12298,6 +13587,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_webrtc_recording_by_id`]
 
@@ -12307,6 +13602,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         location: Result<Option<types::RecordingLocation>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteWebrtcRecordingById<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12314,6 +13610,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 location: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -12344,7 +13641,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RecordingResponse>, Error> {
-            let Self { client, id, location } = self;
+            let Self { client, id, location, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
@@ -12382,6 +13679,9 @@ pub mod builder {
                     &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12406,6 +13706,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::download_webrtc_recording_by_id`]
 
@@ -12416,6 +13722,7 @@ pub mod builder {
         id: Result<::std::string::String, String>,
         location: Result<Option<types::RecordingLocation>, String>,
         range: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DownloadWebrtcRecordingById<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12424,6 +13731,7 @@ pub mod builder {
                 id: Err("id was not initialized".to_string()),
                 location: Ok(None),
                 range: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -12465,7 +13773,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/webrtc/1/recordings/{id}/download`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, id, location, range } = self;
+            let Self { client, id, location, range, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
@@ -12517,6 +13825,9 @@ pub mod builder {
                     &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12536,6 +13847,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_call_links`]
 
@@ -12545,6 +13862,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCallLinks<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12552,6 +13870,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -12579,7 +13898,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/call-link/1/links`
         pub async fn send(self) -> Result<ResponseValue<types::CallLinkPage>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CALL_LINKS,
@@ -12615,6 +13934,9 @@ pub mod builder {
                     &super::operations::GET_CALL_LINKS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12632,6 +13954,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_call_link`]
 
@@ -12640,12 +13968,14 @@ pub mod builder {
     pub struct CreateCallLink<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CallLinkRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateCallLink<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -12676,7 +14006,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CallLinkResponse>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CallLinkRequest::try_from(v).map_err(|e| e.to_string())
@@ -12709,6 +14039,9 @@ pub mod builder {
                     &super::operations::CREATE_CALL_LINK,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12727,6 +14060,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_call_link`]
 
@@ -12735,12 +14074,14 @@ pub mod builder {
     pub struct GetCallLink<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCallLink<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -12757,7 +14098,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/call-link/1/links/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CallLink>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CALL_LINK,
@@ -12788,6 +14129,9 @@ pub mod builder {
                     &super::operations::GET_CALL_LINK,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12805,6 +14149,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_call_link`]
 
@@ -12813,12 +14163,14 @@ pub mod builder {
     pub struct DeleteCallLink<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCallLink<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -12835,7 +14187,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/call-link/1/links/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CallLink>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CALL_LINK,
@@ -12866,6 +14218,9 @@ pub mod builder {
                     &super::operations::DELETE_CALL_LINK,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12884,6 +14239,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_configs`]
 
@@ -12893,6 +14254,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConfigs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12900,6 +14262,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -12929,7 +14292,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CallLinkConfigPage>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONFIGS,
@@ -12965,6 +14328,9 @@ pub mod builder {
                     &super::operations::GET_CONFIGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -12981,6 +14347,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_config`]
 
@@ -12989,12 +14361,14 @@ pub mod builder {
     pub struct CreateConfig<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CallLinkConfigRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -13025,7 +14399,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/call-link/1/configs`
         pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::CallLinkConfigRequest::try_from(v).map_err(|e| e.to_string())
@@ -13058,6 +14432,9 @@ pub mod builder {
                     &super::operations::CREATE_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13075,6 +14452,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_config`]
 
@@ -13083,12 +14466,14 @@ pub mod builder {
     pub struct GetConfig<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13105,7 +14490,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/call-link/1/configs/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_CONFIG,
@@ -13137,6 +14522,9 @@ pub mod builder {
                     &super::operations::GET_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13151,6 +14539,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_CONFIG, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::update_config`]
 
@@ -13160,6 +14554,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::CallLinkConfigRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> UpdateConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13167,6 +14562,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13209,7 +14605,7 @@ pub mod builder {
         }
         ///Sends a `PUT` request to `/call-link/1/configs/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::UPDATE_CONFIG,
@@ -13250,6 +14646,9 @@ pub mod builder {
                     &super::operations::UPDATE_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13267,6 +14666,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_config`]
 
@@ -13275,12 +14680,14 @@ pub mod builder {
     pub struct DeleteConfig<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13297,7 +14704,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/call-link/1/configs/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CONFIG,
@@ -13329,6 +14736,9 @@ pub mod builder {
                     &super::operations::DELETE_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13346,6 +14756,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::patch_config`]
 
@@ -13355,6 +14771,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::CallLinkConfigRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> PatchConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13362,6 +14779,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13404,7 +14822,7 @@ pub mod builder {
         }
         ///Sends a `PATCH` request to `/call-link/1/configs/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, id, body } = self;
+            let Self { client, id, body, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::PATCH_CONFIG,
@@ -13445,6 +14863,9 @@ pub mod builder {
                     &super::operations::PATCH_CONFIG,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13462,6 +14883,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_images`]
 
@@ -13471,6 +14898,7 @@ pub mod builder {
         client: &'a super::Client,
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetImages<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13478,6 +14906,7 @@ pub mod builder {
                 client: client,
                 page: Ok(None),
                 size: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn page<V>(mut self, value: V) -> Self
@@ -13505,7 +14934,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/call-link/1/images`
         pub async fn send(self) -> Result<ResponseValue<types::ImagePage>, Error> {
-            let Self { client, page, size } = self;
+            let Self { client, page, size, call_timeout } = self;
             let page = page
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_IMAGES,
@@ -13541,6 +14970,9 @@ pub mod builder {
                     &super::operations::GET_IMAGES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13555,6 +14987,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_IMAGES, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_image`]
 
@@ -13563,12 +15001,14 @@ pub mod builder {
     pub struct GetImage<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetImage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13585,7 +15025,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/call-link/1/images/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::ImageResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_IMAGE,
@@ -13617,6 +15057,9 @@ pub mod builder {
                     &super::operations::GET_IMAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13631,6 +15074,12 @@ pub mod builder {
                 _ => crate::call::failure(&super::operations::GET_IMAGE, response).await,
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_image`]
 
@@ -13639,12 +15088,14 @@ pub mod builder {
     pub struct DeleteImage<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteImage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13661,7 +15112,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/call-link/1/images/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::ImageResponse>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_IMAGE,
@@ -13693,6 +15144,9 @@ pub mod builder {
                     &super::operations::DELETE_IMAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13710,6 +15164,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_subdomains`]
 
@@ -13717,14 +15177,18 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetSubdomains<'a> {
         client: &'a super::Client,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetSubdomains<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                call_timeout: ::std::option::Option::None,
+            }
         }
         ///Sends a `GET` request to `/call-link/1/subdomains`
         pub async fn send(self) -> Result<ResponseValue<types::SubdomainPage>, Error> {
-            let Self { client } = self;
+            let Self { client, call_timeout } = self;
             let url = format!("{}/call-link/1/subdomains", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -13748,6 +15212,9 @@ pub mod builder {
                     &super::operations::GET_SUBDOMAINS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13765,6 +15232,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_subdomain`]
 
@@ -13773,12 +15246,14 @@ pub mod builder {
     pub struct CreateSubdomain<'a> {
         client: &'a super::Client,
         body: Result<types::builder::SubdomainRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateSubdomain<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -13807,7 +15282,7 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/call-link/1/subdomains`
         pub async fn send(self) -> Result<ResponseValue<types::Subdomain>, Error> {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| {
                     types::SubdomainRequest::try_from(v).map_err(|e| e.to_string())
@@ -13840,6 +15315,9 @@ pub mod builder {
                     &super::operations::CREATE_SUBDOMAIN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13858,6 +15336,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_subdomain`]
 
@@ -13866,12 +15350,14 @@ pub mod builder {
     pub struct DeleteSubdomain<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteSubdomain<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -13888,7 +15374,7 @@ pub mod builder {
         }
         ///Sends a `DELETE` request to `/call-link/1/subdomains/{id}`
         pub async fn send(self) -> Result<ResponseValue<types::Subdomain>, Error> {
-            let Self { client, id } = self;
+            let Self { client, id, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_SUBDOMAIN,
@@ -13920,6 +15406,9 @@ pub mod builder {
                     &super::operations::DELETE_SUBDOMAIN,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13937,6 +15426,12 @@ pub mod builder {
                         .await
                 }
             }
+        }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
         }
     }
     /**Builder for [`Client::get_call_link_recordings`]
@@ -13956,6 +15451,7 @@ pub mod builder {
         sort_direction: Result<Option<types::SortDirection>, String>,
         start_time_after: Result<Option<crate::DateTime>, String>,
         start_time_before: Result<Option<crate::DateTime>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetCallLinkRecordings<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13972,6 +15468,7 @@ pub mod builder {
                 sort_direction: Ok(None),
                 start_time_after: Ok(None),
                 start_time_before: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn call_link_config_id<V>(mut self, value: V) -> Self
@@ -14127,6 +15624,7 @@ pub mod builder {
                 sort_direction,
                 start_time_after,
                 start_time_before,
+                call_timeout,
             } = self;
             let call_link_config_id = call_link_config_id
                 .map_err(|e| crate::call::invalid_request(
@@ -14244,6 +15742,9 @@ pub mod builder {
                     &super::operations::GET_CALL_LINK_RECORDINGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14268,6 +15769,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::delete_call_link_recording`]
 
@@ -14277,6 +15784,7 @@ pub mod builder {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         location: Result<Option<types::RecordingLocation>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DeleteCallLinkRecording<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14284,6 +15792,7 @@ pub mod builder {
                 client: client,
                 id: Err("id was not initialized".to_string()),
                 location: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -14314,7 +15823,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::RecordingResponse73e6f414>, Error> {
-            let Self { client, id, location } = self;
+            let Self { client, id, location, call_timeout } = self;
             let id = id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DELETE_CALL_LINK_RECORDING,
@@ -14352,6 +15861,9 @@ pub mod builder {
                     &super::operations::DELETE_CALL_LINK_RECORDING,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14376,6 +15888,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::download_call_link_recording`]
 
@@ -14386,6 +15904,7 @@ pub mod builder {
         file_id: Result<::std::string::String, String>,
         location: Result<Option<types::RecordingLocation>, String>,
         range: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> DownloadCallLinkRecording<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14394,6 +15913,7 @@ pub mod builder {
                 file_id: Err("file_id was not initialized".to_string()),
                 location: Ok(None),
                 range: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn file_id<V>(mut self, value: V) -> Self
@@ -14435,7 +15955,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/call-link/1/recordings/files/{fileId}`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, file_id, location, range } = self;
+            let Self { client, file_id, location, range, call_timeout } = self;
             let file_id = file_id
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
@@ -14487,6 +16007,9 @@ pub mod builder {
                     &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14505,6 +16028,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -14519,14 +16048,15 @@ pub mod multipart {
     use crate::{ByteStream, Error, ResponseValue};
     /// The form of `upload-image` (POST /call-link/1/images/upload/{type}): one field per part. [`UploadImageForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct UploadImageForm {
         /// The part `file` (required).
         pub file: crate::FilePart,
     }
     impl UploadImageForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(file: crate::FilePart) -> Self {
-            Self { file }
+        /// With the required fields (`file`); set the others with the setters.
+        pub fn new(file: impl ::std::convert::Into<crate::FilePart>) -> Self {
+            Self { file: file.into() }
         }
     }
     impl crate::Form for UploadImageForm {

@@ -17,6 +17,7 @@ pub static GENERATE_WEBRTC_TOKEN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:identity:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-push-configurations`: GET /webrtc/1/webrtc-push-config
@@ -33,6 +34,7 @@ pub static GET_PUSH_CONFIGURATIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`save-push-configuration`: POST /webrtc/1/webrtc-push-config
@@ -49,6 +51,7 @@ pub static SAVE_PUSH_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-push-configuration`: GET /webrtc/1/webrtc-push-config/{id}
@@ -65,6 +68,7 @@ pub static GET_PUSH_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:configuration:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-push-configuration`: PUT /webrtc/1/webrtc-push-config/{id}
@@ -81,6 +85,7 @@ pub static UPDATE_PUSH_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-push-configuration`: DELETE /webrtc/1/webrtc-push-config/{id}
@@ -97,6 +102,7 @@ pub static DELETE_PUSH_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-push-configuration`: PATCH /webrtc/1/webrtc-push-config/{id}
@@ -113,6 +119,7 @@ pub static PATCH_PUSH_CONFIGURATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:configuration:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-files`: GET /webrtc/1/files
@@ -129,6 +136,7 @@ pub static GET_FILES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:media:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-file`: GET /webrtc/1/files/{id}
@@ -145,6 +153,7 @@ pub static GET_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:media:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-file`: DELETE /webrtc/1/files/{id}
@@ -161,6 +170,7 @@ pub static DELETE_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:media:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`download-file`: GET /webrtc/1/files/{id}/download
@@ -177,6 +187,7 @@ pub static DOWNLOAD_FILE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage", "webrtc:media:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-user-activity`: GET /webrtc/1/user-activity
@@ -193,6 +204,7 @@ pub static GET_USER_ACTIVITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-webrtc-recordings`: GET /webrtc/1/recordings
@@ -209,6 +221,7 @@ pub static GET_WEBRTC_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-webrtc-recording-by-id`: DELETE /webrtc/1/recordings/{id}
@@ -225,6 +238,7 @@ pub static DELETE_WEBRTC_RECORDING_BY_ID: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`download-webrtc-recording-by-id`: GET /webrtc/1/recordings/{id}/download
@@ -241,6 +255,7 @@ pub static DOWNLOAD_WEBRTC_RECORDING_BY_ID: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["webrtc:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-call-links`: GET /call-link/1/links
@@ -257,6 +272,7 @@ pub static GET_CALL_LINKS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:link:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-call-link`: POST /call-link/1/links
@@ -273,6 +289,7 @@ pub static CREATE_CALL_LINK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:link:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-call-link`: GET /call-link/1/links/{id}
@@ -289,6 +306,7 @@ pub static GET_CALL_LINK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:link:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-call-link`: DELETE /call-link/1/links/{id}
@@ -305,6 +323,7 @@ pub static DELETE_CALL_LINK: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:link:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-configs`: GET /call-link/1/configs
@@ -321,6 +340,7 @@ pub static GET_CONFIGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-config`: POST /call-link/1/configs
@@ -337,6 +357,7 @@ pub static CREATE_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-config`: GET /call-link/1/configs/{id}
@@ -353,6 +374,7 @@ pub static GET_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-config`: PUT /call-link/1/configs/{id}
@@ -369,6 +391,7 @@ pub static UPDATE_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-config`: DELETE /call-link/1/configs/{id}
@@ -385,6 +408,7 @@ pub static DELETE_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`patch-config`: PATCH /call-link/1/configs/{id}
@@ -401,6 +425,7 @@ pub static PATCH_CONFIG: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-images`: GET /call-link/1/images
@@ -417,6 +442,7 @@ pub static GET_IMAGES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`upload-image`: POST /call-link/1/images/upload/{type}
@@ -433,6 +459,7 @@ pub static UPLOAD_IMAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-image`: GET /call-link/1/images/{id}
@@ -449,6 +476,7 @@ pub static GET_IMAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-image`: DELETE /call-link/1/images/{id}
@@ -465,6 +493,7 @@ pub static DELETE_IMAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-subdomains`: GET /call-link/1/subdomains
@@ -481,6 +510,7 @@ pub static GET_SUBDOMAINS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-subdomain`: POST /call-link/1/subdomains
@@ -497,6 +527,7 @@ pub static CREATE_SUBDOMAIN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-subdomain`: DELETE /call-link/1/subdomains/{id}
@@ -513,6 +544,7 @@ pub static DELETE_SUBDOMAIN: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["calllink:configuration:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-call-link-recordings`: GET /call-link/1/recordings
@@ -529,6 +561,7 @@ pub static GET_CALL_LINK_RECORDINGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["voice:recording:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`delete-call-link-recording`: DELETE /call-link/1/recordings/{id}
@@ -545,6 +578,7 @@ pub static DELETE_CALL_LINK_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["voice:recording:manage", "calllink:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`download-call-link-recording`: GET /call-link/1/recordings/files/{fileId}
@@ -561,6 +595,7 @@ pub static DOWNLOAD_CALL_LINK_RECORDING: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["voice:recording:manage", "calllink:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

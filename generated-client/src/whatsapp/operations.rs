@@ -17,6 +17,7 @@ pub static SEND_WHATSAPP_TEMPLATE_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-text-message`: POST /whatsapp/1/message/text
@@ -33,6 +34,7 @@ pub static SEND_WHATSAPP_TEXT_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-document-message`: POST /whatsapp/1/message/document
@@ -49,6 +51,7 @@ pub static SEND_WHATSAPP_DOCUMENT_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-image-message`: POST /whatsapp/1/message/image
@@ -65,6 +68,7 @@ pub static SEND_WHATSAPP_IMAGE_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-audio-message`: POST /whatsapp/1/message/audio
@@ -81,6 +85,7 @@ pub static SEND_WHATSAPP_AUDIO_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-video-message`: POST /whatsapp/1/message/video
@@ -97,6 +102,7 @@ pub static SEND_WHATSAPP_VIDEO_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-sticker-message`: POST /whatsapp/1/message/sticker
@@ -113,6 +119,7 @@ pub static SEND_WHATSAPP_STICKER_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-location-message`: POST /whatsapp/1/message/location
@@ -129,6 +136,7 @@ pub static SEND_WHATSAPP_LOCATION_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-contact-message`: POST /whatsapp/1/message/contact
@@ -145,6 +153,7 @@ pub static SEND_WHATSAPP_CONTACT_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-buttons-message`: POST /whatsapp/1/message/interactive/buttons
@@ -161,6 +170,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-list-message`: POST /whatsapp/1/message/interactive/list
@@ -177,6 +187,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-media-carousel-message`: POST /whatsapp/1/message/interactive/media-carousel
@@ -193,6 +204,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE: Operation = Operati
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-location-request-message`: POST /whatsapp/1/message/interactive/location-request
@@ -209,6 +221,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE: Operation = Opera
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-product-message`: POST /whatsapp/1/message/interactive/product
@@ -225,6 +238,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-multi-product-message`: POST /whatsapp/1/message/interactive/multi-product
@@ -241,6 +255,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE: Operation = Operatio
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-order-details-message`: POST /whatsapp/1/message/interactive/order-details
@@ -257,6 +272,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE: Operation = Operatio
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-order-status-message`: POST /whatsapp/1/message/interactive/order-status
@@ -273,6 +289,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE: Operation = Operation
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-flow-message`: POST /whatsapp/1/message/interactive/flow
@@ -289,6 +306,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-url-button-message`: POST /whatsapp/1/message/interactive/url-button
@@ -305,6 +323,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-call-permission-request-message`: POST /whatsapp/1/message/interactive/call-permission-request
@@ -321,6 +340,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE: Operation 
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-voice-button-message`: POST /whatsapp/1/message/interactive/voice-button
@@ -337,6 +357,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE: Operation = Operation
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-in-thread-authentication-request-message`: POST /whatsapp/1/message/interactive/in-thread-authentication-request
@@ -353,6 +374,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE: O
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-interactive-request-contact-info-message`: POST /whatsapp/1/message/interactive/request-contact-info
@@ -369,6 +391,7 @@ pub static SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE: Operation = O
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`send-whatsapp-events`: POST /whatsapp/1/events
@@ -385,6 +408,7 @@ pub static SEND_WHATSAPP_EVENTS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "whatsapp:message:send", "whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`download-whatsapp-inbound-media`: GET /whatsapp/1/senders/{sender}/media/{mediaId}
@@ -405,6 +429,7 @@ pub static DOWNLOAD_WHATSAPP_INBOUND_MEDIA: Operation = Operation {
         "whatsapp:inbound-message:read",
         "whatsapp:manage",
     ],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-whatsapp-media-metadata`: HEAD /whatsapp/1/senders/{sender}/media/{mediaId}
@@ -421,6 +446,7 @@ pub static GET_WHATSAPP_MEDIA_METADATA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`mark-whatsapp-message-as-read`: POST /whatsapp/1/senders/{sender}/message/{messageId}/read
@@ -437,6 +463,7 @@ pub static MARK_WHATSAPP_MESSAGE_AS_READ: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-whatsapp-upi-payu-payment-status`: GET /whatsapp/1/senders/{sender}/payments/upi/payu/{paymentId}
@@ -457,6 +484,7 @@ pub static GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS: Operation = Operation {
         "whatsapp:inbound-message:read",
         "whatsapp:manage",
     ],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-whatsapp-brazil-payment-status`: GET /whatsapp/1/senders/{sender}/payments/br/{paymentId}
@@ -477,6 +505,7 @@ pub static GET_WHATSAPP_BRAZIL_PAYMENT_STATUS: Operation = Operation {
         "whatsapp:inbound-message:read",
         "whatsapp:manage",
     ],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-whatsapp-upi-payment-status`: GET /whatsapp/1/senders/{sender}/payments/upi/{paymentId}
@@ -497,6 +526,7 @@ pub static GET_WHATSAPP_UPI_PAYMENT_STATUS: Operation = Operation {
         "whatsapp:inbound-message:read",
         "whatsapp:manage",
     ],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-whatsapp-templates`: GET /whatsapp/2/senders/{sender}/templates
@@ -513,6 +543,7 @@ pub static GET_WHATSAPP_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-whatsapp-template`: POST /whatsapp/2/senders/{sender}/templates
@@ -529,6 +560,7 @@ pub static CREATE_WHATSAPP_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-whatsapp-template`: DELETE /whatsapp/2/senders/{sender}/templates/{templateName}
@@ -545,6 +577,7 @@ pub static DELETE_WHATSAPP_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-whatsapp-template`: GET /whatsapp/2/senders/{sender}/templates/{id}
@@ -561,6 +594,7 @@ pub static GET_WHATSAPP_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`edit-whatsapp-template`: PATCH /whatsapp/2/senders/{sender}/templates/{id}
@@ -577,6 +611,7 @@ pub static EDIT_WHATSAPP_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecated-get-whatsapp-templates`: GET /whatsapp/1/senders/{sender}/templates
@@ -593,6 +628,7 @@ pub static DEPRECATED_GET_WHATSAPP_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`deprecated-create-whatsapp-template`: POST /whatsapp/1/senders/{sender}/templates
@@ -609,6 +645,7 @@ pub static DEPRECATED_CREATE_WHATSAPP_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-account-whatsapp-templates`: GET /whatsapp/1/templates
@@ -625,6 +662,7 @@ pub static GET_ACCOUNT_WHATSAPP_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-whatsapp-flows`: GET /whatsapp/1/senders/{sender}/flows
@@ -641,6 +679,7 @@ pub static GET_WHATSAPP_FLOWS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-whatsapp-flow`: POST /whatsapp/1/senders/{sender}/flows
@@ -657,6 +696,7 @@ pub static CREATE_WHATSAPP_FLOW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-whatsapp-flow`: DELETE /whatsapp/1/senders/{sender}/flows/{flowId}
@@ -673,6 +713,7 @@ pub static DELETE_WHATSAPP_FLOW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`update-whatsapp-flow`: PATCH /whatsapp/1/senders/{sender}/flows/{flowId}
@@ -689,6 +730,7 @@ pub static UPDATE_WHATSAPP_FLOW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`publish-whatsapp-flow`: POST /whatsapp/1/senders/{sender}/flows/{flowId}/publish
@@ -705,6 +747,7 @@ pub static PUBLISH_WHATSAPP_FLOW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-whatsapp-flow-json`: GET /whatsapp/1/senders/{sender}/flows/{flowId}/json
@@ -721,6 +764,7 @@ pub static GET_WHATSAPP_FLOW_JSON: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`add-whatsapp-flow-json`: PUT /whatsapp/1/senders/{sender}/flows/{flowId}/json
@@ -737,6 +781,7 @@ pub static ADD_WHATSAPP_FLOW_JSON: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`deprecate-whatsapp-flow`: POST /whatsapp/1/senders/{sender}/flows/{flowId}/deprecate
@@ -753,6 +798,7 @@ pub static DEPRECATE_WHATSAPP_FLOW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-whatsapp-flow-preview`: GET /whatsapp/1/senders/{sender}/flows/{flowId}/preview
@@ -769,6 +815,7 @@ pub static GET_WHATSAPP_FLOW_PREVIEW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`generate-whatsapp-flow`: POST /whatsapp/1/senders/{sender}/flows/generate
@@ -785,6 +832,7 @@ pub static GENERATE_WHATSAPP_FLOW: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-whatsapp-media`: DELETE /whatsapp/1/senders/{sender}/media
@@ -801,6 +849,7 @@ pub static DELETE_WHATSAPP_MEDIA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-whatsapp-senders-quality`: GET /whatsapp/1/senders/quality
@@ -817,6 +866,7 @@ pub static GET_WHATSAPP_SENDERS_QUALITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-whatsapp-sender-business-info`: GET /whatsapp/1/senders/{sender}/business-info
@@ -833,6 +883,7 @@ pub static GET_WHATSAPP_SENDER_BUSINESS_INFO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`update-whatsapp-sender-business-info`: PATCH /whatsapp/1/senders/{sender}/business-info
@@ -849,6 +900,7 @@ pub static UPDATE_WHATSAPP_SENDER_BUSINESS_INFO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-whatsapp-sender-business-logo`: GET /whatsapp/1/senders/{sender}/business-info/logo
@@ -865,6 +917,7 @@ pub static GET_WHATSAPP_SENDER_BUSINESS_LOGO: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-whatsapp-calling-permission`: GET /whatsapp/1/senders/{sender}/calls/{userNumber}/permissions
@@ -881,6 +934,7 @@ pub static GET_WHATSAPP_CALLING_PERMISSION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-whatsapp-sender-public-key`: GET /whatsapp/1/senders/{sender}/public-key
@@ -897,6 +951,7 @@ pub static GET_WHATSAPP_SENDER_PUBLIC_KEY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`upload-whatsapp-sender-public-key`: POST /whatsapp/1/senders/{sender}/public-key
@@ -913,6 +968,7 @@ pub static UPLOAD_WHATSAPP_SENDER_PUBLIC_KEY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`add-whatsapp-sender`: POST /whatsapp/1/embedded-signup/registrations/business-account/{businessAccountId}/senders
@@ -929,6 +985,7 @@ pub static ADD_WHATSAPP_SENDER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`retry-whatsapp-sender-verification`: PUT /whatsapp/1/embedded-signup/registrations/senders/{sender}/verification
@@ -945,6 +1002,7 @@ pub static RETRY_WHATSAPP_SENDER_VERIFICATION: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`verify-whatsapp-sender`: POST /whatsapp/1/embedded-signup/registrations/senders/{sender}/verification
@@ -961,6 +1019,7 @@ pub static VERIFY_WHATSAPP_SENDER: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-whatsapp-identity`: GET /whatsapp/1/{sender}/contacts/{userNumber}/identity
@@ -977,6 +1036,7 @@ pub static GET_WHATSAPP_IDENTITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage", "whatsapp:message:send"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`confirm-whatsapp-identity`: PUT /whatsapp/1/{sender}/contacts/{userNumber}/identity
@@ -993,6 +1053,7 @@ pub static CONFIRM_WHATSAPP_IDENTITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage", "whatsapp:message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`delete-whatsapp-identity`: DELETE /whatsapp/1/{sender}/contacts/{userNumber}/identity
@@ -1009,6 +1070,7 @@ pub static DELETE_WHATSAPP_IDENTITY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:manage", "whatsapp:message:send"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`submit-whatsapp-conversions`: POST /whatsapp/1/conversions
@@ -1025,6 +1087,7 @@ pub static SUBMIT_WHATSAPP_CONVERSIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:conversions"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`submit-waba-whatsapp-conversions`: POST /whatsapp/1/conversions/waba
@@ -1041,6 +1104,7 @@ pub static SUBMIT_WABA_WHATSAPP_CONVERSIONS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["whatsapp:conversions"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

@@ -23,10 +23,11 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`Attachment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Attachment {
         #[serde(rename = "mediaId")]
-        pub media_id: AttachmentMediaId,
+        pub media_id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: AttachmentType,
     }
@@ -34,63 +35,15 @@ pub mod types {
         pub fn builder() -> builder::Attachment {
             Default::default()
         }
-    }
-    ///`AttachmentMediaId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct AttachmentMediaId(::std::string::String);
-    impl ::std::ops::Deref for AttachmentMediaId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AttachmentMediaId> for ::std::string::String {
-        fn from(value: AttachmentMediaId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AttachmentMediaId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`media_id`, `type_`); set the others with the setters.
+        pub fn new(
+            media_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<AttachmentType>,
+        ) -> Self {
+            Self {
+                media_id: media_id.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AttachmentMediaId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AttachmentMediaId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AttachmentMediaId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`AttachmentType`
@@ -147,6 +100,7 @@ pub mod types {
     }
     ///`AuthenticationTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct AuthenticationTemplate {
         pub logo: Logo,
@@ -159,6 +113,20 @@ pub mod types {
     impl AuthenticationTemplate {
         pub fn builder() -> builder::AuthenticationTemplate {
             Default::default()
+        }
+        /// With the required fields (`logo`, `otp`, `security_warning`, `type_`); set the others with the setters.
+        pub fn new(
+            logo: impl ::std::convert::Into<Logo>,
+            otp: impl ::std::convert::Into<Otp>,
+            security_warning: impl ::std::convert::Into<Paragraph>,
+            type_: impl ::std::convert::Into<AuthenticationTemplateType>,
+        ) -> Self {
+            Self {
+                logo: logo.into(),
+                otp: otp.into(),
+                security_warning: security_warning.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`AuthenticationTemplateType`
@@ -215,10 +183,11 @@ pub mod types {
     }
     ///`ButtonItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ButtonItem {
-        pub content: ButtonItemContent,
-        pub title: ButtonItemTitle,
+        pub content: ::std::string::String,
+        pub title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ButtonType,
     }
@@ -226,121 +195,17 @@ pub mod types {
         pub fn builder() -> builder::ButtonItem {
             Default::default()
         }
-    }
-    ///`ButtonItemContent`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ButtonItemContent(::std::string::String);
-    impl ::std::ops::Deref for ButtonItemContent {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ButtonItemContent> for ::std::string::String {
-        fn from(value: ButtonItemContent) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ButtonItemContent {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`content`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ButtonType>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                title: title.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ButtonItemContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ButtonItemContent {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ButtonItemContent {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ButtonItemTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ButtonItemTitle(::std::string::String);
-    impl ::std::ops::Deref for ButtonItemTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ButtonItemTitle> for ::std::string::String {
-        fn from(value: ButtonItemTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ButtonItemTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 5usize {
-                return Err("shorter than 5 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ButtonItemTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ButtonItemTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ButtonItemTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ButtonType`
@@ -461,6 +326,7 @@ pub mod types {
     }
     ///`CompactButtons`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CompactButtons {
         pub items: ::std::vec::Vec<ButtonItem>,
@@ -469,206 +335,59 @@ pub mod types {
         pub fn builder() -> builder::CompactButtons {
             Default::default()
         }
+        /// With the required fields (`items`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<::std::vec::Vec<ButtonItem>>,
+        ) -> Self {
+            Self { items: items.into() }
+        }
     }
     ///`CreateTemplateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateTemplateRequest {
-        pub note: CreateTemplateRequestNote,
+        pub note: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub params: ::std::vec::Vec<TemplateParameter>,
         #[serde(rename = "templateContent")]
         pub template_content: ZbsTemplateContent,
         #[serde(rename = "templateName")]
-        pub template_name: CreateTemplateRequestTemplateName,
+        pub template_name: ::std::string::String,
         #[serde(rename = "trackingId")]
-        pub tracking_id: CreateTemplateRequestTrackingId,
+        pub tracking_id: ::std::string::String,
     }
     impl CreateTemplateRequest {
         pub fn builder() -> builder::CreateTemplateRequest {
             Default::default()
         }
-    }
-    ///`CreateTemplateRequestNote`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateTemplateRequestNote(::std::string::String);
-    impl ::std::ops::Deref for CreateTemplateRequestNote {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateTemplateRequestNote> for ::std::string::String {
-        fn from(value: CreateTemplateRequestNote) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateTemplateRequestNote {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 400usize {
-                return Err("longer than 400 characters".into());
+        /// With the required fields (`note`, `template_content`, `template_name`, `tracking_id`); set the others with the setters.
+        pub fn new(
+            note: impl ::std::convert::Into<::std::string::String>,
+            template_content: impl ::std::convert::Into<ZbsTemplateContent>,
+            template_name: impl ::std::convert::Into<::std::string::String>,
+            tracking_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                note: note.into(),
+                params: ::std::default::Default::default(),
+                template_content: template_content.into(),
+                template_name: template_name.into(),
+                tracking_id: tracking_id.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateTemplateRequestNote {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CreateTemplateRequestNote {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateTemplateRequestNote {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateTemplateRequestTemplateName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateTemplateRequestTemplateName(::std::string::String);
-    impl ::std::ops::Deref for CreateTemplateRequestTemplateName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateTemplateRequestTemplateName>
-    for ::std::string::String {
-        fn from(value: CreateTemplateRequestTemplateName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateTemplateRequestTemplateName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
-                return Err("longer than 60 characters".into());
-            }
-            if value.chars().count() < 10usize {
-                return Err("shorter than 10 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateTemplateRequestTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateTemplateRequestTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateTemplateRequestTemplateName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`CreateTemplateRequestTrackingId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct CreateTemplateRequestTrackingId(::std::string::String);
-    impl ::std::ops::Deref for CreateTemplateRequestTrackingId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateTemplateRequestTrackingId>
-    for ::std::string::String {
-        fn from(value: CreateTemplateRequestTrackingId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for CreateTemplateRequestTrackingId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CreateTemplateRequestTrackingId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateTemplateRequestTrackingId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CreateTemplateRequestTrackingId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `params`.
+        pub fn params(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateParameter>>,
+        ) -> Self {
+            self.params = value.into();
+            self
         }
     }
     ///`CreateTemplateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CreateTemplateResponse {
         #[serde(
@@ -706,9 +425,82 @@ pub mod types {
         pub fn builder() -> builder::CreateTemplateResponse {
             Default::default()
         }
+        /// With the required fields (`template_type`); set the others with the setters.
+        pub fn new(template_type: impl ::std::convert::Into<ZbsTemplateType>) -> Self {
+            Self {
+                app_id: ::std::option::Option::None,
+                oa_id: ::std::option::Option::None,
+                preview_url: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                tag: ::std::option::Option::None,
+                template_id: ::std::option::Option::None,
+                template_name: ::std::option::Option::None,
+                template_type: template_type.into(),
+                timeout: ::std::option::Option::None,
+            }
+        }
+        /// Sets `app_id`.
+        pub fn app_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.app_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `oa_id`.
+        pub fn oa_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.oa_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preview_url`.
+        pub fn preview_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preview_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tag`.
+        pub fn tag(mut self, value: impl ::std::convert::Into<TemplateTag>) -> Self {
+            self.tag = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_id`.
+        pub fn template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_name`.
+        pub fn template_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timeout`.
+        pub fn timeout(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.timeout = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`CustomTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct CustomTemplate {
         pub buttons: TemplateButtons,
@@ -728,6 +520,47 @@ pub mod types {
     impl CustomTemplate {
         pub fn builder() -> builder::CustomTemplate {
             Default::default()
+        }
+        /// With the required fields (`buttons`, `tag`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<TemplateButtons>,
+            tag: impl ::std::convert::Into<TemplateTag>,
+            title: impl ::std::convert::Into<Title>,
+            type_: impl ::std::convert::Into<CustomTemplateType>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                image: ::std::option::Option::None,
+                logo: ::std::option::Option::None,
+                paragraphs: ::std::default::Default::default(),
+                table: ::std::option::Option::None,
+                tag: tag.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `image`.
+        pub fn image(mut self, value: impl ::std::convert::Into<Images>) -> Self {
+            self.image = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `logo`.
+        pub fn logo(mut self, value: impl ::std::convert::Into<Logo>) -> Self {
+            self.logo = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paragraphs`.
+        pub fn paragraphs(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Paragraph>>,
+        ) -> Self {
+            self.paragraphs = value.into();
+            self
+        }
+        /// Sets `table`.
+        pub fn table(mut self, value: impl ::std::convert::Into<Table>) -> Self {
+            self.table = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`CustomTemplateType`
@@ -784,6 +617,7 @@ pub mod types {
     }
     ///`DefaultMessageRequestOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DefaultMessageRequestOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -794,6 +628,26 @@ pub mod types {
     impl DefaultMessageRequestOptions {
         pub fn builder() -> builder::DefaultMessageRequestOptions {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                schedule: ::std::option::Option::None,
+                tracking: ::std::option::Option::None,
+            }
+        }
+        /// Sets `schedule`.
+        pub fn schedule(
+            mut self,
+            value: impl ::std::convert::Into<RequestSchedulingSettings>,
+        ) -> Self {
+            self.schedule = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tracking`.
+        pub fn tracking(mut self, value: impl ::std::convert::Into<UrlOptions>) -> Self {
+            self.tracking = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`DeliveryDay`
@@ -874,6 +728,7 @@ pub mod types {
     }
     ///`DeliveryTime`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTime {
         pub hour: i32,
@@ -883,9 +738,20 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTime {
             Default::default()
         }
+        /// With the required fields (`hour`, `minute`); set the others with the setters.
+        pub fn new(
+            hour: impl ::std::convert::Into<i32>,
+            minute: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                hour: hour.into(),
+                minute: minute.into(),
+            }
+        }
     }
     ///`DeliveryTimeWindow`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct DeliveryTimeWindow {
         pub days: ::std::vec::Vec<DeliveryDay>,
@@ -898,12 +764,33 @@ pub mod types {
         pub fn builder() -> builder::DeliveryTimeWindow {
             Default::default()
         }
+        /// With the required fields (`days`); set the others with the setters.
+        pub fn new(
+            days: impl ::std::convert::Into<::std::vec::Vec<DeliveryDay>>,
+        ) -> Self {
+            Self {
+                days: days.into(),
+                from: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `from`.
+        pub fn from(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(mut self, value: impl ::std::convert::Into<DeliveryTime>) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`EditTemplateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EditTemplateRequest {
-        pub note: EditTemplateRequestNote,
+        pub note: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub params: ::std::vec::Vec<TemplateParameter>,
         #[serde(rename = "templateContent")]
@@ -911,194 +798,43 @@ pub mod types {
         #[serde(rename = "templateId")]
         pub template_id: ::std::string::String,
         #[serde(rename = "templateName")]
-        pub template_name: EditTemplateRequestTemplateName,
+        pub template_name: ::std::string::String,
         #[serde(rename = "trackingId")]
-        pub tracking_id: EditTemplateRequestTrackingId,
+        pub tracking_id: ::std::string::String,
     }
     impl EditTemplateRequest {
         pub fn builder() -> builder::EditTemplateRequest {
             Default::default()
         }
-    }
-    ///`EditTemplateRequestNote`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EditTemplateRequestNote(::std::string::String);
-    impl ::std::ops::Deref for EditTemplateRequestNote {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EditTemplateRequestNote> for ::std::string::String {
-        fn from(value: EditTemplateRequestNote) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EditTemplateRequestNote {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 400usize {
-                return Err("longer than 400 characters".into());
+        /// With the required fields (`note`, `template_content`, `template_id`, `template_name`, `tracking_id`); set the others with the setters.
+        pub fn new(
+            note: impl ::std::convert::Into<::std::string::String>,
+            template_content: impl ::std::convert::Into<ZbsTemplateContent>,
+            template_id: impl ::std::convert::Into<::std::string::String>,
+            template_name: impl ::std::convert::Into<::std::string::String>,
+            tracking_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                note: note.into(),
+                params: ::std::default::Default::default(),
+                template_content: template_content.into(),
+                template_id: template_id.into(),
+                template_name: template_name.into(),
+                tracking_id: tracking_id.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for EditTemplateRequestNote {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EditTemplateRequestNote {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EditTemplateRequestNote {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EditTemplateRequestTemplateName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EditTemplateRequestTemplateName(::std::string::String);
-    impl ::std::ops::Deref for EditTemplateRequestTemplateName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EditTemplateRequestTemplateName>
-    for ::std::string::String {
-        fn from(value: EditTemplateRequestTemplateName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EditTemplateRequestTemplateName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
-                return Err("longer than 60 characters".into());
-            }
-            if value.chars().count() < 10usize {
-                return Err("shorter than 10 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EditTemplateRequestTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EditTemplateRequestTemplateName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EditTemplateRequestTemplateName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`EditTemplateRequestTrackingId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct EditTemplateRequestTrackingId(::std::string::String);
-    impl ::std::ops::Deref for EditTemplateRequestTrackingId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EditTemplateRequestTrackingId> for ::std::string::String {
-        fn from(value: EditTemplateRequestTrackingId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for EditTemplateRequestTrackingId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EditTemplateRequestTrackingId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for EditTemplateRequestTrackingId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for EditTemplateRequestTrackingId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `params`.
+        pub fn params(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateParameter>>,
+        ) -> Self {
+            self.params = value.into();
+            self
         }
     }
     ///`EditTemplateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct EditTemplateResponse {
         #[serde(
@@ -1136,9 +872,82 @@ pub mod types {
         pub fn builder() -> builder::EditTemplateResponse {
             Default::default()
         }
+        /// With the required fields (`template_type`); set the others with the setters.
+        pub fn new(template_type: impl ::std::convert::Into<ZbsTemplateType>) -> Self {
+            Self {
+                app_id: ::std::option::Option::None,
+                oa_id: ::std::option::Option::None,
+                preview_url: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                tag: ::std::option::Option::None,
+                template_id: ::std::option::Option::None,
+                template_name: ::std::option::Option::None,
+                template_type: template_type.into(),
+                timeout: ::std::option::Option::None,
+            }
+        }
+        /// Sets `app_id`.
+        pub fn app_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.app_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `oa_id`.
+        pub fn oa_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.oa_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preview_url`.
+        pub fn preview_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preview_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tag`.
+        pub fn tag(mut self, value: impl ::std::convert::Into<TemplateTag>) -> Self {
+            self.tag = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_id`.
+        pub fn template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_name`.
+        pub fn template_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.template_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `timeout`.
+        pub fn timeout(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.timeout = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Error`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Error {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1164,9 +973,60 @@ pub mod types {
         pub fn builder() -> builder::Error {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                permanent: ::std::option::Option::None,
+            }
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `permanent`.
+        pub fn permanent(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.permanent = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`FailoverDestinationPair`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FailoverDestinationPair {
         pub failover: ::std::string::String,
@@ -1176,9 +1036,20 @@ pub mod types {
         pub fn builder() -> builder::FailoverDestinationPair {
             Default::default()
         }
+        /// With the required fields (`failover`, `initial`); set the others with the setters.
+        pub fn new(
+            failover: impl ::std::convert::Into<::std::string::String>,
+            initial: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                failover: failover.into(),
+                initial: initial.into(),
+            }
+        }
     }
     ///`Images`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Images {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1188,9 +1059,24 @@ pub mod types {
         pub fn builder() -> builder::Images {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                items: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `items`.
+        pub fn items(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Attachment>>,
+        ) -> Self {
+            self.items = value.into();
+            self
+        }
     }
     ///`IndiaDltOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct IndiaDltOptions {
         #[serde(
@@ -1209,6 +1095,32 @@ pub mod types {
     impl IndiaDltOptions {
         pub fn builder() -> builder::IndiaDltOptions {
             Default::default()
+        }
+        /// With the required fields (`principal_entity_id`); set the others with the setters.
+        pub fn new(
+            principal_entity_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content_template_id: ::std::option::Option::None,
+                principal_entity_id: principal_entity_id.into(),
+                telemarketer_id: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content_template_id`.
+        pub fn content_template_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_template_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `telemarketer_id`.
+        pub fn telemarketer_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.telemarketer_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`IpCoreGeneralStatus`
@@ -1285,6 +1197,7 @@ pub mod types {
     }
     ///`Log`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Log {
         #[serde(
@@ -1334,9 +1247,111 @@ pub mod types {
         pub fn builder() -> builder::Log {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                done_at: ::std::option::Option::None,
+                error: ::std::option::Option::None,
+                from: ::std::option::Option::None,
+                mcc_mnc: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                price: ::std::option::Option::None,
+                sent_at: ::std::option::Option::None,
+                sms_count: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                text: ::std::option::Option::None,
+                to: ::std::option::Option::None,
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `done_at`.
+        pub fn done_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.done_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `error`.
+        pub fn error(mut self, value: impl ::std::convert::Into<Error>) -> Self {
+            self.error = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `from`.
+        pub fn from(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.from = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `mcc_mnc`.
+        pub fn mcc_mnc(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.mcc_mnc = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price`.
+        pub fn price(mut self, value: impl ::std::convert::Into<Price>) -> Self {
+            self.price = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sent_at`.
+        pub fn sent_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.sent_at = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_count`.
+        pub fn sms_count(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.sms_count = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(mut self, value: impl ::std::convert::Into<Status>) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `text`.
+        pub fn text(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.text = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `to`.
+        pub fn to(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.to = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Logo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Logo {
         pub dark: Attachment,
@@ -1346,9 +1361,20 @@ pub mod types {
         pub fn builder() -> builder::Logo {
             Default::default()
         }
+        /// With the required fields (`dark`, `light`); set the others with the setters.
+        pub fn new(
+            dark: impl ::std::convert::Into<Attachment>,
+            light: impl ::std::convert::Into<Attachment>,
+        ) -> Self {
+            Self {
+                dark: dark.into(),
+                light: light.into(),
+            }
+        }
     }
     ///`LogsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct LogsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1358,9 +1384,24 @@ pub mod types {
         pub fn builder() -> builder::LogsResponse {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                results: ::std::default::Default::default(),
+            }
+        }
+        /// Sets `results`.
+        pub fn results(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Log>>,
+        ) -> Self {
+            self.results = value.into();
+            self
+        }
     }
     ///`MediaUploadResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MediaUploadResponse {
         #[serde(rename = "mediaId")]
@@ -1370,9 +1411,14 @@ pub mod types {
         pub fn builder() -> builder::MediaUploadResponse {
             Default::default()
         }
+        /// With the required fields (`media_id`); set the others with the setters.
+        pub fn new(media_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { media_id: media_id.into() }
+        }
     }
     ///`MessageDeliveryReporting`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageDeliveryReporting {
         #[serde(
@@ -1388,6 +1434,35 @@ pub mod types {
     impl MessageDeliveryReporting {
         pub fn builder() -> builder::MessageDeliveryReporting {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                intermediate_report: ::std::option::Option::None,
+                notify: ::std::option::Option::None,
+                url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `intermediate_report`.
+        pub fn intermediate_report(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.intermediate_report = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `notify`.
+        pub fn notify(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.notify = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `url`.
+        pub fn url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.url = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`MessageGeneralStatus`
@@ -1498,6 +1573,7 @@ pub mod types {
     }
     ///`MessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageResponseMessageResponseDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1516,9 +1592,51 @@ pub mod types {
         pub fn builder() -> builder::MessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                destination: ::std::option::Option::None,
+                details: ::std::option::Option::None,
+                message_id: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination`.
+        pub fn destination(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.destination = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `details`.
+        pub fn details(
+            mut self,
+            value: impl ::std::convert::Into<MessageResponseDetails>,
+        ) -> Self {
+            self.details = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<MessageStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`MessageStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct MessageStatus {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1544,9 +1662,63 @@ pub mod types {
         pub fn builder() -> builder::MessageStatus {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<MessageGeneralStatus>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`NonMsisdnSmsFailover`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct NonMsisdnSmsFailover {
         #[serde(
@@ -1570,78 +1742,68 @@ pub mod types {
         pub fn builder() -> builder::NonMsisdnSmsFailover {
             Default::default()
         }
+        /// With the required fields (`text`); set the others with the setters.
+        pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                destination_matching: ::std::default::Default::default(),
+                regional: ::std::option::Option::None,
+                sender: ::std::option::Option::None,
+                text: text.into(),
+                validity_period: ::std::option::Option::None,
+            }
+        }
+        /// Sets `destination_matching`.
+        pub fn destination_matching(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<FailoverDestinationPair>>,
+        ) -> Self {
+            self.destination_matching = value.into();
+            self
+        }
+        /// Sets `regional`.
+        pub fn regional(
+            mut self,
+            value: impl ::std::convert::Into<RegionalOptions>,
+        ) -> Self {
+            self.regional = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sender`.
+        pub fn sender(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.sender = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Otp`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Otp {
-        pub value: OtpValue,
+        pub value: ::std::string::String,
     }
     impl Otp {
         pub fn builder() -> builder::Otp {
             Default::default()
         }
-    }
-    ///`OtpValue`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct OtpValue(::std::string::String);
-    impl ::std::ops::Deref for OtpValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OtpValue> for ::std::string::String {
-        fn from(value: OtpValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for OtpValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 10usize {
-                return Err("longer than 10 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OtpValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OtpValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for OtpValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`value`); set the others with the setters.
+        pub fn new(value: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { value: value.into() }
         }
     }
     ///`PageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageInfo {
         pub page: i32,
@@ -1655,9 +1817,24 @@ pub mod types {
         pub fn builder() -> builder::PageInfo {
             Default::default()
         }
+        /// With the required fields (`page`, `size`, `total_pages`, `total_results`); set the others with the setters.
+        pub fn new(
+            page: impl ::std::convert::Into<i32>,
+            size: impl ::std::convert::Into<::std::num::NonZeroU32>,
+            total_pages: impl ::std::convert::Into<i32>,
+            total_results: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            Self {
+                page: page.into(),
+                size: size.into(),
+                total_pages: total_pages.into(),
+                total_results: total_results.into(),
+            }
+        }
     }
     ///`PageTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PageTemplate {
         pub paging: PageInfo,
@@ -1667,325 +1844,71 @@ pub mod types {
         pub fn builder() -> builder::PageTemplate {
             Default::default()
         }
+        /// With the required fields (`paging`, `results`); set the others with the setters.
+        pub fn new(
+            paging: impl ::std::convert::Into<PageInfo>,
+            results: impl ::std::convert::Into<::std::vec::Vec<Template>>,
+        ) -> Self {
+            Self {
+                paging: paging.into(),
+                results: results.into(),
+            }
+        }
     }
     ///`Paragraph`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Paragraph {
-        pub value: ParagraphValue,
+        pub value: ::std::string::String,
     }
     impl Paragraph {
         pub fn builder() -> builder::Paragraph {
             Default::default()
         }
-    }
-    ///`ParagraphValue`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ParagraphValue(::std::string::String);
-    impl ::std::ops::Deref for ParagraphValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ParagraphValue> for ::std::string::String {
-        fn from(value: ParagraphValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ParagraphValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 400usize {
-                return Err("longer than 400 characters".into());
-            }
-            if value.chars().count() < 9usize {
-                return Err("shorter than 9 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ParagraphValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ParagraphValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ParagraphValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`value`); set the others with the setters.
+        pub fn new(value: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { value: value.into() }
         }
     }
     ///`Payment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Payment {
         #[serde(rename = "accountName")]
-        pub account_name: PaymentAccountName,
+        pub account_name: ::std::string::String,
         pub amount: ::std::string::String,
         #[serde(rename = "bankAccount")]
-        pub bank_account: PaymentBankAccount,
+        pub bank_account: ::std::string::String,
         #[serde(rename = "bankCode")]
-        pub bank_code: PaymentBankCode,
-        pub note: PaymentNote,
+        pub bank_code: ::std::string::String,
+        pub note: ::std::string::String,
     }
     impl Payment {
         pub fn builder() -> builder::Payment {
             Default::default()
         }
-    }
-    ///`PaymentAccountName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PaymentAccountName(::std::string::String);
-    impl ::std::ops::Deref for PaymentAccountName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PaymentAccountName> for ::std::string::String {
-        fn from(value: PaymentAccountName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PaymentAccountName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With the required fields (`account_name`, `amount`, `bank_account`, `bank_code`, `note`); set the others with the setters.
+        pub fn new(
+            account_name: impl ::std::convert::Into<::std::string::String>,
+            amount: impl ::std::convert::Into<::std::string::String>,
+            bank_account: impl ::std::convert::Into<::std::string::String>,
+            bank_code: impl ::std::convert::Into<::std::string::String>,
+            note: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                account_name: account_name.into(),
+                amount: amount.into(),
+                bank_account: bank_account.into(),
+                bank_code: bank_code.into(),
+                note: note.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PaymentAccountName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PaymentAccountName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PaymentAccountName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PaymentBankAccount`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PaymentBankAccount(::std::string::String);
-    impl ::std::ops::Deref for PaymentBankAccount {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PaymentBankAccount> for ::std::string::String {
-        fn from(value: PaymentBankAccount) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PaymentBankAccount {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PaymentBankAccount {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PaymentBankAccount {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PaymentBankAccount {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PaymentBankCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PaymentBankCode(::std::string::String);
-    impl ::std::ops::Deref for PaymentBankCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PaymentBankCode> for ::std::string::String {
-        fn from(value: PaymentBankCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PaymentBankCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 6usize {
-                return Err("longer than 6 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PaymentBankCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PaymentBankCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PaymentBankCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PaymentNote`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PaymentNote(::std::string::String);
-    impl ::std::ops::Deref for PaymentNote {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PaymentNote> for ::std::string::String {
-        fn from(value: PaymentNote) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PaymentNote {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 90usize {
-                return Err("longer than 90 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PaymentNote {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PaymentNote {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PaymentNote {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`PaymentRequestTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PaymentRequestTemplate {
         pub buttons: CompactButtons,
@@ -2002,6 +1925,37 @@ pub mod types {
     impl PaymentRequestTemplate {
         pub fn builder() -> builder::PaymentRequestTemplate {
             Default::default()
+        }
+        /// With the required fields (`buttons`, `logo`, `payment`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<CompactButtons>,
+            logo: impl ::std::convert::Into<Logo>,
+            payment: impl ::std::convert::Into<Payment>,
+            title: impl ::std::convert::Into<Title>,
+            type_: impl ::std::convert::Into<PaymentRequestTemplateType>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                logo: logo.into(),
+                paragraphs: ::std::default::Default::default(),
+                payment: payment.into(),
+                table: ::std::option::Option::None,
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `paragraphs`.
+        pub fn paragraphs(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Paragraph>>,
+        ) -> Self {
+            self.paragraphs = value.into();
+            self
+        }
+        /// Sets `table`.
+        pub fn table(mut self, value: impl ::std::convert::Into<Table>) -> Self {
+            self.table = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`PaymentRequestTemplateType`
@@ -2058,136 +2012,51 @@ pub mod types {
     }
     ///`Platform`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Platform {
         #[serde(
             rename = "applicationId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub application_id: ::std::option::Option<PlatformApplicationId>,
+        pub application_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "entityId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub entity_id: ::std::option::Option<PlatformEntityId>,
+        pub entity_id: ::std::option::Option<::std::string::String>,
     }
     impl Platform {
         pub fn builder() -> builder::Platform {
             Default::default()
         }
-    }
-    ///`PlatformApplicationId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformApplicationId(::std::string::String);
-    impl ::std::ops::Deref for PlatformApplicationId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformApplicationId> for ::std::string::String {
-        fn from(value: PlatformApplicationId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformApplicationId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                application_id: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformApplicationId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformApplicationId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`PlatformEntityId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct PlatformEntityId(::std::string::String);
-    impl ::std::ops::Deref for PlatformEntityId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PlatformEntityId> for ::std::string::String {
-        fn from(value: PlatformEntityId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PlatformEntityId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PlatformEntityId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PlatformEntityId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Price`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Price {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2202,9 +2071,33 @@ pub mod types {
         pub fn builder() -> builder::Price {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                currency: ::std::option::Option::None,
+                price_per_message: ::std::option::Option::None,
+            }
+        }
+        /// Sets `currency`.
+        pub fn currency(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.currency = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `price_per_message`.
+        pub fn price_per_message(
+            mut self,
+            value: impl ::std::convert::Into<f64>,
+        ) -> Self {
+            self.price_per_message = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`PublicKeyResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PublicKeyResponse {
         #[serde(rename = "publicKey")]
@@ -2214,9 +2107,18 @@ pub mod types {
         pub fn builder() -> builder::PublicKeyResponse {
             Default::default()
         }
+        /// With the required fields (`public_key`); set the others with the setters.
+        pub fn new(
+            public_key: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                public_key: public_key.into(),
+            }
+        }
     }
     ///`QuotaInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct QuotaInfo {
         #[serde(
@@ -2249,9 +2151,61 @@ pub mod types {
         pub fn builder() -> builder::QuotaInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                daily_quota: ::std::option::Option::None,
+                estimated_next_month_promotion_quota: ::std::option::Option::None,
+                monthly_promotion_quota: ::std::option::Option::None,
+                remaining_daily_quota: ::std::option::Option::None,
+                remaining_monthly_promotion_quota: ::std::option::Option::None,
+            }
+        }
+        /// Sets `daily_quota`.
+        pub fn daily_quota(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.daily_quota = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `estimated_next_month_promotion_quota`.
+        pub fn estimated_next_month_promotion_quota(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.estimated_next_month_promotion_quota = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `monthly_promotion_quota`.
+        pub fn monthly_promotion_quota(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.monthly_promotion_quota = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `remaining_daily_quota`.
+        pub fn remaining_daily_quota(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.remaining_daily_quota = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `remaining_monthly_promotion_quota`.
+        pub fn remaining_monthly_promotion_quota(
+            mut self,
+            value: impl ::std::convert::Into<i64>,
+        ) -> Self {
+            self.remaining_monthly_promotion_quota = ::std::option::Option::Some(
+                value.into(),
+            );
+            self
+        }
     }
     ///`Rating`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Rating {
         pub items: ::std::vec::Vec<RatingItem>,
@@ -2262,367 +2216,70 @@ pub mod types {
         pub fn builder() -> builder::Rating {
             Default::default()
         }
+        /// With the required fields (`items`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<::std::vec::Vec<RatingItem>>,
+        ) -> Self {
+            Self {
+                items: items.into(),
+                option: ::std::option::Option::None,
+            }
+        }
+        /// Sets `option`.
+        pub fn option(mut self, value: impl ::std::convert::Into<RatingOption>) -> Self {
+            self.option = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RatingItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RatingItem {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub answers: ::std::vec::Vec<RatingItemAnswersItem>,
-        pub description: RatingItemDescription,
+        pub answers: ::std::vec::Vec<::std::string::String>,
+        pub description: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub question: ::std::option::Option<RatingItemQuestion>,
-        pub rate: RatingItemRate,
-        pub thanks: RatingItemThanks,
-        pub title: RatingItemTitle,
+        pub question: ::std::option::Option<::std::string::String>,
+        pub rate: ::std::string::String,
+        pub thanks: ::std::string::String,
+        pub title: ::std::string::String,
     }
     impl RatingItem {
         pub fn builder() -> builder::RatingItem {
             Default::default()
         }
-    }
-    ///`RatingItemAnswersItem`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RatingItemAnswersItem(::std::string::String);
-    impl ::std::ops::Deref for RatingItemAnswersItem {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RatingItemAnswersItem> for ::std::string::String {
-        fn from(value: RatingItemAnswersItem) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RatingItemAnswersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 5usize {
-                return Err("longer than 5 characters".into());
+        /// With the required fields (`description`, `rate`, `thanks`, `title`); set the others with the setters.
+        pub fn new(
+            description: impl ::std::convert::Into<::std::string::String>,
+            rate: impl ::std::convert::Into<::std::string::String>,
+            thanks: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                answers: ::std::default::Default::default(),
+                description: description.into(),
+                question: ::std::option::Option::None,
+                rate: rate.into(),
+                thanks: thanks.into(),
+                title: title.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RatingItemAnswersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `answers`.
+        pub fn answers(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.answers = value.into();
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RatingItemAnswersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RatingItemAnswersItem {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RatingItemDescription`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RatingItemDescription(::std::string::String);
-    impl ::std::ops::Deref for RatingItemDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RatingItemDescription> for ::std::string::String {
-        fn from(value: RatingItemDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RatingItemDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RatingItemDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RatingItemDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RatingItemDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RatingItemQuestion`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RatingItemQuestion(::std::string::String);
-    impl ::std::ops::Deref for RatingItemQuestion {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RatingItemQuestion> for ::std::string::String {
-        fn from(value: RatingItemQuestion) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RatingItemQuestion {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RatingItemQuestion {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RatingItemQuestion {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RatingItemQuestion {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RatingItemRate`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RatingItemRate(::std::string::String);
-    impl ::std::ops::Deref for RatingItemRate {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RatingItemRate> for ::std::string::String {
-        fn from(value: RatingItemRate) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RatingItemRate {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[1-5]$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[1-5]$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RatingItemRate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RatingItemRate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RatingItemRate {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RatingItemThanks`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RatingItemThanks(::std::string::String);
-    impl ::std::ops::Deref for RatingItemThanks {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RatingItemThanks> for ::std::string::String {
-        fn from(value: RatingItemThanks) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RatingItemThanks {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RatingItemThanks {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RatingItemThanks {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RatingItemThanks {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RatingItemTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RatingItemTitle(::std::string::String);
-    impl ::std::ops::Deref for RatingItemTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RatingItemTitle> for ::std::string::String {
-        fn from(value: RatingItemTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RatingItemTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RatingItemTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RatingItemTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RatingItemTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `question`.
+        pub fn question(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.question = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`RatingOption`
@@ -2748,6 +2405,7 @@ pub mod types {
     }
     ///`RegionalOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RegionalOptions {
         #[serde(
@@ -2770,16 +2428,49 @@ pub mod types {
         pub fn builder() -> builder::RegionalOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                india_dlt: ::std::option::Option::None,
+                south_korea: ::std::option::Option::None,
+                turkey_iys: ::std::option::Option::None,
+            }
+        }
+        /// Sets `india_dlt`.
+        pub fn india_dlt(
+            mut self,
+            value: impl ::std::convert::Into<IndiaDltOptions>,
+        ) -> Self {
+            self.india_dlt = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `south_korea`.
+        pub fn south_korea(
+            mut self,
+            value: impl ::std::convert::Into<SouthKoreaOptions>,
+        ) -> Self {
+            self.south_korea = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `turkey_iys`.
+        pub fn turkey_iys(
+            mut self,
+            value: impl ::std::convert::Into<TurkeyIysOptions>,
+        ) -> Self {
+            self.turkey_iys = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`RequestSchedulingSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct RequestSchedulingSettings {
         #[serde(
             rename = "bulkId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bulk_id: ::std::option::Option<RequestSchedulingSettingsBulkId>,
+        pub bulk_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sendAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2795,66 +2486,42 @@ pub mod types {
         pub fn builder() -> builder::RequestSchedulingSettings {
             Default::default()
         }
-    }
-    ///`RequestSchedulingSettingsBulkId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct RequestSchedulingSettingsBulkId(::std::string::String);
-    impl ::std::ops::Deref for RequestSchedulingSettingsBulkId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestSchedulingSettingsBulkId>
-    for ::std::string::String {
-        fn from(value: RequestSchedulingSettingsBulkId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RequestSchedulingSettingsBulkId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                send_at: ::std::option::Option::None,
+                sending_speed_limit: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RequestSchedulingSettingsBulkId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `send_at`.
+        pub fn send_at(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.send_at = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestSchedulingSettingsBulkId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `sending_speed_limit`.
+        pub fn sending_speed_limit(
+            mut self,
+            value: impl ::std::convert::Into<SendingSpeedLimit>,
+        ) -> Self {
+            self.sending_speed_limit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ResponseEnvelopeMessageResponseMessageResponseDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ResponseEnvelopeMessageResponseMessageResponseDetails {
         #[serde(
@@ -2868,9 +2535,29 @@ pub mod types {
         pub fn builder() -> builder::ResponseEnvelopeMessageResponseMessageResponseDetails {
             Default::default()
         }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<
+                ::std::vec::Vec<MessageResponseMessageResponseDetails>,
+            >,
+        ) -> Self {
+            Self {
+                bulk_id: ::std::option::Option::None,
+                messages: messages.into(),
+            }
+        }
+        /// Sets `bulk_id`.
+        pub fn bulk_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.bulk_id = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`SendingSpeedLimit`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SendingSpeedLimit {
         pub amount: i32,
@@ -2884,9 +2571,25 @@ pub mod types {
         pub fn builder() -> builder::SendingSpeedLimit {
             Default::default()
         }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<SpeedLimitTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ServiceReviewTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ServiceReviewTemplate {
         pub buttons: CompactButtons,
@@ -2901,6 +2604,28 @@ pub mod types {
     impl ServiceReviewTemplate {
         pub fn builder() -> builder::ServiceReviewTemplate {
             Default::default()
+        }
+        /// With the required fields (`buttons`, `logo`, `rating`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<CompactButtons>,
+            logo: impl ::std::convert::Into<Logo>,
+            rating: impl ::std::convert::Into<Rating>,
+            title: impl ::std::convert::Into<Title>,
+            type_: impl ::std::convert::Into<ServiceReviewTemplateType>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                logo: logo.into(),
+                paragraph: ::std::option::Option::None,
+                rating: rating.into(),
+                title: title.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `paragraph`.
+        pub fn paragraph(mut self, value: impl ::std::convert::Into<Paragraph>) -> Self {
+            self.paragraph = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ServiceReviewTemplateType`
@@ -2957,6 +2682,7 @@ pub mod types {
     }
     ///`SouthKoreaOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct SouthKoreaOptions {
         #[serde(
@@ -2965,66 +2691,31 @@ pub mod types {
         )]
         pub reseller_code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<SouthKoreaOptionsTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl SouthKoreaOptions {
         pub fn builder() -> builder::SouthKoreaOptions {
             Default::default()
         }
-    }
-    ///`SouthKoreaOptionsTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct SouthKoreaOptionsTitle(::std::string::String);
-    impl ::std::ops::Deref for SouthKoreaOptionsTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SouthKoreaOptionsTitle> for ::std::string::String {
-        fn from(value: SouthKoreaOptionsTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for SouthKoreaOptionsTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 66usize {
-                return Err("longer than 66 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                reseller_code: ::std::option::Option::None,
+                title: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `reseller_code`.
+        pub fn reseller_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.reseller_code = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SouthKoreaOptionsTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SouthKoreaOptionsTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`SpeedLimitTimeUnit`
@@ -3094,6 +2785,7 @@ pub mod types {
     }
     ///`Status`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Status {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3119,9 +2811,63 @@ pub mod types {
         pub fn builder() -> builder::Status {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                action: ::std::option::Option::None,
+                description: ::std::option::Option::None,
+                group_id: ::std::option::Option::None,
+                group_name: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `action`.
+        pub fn action(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.action = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `description`.
+        pub fn description(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.description = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_id`.
+        pub fn group_id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.group_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `group_name`.
+        pub fn group_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.group_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`Table`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Table {
         pub rows: ::std::vec::Vec<TableRowItem>,
@@ -3129,6 +2875,12 @@ pub mod types {
     impl Table {
         pub fn builder() -> builder::Table {
             Default::default()
+        }
+        /// With the required fields (`rows`); set the others with the setters.
+        pub fn new(
+            rows: impl ::std::convert::Into<::std::vec::Vec<TableRowItem>>,
+        ) -> Self {
+            Self { rows: rows.into() }
         }
     }
     ///`TableRowEffect`
@@ -3205,6 +2957,7 @@ pub mod types {
     }
     ///`TableRowItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TableRowItem {
         #[serde(
@@ -3212,132 +2965,36 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub row_type: ::std::option::Option<TableRowEffect>,
-        pub title: TableRowItemTitle,
-        pub value: TableRowItemValue,
+        pub title: ::std::string::String,
+        pub value: ::std::string::String,
     }
     impl TableRowItem {
         pub fn builder() -> builder::TableRowItem {
             Default::default()
         }
-    }
-    ///`TableRowItemTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TableRowItemTitle(::std::string::String);
-    impl ::std::ops::Deref for TableRowItemTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TableRowItemTitle> for ::std::string::String {
-        fn from(value: TableRowItemTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TableRowItemTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 36usize {
-                return Err("longer than 36 characters".into());
+        /// With the required fields (`title`, `value`); set the others with the setters.
+        pub fn new(
+            title: impl ::std::convert::Into<::std::string::String>,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                row_type: ::std::option::Option::None,
+                title: title.into(),
+                value: value.into(),
             }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for TableRowItemTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TableRowItemTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TableRowItemTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TableRowItemValue`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TableRowItemValue(::std::string::String);
-    impl ::std::ops::Deref for TableRowItemValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TableRowItemValue> for ::std::string::String {
-        fn from(value: TableRowItemValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TableRowItemValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 90usize {
-                return Err("longer than 90 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TableRowItemValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TableRowItemValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TableRowItemValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `row_type`.
+        pub fn row_type(
+            mut self,
+            value: impl ::std::convert::Into<TableRowEffect>,
+        ) -> Self {
+            self.row_type = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`Template`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Template {
         #[serde(
@@ -3362,9 +3019,48 @@ pub mod types {
         pub fn builder() -> builder::Template {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                created_time: ::std::option::Option::None,
+                display_name: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                template_name: ::std::option::Option::None,
+            }
+        }
+        /// Sets `created_time`.
+        pub fn created_time(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_time = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_name`.
+        pub fn template_name(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.template_name = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TemplateButton`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateButton {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3378,9 +3074,39 @@ pub mod types {
         pub fn builder() -> builder::TemplateButton {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                content: ::std::option::Option::None,
+                title: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `content`.
+        pub fn content(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `title`.
+        pub fn title(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.title = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(mut self, value: impl ::std::convert::Into<ButtonType>) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TemplateButtons`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateButtons {
         pub items: ::std::vec::Vec<ButtonItem>,
@@ -3389,9 +3115,16 @@ pub mod types {
         pub fn builder() -> builder::TemplateButtons {
             Default::default()
         }
+        /// With the required fields (`items`); set the others with the setters.
+        pub fn new(
+            items: impl ::std::convert::Into<::std::vec::Vec<ButtonItem>>,
+        ) -> Self {
+            Self { items: items.into() }
+        }
     }
     ///`TemplateInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateInfo {
         #[serde(
@@ -3435,14 +3168,89 @@ pub mod types {
         pub fn builder() -> builder::TemplateInfo {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                display_name: ::std::option::Option::None,
+                preview_url: ::std::option::Option::None,
+                reason: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                template_buttons: ::std::default::Default::default(),
+                template_name: ::std::option::Option::None,
+                template_properties: ::std::default::Default::default(),
+                template_tag: ::std::option::Option::None,
+            }
+        }
+        /// Sets `display_name`.
+        pub fn display_name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.display_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `preview_url`.
+        pub fn preview_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.preview_url = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reason`.
+        pub fn reason(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reason = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `status`.
+        pub fn status(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_buttons`.
+        pub fn template_buttons(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateButton>>,
+        ) -> Self {
+            self.template_buttons = value.into();
+            self
+        }
+        /// Sets `template_name`.
+        pub fn template_name(mut self, value: impl ::std::convert::Into<i64>) -> Self {
+            self.template_name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `template_properties`.
+        pub fn template_properties(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<TemplateProperty>>,
+        ) -> Self {
+            self.template_properties = value.into();
+            self
+        }
+        /// Sets `template_tag`.
+        pub fn template_tag(
+            mut self,
+            value: impl ::std::convert::Into<TemplateTag>,
+        ) -> Self {
+            self.template_tag = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`TemplateParameter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateParameter {
-        pub name: TemplateParameterName,
+        pub name: ::std::string::String,
         #[serde(rename = "sampleValue")]
-        pub sample_value: TemplateParameterSampleValue,
+        pub sample_value: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: TemplateParameterType,
     }
@@ -3450,127 +3258,17 @@ pub mod types {
         pub fn builder() -> builder::TemplateParameter {
             Default::default()
         }
-    }
-    ///`TemplateParameterName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TemplateParameterName(::std::string::String);
-    impl ::std::ops::Deref for TemplateParameterName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemplateParameterName> for ::std::string::String {
-        fn from(value: TemplateParameterName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemplateParameterName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 20usize {
-                return Err("longer than 20 characters".into());
+        /// With the required fields (`name`, `sample_value`, `type_`); set the others with the setters.
+        pub fn new(
+            name: impl ::std::convert::Into<::std::string::String>,
+            sample_value: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TemplateParameterType>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                sample_value: sample_value.into(),
+                type_: type_.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9_-]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9_-]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemplateParameterName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TemplateParameterName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemplateParameterName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`TemplateParameterSampleValue`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TemplateParameterSampleValue(::std::string::String);
-    impl ::std::ops::Deref for TemplateParameterSampleValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TemplateParameterSampleValue> for ::std::string::String {
-        fn from(value: TemplateParameterSampleValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TemplateParameterSampleValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TemplateParameterSampleValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TemplateParameterSampleValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TemplateParameterSampleValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`TemplateParameterType`
@@ -3683,6 +3381,7 @@ pub mod types {
     }
     ///`TemplateProperty`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TemplateProperty {
         #[serde(
@@ -3710,6 +3409,53 @@ pub mod types {
     impl TemplateProperty {
         pub fn builder() -> builder::TemplateProperty {
             Default::default()
+        }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                accept_null: ::std::option::Option::None,
+                max_length: ::std::option::Option::None,
+                min_length: ::std::option::Option::None,
+                name: ::std::option::Option::None,
+                required: ::std::option::Option::None,
+                type_: ::std::option::Option::None,
+            }
+        }
+        /// Sets `accept_null`.
+        pub fn accept_null(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.accept_null = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `max_length`.
+        pub fn max_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.max_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `min_length`.
+        pub fn min_length(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.min_length = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `name`.
+        pub fn name(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.name = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `required`.
+        pub fn required(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.required = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `type_`.
+        pub fn type_(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TemplateStatus`
@@ -3846,146 +3592,55 @@ pub mod types {
     }
     ///`Title`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Title {
-        pub value: TitleValue,
+        pub value: ::std::string::String,
     }
     impl Title {
         pub fn builder() -> builder::Title {
             Default::default()
         }
-    }
-    ///`TitleValue`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct TitleValue(::std::string::String);
-    impl ::std::ops::Deref for TitleValue {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TitleValue> for ::std::string::String {
-        fn from(value: TitleValue) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TitleValue {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 65usize {
-                return Err("longer than 65 characters".into());
-            }
-            if value.chars().count() < 9usize {
-                return Err("shorter than 9 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TitleValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TitleValue {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TitleValue {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// With the required fields (`value`); set the others with the setters.
+        pub fn new(value: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self { value: value.into() }
         }
     }
     ///`ToDestination`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ToDestination {
         #[serde(
             rename = "messageId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_id: ::std::option::Option<ToDestinationMessageId>,
+        pub message_id: ::std::option::Option<::std::string::String>,
         pub to: ::std::string::String,
     }
     impl ToDestination {
         pub fn builder() -> builder::ToDestination {
             Default::default()
         }
-    }
-    ///`ToDestinationMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ToDestinationMessageId(::std::string::String);
-    impl ::std::ops::Deref for ToDestinationMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ToDestinationMessageId> for ::std::string::String {
-        fn from(value: ToDestinationMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ToDestinationMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
+        /// With the required fields (`to`); set the others with the setters.
+        pub fn new(to: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                message_id: ::std::option::Option::None,
+                to: to.into(),
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ToDestinationMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ToDestinationMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `message_id`.
+        pub fn message_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message_id = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`TurkeyIysOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TurkeyIysOptions {
         #[serde(
@@ -4000,9 +3655,22 @@ pub mod types {
         pub fn builder() -> builder::TurkeyIysOptions {
             Default::default()
         }
+        /// With the required fields (`recipient_type`); set the others with the setters.
+        pub fn new(recipient_type: impl ::std::convert::Into<RecipientType>) -> Self {
+            Self {
+                brand_code: ::std::option::Option::None,
+                recipient_type: recipient_type.into(),
+            }
+        }
+        /// Sets `brand_code`.
+        pub fn brand_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.brand_code = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`UrlOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UrlOptions {
         #[serde(
@@ -4037,9 +3705,54 @@ pub mod types {
         pub fn builder() -> builder::UrlOptions {
             Default::default()
         }
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                custom_domain: ::std::option::Option::None,
+                remove_protocol: ::std::default::Default::default(),
+                shorten_url: defaults::default_bool::<true>(),
+                track_clicks: defaults::default_bool::<true>(),
+                tracking_url: ::std::option::Option::None,
+            }
+        }
+        /// Sets `custom_domain`.
+        pub fn custom_domain(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.custom_domain = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `remove_protocol`.
+        pub fn remove_protocol(
+            mut self,
+            value: impl ::std::convert::Into<bool>,
+        ) -> Self {
+            self.remove_protocol = value.into();
+            self
+        }
+        /// Sets `shorten_url`.
+        pub fn shorten_url(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.shorten_url = value.into();
+            self
+        }
+        /// Sets `track_clicks`.
+        pub fn track_clicks(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.track_clicks = value.into();
+            self
+        }
+        /// Sets `tracking_url`.
+        pub fn tracking_url(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tracking_url = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ValidityPeriod`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ValidityPeriod {
         pub amount: i32,
@@ -4052,6 +3765,21 @@ pub mod types {
     impl ValidityPeriod {
         pub fn builder() -> builder::ValidityPeriod {
             Default::default()
+        }
+        /// With the required fields (`amount`); set the others with the setters.
+        pub fn new(amount: impl ::std::convert::Into<i32>) -> Self {
+            Self {
+                amount: amount.into(),
+                time_unit: ::std::option::Option::None,
+            }
+        }
+        /// Sets `time_unit`.
+        pub fn time_unit(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriodTimeUnit>,
+        ) -> Self {
+            self.time_unit = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ValidityPeriodTimeUnit`
@@ -4121,250 +3849,42 @@ pub mod types {
     }
     ///`Voucher`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Voucher {
-        pub condition: VoucherCondition,
+        pub condition: ::std::string::String,
         #[serde(rename = "endDate")]
-        pub end_date: VoucherEndDate,
-        pub name: VoucherName,
+        pub end_date: ::std::string::String,
+        pub name: ::std::string::String,
         #[serde(rename = "startDate")]
-        pub start_date: VoucherStartDate,
+        pub start_date: ::std::string::String,
         #[serde(rename = "voucherCode")]
-        pub voucher_code: VoucherVoucherCode,
+        pub voucher_code: ::std::string::String,
     }
     impl Voucher {
         pub fn builder() -> builder::Voucher {
             Default::default()
         }
-    }
-    ///`VoucherCondition`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoucherCondition(::std::string::String);
-    impl ::std::ops::Deref for VoucherCondition {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoucherCondition> for ::std::string::String {
-        fn from(value: VoucherCondition) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoucherCondition {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 40usize {
-                return Err("longer than 40 characters".into());
+        /// With the required fields (`condition`, `end_date`, `name`, `start_date`, `voucher_code`); set the others with the setters.
+        pub fn new(
+            condition: impl ::std::convert::Into<::std::string::String>,
+            end_date: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            start_date: impl ::std::convert::Into<::std::string::String>,
+            voucher_code: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                condition: condition.into(),
+                end_date: end_date.into(),
+                name: name.into(),
+                start_date: start_date.into(),
+                voucher_code: voucher_code.into(),
             }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoucherCondition {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoucherCondition {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoucherCondition {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VoucherEndDate`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoucherEndDate(::std::string::String);
-    impl ::std::ops::Deref for VoucherEndDate {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoucherEndDate> for ::std::string::String {
-        fn from(value: VoucherEndDate) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoucherEndDate {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoucherEndDate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoucherEndDate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoucherEndDate {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VoucherName`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoucherName(::std::string::String);
-    impl ::std::ops::Deref for VoucherName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoucherName> for ::std::string::String {
-        fn from(value: VoucherName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoucherName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoucherName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoucherName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoucherName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`VoucherStartDate`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoucherStartDate(::std::string::String);
-    impl ::std::ops::Deref for VoucherStartDate {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoucherStartDate> for ::std::string::String {
-        fn from(value: VoucherStartDate) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoucherStartDate {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 30usize {
-                return Err("longer than 30 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoucherStartDate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoucherStartDate {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoucherStartDate {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`VoucherTemplate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct VoucherTemplate {
         pub buttons: CompactButtons,
@@ -4385,6 +3905,49 @@ pub mod types {
     impl VoucherTemplate {
         pub fn builder() -> builder::VoucherTemplate {
             Default::default()
+        }
+        /// With the required fields (`buttons`, `tag`, `title`, `type_`, `voucher`); set the others with the setters.
+        pub fn new(
+            buttons: impl ::std::convert::Into<CompactButtons>,
+            tag: impl ::std::convert::Into<TemplateTag>,
+            title: impl ::std::convert::Into<Title>,
+            type_: impl ::std::convert::Into<VoucherTemplateType>,
+            voucher: impl ::std::convert::Into<Voucher>,
+        ) -> Self {
+            Self {
+                buttons: buttons.into(),
+                image: ::std::option::Option::None,
+                logo: ::std::option::Option::None,
+                paragraphs: ::std::default::Default::default(),
+                table: ::std::option::Option::None,
+                tag: tag.into(),
+                title: title.into(),
+                type_: type_.into(),
+                voucher: voucher.into(),
+            }
+        }
+        /// Sets `image`.
+        pub fn image(mut self, value: impl ::std::convert::Into<Images>) -> Self {
+            self.image = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `logo`.
+        pub fn logo(mut self, value: impl ::std::convert::Into<Logo>) -> Self {
+            self.logo = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `paragraphs`.
+        pub fn paragraphs(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<Paragraph>>,
+        ) -> Self {
+            self.paragraphs = value.into();
+            self
+        }
+        /// Sets `table`.
+        pub fn table(mut self, value: impl ::std::convert::Into<Table>) -> Self {
+            self.table = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`VoucherTemplateType`
@@ -4439,73 +4002,16 @@ pub mod types {
             value.parse()
         }
     }
-    ///`VoucherVoucherCode`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct VoucherVoucherCode(::std::string::String);
-    impl ::std::ops::Deref for VoucherVoucherCode {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<VoucherVoucherCode> for ::std::string::String {
-        fn from(value: VoucherVoucherCode) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for VoucherVoucherCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VoucherVoucherCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VoucherVoucherCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VoucherVoucherCode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`Webhooks`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct Webhooks {
         #[serde(
             rename = "callbackData",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub callback_data: ::std::option::Option<WebhooksCallbackData>,
+        pub callback_data: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "contentType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4518,64 +4024,42 @@ pub mod types {
         pub fn builder() -> builder::Webhooks {
             Default::default()
         }
-    }
-    ///`WebhooksCallbackData`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct WebhooksCallbackData(::std::string::String);
-    impl ::std::ops::Deref for WebhooksCallbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WebhooksCallbackData> for ::std::string::String {
-        fn from(value: WebhooksCallbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WebhooksCallbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
-                return Err("longer than 4000 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                callback_data: ::std::option::Option::None,
+                content_type: ::std::option::Option::None,
+                delivery: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `callback_data`.
+        pub fn callback_data(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.callback_data = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebhooksCallbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `content_type`.
+        pub fn content_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.content_type = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WebhooksCallbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `delivery`.
+        pub fn delivery(
+            mut self,
+            value: impl ::std::convert::Into<MessageDeliveryReporting>,
+        ) -> Self {
+            self.delivery = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ZaloMessage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloMessage {
         pub content: ZaloOutboundContent,
@@ -4590,18 +4074,44 @@ pub mod types {
         pub fn builder() -> builder::ZaloMessage {
             Default::default()
         }
+        /// With the required fields (`content`, `destinations`, `sender`); set the others with the setters.
+        pub fn new(
+            content: impl ::std::convert::Into<ZaloOutboundContent>,
+            destinations: impl ::std::convert::Into<::std::vec::Vec<ToDestination>>,
+            sender: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                content: content.into(),
+                destinations: destinations.into(),
+                options: ::std::option::Option::None,
+                sender: sender.into(),
+                webhooks: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<ZaloMessageOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `webhooks`.
+        pub fn webhooks(mut self, value: impl ::std::convert::Into<Webhooks>) -> Self {
+            self.webhooks = ::std::option::Option::Some(value.into());
+            self
+        }
     }
     ///`ZaloMessageOptions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloMessageOptions {
         #[serde(
             rename = "campaignReferenceId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub campaign_reference_id: ::std::option::Option<
-            ZaloMessageOptionsCampaignReferenceId,
-        >,
+        pub campaign_reference_id: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "deliveryTimeWindow",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4631,62 +4141,67 @@ pub mod types {
         pub fn builder() -> builder::ZaloMessageOptions {
             Default::default()
         }
-    }
-    ///`ZaloMessageOptionsCampaignReferenceId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloMessageOptionsCampaignReferenceId(::std::string::String);
-    impl ::std::ops::Deref for ZaloMessageOptionsCampaignReferenceId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloMessageOptionsCampaignReferenceId>
-    for ::std::string::String {
-        fn from(value: ZaloMessageOptionsCampaignReferenceId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloMessageOptionsCampaignReferenceId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
-                return Err("longer than 255 characters".into());
+        /// With every field empty; set those needed with the setters.
+        pub fn new() -> Self {
+            Self {
+                campaign_reference_id: ::std::option::Option::None,
+                delivery_time_window: ::std::option::Option::None,
+                encrypted: ::std::option::Option::None,
+                platform: ::std::option::Option::None,
+                sending_mode: ::std::option::Option::None,
+                sms_failover: ::std::option::Option::None,
+                validity_period: ::std::option::Option::None,
             }
-            Ok(Self(value.to_string()))
         }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `campaign_reference_id`.
+        pub fn campaign_reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.campaign_reference_id = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloMessageOptionsCampaignReferenceId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        /// Sets `delivery_time_window`.
+        pub fn delivery_time_window(
+            mut self,
+            value: impl ::std::convert::Into<DeliveryTimeWindow>,
+        ) -> Self {
+            self.delivery_time_window = ::std::option::Option::Some(value.into());
+            self
         }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloMessageOptionsCampaignReferenceId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
+        /// Sets `encrypted`.
+        pub fn encrypted(mut self, value: impl ::std::convert::Into<bool>) -> Self {
+            self.encrypted = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `platform`.
+        pub fn platform(mut self, value: impl ::std::convert::Into<Platform>) -> Self {
+            self.platform = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sending_mode`.
+        pub fn sending_mode(
+            mut self,
+            value: impl ::std::convert::Into<ZaloMessageOptionsSendingMode>,
+        ) -> Self {
+            self.sending_mode = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `sms_failover`.
+        pub fn sms_failover(
+            mut self,
+            value: impl ::std::convert::Into<NonMsisdnSmsFailover>,
+        ) -> Self {
+            self.sms_failover = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `validity_period`.
+        pub fn validity_period(
+            mut self,
+            value: impl ::std::convert::Into<ValidityPeriod>,
+        ) -> Self {
+            self.validity_period = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ZaloMessageOptionsSendingMode`
@@ -4814,6 +4329,7 @@ pub mod types {
     }
     ///`ZaloOutboundContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundContentBase {
         #[serde(rename = "type")]
@@ -4822,6 +4338,10 @@ pub mod types {
     impl ZaloOutboundContentBase {
         pub fn builder() -> builder::ZaloOutboundContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ZaloOutboundContentType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`ZaloOutboundContentType`
@@ -4912,15 +4432,26 @@ pub mod types {
     }
     ///`ZaloOutboundFileContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundFileContent {
         #[serde(rename = "type")]
         pub type_: ZaloOutboundFileContentType,
-        pub url: ZaloOutboundFileContentUrl,
+        pub url: ::std::string::String,
     }
     impl ZaloOutboundFileContent {
         pub fn builder() -> builder::ZaloOutboundFileContent {
             Default::default()
+        }
+        /// With the required fields (`type_`, `url`); set the others with the setters.
+        pub fn new(
+            type_: impl ::std::convert::Into<ZaloOutboundFileContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                type_: type_.into(),
+                url: url.into(),
+            }
         }
     }
     ///`ZaloOutboundFileContentType`
@@ -4975,66 +4506,12 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ZaloOutboundFileContentUrl`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloOutboundFileContentUrl(::std::string::String);
-    impl ::std::ops::Deref for ZaloOutboundFileContentUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloOutboundFileContentUrl> for ::std::string::String {
-        fn from(value: ZaloOutboundFileContentUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloOutboundFileContentUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloOutboundFileContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ZaloOutboundFileContentUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloOutboundFileContentUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ZaloOutboundGifContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundGifContent {
-        pub caption: ZaloOutboundGifContentCaption,
+        pub caption: ::std::string::String,
         pub height: i32,
         #[serde(rename = "type")]
         pub type_: ZaloOutboundGifContentType,
@@ -5045,61 +4522,21 @@ pub mod types {
         pub fn builder() -> builder::ZaloOutboundGifContent {
             Default::default()
         }
-    }
-    ///`ZaloOutboundGifContentCaption`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloOutboundGifContentCaption(::std::string::String);
-    impl ::std::ops::Deref for ZaloOutboundGifContentCaption {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloOutboundGifContentCaption> for ::std::string::String {
-        fn from(value: ZaloOutboundGifContentCaption) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloOutboundGifContentCaption {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With the required fields (`caption`, `height`, `type_`, `url`, `width`); set the others with the setters.
+        pub fn new(
+            caption: impl ::std::convert::Into<::std::string::String>,
+            height: impl ::std::convert::Into<i32>,
+            type_: impl ::std::convert::Into<ZaloOutboundGifContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+            width: impl ::std::convert::Into<i32>,
+        ) -> Self {
+            Self {
+                caption: caption.into(),
+                height: height.into(),
+                type_: type_.into(),
+                url: url.into(),
+                width: width.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloOutboundGifContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloOutboundGifContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloOutboundGifContentCaption {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ZaloOutboundGifContentType`
@@ -5156,9 +4593,10 @@ pub mod types {
     }
     ///`ZaloOutboundImageContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundImageContent {
-        pub caption: ZaloOutboundImageContentCaption,
+        pub caption: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ZaloOutboundImageContentType,
         pub url: ::std::string::String,
@@ -5167,62 +4605,17 @@ pub mod types {
         pub fn builder() -> builder::ZaloOutboundImageContent {
             Default::default()
         }
-    }
-    ///`ZaloOutboundImageContentCaption`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloOutboundImageContentCaption(::std::string::String);
-    impl ::std::ops::Deref for ZaloOutboundImageContentCaption {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloOutboundImageContentCaption>
-    for ::std::string::String {
-        fn from(value: ZaloOutboundImageContentCaption) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloOutboundImageContentCaption {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With the required fields (`caption`, `type_`, `url`); set the others with the setters.
+        pub fn new(
+            caption: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloOutboundImageContentType>,
+            url: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                caption: caption.into(),
+                type_: type_.into(),
+                url: url.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloOutboundImageContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloOutboundImageContentCaption {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloOutboundImageContentCaption {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ZaloOutboundImageContentType`
@@ -5280,11 +4673,12 @@ pub mod types {
     }
     ///`ZaloOutboundQuoteConsultationContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundQuoteConsultationContent {
         #[serde(rename = "quoteMessageId")]
         pub quote_message_id: ::std::string::String,
-        pub text: ZaloOutboundQuoteConsultationContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ZaloOutboundQuoteConsultationContentType,
     }
@@ -5292,62 +4686,17 @@ pub mod types {
         pub fn builder() -> builder::ZaloOutboundQuoteConsultationContent {
             Default::default()
         }
-    }
-    ///`ZaloOutboundQuoteConsultationContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloOutboundQuoteConsultationContentText(::std::string::String);
-    impl ::std::ops::Deref for ZaloOutboundQuoteConsultationContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloOutboundQuoteConsultationContentText>
-    for ::std::string::String {
-        fn from(value: ZaloOutboundQuoteConsultationContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloOutboundQuoteConsultationContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With the required fields (`quote_message_id`, `text`, `type_`); set the others with the setters.
+        pub fn new(
+            quote_message_id: impl ::std::convert::Into<::std::string::String>,
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloOutboundQuoteConsultationContentType>,
+        ) -> Self {
+            Self {
+                quote_message_id: quote_message_id.into(),
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloOutboundQuoteConsultationContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloOutboundQuoteConsultationContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloOutboundQuoteConsultationContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ZaloOutboundQuoteConsultationContentType`
@@ -5405,12 +4754,13 @@ pub mod types {
     }
     ///`ZaloOutboundReactionContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundReactionContent {
         #[serde(rename = "reactIcon")]
         pub react_icon: ZaloReactIcon,
         #[serde(rename = "reactMessageId")]
-        pub react_message_id: ZaloOutboundReactionContentReactMessageId,
+        pub react_message_id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ZaloOutboundReactionContentType,
     }
@@ -5418,62 +4768,17 @@ pub mod types {
         pub fn builder() -> builder::ZaloOutboundReactionContent {
             Default::default()
         }
-    }
-    ///`ZaloOutboundReactionContentReactMessageId`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloOutboundReactionContentReactMessageId(::std::string::String);
-    impl ::std::ops::Deref for ZaloOutboundReactionContentReactMessageId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloOutboundReactionContentReactMessageId>
-    for ::std::string::String {
-        fn from(value: ZaloOutboundReactionContentReactMessageId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloOutboundReactionContentReactMessageId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 50usize {
-                return Err("longer than 50 characters".into());
+        /// With the required fields (`react_icon`, `react_message_id`, `type_`); set the others with the setters.
+        pub fn new(
+            react_icon: impl ::std::convert::Into<ZaloReactIcon>,
+            react_message_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloOutboundReactionContentType>,
+        ) -> Self {
+            Self {
+                react_icon: react_icon.into(),
+                react_message_id: react_message_id.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloOutboundReactionContentReactMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloOutboundReactionContentReactMessageId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloOutboundReactionContentReactMessageId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ZaloOutboundReactionContentType`
@@ -5531,6 +4836,7 @@ pub mod types {
     }
     ///`ZaloOutboundStickerContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundStickerContent {
         pub id: ::std::string::String,
@@ -5540,6 +4846,16 @@ pub mod types {
     impl ZaloOutboundStickerContent {
         pub fn builder() -> builder::ZaloOutboundStickerContent {
             Default::default()
+        }
+        /// With the required fields (`id`, `type_`); set the others with the setters.
+        pub fn new(
+            id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloOutboundStickerContentType>,
+        ) -> Self {
+            Self {
+                id: id.into(),
+                type_: type_.into(),
+            }
         }
     }
     ///`ZaloOutboundStickerContentType`
@@ -5597,6 +4913,7 @@ pub mod types {
     }
     ///`ZaloOutboundTemplateContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundTemplateContent {
         #[serde(
@@ -5616,6 +4933,30 @@ pub mod types {
     impl ZaloOutboundTemplateContent {
         pub fn builder() -> builder::ZaloOutboundTemplateContent {
             Default::default()
+        }
+        /// With the required fields (`template_name`, `type_`); set the others with the setters.
+        pub fn new(
+            template_name: impl ::std::convert::Into<i32>,
+            type_: impl ::std::convert::Into<ZaloOutboundTemplateContentType>,
+        ) -> Self {
+            Self {
+                template_data: ::std::default::Default::default(),
+                template_name: template_name.into(),
+                type_: type_.into(),
+            }
+        }
+        /// Sets `template_data`.
+        pub fn template_data(
+            mut self,
+            value: impl ::std::convert::Into<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+            >,
+        ) -> Self {
+            self.template_data = value.into();
+            self
         }
     }
     ///`ZaloOutboundTemplateContentType`
@@ -5673,9 +5014,10 @@ pub mod types {
     }
     ///`ZaloOutboundTextContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundTextContent {
-        pub text: ZaloOutboundTextContentText,
+        pub text: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ZaloOutboundTextContentType,
     }
@@ -5683,60 +5025,15 @@ pub mod types {
         pub fn builder() -> builder::ZaloOutboundTextContent {
             Default::default()
         }
-    }
-    ///`ZaloOutboundTextContentText`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloOutboundTextContentText(::std::string::String);
-    impl ::std::ops::Deref for ZaloOutboundTextContentText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloOutboundTextContentText> for ::std::string::String {
-        fn from(value: ZaloOutboundTextContentText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloOutboundTextContentText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
+        /// With the required fields (`text`, `type_`); set the others with the setters.
+        pub fn new(
+            text: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<ZaloOutboundTextContentType>,
+        ) -> Self {
+            Self {
+                text: text.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ZaloOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ZaloOutboundTextContentText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ZaloOutboundTextContentText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ZaloOutboundTextContentType`
@@ -5793,12 +5090,13 @@ pub mod types {
     }
     ///`ZaloOutboundUserInformationRequestFormContent`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloOutboundUserInformationRequestFormContent {
         #[serde(rename = "imageUrl")]
         pub image_url: ::std::string::String,
-        pub subtitle: ZaloOutboundUserInformationRequestFormContentSubtitle,
-        pub title: ZaloOutboundUserInformationRequestFormContentTitle,
+        pub subtitle: ::std::string::String,
+        pub title: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ZaloOutboundUserInformationRequestFormContentType,
     }
@@ -5806,125 +5104,21 @@ pub mod types {
         pub fn builder() -> builder::ZaloOutboundUserInformationRequestFormContent {
             Default::default()
         }
-    }
-    ///`ZaloOutboundUserInformationRequestFormContentSubtitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloOutboundUserInformationRequestFormContentSubtitle(
-        ::std::string::String,
-    );
-    impl ::std::ops::Deref for ZaloOutboundUserInformationRequestFormContentSubtitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloOutboundUserInformationRequestFormContentSubtitle>
-    for ::std::string::String {
-        fn from(value: ZaloOutboundUserInformationRequestFormContentSubtitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloOutboundUserInformationRequestFormContentSubtitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 500usize {
-                return Err("longer than 500 characters".into());
+        /// With the required fields (`image_url`, `subtitle`, `title`, `type_`); set the others with the setters.
+        pub fn new(
+            image_url: impl ::std::convert::Into<::std::string::String>,
+            subtitle: impl ::std::convert::Into<::std::string::String>,
+            title: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<
+                ZaloOutboundUserInformationRequestFormContentType,
+            >,
+        ) -> Self {
+            Self {
+                image_url: image_url.into(),
+                subtitle: subtitle.into(),
+                title: title.into(),
+                type_: type_.into(),
             }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for ZaloOutboundUserInformationRequestFormContentSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloOutboundUserInformationRequestFormContentSubtitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for ZaloOutboundUserInformationRequestFormContentSubtitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`ZaloOutboundUserInformationRequestFormContentTitle`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ZaloOutboundUserInformationRequestFormContentTitle(::std::string::String);
-    impl ::std::ops::Deref for ZaloOutboundUserInformationRequestFormContentTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ZaloOutboundUserInformationRequestFormContentTitle>
-    for ::std::string::String {
-        fn from(value: ZaloOutboundUserInformationRequestFormContentTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ZaloOutboundUserInformationRequestFormContentTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 100usize {
-                return Err("longer than 100 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for ZaloOutboundUserInformationRequestFormContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ZaloOutboundUserInformationRequestFormContentTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for ZaloOutboundUserInformationRequestFormContentTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ZaloOutboundUserInformationRequestFormContentType`
@@ -6065,6 +5259,7 @@ pub mod types {
     }
     ///`ZaloRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZaloRequest {
         pub messages: ::std::vec::Vec<ZaloMessage>,
@@ -6074,6 +5269,23 @@ pub mod types {
     impl ZaloRequest {
         pub fn builder() -> builder::ZaloRequest {
             Default::default()
+        }
+        /// With the required fields (`messages`); set the others with the setters.
+        pub fn new(
+            messages: impl ::std::convert::Into<::std::vec::Vec<ZaloMessage>>,
+        ) -> Self {
+            Self {
+                messages: messages.into(),
+                options: ::std::option::Option::None,
+            }
+        }
+        /// Sets `options`.
+        pub fn options(
+            mut self,
+            value: impl ::std::convert::Into<DefaultMessageRequestOptions>,
+        ) -> Self {
+            self.options = ::std::option::Option::Some(value.into());
+            self
         }
     }
     ///`ZbsTemplateContent`
@@ -6114,6 +5326,7 @@ pub mod types {
     }
     ///`ZbsTemplateContentBase`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ZbsTemplateContentBase {
         #[serde(rename = "type")]
@@ -6122,6 +5335,10 @@ pub mod types {
     impl ZbsTemplateContentBase {
         pub fn builder() -> builder::ZbsTemplateContentBase {
             Default::default()
+        }
+        /// With the required fields (`type_`); set the others with the setters.
+        pub fn new(type_: impl ::std::convert::Into<ZbsTemplateType>) -> Self {
+            Self { type_: type_.into() }
         }
     }
     ///`ZbsTemplateType`
@@ -6201,7 +5418,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Attachment {
             media_id: ::std::result::Result<
-                super::AttachmentMediaId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<super::AttachmentType, ::std::string::String>,
@@ -6217,7 +5434,7 @@ pub mod types {
         impl Attachment {
             pub fn media_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AttachmentMediaId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_id = value
@@ -6363,11 +5580,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ButtonItem {
-            content: ::std::result::Result<
-                super::ButtonItemContent,
-                ::std::string::String,
-            >,
-            title: ::std::result::Result<super::ButtonItemTitle, ::std::string::String>,
+            content: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<super::ButtonType, ::std::string::String>,
         }
         impl ::std::default::Default for ButtonItem {
@@ -6382,7 +5596,7 @@ pub mod types {
         impl ButtonItem {
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ButtonItemContent>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
@@ -6394,7 +5608,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ButtonItemTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -6481,10 +5695,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateTemplateRequest {
-            note: ::std::result::Result<
-                super::CreateTemplateRequestNote,
-                ::std::string::String,
-            >,
+            note: ::std::result::Result<::std::string::String, ::std::string::String>,
             params: ::std::result::Result<
                 ::std::vec::Vec<super::TemplateParameter>,
                 ::std::string::String,
@@ -6494,11 +5705,11 @@ pub mod types {
                 ::std::string::String,
             >,
             template_name: ::std::result::Result<
-                super::CreateTemplateRequestTemplateName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             tracking_id: ::std::result::Result<
-                super::CreateTemplateRequestTrackingId,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -6520,7 +5731,7 @@ pub mod types {
         impl CreateTemplateRequest {
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateTemplateRequestNote>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.note = value
@@ -6558,7 +5769,7 @@ pub mod types {
             }
             pub fn template_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateTemplateRequestTemplateName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_name = value
@@ -6570,7 +5781,7 @@ pub mod types {
             }
             pub fn tracking_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateTemplateRequestTrackingId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tracking_id = value
@@ -7190,10 +6401,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct EditTemplateRequest {
-            note: ::std::result::Result<
-                super::EditTemplateRequestNote,
-                ::std::string::String,
-            >,
+            note: ::std::result::Result<::std::string::String, ::std::string::String>,
             params: ::std::result::Result<
                 ::std::vec::Vec<super::TemplateParameter>,
                 ::std::string::String,
@@ -7207,11 +6415,11 @@ pub mod types {
                 ::std::string::String,
             >,
             template_name: ::std::result::Result<
-                super::EditTemplateRequestTemplateName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             tracking_id: ::std::result::Result<
-                super::EditTemplateRequestTrackingId,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -7234,7 +6442,7 @@ pub mod types {
         impl EditTemplateRequest {
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EditTemplateRequestNote>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.note = value
@@ -7284,7 +6492,7 @@ pub mod types {
             }
             pub fn template_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EditTemplateRequestTemplateName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.template_name = value
@@ -7296,7 +6504,7 @@ pub mod types {
             }
             pub fn tracking_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EditTemplateRequestTrackingId>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tracking_id = value
@@ -8719,7 +7927,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Otp {
-            value: ::std::result::Result<super::OtpValue, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Otp {
             fn default() -> Self {
@@ -8731,7 +7939,7 @@ pub mod types {
         impl Otp {
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::OtpValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -8908,7 +8116,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Paragraph {
-            value: ::std::result::Result<super::ParagraphValue, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Paragraph {
             fn default() -> Self {
@@ -8920,7 +8128,7 @@ pub mod types {
         impl Paragraph {
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ParagraphValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -8947,19 +8155,19 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Payment {
             account_name: ::std::result::Result<
-                super::PaymentAccountName,
+                ::std::string::String,
                 ::std::string::String,
             >,
             amount: ::std::result::Result<::std::string::String, ::std::string::String>,
             bank_account: ::std::result::Result<
-                super::PaymentBankAccount,
+                ::std::string::String,
                 ::std::string::String,
             >,
             bank_code: ::std::result::Result<
-                super::PaymentBankCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            note: ::std::result::Result<super::PaymentNote, ::std::string::String>,
+            note: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Payment {
             fn default() -> Self {
@@ -8975,7 +8183,7 @@ pub mod types {
         impl Payment {
             pub fn account_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PaymentAccountName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.account_name = value
@@ -8999,7 +8207,7 @@ pub mod types {
             }
             pub fn bank_account<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PaymentBankAccount>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bank_account = value
@@ -9011,7 +8219,7 @@ pub mod types {
             }
             pub fn bank_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PaymentBankCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bank_code = value
@@ -9023,7 +8231,7 @@ pub mod types {
             }
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::PaymentNote>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.note = value
@@ -9211,11 +8419,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Platform {
             application_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformApplicationId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             entity_id: ::std::result::Result<
-                ::std::option::Option<super::PlatformEntityId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -9230,9 +8438,7 @@ pub mod types {
         impl Platform {
             pub fn application_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformApplicationId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.application_id = value
@@ -9246,9 +8452,7 @@ pub mod types {
             }
             pub fn entity_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PlatformEntityId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entity_id = value
@@ -9591,23 +8795,20 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RatingItem {
             answers: ::std::result::Result<
-                ::std::vec::Vec<super::RatingItemAnswersItem>,
+                ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                super::RatingItemDescription,
+                ::std::string::String,
                 ::std::string::String,
             >,
             question: ::std::result::Result<
-                ::std::option::Option<super::RatingItemQuestion>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            rate: ::std::result::Result<super::RatingItemRate, ::std::string::String>,
-            thanks: ::std::result::Result<
-                super::RatingItemThanks,
-                ::std::string::String,
-            >,
-            title: ::std::result::Result<super::RatingItemTitle, ::std::string::String>,
+            rate: ::std::result::Result<::std::string::String, ::std::string::String>,
+            thanks: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for RatingItem {
             fn default() -> Self {
@@ -9624,9 +8825,7 @@ pub mod types {
         impl RatingItem {
             pub fn answers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::RatingItemAnswersItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.answers = value
@@ -9638,7 +8837,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RatingItemDescription>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -9650,9 +8849,7 @@ pub mod types {
             }
             pub fn question<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RatingItemQuestion>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.question = value
@@ -9664,7 +8861,7 @@ pub mod types {
             }
             pub fn rate<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RatingItemRate>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rate = value
@@ -9676,7 +8873,7 @@ pub mod types {
             }
             pub fn thanks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RatingItemThanks>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.thanks = value
@@ -9688,7 +8885,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RatingItemTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -9818,7 +9015,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RequestSchedulingSettings {
             bulk_id: ::std::result::Result<
-                ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             send_at: ::std::result::Result<
@@ -9842,9 +9039,7 @@ pub mod types {
         impl RequestSchedulingSettings {
             pub fn bulk_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RequestSchedulingSettingsBulkId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bulk_id = value
@@ -10179,7 +9374,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::SouthKoreaOptionsTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -10206,9 +9401,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SouthKoreaOptionsTitle>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -10420,14 +9613,8 @@ pub mod types {
                 ::std::option::Option<super::TableRowEffect>,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::TableRowItemTitle,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<
-                super::TableRowItemValue,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for TableRowItem {
             fn default() -> Self {
@@ -10453,7 +9640,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TableRowItemTitle>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -10465,7 +9652,7 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TableRowItemValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -10907,12 +10094,9 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TemplateParameter {
-            name: ::std::result::Result<
-                super::TemplateParameterName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             sample_value: ::std::result::Result<
-                super::TemplateParameterSampleValue,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -10932,7 +10116,7 @@ pub mod types {
         impl TemplateParameter {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemplateParameterName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -10944,7 +10128,7 @@ pub mod types {
             }
             pub fn sample_value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TemplateParameterSampleValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sample_value = value
@@ -11130,7 +10314,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Title {
-            value: ::std::result::Result<super::TitleValue, ::std::string::String>,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Title {
             fn default() -> Self {
@@ -11142,7 +10326,7 @@ pub mod types {
         impl Title {
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::TitleValue>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -11169,7 +10353,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ToDestination {
             message_id: ::std::result::Result<
-                ::std::option::Option<super::ToDestinationMessageId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -11185,9 +10369,7 @@ pub mod types {
         impl ToDestination {
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ToDestinationMessageId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
@@ -11475,20 +10657,20 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Voucher {
             condition: ::std::result::Result<
-                super::VoucherCondition,
+                ::std::string::String,
                 ::std::string::String,
             >,
             end_date: ::std::result::Result<
-                super::VoucherEndDate,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<super::VoucherName, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             start_date: ::std::result::Result<
-                super::VoucherStartDate,
+                ::std::string::String,
                 ::std::string::String,
             >,
             voucher_code: ::std::result::Result<
-                super::VoucherVoucherCode,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -11506,7 +10688,7 @@ pub mod types {
         impl Voucher {
             pub fn condition<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VoucherCondition>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.condition = value
@@ -11518,7 +10700,7 @@ pub mod types {
             }
             pub fn end_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VoucherEndDate>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.end_date = value
@@ -11530,7 +10712,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VoucherName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -11542,7 +10724,7 @@ pub mod types {
             }
             pub fn start_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VoucherStartDate>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.start_date = value
@@ -11554,7 +10736,7 @@ pub mod types {
             }
             pub fn voucher_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VoucherVoucherCode>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voucher_code = value
@@ -11778,7 +10960,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Webhooks {
             callback_data: ::std::result::Result<
-                ::std::option::Option<super::WebhooksCallbackData>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
@@ -11802,9 +10984,7 @@ pub mod types {
         impl Webhooks {
             pub fn callback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WebhooksCallbackData>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_data = value
@@ -11985,7 +11165,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ZaloMessageOptions {
             campaign_reference_id: ::std::result::Result<
-                ::std::option::Option<super::ZaloMessageOptionsCampaignReferenceId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             delivery_time_window: ::std::result::Result<
@@ -12029,9 +11209,7 @@ pub mod types {
         impl ZaloMessageOptions {
             pub fn campaign_reference_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ZaloMessageOptionsCampaignReferenceId>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.campaign_reference_id = value
@@ -12204,10 +11382,7 @@ pub mod types {
                 super::ZaloOutboundFileContentType,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<
-                super::ZaloOutboundFileContentUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ZaloOutboundFileContent {
             fn default() -> Self {
@@ -12232,7 +11407,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ZaloOutboundFileContentUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -12266,10 +11441,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ZaloOutboundGifContent {
-            caption: ::std::result::Result<
-                super::ZaloOutboundGifContentCaption,
-                ::std::string::String,
-            >,
+            caption: ::std::result::Result<::std::string::String, ::std::string::String>,
             height: ::std::result::Result<i32, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ZaloOutboundGifContentType,
@@ -12292,7 +11464,7 @@ pub mod types {
         impl ZaloOutboundGifContent {
             pub fn caption<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ZaloOutboundGifContentCaption>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.caption = value
@@ -12380,10 +11552,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ZaloOutboundImageContent {
-            caption: ::std::result::Result<
-                super::ZaloOutboundImageContentCaption,
-                ::std::string::String,
-            >,
+            caption: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ZaloOutboundImageContentType,
                 ::std::string::String,
@@ -12402,7 +11571,7 @@ pub mod types {
         impl ZaloOutboundImageContent {
             pub fn caption<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ZaloOutboundImageContentCaption>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.caption = value
@@ -12466,10 +11635,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<
-                super::ZaloOutboundQuoteConsultationContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ZaloOutboundQuoteConsultationContentType,
                 ::std::string::String,
@@ -12503,9 +11669,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ZaloOutboundQuoteConsultationContentText,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -12560,7 +11724,7 @@ pub mod types {
                 ::std::string::String,
             >,
             react_message_id: ::std::result::Result<
-                super::ZaloOutboundReactionContentReactMessageId,
+                ::std::string::String,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -12594,9 +11758,7 @@ pub mod types {
             }
             pub fn react_message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ZaloOutboundReactionContentReactMessageId,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.react_message_id = value
@@ -12799,10 +11961,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ZaloOutboundTextContent {
-            text: ::std::result::Result<
-                super::ZaloOutboundTextContentText,
-                ::std::string::String,
-            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ZaloOutboundTextContentType,
                 ::std::string::String,
@@ -12819,7 +11978,7 @@ pub mod types {
         impl ZaloOutboundTextContent {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ZaloOutboundTextContentText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -12870,13 +12029,10 @@ pub mod types {
                 ::std::string::String,
             >,
             subtitle: ::std::result::Result<
-                super::ZaloOutboundUserInformationRequestFormContentSubtitle,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            title: ::std::result::Result<
-                super::ZaloOutboundUserInformationRequestFormContentTitle,
-                ::std::string::String,
-            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 super::ZaloOutboundUserInformationRequestFormContentType,
                 ::std::string::String,
@@ -12907,9 +12063,7 @@ pub mod types {
             }
             pub fn subtitle<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ZaloOutboundUserInformationRequestFormContentSubtitle,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subtitle = value
@@ -12921,9 +12075,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::ZaloOutboundUserInformationRequestFormContentTitle,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -13307,12 +12459,14 @@ pub mod builder {
     pub struct SendZaloMessage<'a> {
         client: &'a super::Client,
         body: Result<types::builder::ZaloRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> SendZaloMessage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -13344,7 +12498,7 @@ pub mod builder {
             ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
             Error,
         > {
-            let Self { client, body } = self;
+            let Self { client, body, call_timeout } = self;
             let body = body
                 .and_then(|v| types::ZaloRequest::try_from(v).map_err(|e| e.to_string()))
                 .map_err(|e| crate::call::invalid_request(
@@ -13375,6 +12529,9 @@ pub mod builder {
                     &super::operations::SEND_ZALO_MESSAGE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13393,6 +12550,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_zalo_logs`]
 
@@ -13407,6 +12570,7 @@ pub mod builder {
         sent_since: Result<Option<crate::DateTime>, String>,
         sent_until: Result<Option<crate::DateTime>, String>,
         to: Result<Option<::std::string::String>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetZaloLogs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13419,6 +12583,7 @@ pub mod builder {
                 sent_since: Ok(None),
                 sent_until: Ok(None),
                 to: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn from<V>(mut self, value: V) -> Self
@@ -13521,6 +12686,7 @@ pub mod builder {
                 sent_since,
                 sent_until,
                 to,
+                call_timeout,
             } = self;
             let from = from
                 .map_err(|e| crate::call::invalid_request(
@@ -13589,6 +12755,9 @@ pub mod builder {
                     &super::operations::GET_ZALO_LOGS,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13606,6 +12775,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_zalo_templates`]
 
@@ -13617,6 +12792,7 @@ pub mod builder {
         page: Result<Option<i32>, String>,
         size: Result<Option<::std::num::NonZeroU32>, String>,
         status: Result<Option<types::TemplateStatus>, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetZaloTemplates<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13626,6 +12802,7 @@ pub mod builder {
                 page: Ok(None),
                 size: Ok(None),
                 status: Ok(None),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -13674,7 +12851,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/zalo/1/sender/{sender}/templates`
         pub async fn send(self) -> Result<ResponseValue<types::PageTemplate>, Error> {
-            let Self { client, sender, page, size, status } = self;
+            let Self { client, sender, page, size, status, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ZALO_TEMPLATES,
@@ -13724,6 +12901,9 @@ pub mod builder {
                     &super::operations::GET_ZALO_TEMPLATES,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13745,6 +12925,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_zalo_template`]
 
@@ -13754,6 +12940,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<i64, String>,
         template_name: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetZaloTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13761,6 +12948,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 template_name: Err("template_name was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -13783,7 +12971,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/zalo/1/sender/{sender}/templates/{templateName}`
         pub async fn send(self) -> Result<ResponseValue<types::TemplateInfo>, Error> {
-            let Self { client, sender, template_name } = self;
+            let Self { client, sender, template_name, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ZALO_TEMPLATE,
@@ -13820,6 +13008,9 @@ pub mod builder {
                     &super::operations::GET_ZALO_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13838,6 +13029,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::edit_zalo_template`]
 
@@ -13847,6 +13044,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<i64, String>,
         body: Result<types::builder::EditTemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> EditZaloTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13854,6 +13052,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -13893,7 +13092,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::EditTemplateResponse>, Error> {
-            let Self { client, sender, body } = self;
+            let Self { client, sender, body, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::EDIT_ZALO_TEMPLATE,
@@ -13934,6 +13133,9 @@ pub mod builder {
                     &super::operations::EDIT_ZALO_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -13955,6 +13157,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_zalo_template`]
 
@@ -13964,6 +13172,7 @@ pub mod builder {
         client: &'a super::Client,
         sender: Result<i64, String>,
         body: Result<types::builder::CreateTemplateRequest, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateZaloTemplate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13971,6 +13180,7 @@ pub mod builder {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -14012,7 +13222,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CreateTemplateResponse>, Error> {
-            let Self { client, sender, body } = self;
+            let Self { client, sender, body, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_ZALO_TEMPLATE,
@@ -14053,6 +13263,9 @@ pub mod builder {
                     &super::operations::CREATE_ZALO_TEMPLATE,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14074,6 +13287,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_zalo_quota`]
 
@@ -14082,12 +13301,14 @@ pub mod builder {
     pub struct GetZaloQuota<'a> {
         client: &'a super::Client,
         sender: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetZaloQuota<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -14101,7 +13322,7 @@ pub mod builder {
         }
         ///Sends a `GET` request to `/zalo/1/sender/{sender}/quota`
         pub async fn send(self) -> Result<ResponseValue<types::QuotaInfo>, Error> {
-            let Self { client, sender } = self;
+            let Self { client, sender, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ZALO_QUOTA,
@@ -14133,6 +13354,9 @@ pub mod builder {
                     &super::operations::GET_ZALO_QUOTA,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14150,6 +13374,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::get_zalo_public_key`]
 
@@ -14158,12 +13388,14 @@ pub mod builder {
     pub struct GetZaloPublicKey<'a> {
         client: &'a super::Client,
         sender: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> GetZaloPublicKey<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -14179,7 +13411,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PublicKeyResponse>, Error> {
-            let Self { client, sender } = self;
+            let Self { client, sender, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::GET_ZALO_PUBLIC_KEY,
@@ -14211,6 +13443,9 @@ pub mod builder {
                     &super::operations::GET_ZALO_PUBLIC_KEY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14232,6 +13467,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
     /**Builder for [`Client::create_zalo_public_key`]
 
@@ -14240,12 +13481,14 @@ pub mod builder {
     pub struct CreateZaloPublicKey<'a> {
         client: &'a super::Client,
         sender: Result<i64, String>,
+        call_timeout: ::std::option::Option<::std::time::Duration>,
     }
     impl<'a> CreateZaloPublicKey<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 sender: Err("sender was not initialized".to_string()),
+                call_timeout: ::std::option::Option::None,
             }
         }
         pub fn sender<V>(mut self, value: V) -> Self
@@ -14261,7 +13504,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PublicKeyResponse>, Error> {
-            let Self { client, sender } = self;
+            let Self { client, sender, call_timeout } = self;
             let sender = sender
                 .map_err(|e| crate::call::invalid_request(
                     &super::operations::CREATE_ZALO_PUBLIC_KEY,
@@ -14293,6 +13536,9 @@ pub mod builder {
                     &super::operations::CREATE_ZALO_PUBLIC_KEY,
                     e,
                 ))?;
+            if let ::std::option::Option::Some(timeout) = call_timeout {
+                *request.timeout_mut() = ::std::option::Option::Some(timeout);
+            }
             let response = crate::call::execute(
                     &client.inner,
                     &client.client,
@@ -14317,6 +13563,12 @@ pub mod builder {
                 }
             }
         }
+        /// Bounds this call: the request and its answer must be done within
+        /// `timeout`, instead of the connection's default.
+        pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.call_timeout = ::std::option::Option::Some(timeout);
+            self
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -14331,14 +13583,15 @@ pub mod multipart {
     use crate::{ByteStream, Error, ResponseValue};
     /// The form of `upload-zalo-media` (POST /zalo/1/sender/{sender}/media): one field per part. [`UploadZaloMediaForm::new`] takes the required parts.
     #[derive(Debug, Clone)]
+    #[non_exhaustive]
     pub struct UploadZaloMediaForm {
         /// The part `file` (required).
         pub file: crate::FilePart,
     }
     impl UploadZaloMediaForm {
-        /// The form with its required parts; the others unset.
-        pub fn new(file: crate::FilePart) -> Self {
-            Self { file }
+        /// With the required fields (`file`); set the others with the setters.
+        pub fn new(file: impl ::std::convert::Into<crate::FilePart>) -> Self {
+            Self { file: file.into() }
         }
     }
     impl crate::Form for UploadZaloMediaForm {

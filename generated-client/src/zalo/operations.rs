@@ -17,6 +17,7 @@ pub static SEND_ZALO_MESSAGE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "zalo:message:send", "zalo:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-zalo-logs`: GET /zalo/1/logs
@@ -33,6 +34,7 @@ pub static GET_ZALO_LOGS: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["zalo:logs:read", "zalo:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-zalo-templates`: GET /zalo/1/sender/{sender}/templates
@@ -49,6 +51,7 @@ pub static GET_ZALO_TEMPLATES: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "zalo:message:send", "zalo:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-zalo-template`: GET /zalo/1/sender/{sender}/templates/{templateName}
@@ -65,6 +68,7 @@ pub static GET_ZALO_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "zalo:message:send", "zalo:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`edit-zalo-template`: PUT /zalo/2/sender/{sender}/templates
@@ -81,6 +85,7 @@ pub static EDIT_ZALO_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "zalo:message:send", "zalo:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`create-zalo-template`: POST /zalo/2/sender/{sender}/templates
@@ -97,6 +102,7 @@ pub static CREATE_ZALO_TEMPLATE: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "zalo:message:send", "zalo:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`upload-zalo-media`: POST /zalo/1/sender/{sender}/media
@@ -113,6 +119,7 @@ pub static UPLOAD_ZALO_MEDIA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["zalo:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 ///`get-zalo-quota`: GET /zalo/1/sender/{sender}/quota
@@ -129,6 +136,7 @@ pub static GET_ZALO_QUOTA: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["message:send", "zalo:message:send", "zalo:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`get-zalo-public-key`: GET /zalo/1/sender/{sender}/public-key
@@ -145,6 +153,7 @@ pub static GET_ZALO_PUBLIC_KEY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["zalo:manage"],
+    repeatable: true,
     reads_secrets: None,
 };
 ///`create-zalo-public-key`: POST /zalo/1/sender/{sender}/public-key
@@ -161,6 +170,7 @@ pub static CREATE_ZALO_PUBLIC_KEY: Operation = Operation {
         Scheme::OAuth2,
     ],
     scopes: &["zalo:manage"],
+    repeatable: false,
     reads_secrets: None,
 };
 /// Every operation of the product, in the description's order.

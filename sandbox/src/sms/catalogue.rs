@@ -29,13 +29,15 @@ fn status(
     name: &str,
     description: &str,
 ) -> MessageStatus {
-    MessageStatus {
-        action: None,
-        description: Some(description.to_owned()),
-        group_id: Some(group_id),
-        group_name: Some(group),
-        id: Some(id),
-        name: Some(name.to_owned()),
+    {
+        let mut value = MessageStatus::new();
+        value.action = None;
+        value.description = Some(description.to_owned());
+        value.group_id = Some(group_id);
+        value.group_name = Some(group);
+        value.id = Some(id);
+        value.name = Some(name.to_owned());
+        value
     }
 }
 
@@ -47,13 +49,15 @@ fn error(
     description: &str,
     permanent: bool,
 ) -> MessageError {
-    MessageError {
-        description: Some(description.to_owned()),
-        group_id: Some(group_id),
-        group_name: Some(group),
-        id: Some(id),
-        name: Some(name.to_owned()),
-        permanent: Some(permanent),
+    {
+        let mut value = MessageError::new();
+        value.description = Some(description.to_owned());
+        value.group_id = Some(group_id);
+        value.group_name = Some(group);
+        value.id = Some(id);
+        value.name = Some(name.to_owned());
+        value.permanent = Some(permanent);
+        value
     }
 }
 
@@ -133,9 +137,11 @@ impl Outcome {
             Outcome::Rejected => 0.0,
             Outcome::Delivered | Outcome::Undeliverable => SMS_PRICE_PER_PART,
         };
-        MessagePrice {
-            currency: Some(SMS_CURRENCY.to_owned()),
-            price_per_message: Some(per_part),
+        {
+            let mut value = MessagePrice::new();
+            value.currency = Some(SMS_CURRENCY.to_owned());
+            value.price_per_message = Some(per_part);
+            value
         }
     }
 }
@@ -192,11 +198,7 @@ mod tests {
     use super::*;
 
     fn text(text: &str) -> SmsMessageContent {
-        SmsMessageContent::TextMessageContent(SmsTextMessageContent {
-            language: None,
-            text: text.to_owned(),
-            transliteration: None,
-        })
+        SmsMessageContent::TextMessageContent(SmsTextMessageContent::new(text.to_owned()))
     }
 
     #[test]
@@ -221,10 +223,11 @@ mod tests {
             assert_eq!(parts(&text(&content)), expected, "{content}");
         }
         let binary = |bytes: usize| {
-            SmsMessageContent::BinaryMessageContent(SmsBinaryMessageContent {
-                data_coding: 0,
-                esm_class: 0,
-                hex: vec!["0f"; bytes].join(" "),
+            SmsMessageContent::BinaryMessageContent({
+                let mut value = SmsBinaryMessageContent::new(vec!["0f"; bytes].join(" "));
+                value.data_coding = 0;
+                value.esm_class = 0;
+                value
             })
         };
         assert_eq!(parts(&binary(140)), 1);

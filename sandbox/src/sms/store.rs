@@ -77,45 +77,49 @@ impl Message {
     }
 
     fn delivery_report(&self) -> DeliveryReport {
-        DeliveryReport {
-            bulk_id: self.bulk_id.clone(),
-            callback_data: self.callback_data.clone(),
-            campaign_reference_id: self.campaign_reference_id.clone(),
-            done_at: Some(self.done_at.into()),
-            error: Some(self.outcome.error()),
-            mcc_mnc: None,
-            message_count: Some(self.parts),
-            message_id: Some(self.message_id.clone()),
-            platform: self.platform.clone(),
-            price: Some(self.outcome.price()),
-            sender: self.sender.clone(),
-            sent_at: Some(self.sent_at.into()),
-            status: Some(self.outcome.status()),
-            to: Some(self.to.clone()),
+        {
+            let mut value = DeliveryReport::new();
+            value.bulk_id = self.bulk_id.clone();
+            value.callback_data = self.callback_data.clone();
+            value.campaign_reference_id = self.campaign_reference_id.clone();
+            value.done_at = Some(self.done_at.into());
+            value.error = Some(self.outcome.error());
+            value.mcc_mnc = None;
+            value.message_count = Some(self.parts);
+            value.message_id = Some(self.message_id.clone());
+            value.platform = self.platform.clone();
+            value.price = Some(self.outcome.price());
+            value.sender = self.sender.clone();
+            value.sent_at = Some(self.sent_at.into());
+            value.status = Some(self.outcome.status());
+            value.to = Some(self.to.clone());
+            value
         }
     }
 
     fn log_entry(&self, now: DateTime<Utc>) -> SmsLogSmsMessageContent {
         let done = self.is_final(now);
-        SmsLogSmsMessageContent {
-            bulk_id: self.bulk_id.clone(),
-            campaign_reference_id: self.campaign_reference_id.clone(),
-            content: Some(self.content.clone()),
-            destination: Some(self.to.clone()),
-            done_at: done.then(|| self.done_at.into()),
-            error: Some(if done {
+        {
+            let mut value = SmsLogSmsMessageContent::new();
+            value.bulk_id = self.bulk_id.clone();
+            value.campaign_reference_id = self.campaign_reference_id.clone();
+            value.content = Some(self.content.clone());
+            value.destination = Some(self.to.clone());
+            value.done_at = done.then(|| self.done_at.into());
+            value.error = Some(if done {
                 self.outcome.error()
             } else {
                 catalogue::no_error()
-            }),
-            mcc_mnc: None,
-            message_count: Some(self.parts),
-            message_id: Some(self.message_id.clone()),
-            platform: self.platform.clone(),
-            price: Some(self.outcome.price()),
-            sender: self.sender.clone(),
-            sent_at: Some(self.sent_at.into()),
-            status: Some(self.status(now)),
+            });
+            value.mcc_mnc = None;
+            value.message_count = Some(self.parts);
+            value.message_id = Some(self.message_id.clone());
+            value.platform = self.platform.clone();
+            value.price = Some(self.outcome.price());
+            value.sender = self.sender.clone();
+            value.sent_at = Some(self.sent_at.into());
+            value.status = Some(self.status(now));
+            value
         }
     }
 
@@ -163,11 +167,11 @@ impl Filter {
             )
             && equal(
                 self.entity_id.as_ref(),
-                platform.and_then(|p| p.entity_id.as_deref().map(String::as_str)),
+                platform.and_then(|p| p.entity_id.as_deref()),
             )
             && equal(
                 self.application_id.as_ref(),
-                platform.and_then(|p| p.application_id.as_deref().map(String::as_str)),
+                platform.and_then(|p| p.application_id.as_deref()),
             )
             && equal(self.sender.as_ref(), m.sender.as_deref())
             && equal(self.destination.as_ref(), Some(&m.to))
@@ -278,7 +282,6 @@ impl SmsStore {
         // the messages are scheduled (which Infobip manages by bulk).
         let bulk_id = schedule
             .bulk_id
-            .map(String::from)
             .or_else(|| (destinations > 1 || send_at.is_some()).then(random_uuid));
         let sent_at = send_at.unwrap_or(now);
         let done_at = TimeDelta::from_std(config.delivery_delay)
@@ -299,8 +302,10 @@ impl SmsStore {
                 SmsMessageContent::TextMessageContent(_)
                     if options.include_sms_count_in_response =>
                 {
-                    Some(SmsMessageResponseDetails {
-                        message_count: Some(parts),
+                    Some({
+                        let mut value = SmsMessageResponseDetails::new();
+                        value.message_count = Some(parts);
+                        value
                     })
                 }
                 _ => None,
@@ -312,7 +317,7 @@ impl SmsStore {
                 .filter(|d| d.notify != Some(false))
                 .and_then(|d| d.url);
             for destination in message.destinations {
-                let to = String::from(destination.to);
+                let to = destination.to;
                 let outcome = if config.rejected.contains(&to) {
                     Outcome::Rejected
                 } else if config.undeliverable.contains(&to) {
@@ -323,11 +328,13 @@ impl SmsStore {
                 let message_id = destination
                     .message_id
                     .map_or_else(random_uuid, String::from);
-                answers.push(MessageResponseSmsMessageResponseDetails {
-                    destination: Some(to.clone()),
-                    details: count.clone(),
-                    message_id: Some(message_id.clone()),
-                    status: Some(catalogue::pending()),
+                answers.push({
+                    let mut value = MessageResponseSmsMessageResponseDetails::new();
+                    value.destination = Some(to.clone());
+                    value.details = count.clone();
+                    value.message_id = Some(message_id.clone());
+                    value.status = Some(catalogue::pending());
+                    value
                 });
                 let seq = inner.next_seq;
                 inner.next_seq += 1;
@@ -343,12 +350,9 @@ impl SmsStore {
                     sent_at,
                     done_at,
                     outcome,
-                    callback_data: webhooks.callback_data.clone().map(String::from),
+                    callback_data: webhooks.callback_data.clone(),
                     platform: message_options.platform.clone(),
-                    campaign_reference_id: message_options
-                        .campaign_reference_id
-                        .clone()
-                        .map(String::from),
+                    campaign_reference_id: message_options.campaign_reference_id.clone(),
                     webhook: webhook.clone(),
                     report: Report::Due {
                         failures: 0,
@@ -357,9 +361,10 @@ impl SmsStore {
                 });
             }
         }
-        SmsResponseEnvelope {
-            bulk_id,
-            messages: answers,
+        {
+            let mut value = SmsResponseEnvelope::new(answers);
+            value.bulk_id = bulk_id;
+            value
         }
     }
 
@@ -393,7 +398,11 @@ impl SmsStore {
                 m.delivery_report()
             })
             .collect();
-        DeliveryReports { results }
+        {
+            let mut value = DeliveryReports::new();
+            value.results = results;
+            value
+        }
     }
 
     /// One page of `account_id`'s messages sent in the last 48 hours, newest first.
@@ -419,13 +428,17 @@ impl SmsStore {
         let limit = query.filter.limit;
         let more = found.len() > limit;
         found.truncate(limit);
-        let cursor = query.use_cursor.then(|| CursorPageInfo {
-            limit: Some(i32::try_from(limit).unwrap_or(i32::MAX)),
-            next_cursor: found.last().filter(|_| more).map(|m| m.position().encode()),
+        let cursor = query.use_cursor.then(|| {
+            let mut value = CursorPageInfo::new();
+            value.limit = Some(i32::try_from(limit).unwrap_or(i32::MAX));
+            value.next_cursor = found.last().filter(|_| more).map(|m| m.position().encode());
+            value
         });
-        LogResponseSmsLogSmsMessageContent {
-            cursor,
-            results: found.iter().map(|m| m.log_entry(now)).collect(),
+        {
+            let mut value = LogResponseSmsLogSmsMessageContent::new();
+            value.cursor = cursor;
+            value.results = found.iter().map(|m| m.log_entry(now)).collect();
+            value
         }
     }
 
@@ -453,8 +466,10 @@ impl SmsStore {
                     seq: m.seq,
                     message_id: m.message_id.clone(),
                     url: m.webhook.clone()?,
-                    body: DeliveryReports {
-                        results: vec![m.delivery_report()],
+                    body: {
+                        let mut value = DeliveryReports::new();
+                        value.results = vec![m.delivery_report()];
+                        value
                     },
                 })
             })

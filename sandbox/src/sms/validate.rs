@@ -145,6 +145,65 @@ fn rules(request: &SmsRequestEnvelope, now: DateTime<Utc>) -> Violations {
                 &mut add,
             );
         }
+        // The description's length limits, which Infobip enforces (the client leaves them to
+        // it, so the stand-in must too).
+        let options = message.options.as_ref();
+        let platform = options.and_then(|o| o.platform.as_ref());
+        let limited = [
+            (
+                "options.platform.entityId",
+                platform.and_then(|p| p.entity_id.as_deref()),
+                255,
+            ),
+            (
+                "options.platform.applicationId",
+                platform.and_then(|p| p.application_id.as_deref()),
+                255,
+            ),
+            (
+                "options.campaignReferenceId",
+                options.and_then(|o| o.campaign_reference_id.as_deref()),
+                255,
+            ),
+            (
+                "options.regional.southKorea.title",
+                options
+                    .and_then(|o| o.regional.as_ref())
+                    .and_then(|r| r.south_korea.as_ref())
+                    .and_then(|k| k.title.as_deref()),
+                66,
+            ),
+            (
+                "webhooks.callbackData",
+                message
+                    .webhooks
+                    .as_ref()
+                    .and_then(|w| w.callback_data.as_deref()),
+                4000,
+            ),
+        ];
+        let destinations = message.destinations.iter().enumerate().flat_map(|(j, d)| {
+            [
+                (format!("destinations[{j}].to"), Some(d.to.as_str()), 64),
+                (
+                    format!("destinations[{j}].messageId"),
+                    d.message_id.as_deref(),
+                    200,
+                ),
+            ]
+        });
+        let limited = limited
+            .into_iter()
+            .map(|(field, value, max)| (field.to_owned(), value, max))
+            .chain(destinations);
+        for (field, value, max) in limited {
+            if value.is_some_and(|v| v.chars().count() > max) {
+                add(
+                    format!("{at}.{field}"),
+                    &format!("must not be longer than {max} characters"),
+                );
+            }
+        }
         if let Some(webhooks) = &message.webhooks {
             let url = webhooks.delivery.as_ref().and_then(|d| d.url.as_deref());
             if url.is_some_and(|url| !is_http_url(url)) {
@@ -170,6 +229,16 @@ fn rules(request: &SmsRequestEnvelope, now: DateTime<Utc>) -> Violations {
             .is_some_and(|id| id.trim().is_empty())
         {
             add("options.schedule.bulkId".to_owned(), "must not be empty");
+        }
+        if schedule
+            .bulk_id
+            .as_ref()
+            .is_some_and(|id| id.chars().count() > 100)
+        {
+            add(
+                "options.schedule.bulkId".to_owned(),
+                "must not be longer than 100 characters",
+            );
         }
         if let Some(send_at) = schedule.send_at.map(infobip_client::DateTime::get) {
             if send_at < now {

@@ -7,7 +7,9 @@ use base64::Engine as _;
 use infobip_auth::{ClientBuilder, Infobip, ManualClock};
 use infobip_client::account::types::CreateApiKeyRequest;
 use infobip_client::account::Client;
-use infobip_client::sms::types::SmsRequestEnvelope;
+use infobip_client::sms::types::{
+    SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
+};
 use infobip_sandbox::{
     Endpoint, Sandbox, SandboxConfig, DEMO_PASSWORD, DEMO_USERNAME, MANAGE_SCOPE,
 };
@@ -159,10 +161,10 @@ pub fn refused_port() -> u16 {
 
 /// A send of `text` to `to`.
 pub fn sms_text(to: &str, text: &str) -> SmsRequestEnvelope {
-    serde_json::from_value(serde_json::json!({
-        "messages": [{"destinations": [{"to": to}], "content": {"text": text}}]
-    }))
-    .unwrap()
+    SmsRequestEnvelope::new([SmsMessage::new(
+        SmsTextMessageContent::new(text),
+        [SmsToDestination::new(to)],
+    )])
 }
 
 /// Runs `test` on a current-thread runtime, with every span enabled on its thread when
