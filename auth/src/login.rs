@@ -253,7 +253,9 @@ impl Login {
 }
 
 /// Where a redirect points: scheme, host, port and path of its `Location` (resolved against
-/// the request's URL), without a query or user info, which could carry secrets.
+/// the request's URL), without a query or user info, which could carry secrets, and with what
+/// `redact_text` finds in the path (a server can put there what it read from the body:
+/// `/client_secret=...`).
 fn redirect_target(response: &reqwest::Response) -> String {
     let location = response
         .headers()
@@ -268,7 +270,7 @@ fn redirect_target(response: &reqwest::Response) -> String {
             url.set_fragment(None);
             let _ = url.set_username("");
             let _ = url.set_password(None);
-            url.to_string()
+            infobip_client::redact::redacted_text(url.as_str())
         }
         Err(_) => String::from("an unreadable Location"),
     }

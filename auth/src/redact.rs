@@ -155,6 +155,9 @@ async fn rewrite(
     // request line, a `Location` back to it): it is taken out of the headers and the body.
     let echoed = secret_values(response.url());
     let url = redacted(response.url());
+    if !response.status().is_success() {
+        return Ok(error_answer(response, url, &echoed).await);
+    }
     let (mut parts, read) = crate::buffered::read(response, usize::MAX).await;
     parts.url = url;
     let bytes = match read {
@@ -181,6 +184,65 @@ async fn rewrite(
         _ => bytes,
     };
     Ok(crate::buffered::rebuild(parts, body))
+}
+
+/// An error answer with the echoes of `echoed` taken out of its headers and body. The client
+/// reads no more than [`infobip_client::Error::ERROR_BODY_LIMIT`] bytes of an error body, so
+/// no more is read here than that and the longest secret (so that an echo that straddles the
+/// limit is still whole, and taken out): a body that never ends, or one of gigabytes, would
+/// otherwise be read whole before the client saw its first bytes.
+async fn error_answer(
+    mut response: reqwest::Response,
+    url: reqwest::Url,
+    echoed: &[String],
+) -> reqwest::Response {
+    let mut parts = crate::buffered::Parts {
+        status: response.status(),
+        version: response.version(),
+        url,
+        headers: response.headers().clone(),
+    };
+    scrub_headers(&mut parts.headers, echoed);
+    let longest = echoed.iter().map(String::len).max().unwrap_or(0);
+    let limit = infobip_client::Error::ERROR_BODY_LIMIT + longest;
+    let mut read = Vec::new();
+    let mut cut = false;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - read.len();
+                read.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if read.len() == limit {
+                    cut = true;
+                    break;
+                }
+            }
+            Ok(None) => break,
+            // As in `rewrite`: the same failure, and none of what came before it.
+            Err(failure) => {
+                let body = crate::buffered::failing(bytes::Bytes::new(), error(failure));
+                return crate::buffered::rebuild(parts, body);
+            }
+        }
+    }
+    let mut body = if echoed.is_empty() {
+        read
+    } else {
+        scrub(&read, echoed)
+    };
+    if cut {
+        // The rest is not read: an echo cut at the end is not left half.
+        for secret in echoed {
+            let secret = secret.as_bytes();
+            if let Some(k) = (1..secret.len())
+                .rev()
+                .find(|&k| body.ends_with(&secret[..k]))
+            {
+                body.truncate(body.len() - k);
+            }
+        }
+    }
+    crate::buffered::rebuild(parts, body)
 }
 
 /// An unreadable body with its secrets taken out: JSON with the secret fields replaced, or,

@@ -100,10 +100,15 @@ impl Failure {
             return Self::of_auth(failure.error(), scheme);
         }
         match error.kind() {
-            ErrorKind::Api(infobip) => Self::of_answer(infobip.clone(), operation, scheme),
+            // A success the description does not declare (a 202 where it says 200) is no
+            // refusal: Infobip took the request and may have done it.
+            ErrorKind::Api(infobip) if !infobip.status.is_some_and(|s| (200..300).contains(&s)) => {
+                Self::of_answer(infobip.clone(), operation, scheme)
+            }
             ErrorKind::InvalidRequest(_) => Self::usage(error.to_string()),
-            // A read can be run again; anything else may have been done already.
-            ErrorKind::Transport(_)
+            // A read can be run again; anything else may have been done already: when no
+            // answer came, and when one came with a success status that could not be read.
+            ErrorKind::Transport(_) | ErrorKind::Api(_) | ErrorKind::InvalidResponse { .. }
                 if error.may_have_been_received() && operation.http_method != "GET" =>
             {
                 Self::new(Kind::Local, error.to_string()).hint(
@@ -229,5 +234,34 @@ pub fn scheme_name(scheme: Scheme) -> &'static str {
         Scheme::ApiKeyHeader => "an API key (App)",
         Scheme::IbssoTokenHeader => "IBSSO",
         Scheme::OAuth2 => "OAuth 2.0 (Bearer)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found in review: a send answered with a success whose body is not the described one
+    /// (or with a success status the description does not declare) was reported as "no
+    /// answer" (`check the base URL and the network`) or as a refusal, without saying that
+    /// Infobip may have sent the message: a script that runs the command again on failure
+    /// sends it twice.
+    #[test]
+    fn a_send_answered_with_an_unreadable_success_may_have_been_done() {
+        let operation = &infobip_client::sms::operations::SEND_SMS_MESSAGES;
+        for kind in [
+            ErrorKind::InvalidResponse {
+                status: 200,
+                reason: String::from("JSON of another shape at line 1 column 2"),
+                body: String::from("{}"),
+            },
+            ErrorKind::Api(InfobipError::from_body(Some(202), b"")),
+        ] {
+            let error = infobip_client::Error::new(operation, kind);
+            let failure = Failure::of_call(&error, Scheme::ApiKeyHeader);
+            let hint = failure.hint.clone().unwrap_or_default();
+            assert!(hint.contains("may have acted"), "{failure}");
+            assert!(!failure.message.contains("refused"), "{failure}");
+        }
     }
 }

@@ -40,7 +40,18 @@ pub(crate) async fn execute(
 /// came.
 pub(crate) fn transport_error(operation: &'static Operation, error: reqwest::Error) -> Error {
     if error.is_builder() {
-        return invalid_request(operation, error);
+        // reqwest's text names the URL ("builder error for url (...)"), which can carry a
+        // secret (`apiKeySecret`); its cause says what was wrong with it (a scheme other than
+        // http or https, no host).
+        let error = error.without_url();
+        let mut message = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            message.push_str(": ");
+            message.push_str(&inner.to_string());
+            cause = inner.source();
+        }
+        return invalid_request(operation, message);
     }
     Error::new(operation, ErrorKind::Transport(error))
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::redact::{redact_json, redact_text};
+use crate::redact::{redact_json, redact_text, redacted_text};
 use crate::{ApiError, ApiException, ErrorBody};
 
 /// Infobip's error body, whichever of its two formats the endpoint used.
@@ -129,19 +129,21 @@ impl InfobipError {
         raw
     }
 
-    /// From the newer format.
+    /// From the newer format. Its words are Infobip's, but a server (or a proxy answering in
+    /// Infobip's format) can quote the request in them: what [`redact_text`] finds there is
+    /// taken out, as it is from a body in neither format.
     pub fn from_new(status: Option<u16>, error: &ApiError) -> Self {
         Self {
             status,
             code: error.error_code.clone(),
-            description: error.description.clone(),
-            action: Some(error.action.clone()).filter(|a| !a.is_empty()),
+            description: redacted_text(&error.description),
+            action: Some(redacted_text(&error.action)).filter(|a| !a.is_empty()),
             violations: error
                 .violations
                 .iter()
                 .map(|v| Violation {
                     property: v.property.clone().unwrap_or_default(),
-                    violation: v.violation.clone().unwrap_or_default(),
+                    violation: redacted_text(v.violation.as_deref().unwrap_or_default()),
                 })
                 .collect(),
             resources: error
@@ -149,7 +151,7 @@ impl InfobipError {
                 .iter()
                 .map(|r| Resource {
                     name: r.name.clone().unwrap_or_default(),
-                    url: r.url.clone().unwrap_or_default(),
+                    url: redacted_text(r.url.as_deref().unwrap_or_default()),
                 })
                 .collect(),
             message_id: None,
@@ -157,7 +159,7 @@ impl InfobipError {
         }
     }
 
-    /// From the legacy format.
+    /// From the legacy format; its words redacted as [`from_new`](Self::from_new)'s are.
     pub fn from_legacy(status: Option<u16>, error: &ApiException) -> Self {
         let exception = &error.request_error.service_exception;
         let message_id = exception.message_id.clone();
@@ -174,17 +176,19 @@ impl InfobipError {
         Self {
             status,
             code,
-            description: exception
-                .text
-                .clone()
-                .or_else(|| error.error.clone())
-                .unwrap_or_default(),
+            description: redacted_text(
+                exception
+                    .text
+                    .as_deref()
+                    .or(error.error.as_deref())
+                    .unwrap_or_default(),
+            ),
             action: None,
             violations: properties
                 .flat_map(|(property, messages)| {
                     messages.iter().map(move |m| Violation {
                         property: property.clone(),
-                        violation: m.clone(),
+                        violation: redacted_text(m),
                     })
                 })
                 .collect(),

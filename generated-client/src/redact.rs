@@ -13,14 +13,24 @@ pub fn is_secret_name(name: &str) -> bool {
         .any(|s| name.contains(s))
 }
 
-/// Replaces, at any depth, the values of fields whose names say they hold a secret; true if
-/// it replaced any.
+/// Replaces, at any depth, the values of fields whose names say they hold a secret, the
+/// `value` of a name/value pair whose name does (`{"name": "Authorization", "value": ...}`,
+/// as a header is echoed in HAR and by many proxies), and, in every other string, what
+/// [`redact_text`] takes out (a string that quotes the request: `"client_secret=..."`); true
+/// if it replaced any.
 pub fn redact_json(json: &mut serde_json::Value) -> bool {
     match json {
         serde_json::Value::Object(fields) => {
             let mut redacted = false;
+            let pair_names_a_secret = ["name", "key", "header", "field"].iter().any(|n| {
+                fields
+                    .get(*n)
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(is_secret_name)
+            });
             for (name, value) in fields.iter_mut() {
-                if is_secret_name(name) {
+                let pair_value = pair_names_a_secret && matches!(name.as_str(), "value" | "values");
+                if is_secret_name(name) || pair_value {
                     *value = serde_json::Value::String(String::from("[redacted]"));
                     redacted = true;
                 } else {
@@ -30,8 +40,20 @@ pub fn redact_json(json: &mut serde_json::Value) -> bool {
             redacted
         }
         serde_json::Value::Array(items) => items.iter_mut().fold(false, |r, v| redact_json(v) | r),
+        serde_json::Value::String(text) => match redact_text(text) {
+            Some(clean) => {
+                *text = clean;
+                true
+            }
+            None => false,
+        },
         _ => false,
     }
+}
+
+/// `text` with what [`redact_text`] takes out, or as it was.
+pub fn redacted_text(text: &str) -> String {
+    redact_text(text).unwrap_or_else(|| text.to_owned())
 }
 
 /// `text` with the value after every secret-named key taken out: `client_secret=...`,
@@ -56,16 +78,18 @@ pub fn redact_text(text: &str) -> Option<String> {
         if !is_secret_name(&text[start..i]) {
             continue;
         }
-        // The separator: quotes and spaces around `=` or `:`.
+        // The separator: quotes, spaces, tabs and backslashes (JSON quoted in text: `\"token\":
+        // \"...\"`) around `=` or `:`.
+        let is_around = |b: u8| matches!(b, b'"' | b'\'' | b' ' | b'\t' | b'\\');
         let mut j = i;
-        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b' ') {
+        while j < bytes.len() && is_around(bytes[j]) {
             j += 1;
         }
         if j >= bytes.len() || !matches!(bytes[j], b'=' | b':') {
             continue;
         }
         j += 1;
-        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b' ') {
+        while j < bytes.len() && is_around(bytes[j]) {
             j += 1;
         }
         let value_start = j;
@@ -74,7 +98,17 @@ pub fn redact_text(text: &str) -> Option<String> {
             while j < bytes.len()
                 && !matches!(
                     bytes[j],
-                    b'&' | b'"' | b'\'' | b'<' | b'>' | b',' | b';' | b' ' | b'\n' | b'\r' | b'\t'
+                    b'&' | b'"'
+                        | b'\''
+                        | b'<'
+                        | b'>'
+                        | b','
+                        | b';'
+                        | b' '
+                        | b'\n'
+                        | b'\r'
+                        | b'\t'
+                        | b'\\'
                 )
             {
                 j += 1;
@@ -85,10 +119,12 @@ pub fn redact_text(text: &str) -> Option<String> {
             let schemes = ["Bearer", "Basic", "App", "IBSSO"];
             if words == 1
                 && j < bytes.len()
-                && bytes[j] == b' '
+                && matches!(bytes[j], b' ' | b'\t')
                 && schemes.iter().any(|s| scheme.eq_ignore_ascii_case(s))
             {
-                j += 1;
+                while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
+                    j += 1;
+                }
                 continue;
             }
             break;
