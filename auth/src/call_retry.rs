@@ -37,6 +37,7 @@ tokio::task_local! {
 /// Runs `call` with the connection's retries off, for a caller that waits out failures its
 /// own way (the SMS logs stream, which waits out the logs' rate limit): two policies stacked
 /// would multiply each other's attempts.
+#[cfg(feature = "sms")]
 pub(crate) async fn without<F: std::future::Future>(call: F) -> F::Output {
     OWN_POLICY.scope((), call).await
 }
