@@ -15,6 +15,8 @@ use crate::hooks::Call;
 use crate::{Auth, Error, ErrorKind, InfobipError, Operation, Transport};
 
 /// Authenticates `request` and sends it: the answer, whatever its status, or why none came.
+// Called by every product module: unused only in a build without any product.
+#[allow(dead_code)]
 pub(crate) async fn execute(
     auth: &Auth,
     transport: &reqwest::Client,
@@ -62,6 +64,8 @@ pub(crate) fn invalid_request(operation: &'static Operation, message: impl fmt::
 }
 
 /// A JSON success answer, decoded as the operation's description says.
+// Called by every product module: unused only in a build without any product.
+#[allow(dead_code)]
 pub(crate) async fn json<T: DeserializeOwned>(
     operation: &'static Operation,
     response: reqwest::Response,
@@ -102,6 +106,8 @@ pub(crate) async fn json<T: DeserializeOwned>(
 }
 
 /// An answer with a status the operation has no success for.
+// Called by every product module: unused only in a build without any product.
+#[allow(dead_code)]
 pub(crate) async fn failure<T>(
     operation: &'static Operation,
     response: reqwest::Response,
