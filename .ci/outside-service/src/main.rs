@@ -13,25 +13,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let infobip = ClientBuilder::basic(DEMO_USERNAME, DEMO_PASSWORD)
         .base_url(sandbox.base_url())
         .connect()?;
-    let text = SmsTextMessageContent {
-        text: String::from("Your code is 918273"),
-        language: None,
-        transliteration: None,
-    };
-    let request = SmsRequestEnvelope {
-        messages: vec![SmsMessage {
-            content: text.into(),
-            destinations: vec![SmsToDestination {
-                to: "41793026727".parse()?,
-                message_id: None,
-                network_id: None,
-            }],
-            sender: Some(String::from("InfoSMS")),
-            options: None,
-            webhooks: None,
-        }],
-        options: None,
-    };
+    let request = SmsRequestEnvelope::new([SmsMessage::new(
+        SmsTextMessageContent::new("Your code is 918273"),
+        [SmsToDestination::new("41793026727")],
+    )
+    .sender("InfoSMS")]);
     let sent = infobip.sms().send_sms_messages().body(request).send().await?;
     let balance = infobip.account().get_account_balance().send().await?;
     println!(
