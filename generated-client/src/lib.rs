@@ -124,6 +124,7 @@ mod products;
 pub mod redact;
 mod response;
 mod secret;
+mod webhook;
 /// The body kinds fixture (`codegen/fixtures/uploads.yaml`): a synthetic product whose
 /// generated code the workspace's tests call. Not an Infobip product; only tests enable it.
 #[cfg(feature = "fixtures")]
@@ -146,3 +147,4 @@ pub use products::*;
 pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 pub use response::ContentType;
 pub use secret::Secret;
+pub use webhook::Webhook;
