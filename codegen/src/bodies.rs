@@ -198,7 +198,7 @@ fn field_type(field: &FormField) -> TokenStream {
 }
 
 /// The Rust type of a component schema: the rim's shared error bodies, or the generated type.
-fn type_of(reference: &str, types: &BTreeSet<String>) -> Result<TokenStream, String> {
+pub(crate) fn type_of(reference: &str, types: &BTreeSet<String>) -> Result<TokenStream, String> {
     let name = reference.rsplit('/').next().unwrap_or(reference);
     if SHARED_SCHEMAS.iter().any(|(shared, _)| *shared == name) {
         let ident = ident(name);

@@ -51,9 +51,10 @@ fn string_schema(format: &str) -> SchemaObject {
     }
 }
 
-/// Progenitor's client for one description, with the published `Other` variants that
-/// opening its enums renamed (enum name -> new variant name).
+/// Progenitor's client for one description, with its `webhooks` module, and the published
+/// `Other` variants that opening its enums renamed (enum name -> new variant name).
 pub(crate) fn generate(
+    product: &str,
     spec: &openapiv3::OpenAPI,
 ) -> Result<(proc_macro2::TokenStream, BTreeMap<String, String>), CodegenError> {
     let mut generator = Generator::new(&settings("crate"));
@@ -63,6 +64,11 @@ pub(crate) fn generate(
         Ok(Ok(tokens)) => {
             let mut file: syn::File =
                 syn::parse2(tokens).map_err(|e| CodegenError::Syntax(e.to_string()))?;
+            // Before the enums are opened: the payloads are received like success answers.
+            if let Some(webhooks) = crate::webhooks::module(product, spec, &types_in(&file))? {
+                file.items
+                    .push(syn::parse2(webhooks).map_err(|e| CodegenError::Syntax(e.to_string()))?);
+            }
             let renamed = crate::open_enums::open_response_enums(&mut file);
             tolerate_unknown_fields(&mut file);
             crate::constructors::add(&mut file);
@@ -288,9 +294,12 @@ fn feature_gated_schema_derive(attrs: &mut Vec<syn::Attribute>) {
 
 /// The names of the types in the client's `types` module.
 pub(crate) fn type_names(client: &proc_macro2::TokenStream) -> BTreeSet<String> {
-    let Ok(file) = syn::parse2::<syn::File>(client.clone()) else {
-        return BTreeSet::new();
-    };
+    syn::parse2::<syn::File>(client.clone())
+        .map(|file| types_in(&file))
+        .unwrap_or_default()
+}
+
+fn types_in(file: &syn::File) -> BTreeSet<String> {
     file.items
         .iter()
         .find_map(|item| match item {

@@ -47,6 +47,7 @@ mod spec;
 mod strings;
 mod surface;
 pub mod synthetic;
+mod webhooks;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -130,6 +131,13 @@ pub enum CodegenError {
         products::FEATURES_END
     )]
     ManifestMarkers,
+    /// The description's `x-webhooks` is not what the import writes.
+    #[error(
+        "the description's x-webhooks cannot be generated ({0}); write each kind as \
+         `<name>: {{payload: {{$ref: '#/components/schemas/<Payload>'}}}}`, as \
+         `cargo xtask import` does"
+    )]
+    Webhooks(String),
     /// One product's description failed; names its file.
     #[error("{path}: {error}")]
     Product {
@@ -282,7 +290,7 @@ pub fn render_product(product: &str, spec_text: &str) -> Result<ProductOutput, C
     // Progenitor reads the description without what codegen writes itself (`bodies.rs`).
     let mut generated = bodies::for_progenitor(&spec);
     strings::loosen(&mut generated);
-    let (client, renamed_variants) = client::generate(&generated)?;
+    let (client, renamed_variants) = client::generate(product, &generated)?;
     let types = client::type_names(&client);
     let table = operations::render(product, &spec, &operations, &types);
     let uploads = bodies::render(&spec, &operations, &types)?;

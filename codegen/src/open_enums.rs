@@ -84,6 +84,25 @@ fn success_types(file: &syn::File) -> BTreeSet<String> {
         }
     }
     let mut finder = Finder(BTreeSet::new());
+    // Webhook payloads (`type Payload = types::X;` in the `webhooks` module) are received too.
+    for item in &file.items {
+        let Item::Mod(m) = item else { continue };
+        if m.ident != "webhooks" {
+            continue;
+        }
+        for item in m.content.iter().flat_map(|(_, items)| items) {
+            let Item::Impl(block) = item else { continue };
+            for member in &block.items {
+                if let syn::ImplItem::Type(alias) = member {
+                    if alias.ident == "Payload" {
+                        let mut names = Names::default();
+                        names.visit_type(&alias.ty);
+                        finder.0.extend(names.0);
+                    }
+                }
+            }
+        }
+    }
     for item in &file.items {
         if !matches!(item, Item::Mod(m) if m.ident == "types") {
             finder.visit_item(item);

@@ -40,12 +40,22 @@ pub(crate) fn optional_dependencies(file: &syn::File) -> BTreeSet<&'static str> 
 /// Names the hand-written rim uses for its own modules (and Rust reserves), which a product
 /// module would clash with.
 pub(crate) const RESERVED: &[&str] = &[
+    "call",
+    "connection",
     "datetime",
+    "error",
+    "error_body",
     "errors",
     "hooks",
+    "infobip_error",
+    "multipart",
     "operation",
     "products",
+    "redact",
+    "response",
     "secret",
+    "webhook",
+    "webhooks",
     "crate",
     "self",
     "super",

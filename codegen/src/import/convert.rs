@@ -30,11 +30,6 @@ fn top_level(root: &mut Mapping, ctx: &mut Ctx<'_>) {
             ctx.change(Change::Version(version.clone()));
         }
     }
-    if let Some(Value::Mapping(webhooks)) = root.get("webhooks") {
-        for _ in webhooks.iter() {
-            ctx.change(Change::WebhooksDropped);
-        }
-    }
     for key in ["servers", "jsonSchemaDialect", "externalDocs"] {
         if root.contains_key(key) {
             ctx.change(Change::TopLevelDropped(key.to_owned()));

@@ -1,6 +1,7 @@
 //! The written form: the kept operations and what they reach, in a stable order.
 //!
-//! Order: `openapi`, `info`, `tags` (with `--keep-docs` only), `paths`, `components`. Paths and
+//! Order: `openapi`, `info`, `tags` (with `--keep-docs` only), `paths`, `x-webhooks`,
+//! `components`. Paths and
 //! their operations keep the published document's order; component schemas, responses,
 //! parameters, request bodies, headers and examples are sorted by name; security schemes keep
 //! the document's order (the generated security table lists them in that order).
@@ -11,6 +12,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::doc::{reach, ComponentRef, Op, METHODS};
 use super::report::Suffixed;
+use super::webhooks::{Hook, WEBHOOKS_KEY};
 use super::{names, ImportError, ImportOptions};
 
 /// Component kinds copied when reached, in the order they are written.
@@ -63,17 +65,21 @@ pub(crate) fn build(
     doc: &Value,
     ops: &[Op],
     kept: &BTreeSet<usize>,
+    hooks: &[Hook],
     options: &ImportOptions,
     overlay: Option<&Value>,
 ) -> Result<Built, ImportError> {
     let paths = paths(doc, ops, kept);
-    // One root per operation, so that names go to the operations in document order.
+    let hook_roots: Vec<Value> = hooks.iter().map(Hook::root).collect();
+    // One root per operation, so that names go to the operations in document order, then the
+    // webhooks' payloads.
     let roots: Vec<&Value> = paths
         .as_mapping()
         .into_iter()
         .flat_map(|m| m.values())
         .filter_map(Value::as_mapping)
         .flat_map(|item| item.values())
+        .chain(&hook_roots)
         .collect();
     let (reached, _) = reach(doc, &roots);
     let schema_keys: Vec<String> = reached
@@ -122,6 +128,9 @@ pub(crate) fn build(
         root.insert("tags".into(), Value::Sequence(tags));
     }
     root.insert("paths".into(), paths);
+    if let Some(webhooks) = super::webhooks::written(hooks) {
+        root.insert(WEBHOOKS_KEY.into(), webhooks);
+    }
     if !components.is_empty() {
         root.insert("components".into(), Value::Mapping(components));
     }

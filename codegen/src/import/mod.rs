@@ -11,8 +11,8 @@
 //!    forms (`type: [T, "null"]`, `examples` arrays, numeric exclusive bounds, `$ref` with
 //!    siblings, `const`), duplicate enum values, discriminated unions (see
 //!    `discriminator.rs`), error responses without a body, every error body pointed at one
-//!    shared `ErrorBody` (see `errors.rs`). Webhooks, vendor extensions other than `x-scopes`
-//!    and `x-deprecationInformation` on operations, and (without `--keep-docs`) descriptions,
+//!    shared `ErrorBody` (see `errors.rs`). Vendor extensions other than `x-scopes` and
+//!    `x-deprecationInformation` on operations, and (without `--keep-docs`) descriptions,
 //!    summaries, titles and examples are dropped, so that no prose of Infobip's lands in the
 //!    repository.
 //! 2. **Merges** identical copies of a schema and **renames** content-hash keys
@@ -23,7 +23,8 @@
 //!    and path) are left out: the project's description wins. By default, an operation that
 //!    cannot be generated is left out and reported with the JSON pointer of the construct at
 //!    fault; when it was named, the import fails.
-//! 4. **Trims** to what the kept operations reach, writes it in a stable order (see
+//! 4. **Trims** to what the kept operations and webhooks reach (`webhooks.rs`: each kind's JSON
+//!    payload, kept as `x-webhooks`), writes it in a stable order (see
 //!    `emit.rs`) with the product's overlay applied (`overlay.rs`), and checks the result with
 //!    the codegen's own validation and progenitor.
 //!
@@ -53,6 +54,7 @@ mod names;
 mod overlay;
 mod report;
 mod schema;
+mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,6 +65,7 @@ pub use compare::{compare, Comparison};
 use doc::{ComponentRef, Op};
 pub use emit::{is_imported, source_document};
 pub use report::{Change, ImportReport, OperationRef, SkipReason, SkippedOperation, Suffixed};
+pub use webhooks::{SkippedWebhook, WEBHOOKS_KEY};
 
 /// How to import.
 #[derive(Debug, Clone, Default)]
@@ -275,7 +278,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn is_kebab(name: &str) -> bool {
+pub(crate) fn is_kebab(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
         && name.split('-').all(|word| {
             !word.is_empty()
@@ -304,6 +307,7 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
     let overlay = options.overlay.as_deref().map(overlay::parse).transpose()?;
 
     let mut log = Log::default();
+    let (mut hooks, mut skipped_hooks) = webhooks::take(&mut doc, &mut log);
     for rename in renamed {
         if let Some(index) = ops
             .iter()
@@ -324,6 +328,11 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
     let before_merge = doc.clone();
     let sent = sent_schemas(&doc, &ops);
     let merged = names::merge_copies(&mut doc, &sent);
+    for hook in &mut hooks {
+        while let Some(into) = merged.into.get(&hook.payload) {
+            hook.payload.clone_from(into);
+        }
+    }
 
     let mut decisions = select(&doc, &ops, options, &existing, &log)?;
     loop {
@@ -331,7 +340,7 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
         if kept.is_empty() {
             return Err(ImportError::NothingToImport(summary(&ops, &decisions)));
         }
-        let built = emit::build(&doc, &ops, &kept, options, overlay.as_ref())?;
+        let built = emit::build(&doc, &ops, &kept, &hooks, options, overlay.as_ref())?;
         let failure = match verify(&options.product, &built.yaml) {
             Ok(types) => {
                 let counts = Counts {
@@ -340,9 +349,11 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
                     before_merge: &before_merge,
                     source_tags,
                 };
-                let report = report(
+                let mut report = report(
                     options, &doc, &ops, &decisions, &built, &log, &counts, types,
                 );
+                report.webhooks = hooks.iter().map(|hook| hook.name.clone()).collect();
+                report.skipped_webhooks = skipped_hooks;
                 return Ok(Imported {
                     yaml: built.yaml,
                     report,
@@ -350,6 +361,11 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
             }
             Err(failure) => failure,
         };
+        if let Some(refused) = refused_hooks(&doc, &ops, &kept, &hooks, options)? {
+            hooks.retain(|hook| !refused.iter().any(|r| r.name == hook.name));
+            skipped_hooks.extend(refused);
+            continue;
+        }
         let blamed = blame(&doc, &ops, &kept, options, failure)?;
         for (index, reason) in blamed {
             decisions[index] = Some(SkipReason::Unconvertible {
@@ -358,6 +374,40 @@ pub fn import(document: &str, options: &ImportOptions) -> Result<Imported, Impor
             });
         }
     }
+}
+
+/// When the kept operations pass without the webhooks, the webhooks that fail beside them,
+/// each tried alone; `None` when the failure is the operations' (or there are no webhooks).
+fn refused_hooks(
+    doc: &Value,
+    ops: &[Op],
+    kept: &BTreeSet<usize>,
+    hooks: &[webhooks::Hook],
+    options: &ImportOptions,
+) -> Result<Option<Vec<SkippedWebhook>>, ImportError> {
+    if hooks.is_empty() {
+        return Ok(None);
+    }
+    let without = emit::build(doc, ops, kept, &[], options, None)?;
+    if verify(&options.product, &without.yaml).is_err() {
+        return Ok(None);
+    }
+    let mut refused = Vec::new();
+    for hook in hooks {
+        let alone = emit::build(doc, ops, kept, std::slice::from_ref(hook), options, None)?;
+        let reason = match verify(&options.product, &alone.yaml) {
+            Ok(_) => continue,
+            Err(Failure::Violations(v)) => {
+                v.first().map(|v| v.rule.to_string()).unwrap_or_default()
+            }
+            Err(Failure::Other(e)) => e.to_string(),
+        };
+        refused.push(SkippedWebhook {
+            name: hook.name.clone(),
+            reason: format!("its payload does not generate: {reason}"),
+        });
+    }
+    Ok(Some(refused))
 }
 
 /// The schemas that request bodies and parameters reach, in any operation.
@@ -530,7 +580,7 @@ fn blame(
             .iter()
             .filter_map(|i| {
                 let alone = BTreeSet::from([*i]);
-                let built = emit::build(doc, ops, &alone, options, None).ok()?;
+                let built = emit::build(doc, ops, &alone, &[], options, None).ok()?;
                 match verify(&options.product, &built.yaml) {
                     Ok(_) => None,
                     Err(Failure::Violations(v)) => Some((
@@ -680,5 +730,7 @@ fn report(
         suffixed: built.suffixed.clone(),
         changes,
         types,
+        webhooks: Vec::new(),
+        skipped_webhooks: Vec::new(),
     }
 }

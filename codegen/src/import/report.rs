@@ -23,6 +23,10 @@ pub struct ImportReport {
     pub changes: BTreeMap<Change, usize>,
     /// Number of types progenitor generated from the written description.
     pub types: usize,
+    /// The kinds of event kept in `x-webhooks`, in the document's order.
+    pub webhooks: Vec<String>,
+    /// The webhooks left out, each with the reason.
+    pub skipped_webhooks: Vec<super::SkippedWebhook>,
 }
 
 /// An operation of the published document.
@@ -112,9 +116,13 @@ pub struct Suffixed {
 pub enum Change {
     /// `openapi: 3.1.x` written as `3.0.3`.
     Version(String),
-    /// Top-level `webhooks` (3.1 only; progenitor generates no servers).
-    WebhooksDropped,
-    /// Top-level keys other than webhooks that the written form has no use for.
+    /// Webhook payload media types other than JSON (XML, form encoding), by media type: the
+    /// receiver reads JSON.
+    WebhookMediaDropped(String),
+    /// Inline webhook payload schemas moved into `components.schemas` as `<Name>Payload`, so
+    /// that their generated types have a name.
+    WebhookPayloadNamed,
+    /// Top-level keys that the written form has no use for.
     TopLevelDropped(String),
     /// Tag definitions (the operations keep their tags).
     TagDefinitionsDropped,
@@ -236,7 +244,12 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Change::Version(from) => write!(f, "openapi version {from} written as 3.0.3"),
-            Change::WebhooksDropped => f.write_str("webhooks dropped"),
+            Change::WebhookMediaDropped(media) => {
+                write!(f, "webhook payload media types dropped ({media})")
+            }
+            Change::WebhookPayloadNamed => {
+                f.write_str("inline webhook payloads named <Name>Payload")
+            }
             Change::TopLevelDropped(key) => write!(f, "top-level `{key}` dropped"),
             Change::TagDefinitionsDropped => f.write_str("tag definitions dropped"),
             Change::ExtensionDropped(name) => write!(f, "vendor extensions dropped ({name})"),
@@ -380,6 +393,12 @@ impl fmt::Display for ImportReport {
         }
         if not_selected > 0 {
             writeln!(f, "not named in --operations: {not_selected} operations")?;
+        }
+        if !self.webhooks.is_empty() {
+            writeln!(f, "webhooks kept: {}", self.webhooks.join(", "))?;
+        }
+        for skipped in &self.skipped_webhooks {
+            writeln!(f, "webhook skipped: {}: {}", skipped.name, skipped.reason)?;
         }
         if !self.suffixed.is_empty() {
             writeln!(f, "renamed to resolve a name collision:")?;
